@@ -1,0 +1,22 @@
+namespace ZmqGame.Protocol;
+
+/// <summary>How a request ended. Carried in every ZmqGame reply header (one byte on the wire).</summary>
+public enum Status : byte
+{
+    /// <summary>The handler ran and replied.</summary>
+    Ok = 0,
+    /// <summary>The worker has no route for the command id.</summary>
+    NoSuchRoute = 1,
+    /// <summary>The handler threw; the payload holds a short message.</summary>
+    HandlerFailed = 2,
+    /// <summary>No worker took the request before its deadline (broker queue or client deadline).</summary>
+    Timeout = 3,
+    /// <summary>The worker holding the request vanished (crash, kill, network loss) before replying.</summary>
+    WorkerLost = 4,
+    /// <summary>The service's waiting queue is full; try again later.</summary>
+    Busy = 5,
+    /// <summary>The caller is not allowed to do this.</summary>
+    NotAuthorised = 6,
+    /// <summary>The request was malformed (header, service name or payload).</summary>
+    BadRequest = 7,
+}
