@@ -301,7 +301,7 @@ internal sealed class Dispatcher
     /// <summary>Sends the request to an idle worker; false (and the worker removed) if it cannot be reached.</summary>
     private bool TryDispatch(Worker worker, PendingRequest request, long now)
     {
-        if (worker.State == WorkerState.Idle)
+        if (worker.IdleNode.List is not null)
         {
             worker.Service.Idle.Remove(worker.IdleNode);
         }
@@ -325,7 +325,6 @@ internal sealed class Dispatcher
     private void MakeIdle(Worker worker, long now)
     {
         var service = worker.Service;
-        worker.State = WorkerState.Idle;
         while (service.Waiting.TryDequeue(out var next))
         {
             if (next.Deadline <= now)
@@ -350,6 +349,7 @@ internal sealed class Dispatcher
         }
 
         service.EarliestDeadline = long.MaxValue;
+        worker.State = WorkerState.Idle;
         service.Idle.AddLast(worker.IdleNode);
         if (_idleWaiters.Count > 0)
         {
@@ -392,7 +392,7 @@ internal sealed class Dispatcher
         }
 
         var service = worker.Service;
-        if (worker.State == WorkerState.Idle && worker.IdleNode.List is not null)
+        if (worker.IdleNode.List is not null)
         {
             service.Idle.Remove(worker.IdleNode);
         }
