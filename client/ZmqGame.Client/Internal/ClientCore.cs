@@ -358,9 +358,15 @@ internal sealed class ClientCore : IAsyncDisposable
             return;
         }
 
-        if (socket is null)
+        if (socket is null || link is not { IsAnswered: true })
         {
+            // No connection the broker has answered on: the request waits (its deadline still runs).
             unsent.Enqueue(request);
+            if (unsent.Count > 1024 && unsent.Count % 1024 == 0)
+            {
+                PruneUnsent();
+            }
+
             return;
         }
 
@@ -433,14 +439,27 @@ internal sealed class ClientCore : IAsyncDisposable
         var now = time.GetTimestamp();
         lastReceived = now;
         SendHeartbeat(now);
+    }
 
-        while (unsent.Count > 0)
+    private void FlushUnsent()
+    {
+        while (unsent.Count > 0 && socket is not null)
         {
             var request = unsent.Dequeue();
             if (pending.ContainsKey(request.Id))
             {
                 SendRequest(request);
             }
+        }
+    }
+
+    private void PruneUnsent()
+    {
+        var keep = unsent.Where(r => pending.ContainsKey(r.Id)).ToList();
+        unsent.Clear();
+        foreach (var request in keep)
+        {
+            unsent.Enqueue(request);
         }
     }
 
@@ -534,6 +553,7 @@ internal sealed class ClientCore : IAsyncDisposable
                 answering.SetAnswered();
                 Log.Connected(logger, endpoint, answering.Epoch);
                 firstConnected.TrySetResult(true);
+                FlushUnsent();
             }
 
             try

@@ -19,11 +19,21 @@ internal sealed class FakeBroker : IDisposable
     private volatile bool answerHeartbeats = true;
     private volatile Func<NetMQMessage, NetMQMessage?>? responder;
 
-    public FakeBroker()
+    /// <param name="endpoint">Null: a random port on 127.0.0.1. Given: rebind a previous fake's endpoint (a restart).</param>
+    public FakeBroker(string? endpoint = null)
     {
         router.Options.Linger = TimeSpan.Zero;
-        var port = router.BindRandomPort("tcp://127.0.0.1");
-        Endpoint = $"tcp://127.0.0.1:{port}";
+        if (endpoint is null)
+        {
+            var port = router.BindRandomPort("tcp://127.0.0.1");
+            Endpoint = $"tcp://127.0.0.1:{port}";
+        }
+        else
+        {
+            router.Bind(endpoint);
+            Endpoint = endpoint;
+        }
+
         router.ReceiveReady += OnReceive;
         outgoing.ReceiveReady += (_, _) =>
         {
