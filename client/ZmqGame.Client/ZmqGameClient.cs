@@ -89,14 +89,15 @@ public sealed class ZmqGameClient : IAsyncDisposable
 
     /// <summary>
     /// Sends one payload frame as is and returns the reply's payload frame as is (empty when the reply has none), for
-    /// callers that serialize themselves. Default deadline; same errors as the typed call.
+    /// callers that serialize themselves. The payload is copied before the call returns. Default deadline; same errors
+    /// as the typed call.
     /// </summary>
     public Task<byte[]> RequestRawAsync(string service, int command, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
-        core.RequestAsync(service, command, payload, core.Options.RequestTimeout, cancellationToken);
+        core.RequestAsync(service, command, payload.ToArray(), core.Options.RequestTimeout, cancellationToken);
 
     /// <summary>As <see cref="RequestRawAsync(string, int, ReadOnlyMemory{byte}, CancellationToken)"/> with its own deadline.</summary>
     public Task<byte[]> RequestRawAsync(string service, int command, ReadOnlyMemory<byte> payload, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        core.RequestAsync(service, command, payload, timeout, cancellationToken);
+        core.RequestAsync(service, command, payload.ToArray(), timeout, cancellationToken);
 
     /// <summary>Fails outstanding requests with <see cref="ObjectDisposedException"/>, stops the socket thread, closes the socket.</summary>
     public ValueTask DisposeAsync() => core.DisposeAsync();

@@ -125,7 +125,8 @@ internal sealed class ClientCore : IAsyncDisposable
         }
     }
 
-    public Task<byte[]> RequestAsync(string service, int command, ReadOnlyMemory<byte> payload, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Registers and queues one request. <paramref name="payload"/> is owned by the client from here on (callers pass a fresh array or a copy).</summary>
+    public Task<byte[]> RequestAsync(string service, int command, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
     {
 #if NET
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, typeof(ZmqGameClient));
@@ -389,7 +390,7 @@ internal sealed class ClientCore : IAsyncDisposable
         message.Append(new[] { ZgClient.Request });
         message.Append(request.ServiceBytes);
         message.Append(header.ToArray());
-        message.Append(request.Payload.ToArray());
+        message.Append(request.Payload);
 
         if (!socket!.TrySendMultipartMessage(TimeSpan.Zero, message))
         {

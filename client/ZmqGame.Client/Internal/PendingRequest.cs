@@ -11,7 +11,7 @@ internal sealed class PendingRequest
     private ITimer? deadlineTimer;
     private CancellationTokenRegistration cancellation;
 
-    public PendingRequest(ulong id, string service, byte[] serviceBytes, int command, ReadOnlyMemory<byte> payload, TimeSpan timeout, long deadlineTimestamp)
+    public PendingRequest(ulong id, string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, long deadlineTimestamp)
     {
         Id = id;
         Service = service;
@@ -30,7 +30,7 @@ internal sealed class PendingRequest
 
     public int Command { get; }
 
-    public ReadOnlyMemory<byte> Payload { get; }
+    public byte[] Payload { get; }
 
     public TimeSpan Timeout { get; }
 

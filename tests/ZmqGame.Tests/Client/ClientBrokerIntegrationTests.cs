@@ -88,7 +88,7 @@ public sealed class ClientBrokerIntegrationTests
     [Test]
     public async Task Heartbeat_ThroughBroker_IdleClientStaysOnOneConnection()
     {
-        var options = new ZmqGameClientOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(50) };
+        var options = new ZmqGameClientOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(50), Liveness = 20 };
         await using var client = await ZmqGameClient.ConnectAsync(broker.FrontendEndpoint, options);
         await ClientRequestTests.WaitUntilAsync(() => client.Core.HeartbeatsSent >= 10);
         Assert.That(client.Core.ConnectionsOpened, Is.EqualTo(1), "the broker answered every heartbeat");
