@@ -77,6 +77,32 @@ public sealed class ClientConnectionTests
     }
 
     [Test]
+    public async Task Heartbeat_ClientBusySendingButBrokerQuiet_StillHeartbeatsAndKeepsConnection()
+    {
+        using var broker = new FakeBroker();
+        var options = FastOptions();
+        options.Liveness = 6;
+        await using var client = await ConnectAsync(broker, options);
+        while (broker.Heartbeats.TryRead(out _))
+        {
+        }
+
+        // Requests every 10 ms (never answered) mean the client is never idle on the send side; the broker only speaks
+        // when spoken to, so the client must still heartbeat when it hears nothing, or it would declare the broker dead.
+        var calls = new List<Task>();
+        var until = DateTime.UtcNow.AddMilliseconds(600);
+        while (DateTime.UtcNow < until)
+        {
+            calls.Add(client.RequestRawAsync("game", 1, new byte[] { 0xC0 }, TimeSpan.FromSeconds(5)));
+            await Task.Delay(10);
+        }
+
+        Assert.That(broker.Heartbeats.TryRead(out _), Is.True, "heartbeats while busy sending");
+        Assert.That(client.Core.ConnectionsOpened, Is.EqualTo(1));
+        Assert.That(calls.Any(c => c.IsFaulted), Is.False, "no request failed as connection lost");
+    }
+
+    [Test]
     public async Task Reconnect_BrokerFallsSilent_InFlightRequestFailsAndNewConnectionWorks()
     {
         using var broker = new FakeBroker();
