@@ -160,34 +160,29 @@ internal sealed partial class ProcessUnderTest : IDisposable
 /// <summary>Finds the built executables of the solution's projects.</summary>
 internal static class Executables
 {
-    private static readonly Lazy<string> Root = new(() =>
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ZmqGame.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("ZmqGame.sln not found above " + AppContext.BaseDirectory);
-    });
+    private static readonly string Root = typeof(Executables).Assembly
+        .GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "RepositoryRoot").Value!;
 
     /// <summary>The project's own build output (its appsettings.json and nlog.config sit beside it).</summary>
     public static string Dll(string project)
     {
-        // Same configuration as this test assembly: …/bin/<Configuration>/net10.0/ or artifacts/bin/<project>/<config>/.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var folder = project switch
+        // Same configuration as this test assembly: …/bin/<Configuration>/net10.0/ or, with
+        // --artifacts-path, <artifacts>/bin/<project>/<configuration>/.
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var (folder, assembly) = project switch
         {
-            "ZmqGame.Broker" => "broker",
-            "ZmqGame.Worker.Host" => "worker",
-            "ZmqGame.Client.Cli" => "client",
-            "ZmqGame.Trigger" => "trigger",
+            "ZmqGame.Broker" => ("broker", "ZmqGame.Broker"),
+            "ZmqGame.Worker.Host" => ("worker", "ZmqGame.Worker.Host"),
+            "ZmqGame.Client.Cli" => ("client", "client"),
+            "ZmqGame.Trigger" => ("trigger", "ZmqGame.Trigger"),
             _ => throw new ArgumentException("unknown project " + project, nameof(project)),
         };
         string[] candidates =
         [
-            Path.Combine(Root.Value, folder, project, "bin", configuration, "net10.0", project + ".dll"),
-            Path.Combine(Root.Value, "artifacts", "bin", project, configuration.ToLowerInvariant(), project + ".dll"),
+            Path.Combine(Root, folder, project, "bin", testBin.Parent!.Name, "net10.0", assembly + ".dll"),
+            Path.Combine(testBin.Parent!.Parent!.FullName, project, testBin.Name, assembly + ".dll"),
         ];
         foreach (var candidate in candidates)
         {
@@ -197,6 +192,6 @@ internal static class Executables
             }
         }
 
-        throw new FileNotFoundException($"{project}.dll is not built (looked in {string.Join(", ", candidates)})");
+        throw new FileNotFoundException($"{assembly}.dll is not built (looked in {string.Join(", ", candidates)})");
     }
 }
