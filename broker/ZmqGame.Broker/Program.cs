@@ -1,1 +1,69 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NLog.Extensions.Logging;
+using ZmqGame.Broker;
+
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine("""
+        zmqgame-broker: the ZmqGame broker (MDP/0.1 + ZmqGame extensions)
+
+        usage: ZmqGame.Broker [FRONTEND BACKEND] [--option value]...
+
+          --frontend EP            clients connect here            (default tcp://*:5555)
+          --backend EP             workers connect here            (default tcp://*:5556)
+          --control EP             trigger/admin connect here      (default tcp://127.0.0.1:5557)
+          --heartbeat-interval T   heartbeat period                (default 00:00:02.5)
+          --liveness N             missed heartbeats before a worker is removed (default 3)
+          --request-timeout T      longest wait for an idle worker (default 00:00:10)
+          --max-queued N           waiting requests per service    (default 10000)
+          --max-message-size N     largest inbound message, bytes  (default 1048576)
+
+        Every option can also be set in appsettings.json (section "Broker") or as an
+        environment variable ZMQGAME_Broker__Frontend=... . Two positional endpoints are
+        taken as FRONTEND and BACKEND.
+        """);
+    return 0;
+}
+
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    ContentRootPath = AppContext.BaseDirectory,
+    Args = [],
+});
+builder.Configuration.AddEnvironmentVariables("ZMQGAME_");
+builder.Configuration.AddCommandLine(BrokerCommandLine.Normalize(args), BrokerCommandLine.Switches);
+builder.Logging.ClearProviders();
+builder.Logging.AddNLog();
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+var options = builder.Configuration.GetSection(BrokerOptions.Section).Get<BrokerOptions>() ?? new BrokerOptions();
+try
+{
+    options.Validate();
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine("error: " + ex.Message);
+    return 2;
+}
+
+builder.Services.AddSingleton(options);
+builder.Services.AddHostedService<BrokerHostedService>();
+using var host = builder.Build();
+try
+{
+    await host.RunAsync().ConfigureAwait(false);
+}
+catch (Exception ex) when (ex is NetMQ.NetMQException or IOException)
+{
+    Console.Error.WriteLine("error: " + ex.Message);
+    return 1;
+}
+finally
+{
+    NLog.LogManager.Shutdown();
+}
+
 return 0;

@@ -1,1 +1,3 @@
-return 0;
+using ZmqGame.Trigger;
+
+return await TriggerCli.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);

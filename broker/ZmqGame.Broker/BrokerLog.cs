@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Logging;
+
+namespace ZmqGame.Broker;
+
+internal static partial class BrokerLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Broker listening: frontend {Frontend}, backend {Backend}, control {Control}")]
+    public static partial void Listening(ILogger logger, string frontend, string backend, string control);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Broker stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Worker {Worker} ready for service {Service} ({Workers} workers)")]
+    public static partial void WorkerReady(ILogger logger, string worker, string service, int workers);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Worker {Worker} of service {Service} removed: {Reason}")]
+    public static partial void WorkerRemoved(ILogger logger, string worker, string service, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Worker {Worker} of service {Service} lost while holding request {RequestId}: {Reason}")]
+    public static partial void WorkerLostRequest(ILogger logger, string worker, string service, ulong requestId, string reason);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Bad input ({Kind}) from {Peer}: {Detail} [{Count} of this kind so far, {Suppressed} not logged since the last line]")]
+    public static partial void BadInput(ILogger logger, BadInput kind, string peer, string detail, long count, long suppressed);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "Broker poller loop error; continuing")]
+    public static partial void LoopError(ILogger logger, Exception exception);
+}
+
+/// <summary>Logs each kind of bad input at most once per interval; the rest are only counted.</summary>
+internal sealed class BadInputLog
+{
+    private readonly ILogger _logger;
+    private readonly BrokerStats _stats;
+    private readonly TimeProvider _time;
+    private readonly long _intervalTicks;
+    private readonly long[] _nextLogAt;
+    private readonly long[] _suppressed;
+
+    public BadInputLog(ILogger logger, BrokerStats stats, TimeProvider time, TimeSpan interval)
+    {
+        _logger = logger;
+        _stats = stats;
+        _time = time;
+        _intervalTicks = (long)(interval.TotalSeconds * time.TimestampFrequency);
+        var kinds = Enum.GetValues<BadInput>().Length;
+        _nextLogAt = new long[kinds];
+        _suppressed = new long[kinds];
+    }
+
+    /// <summary>Counts one occurrence; logs it unless this kind was logged within the interval.</summary>
+    public void Report(BadInput kind, ReadOnlySpan<byte> peer, string detail)
+    {
+        _stats.CountBadInput(kind);
+        var now = _time.GetTimestamp();
+        var i = (int)kind;
+        if (_nextLogAt[i] != 0 && now < _nextLogAt[i])
+        {
+            _suppressed[i]++;
+            return;
+        }
+
+        _nextLogAt[i] = now + _intervalTicks;
+        var suppressed = _suppressed[i];
+        _suppressed[i] = 0;
+        BrokerLog.BadInput(_logger, kind, Convert.ToHexString(peer), detail, _stats.BadInputCount(kind), suppressed);
+    }
+}

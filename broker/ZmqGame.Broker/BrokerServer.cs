@@ -1,0 +1,710 @@
+using System.Text;
+using MessagePack;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetMQ;
+using NetMQ.Sockets;
+using ZmqGame.Protocol;
+
+namespace ZmqGame.Broker;
+
+/// <summary>
+/// The ZmqGame broker: three ROUTER sockets (frontend for clients, backend for workers, control for
+/// the trigger and admin tools) owned by one poller thread. This class is the transport: it parses
+/// frames, moves them between sockets without copying, and leaves routing to <see cref="Dispatcher"/>.
+/// </summary>
+internal sealed class BrokerServer : IBrokerOutput, IDisposable
+{
+    /// <summary>What the ROUTERs report, as [identity][this], when a peer's connection closes.</summary>
+    internal static readonly byte[] PeerGoneMarker = "\0ZG-PEER-GONE"u8.ToArray();
+
+    /// <summary>Protocol header of the control endpoint.</summary>
+    internal static ReadOnlySpan<byte> ControlHeader => "ZGT01"u8;
+
+    private const int BatchSize = 256;
+    private const int PoolLimit = 4096;
+
+    private static readonly byte[] MdpClientHeader = Mdp.ClientHeader.ToArray();
+    private static readonly byte[] MdpWorkerHeader = Mdp.WorkerHeader.ToArray();
+    private static readonly byte[] ZgClientHeader = ZgClient.Header.ToArray();
+    private static readonly byte[] ControlHeaderBytes = ControlHeader.ToArray();
+    private static readonly byte[] RequestCommand = [Mdp.Request];
+    private static readonly byte[] ZgReplyCommand = [ZgClient.Reply];
+    private static readonly byte[] ZgHeartbeatCommand = [ZgClient.Heartbeat];
+    private static readonly byte[][] WorkerCommands = [[0], [Mdp.Ready], [Mdp.Request], [Mdp.Reply], [Mdp.Heartbeat], [Mdp.Disconnect]];
+    private static readonly byte[] Mmi200 = "200"u8.ToArray();
+    private static readonly byte[] Mmi404 = "404"u8.ToArray();
+    private static readonly byte[] Mmi501 = "501"u8.ToArray();
+
+    private readonly BrokerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly BadInputLog _badInput;
+    private readonly Dispatcher _dispatcher;
+    private readonly FrameBuffer _in = new();
+    private readonly Stack<PendingRequest> _pool = new();
+    private readonly byte[] _replyHeader = new byte[ReplyHeader.Size];
+    private RouterSocket? _frontend;
+    private RouterSocket? _backend;
+    private RouterSocket? _control;
+    private NetMQTimer? _timer;
+    private NetMQQueue<Action>? _actions;
+    private NetMQPoller? _poller;
+    private int _disposed;
+
+    public BrokerServer(BrokerOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    {
+        options.Validate();
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ZmqGame.Broker");
+        _badInput = new BadInputLog(_logger, Stats, _time, options.BadInputLogInterval);
+        _dispatcher = new Dispatcher(options, this, Stats, _badInput, _logger, _time);
+    }
+
+    public BrokerStats Stats { get; } = new();
+
+    /// <summary>The frontend endpoint as bound (a chosen port filled in), connectable from this host.</summary>
+    public string FrontendEndpoint { get; private set; } = string.Empty;
+
+    public string BackendEndpoint { get; private set; } = string.Empty;
+
+    public string ControlEndpoint { get; private set; } = string.Empty;
+
+    /// <summary>Binds the three endpoints and starts the poller thread.</summary>
+    public void Start()
+    {
+        if (_poller is not null)
+        {
+            throw new InvalidOperationException("the broker is already started");
+        }
+
+        _frontend = CreateRouter(disconnectNotice: true);
+        _backend = CreateRouter(disconnectNotice: true);
+        _control = CreateRouter(disconnectNotice: false);
+        FrontendEndpoint = Bind(_frontend, _options.Frontend);
+        BackendEndpoint = Bind(_backend, _options.Backend);
+        ControlEndpoint = Bind(_control, _options.Control);
+
+        _frontend.ReceiveReady += (_, _) => Drain(_frontend, HandleFrontend);
+        _backend.ReceiveReady += (_, _) => Drain(_backend, HandleBackend);
+        _control.ReceiveReady += (_, _) => Drain(_control, HandleControl);
+        var tick = TimeSpan.FromTicks(Math.Clamp(_options.HeartbeatInterval.Ticks / 4, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(100).Ticks));
+        _timer = new NetMQTimer(tick);
+        _timer.Elapsed += (_, _) => Guard(_dispatcher.Tick);
+        _actions = new NetMQQueue<Action>();
+        _actions.ReceiveReady += (_, e) =>
+        {
+            while (e.Queue.TryDequeue(out var action, TimeSpan.Zero))
+            {
+                Guard(action);
+            }
+        };
+        _poller = [_frontend, _backend, _control, _timer, _actions];
+        _poller.RunAsync("zmqgame-broker");
+        BrokerLog.Listening(_logger, FrontendEndpoint, BackendEndpoint, ControlEndpoint);
+    }
+
+    /// <summary>Completes when the service has at least <paramref name="count"/> idle workers.</summary>
+    public Task WaitForIdleWorkersAsync(string service, int count, CancellationToken cancellationToken = default)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() => _dispatcher.AddIdleWaiter(service, count, done));
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="func"/> on the poller thread (which owns all broker state) and returns its result.</summary>
+    public Task<T> InvokeAsync<T>(Func<T> func)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            try
+            {
+                done.TrySetResult(func());
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        });
+        return done.Task;
+    }
+
+    /// <summary>Workers of a service, idle or busy. Poller thread only (see <see cref="InvokeAsync{T}"/>).</summary>
+    internal Dispatcher Dispatcher => _dispatcher;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_poller is not null)
+        {
+            _poller.Stop();
+            _poller.Dispose();
+        }
+
+        _timer = null;
+        _actions?.Dispose();
+        _frontend?.Dispose();
+        _backend?.Dispose();
+        _control?.Dispose();
+        if (_poller is not null)
+        {
+            BrokerLog.Stopped(_logger);
+        }
+    }
+
+    // ------------------------------------------------------------------ IBrokerOutput
+
+    bool IBrokerOutput.SendRequest(Worker worker, PendingRequest request)
+    {
+        var socket = _backend!;
+        if (!TrySendIdentity(socket, worker.Identity))
+        {
+            return false;
+        }
+
+        SendEmpty(socket, more: true);
+        SendConstant(socket, MdpWorkerHeader, more: true);
+        SendConstant(socket, RequestCommand, more: true);
+        SendCopy(socket, request.ClientId, more: true);
+        SendEmpty(socket, more: request.BodyCount > 0);
+        var body = request.Body;
+        var last = request.BodyCount - 1;
+        for (var i = 0; i <= last; i++)
+        {
+            SendFrame(socket, ref body[i], more: i < last);
+        }
+
+        request.BodyCount = 0;
+        return true;
+    }
+
+    void IBrokerOutput.SendStatus(PendingRequest request, Status status, string message) =>
+        SendStatus(request.Kind, request.ClientId, request.RequestId, status, message);
+
+    void IBrokerOutput.SendWorkerCommand(ReadOnlySpan<byte> workerIdentity, byte command)
+    {
+        var socket = _backend!;
+        if (!TrySendIdentity(socket, workerIdentity))
+        {
+            Stats.UnroutableWorker++;
+            return;
+        }
+
+        SendEmpty(socket, more: true);
+        SendConstant(socket, MdpWorkerHeader, more: true);
+        SendConstant(socket, WorkerCommands[command], more: false);
+    }
+
+    void IBrokerOutput.Release(PendingRequest request)
+    {
+        var body = request.Body;
+        for (var i = 0; i < request.BodyCount; i++)
+        {
+            body[i].Close();
+            body[i].InitEmpty();
+        }
+
+        request.Reset();
+        if (_pool.Count < PoolLimit)
+        {
+            _pool.Push(request);
+        }
+    }
+
+    // ------------------------------------------------------------------ frontend
+
+    private void HandleFrontend()
+    {
+        var f = _in;
+        if (f.Overflow)
+        {
+            _badInput.Report(BadInput.FrontendTooManyFrames, f.Span(0), $"more than {FrameBuffer.MaxFrames} frames");
+            return;
+        }
+
+        if (f.Count == 2 && f.Span(1).SequenceEqual(PeerGoneMarker))
+        {
+            Stats.ClientDisconnects++;
+            return;
+        }
+
+        if (f.Count < 4 || f.Size(1) != 0)
+        {
+            _badInput.Report(BadInput.FrontendMalformed, f.Span(0), $"{f.Count} frames, expected [\"\"][protocol][…]");
+            return;
+        }
+
+        var header = f.Span(2);
+        if (header.SequenceEqual(Mdp.ClientHeader))
+        {
+            HandleMdpClient();
+        }
+        else if (header.SequenceEqual(ZgClient.Header))
+        {
+            HandleZgClient();
+        }
+        else
+        {
+            _badInput.Report(BadInput.FrontendUnknownHeader, f.Span(0), "unknown protocol header " + Printable(header));
+        }
+    }
+
+    private void HandleMdpClient()
+    {
+        // [client][""]["MDPC01"][service][body…]
+        var f = _in;
+        var service = f.Span(3);
+        if (service.StartsWith(Mdp.MmiPrefix))
+        {
+            HandleMmi();
+            return;
+        }
+
+        if (!Dispatcher.IsValidServiceName(service))
+        {
+            _badInput.Report(BadInput.FrontendBadService, f.Span(0), "MDP request with an empty or too long service name");
+            return;
+        }
+
+        var request = Rent();
+        request.SetClientId(f.Span(0));
+        request.Kind = ClientKind.Mdp;
+        request.BodyCount = f.MoveTo(4, request.Body);
+        _dispatcher.ClientRequest(service, request, 0);
+    }
+
+    private void HandleZgClient()
+    {
+        // [client][""]["ZGC01"][command][…]
+        var f = _in;
+        if (f.Size(3) != 1)
+        {
+            _badInput.Report(BadInput.FrontendUnknownCommand, f.Span(0), "ZGC01 command frame is not one byte");
+            return;
+        }
+
+        switch (f.Span(3)[0])
+        {
+            case ZgClient.Request:
+                HandleZgRequest();
+                break;
+            case ZgClient.Heartbeat:
+                Stats.ClientHeartbeats++;
+                if (TrySendIdentity(_frontend!, f.Span(0)))
+                {
+                    SendEmpty(_frontend!, more: true);
+                    SendConstant(_frontend!, ZgClientHeader, more: true);
+                    SendConstant(_frontend!, ZgHeartbeatCommand, more: false);
+                }
+                else
+                {
+                    Stats.UnroutableClient++;
+                }
+
+                break;
+            default:
+                _badInput.Report(BadInput.FrontendUnknownCommand, f.Span(0), $"unknown ZGC01 command 0x{f.Span(3)[0]:X2}");
+                break;
+        }
+    }
+
+    private void HandleZgRequest()
+    {
+        // [client][""]["ZGC01"][0x01][service][request header][payload…]
+        var f = _in;
+        if (f.Count < 6 || !RequestHeader.TryRead(f.Span(5), out var header))
+        {
+            _badInput.Report(BadInput.FrontendBadRequestHeader, f.Span(0), "ZGC01 REQUEST without a valid request header");
+            return;
+        }
+
+        var service = f.Span(4);
+        if (!Dispatcher.IsValidServiceName(service))
+        {
+            _badInput.Report(BadInput.FrontendBadService, f.Span(0), "request with an empty, too long or mmi.* service name");
+            SendStatus(ClientKind.ZmqGame, f.Span(0), header.RequestId, Status.BadRequest, "service name must be 1-255 bytes and not start with mmi.");
+            return;
+        }
+
+        var request = Rent();
+        request.SetClientId(f.Span(0));
+        request.Kind = ClientKind.ZmqGame;
+        request.RequestId = header.RequestId;
+        request.BodyCount = f.MoveTo(5, request.Body);
+        _dispatcher.ClientRequest(service, request, header.TimeoutMs);
+    }
+
+    private void HandleMmi()
+    {
+        // RFC 8: [client][""]["MDPC01"]["mmi.service"][name] → [client][""]["MDPC01"]["mmi.service"]["200"|"404"]
+        var f = _in;
+        Stats.MmiRequests++;
+        byte[] code;
+        if (f.Span(3).SequenceEqual(Mdp.MmiService))
+        {
+            code = f.Count > 4 && _dispatcher.WorkersOf(f.Span(4)) > 0 ? Mmi200 : Mmi404;
+        }
+        else
+        {
+            code = Mmi501;
+        }
+
+        var socket = _frontend!;
+        if (!TrySendIdentity(socket, f.Span(0)))
+        {
+            Stats.UnroutableClient++;
+            return;
+        }
+
+        SendEmpty(socket, more: true);
+        SendConstant(socket, MdpClientHeader, more: true);
+        SendFrame(socket, ref f[3], more: true);
+        SendConstant(socket, code, more: false);
+    }
+
+    // ------------------------------------------------------------------ backend
+
+    private void HandleBackend()
+    {
+        var f = _in;
+        var identity = f.Span(0);
+        if (f.Overflow)
+        {
+            _dispatcher.WorkerProtocolError(identity, BadInput.BackendTooManyFrames, $"more than {FrameBuffer.MaxFrames} frames");
+            return;
+        }
+
+        if (f.Count == 2 && f.Span(1).SequenceEqual(PeerGoneMarker))
+        {
+            _dispatcher.WorkerGone(identity, "connection closed");
+            return;
+        }
+
+        if (f.Count < 4 || f.Size(1) != 0 || f.Size(3) != 1)
+        {
+            _dispatcher.WorkerProtocolError(identity, BadInput.BackendMalformed, $"{f.Count} frames, expected [\"\"][\"MDPW01\"][command][…]");
+            return;
+        }
+
+        if (!f.Span(2).SequenceEqual(Mdp.WorkerHeader))
+        {
+            _dispatcher.WorkerProtocolError(identity, BadInput.BackendUnknownHeader, "unknown protocol header " + Printable(f.Span(2)));
+            return;
+        }
+
+        var command = f.Span(3)[0];
+        switch (command)
+        {
+            case Mdp.Reply when f.Count >= 6 && f.Size(5) == 0:
+                var worker = _dispatcher.BeginReply(identity, f.Span(4));
+                if (worker is not null)
+                {
+                    ForwardReply(worker);
+                    _dispatcher.CompleteReply(worker);
+                }
+
+                break;
+            case Mdp.Heartbeat:
+                _dispatcher.WorkerHeartbeat(identity);
+                break;
+            case Mdp.Ready when f.Count >= 5:
+                _dispatcher.WorkerReady(identity, f.Span(4));
+                break;
+            case Mdp.Disconnect:
+                _dispatcher.WorkerGone(identity, "worker sent DISCONNECT");
+                break;
+            case Mdp.Ready or Mdp.Reply:
+                _dispatcher.WorkerProtocolError(identity, BadInput.BackendMalformed, Mdp.CommandName(command) + " with missing frames");
+                break;
+            default:
+                _dispatcher.WorkerProtocolError(identity, BadInput.BackendUnknownCommand, "unexpected command " + Mdp.CommandName(command));
+                break;
+        }
+    }
+
+    /// <summary>Moves a worker's REPLY body to the client that asked, framed for that client's protocol.</summary>
+    private void ForwardReply(Worker worker)
+    {
+        // [worker][""]["MDPW01"][0x03][client][""][body…]
+        var f = _in;
+        var request = worker.Current!;
+        var socket = _frontend!;
+        if (request.Kind == ClientKind.ZmqGame
+            && (f.Count < 7 || !ReplyHeader.TryRead(f.Span(6), out var reply) || reply.RequestId != request.RequestId))
+        {
+            _badInput.Report(BadInput.BackendMalformedReply, f.Span(0), $"reply to request {request.RequestId} without its reply header");
+            SendStatus(ClientKind.ZmqGame, request.ClientId, request.RequestId, Status.HandlerFailed, "malformed reply from worker");
+            return;
+        }
+
+        if (!TrySendIdentity(socket, f.Span(4)))
+        {
+            Stats.UnroutableClient++;
+            return;
+        }
+
+        SendEmpty(socket, more: true);
+        if (request.Kind == ClientKind.ZmqGame)
+        {
+            SendConstant(socket, ZgClientHeader, more: true);
+            SendConstant(socket, ZgReplyCommand, more: true);
+        }
+        else
+        {
+            SendConstant(socket, MdpClientHeader, more: true);
+            SendConstant(socket, worker.Service.Name, more: f.Count > 6);
+        }
+
+        var last = f.Count - 1;
+        for (var i = 6; i <= last; i++)
+        {
+            SendFrame(socket, ref f[i], more: i < last);
+        }
+    }
+
+    // ------------------------------------------------------------------ control
+
+    private void HandleControl()
+    {
+        // [peer][""]["ZGT01"][command][…] → [peer][""]["ZGT01"][command][result]
+        var f = _in;
+        if (f.Count < 4 || f.Size(1) != 0 || !f.Span(2).SequenceEqual(ControlHeader))
+        {
+            _badInput.Report(BadInput.ControlMalformed, f.Span(0), "expected [\"\"][\"ZGT01\"][command][…]");
+            return;
+        }
+
+        var command = Encoding.UTF8.GetString(f.Span(3));
+        byte[] result;
+        switch (command)
+        {
+            case "stats":
+                result = MessagePackSerializer.Serialize(BuildStats(), Payload.Options);
+                break;
+            default:
+                _badInput.Report(BadInput.ControlMalformed, f.Span(0), "unknown control command " + Printable(f.Span(3)));
+                result = MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = "unknown command " + command }, Payload.Options);
+                break;
+        }
+
+        var socket = _control!;
+        if (!TrySendIdentity(socket, f.Span(0)))
+        {
+            return;
+        }
+
+        SendEmpty(socket, more: true);
+        SendConstant(socket, ControlHeaderBytes, more: true);
+        SendFrame(socket, ref f[3], more: true);
+        SendCopy(socket, result, more: false);
+    }
+
+    private Dictionary<string, object> BuildStats()
+    {
+        var services = new Dictionary<string, object>();
+        foreach (var service in _dispatcher.Services)
+        {
+            services[service.NameText] = new Dictionary<string, object>
+            {
+                ["workers"] = service.WorkerCount,
+                ["idle"] = service.Idle.Count,
+                ["waiting"] = service.Waiting.Count,
+            };
+        }
+
+        return new Dictionary<string, object>
+        {
+            ["counters"] = Stats.Snapshot(),
+            ["services"] = services,
+            ["workers"] = _dispatcher.WorkerCount,
+        };
+    }
+
+    // ------------------------------------------------------------------ sockets
+
+    private RouterSocket CreateRouter(bool disconnectNotice)
+    {
+        var socket = new RouterSocket();
+        socket.Options.Linger = TimeSpan.Zero;
+        socket.Options.RouterMandatory = true;
+        socket.Options.MaxMsgSize = _options.MaxMessageSize;
+        socket.Options.SendHighWatermark = _options.SendHighWatermark;
+        socket.Options.ReceiveHighWatermark = _options.SendHighWatermark;
+        if (disconnectNotice)
+        {
+            socket.Options.DisconnectMessage = PeerGoneMarker;
+        }
+
+        return socket;
+    }
+
+    /// <summary>Binds; a tcp port of 0 or * picks a free port. Returns an endpoint peers on this host can connect to.</summary>
+    private static string Bind(RouterSocket socket, string endpoint)
+    {
+        if (endpoint.StartsWith("tcp://", StringComparison.Ordinal) && (endpoint.EndsWith(":0", StringComparison.Ordinal) || endpoint.EndsWith(":*", StringComparison.Ordinal)))
+        {
+            var address = endpoint[..endpoint.LastIndexOf(':')];
+            var port = socket.BindRandomPort(address);
+            return Connectable(address) + ":" + port;
+        }
+
+        socket.Bind(endpoint);
+        return endpoint.StartsWith("tcp://", StringComparison.Ordinal)
+            ? Connectable(endpoint[..endpoint.LastIndexOf(':')]) + endpoint[endpoint.LastIndexOf(':')..]
+            : endpoint;
+    }
+
+    private static string Connectable(string address) =>
+        address is "tcp://*" or "tcp://0.0.0.0" ? "tcp://127.0.0.1" : address;
+
+    private void Drain(RouterSocket socket, Action handle)
+    {
+        for (var i = 0; i < BatchSize && _in.TryReceive(socket); i++)
+        {
+            try
+            {
+                handle();
+            }
+            catch (Exception ex)
+            {
+                BrokerLog.LoopError(_logger, ex);
+            }
+            finally
+            {
+                _in.Clear();
+            }
+        }
+    }
+
+    private void Guard(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception ex)
+        {
+            BrokerLog.LoopError(_logger, ex);
+        }
+    }
+
+    private void Post(Action action)
+    {
+        if (_actions is null)
+        {
+            throw new InvalidOperationException("the broker is not started");
+        }
+
+        _actions.Enqueue(action);
+    }
+
+    private PendingRequest Rent() => _pool.TryPop(out var request) ? request : NewRequest();
+
+    private static PendingRequest NewRequest()
+    {
+        var request = new PendingRequest();
+        for (var i = 0; i < request.Body.Length; i++)
+        {
+            request.Body[i].InitEmpty();
+        }
+
+        return request;
+    }
+
+    private void SendStatus(ClientKind kind, ReadOnlySpan<byte> client, ulong requestId, Status status, string message)
+    {
+        if (kind != ClientKind.ZmqGame)
+        {
+            Stats.MdpUnanswered++;
+            return;
+        }
+
+        var socket = _frontend!;
+        if (!TrySendIdentity(socket, client))
+        {
+            Stats.UnroutableClient++;
+            return;
+        }
+
+        new ReplyHeader(requestId, status).Write(_replyHeader);
+        SendEmpty(socket, more: true);
+        SendConstant(socket, ZgClientHeader, more: true);
+        SendConstant(socket, ZgReplyCommand, more: true);
+        SendCopy(socket, _replyHeader, more: true);
+        SendCopy(socket, Encoding.UTF8.GetBytes(message), more: false);
+    }
+
+    /// <summary>First frame of an outgoing message. False, with nothing sent, if the peer is gone or its queue is full.</summary>
+    private static bool TrySendIdentity(RouterSocket socket, ReadOnlySpan<byte> identity)
+    {
+        var msg = default(Msg);
+        msg.InitPool(identity.Length);
+        identity.CopyTo(msg.Slice());
+        try
+        {
+            if (socket.TrySend(ref msg, TimeSpan.Zero, more: true))
+            {
+                return true;
+            }
+        }
+        catch (HostUnreachableException)
+        {
+        }
+
+        msg.Close();
+        return false;
+    }
+
+    private static void SendEmpty(RouterSocket socket, bool more)
+    {
+        var msg = default(Msg);
+        msg.InitEmpty();
+        SendFrame(socket, ref msg, more);
+    }
+
+    /// <summary>Sends an immutable array without copying it.</summary>
+    private static void SendConstant(RouterSocket socket, byte[] bytes, bool more)
+    {
+        var msg = default(Msg);
+        msg.InitGC(bytes, bytes.Length);
+        SendFrame(socket, ref msg, more);
+    }
+
+    private static void SendCopy(RouterSocket socket, ReadOnlySpan<byte> bytes, bool more)
+    {
+        var msg = default(Msg);
+        msg.InitPool(bytes.Length);
+        bytes.CopyTo(msg.Slice());
+        SendFrame(socket, ref msg, more);
+    }
+
+    /// <summary>A later frame of a message whose identity frame was accepted: ROUTER takes it without waiting.</summary>
+    private static void SendFrame(RouterSocket socket, ref Msg msg, bool more)
+    {
+        if (!socket.TrySend(ref msg, TimeSpan.Zero, more))
+        {
+            msg.Close();
+            msg.InitEmpty();
+        }
+    }
+
+    private static string Printable(ReadOnlySpan<byte> bytes)
+    {
+        var shown = bytes.Length > 16 ? bytes[..16] : bytes;
+        foreach (var b in shown)
+        {
+            if (b is < 0x20 or > 0x7E)
+            {
+                return "0x" + Convert.ToHexString(shown) + (bytes.Length > 16 ? "…" : string.Empty);
+            }
+        }
+
+        return "\"" + Encoding.ASCII.GetString(shown) + (bytes.Length > 16 ? "…" : string.Empty) + "\"";
+    }
+}

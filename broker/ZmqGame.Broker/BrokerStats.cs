@@ -1,0 +1,97 @@
+namespace ZmqGame.Broker;
+
+/// <summary>Kinds of bad input. Each is counted, and logged at most once per interval.</summary>
+internal enum BadInput
+{
+    FrontendMalformed,
+    FrontendUnknownHeader,
+    FrontendUnknownCommand,
+    FrontendBadRequestHeader,
+    FrontendBadService,
+    FrontendTooManyFrames,
+    BackendMalformed,
+    BackendUnknownHeader,
+    BackendUnknownCommand,
+    BackendDuplicateReady,
+    BackendNotReady,
+    BackendUnexpectedReply,
+    BackendMalformedReply,
+    BackendBadService,
+    BackendTooManyFrames,
+    ControlMalformed,
+    ServiceLimit,
+}
+
+/// <summary>
+/// Broker counters. Written only by the broker's poller thread; read from anywhere (64-bit reads).
+/// </summary>
+internal sealed class BrokerStats
+{
+    private readonly long[] _badInput = new long[Enum.GetValues<BadInput>().Length];
+
+    public long Requests;
+    public long Replies;
+    public long Dispatched;
+    public long Queued;
+    public long TimedOut;
+    public long Busy;
+    public long WorkerLost;
+    public long WorkersRegistered;
+    public long WorkersExpired;
+    public long WorkersDisconnected;
+    public long UnroutableClient;
+    public long UnroutableWorker;
+    public long MdpUnanswered;
+    public long ClientHeartbeats;
+    public long ClientDisconnects;
+    public long MmiRequests;
+
+    public void CountBadInput(BadInput kind) => _badInput[(int)kind]++;
+
+    public long BadInputCount(BadInput kind) => Volatile.Read(ref _badInput[(int)kind]);
+
+    public long BadInputTotal
+    {
+        get
+        {
+            long total = 0;
+            for (var i = 0; i < _badInput.Length; i++)
+            {
+                total += Volatile.Read(ref _badInput[i]);
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>A name → value map of every counter, for the control endpoint and logs.</summary>
+    public Dictionary<string, long> Snapshot()
+    {
+        var map = new Dictionary<string, long>
+        {
+            ["requests"] = Volatile.Read(ref Requests),
+            ["replies"] = Volatile.Read(ref Replies),
+            ["dispatched"] = Volatile.Read(ref Dispatched),
+            ["queued"] = Volatile.Read(ref Queued),
+            ["timed_out"] = Volatile.Read(ref TimedOut),
+            ["busy"] = Volatile.Read(ref Busy),
+            ["worker_lost"] = Volatile.Read(ref WorkerLost),
+            ["workers_registered"] = Volatile.Read(ref WorkersRegistered),
+            ["workers_expired"] = Volatile.Read(ref WorkersExpired),
+            ["workers_disconnected"] = Volatile.Read(ref WorkersDisconnected),
+            ["unroutable_client"] = Volatile.Read(ref UnroutableClient),
+            ["unroutable_worker"] = Volatile.Read(ref UnroutableWorker),
+            ["mdp_unanswered"] = Volatile.Read(ref MdpUnanswered),
+            ["client_heartbeats"] = Volatile.Read(ref ClientHeartbeats),
+            ["client_disconnects"] = Volatile.Read(ref ClientDisconnects),
+            ["mmi_requests"] = Volatile.Read(ref MmiRequests),
+            ["bad_input"] = BadInputTotal,
+        };
+        foreach (var kind in Enum.GetValues<BadInput>())
+        {
+            map["bad_input." + kind] = BadInputCount(kind);
+        }
+
+        return map;
+    }
+}

@@ -1,0 +1,458 @@
+using Microsoft.Extensions.Logging;
+using ZmqGame.Protocol;
+
+namespace ZmqGame.Broker;
+
+/// <summary>
+/// The broker's request routing, free of sockets: services, their least-recently-used idle workers,
+/// bounded waiting queues with deadlines, worker liveness and heartbeats. Runs on the poller thread
+/// only; the transport calls it for each parsed message and on each timer tick, and it answers
+/// through <see cref="IBrokerOutput"/>.
+/// </summary>
+/// <remarks>
+/// Invariant: a service has idle workers only while it has no waiting requests. A worker that
+/// becomes idle takes the oldest waiting request first; a request that arrives takes the idle
+/// worker that has waited longest.
+/// </remarks>
+internal sealed class Dispatcher
+{
+    private readonly BrokerOptions _options;
+    private readonly IBrokerOutput _output;
+    private readonly BrokerStats _stats;
+    private readonly BadInputLog _badInput;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<byte[], Service> _services = new(ByteKeyComparer.Instance);
+    private readonly Dictionary<byte[], Service>.AlternateLookup<ReadOnlySpan<byte>> _servicesBySpan;
+    private readonly Dictionary<byte[], Worker> _workers = new(ByteKeyComparer.Instance);
+    private readonly Dictionary<byte[], Worker>.AlternateLookup<ReadOnlySpan<byte>> _workersBySpan;
+    private readonly List<Worker> _scratchWorkers = [];
+    private readonly List<Service> _scratchServices = [];
+    private readonly List<IdleWaiter> _idleWaiters = [];
+    private readonly long _heartbeatTicks;
+    private readonly long _expiryTicks;
+    private readonly long _requestTimeoutTicks;
+
+    public Dispatcher(BrokerOptions options, IBrokerOutput output, BrokerStats stats, BadInputLog badInput, ILogger logger, TimeProvider time)
+    {
+        _options = options;
+        _output = output;
+        _stats = stats;
+        _badInput = badInput;
+        _logger = logger;
+        _time = time;
+        _servicesBySpan = _services.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _workersBySpan = _workers.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _heartbeatTicks = ToTicks(options.HeartbeatInterval);
+        _expiryTicks = ToTicks(options.HeartbeatInterval * options.Liveness);
+        _requestTimeoutTicks = ToTicks(options.RequestTimeout);
+    }
+
+    public int WorkerCount => _workers.Count;
+
+    public int ServiceCount => _services.Count;
+
+    public long Now => _time.GetTimestamp();
+
+    /// <summary>Workers of a service, idle or busy (0 for an unknown service). Answers mmi.service.</summary>
+    public int WorkersOf(ReadOnlySpan<byte> service) =>
+        _servicesBySpan.TryGetValue(service, out var s) ? s.WorkerCount : 0;
+
+    public int IdleWorkersOf(ReadOnlySpan<byte> service) =>
+        _servicesBySpan.TryGetValue(service, out var s) ? s.Idle.Count : 0;
+
+    public int WaitingOf(ReadOnlySpan<byte> service) =>
+        _servicesBySpan.TryGetValue(service, out var s) ? s.Waiting.Count : 0;
+
+    /// <summary>
+    /// A client request for <paramref name="serviceName"/> (already validated). Dispatched to the
+    /// idle worker that waited longest, or queued with a deadline, or answered <c>busy</c>.
+    /// </summary>
+    /// <param name="serviceName">The service asked for.</param>
+    /// <param name="request">The request, its client and body; the dispatcher owns it from here.</param>
+    /// <param name="clientTimeoutMs">The client's own queue deadline; 0 = the broker's default.</param>
+    public void ClientRequest(ReadOnlySpan<byte> serviceName, PendingRequest request, uint clientTimeoutMs)
+    {
+        _stats.Requests++;
+        var service = GetOrCreateService(serviceName);
+        if (service is null)
+        {
+            _badInput.Report(BadInput.ServiceLimit, request.ClientId, $"more than {_options.MaxServices} services");
+            _output.SendStatus(request, Status.BadRequest, "unknown service and the broker's service limit is reached");
+            _output.Release(request);
+            return;
+        }
+
+        var now = Now;
+        var timeout = _requestTimeoutTicks;
+        if (clientTimeoutMs > 0)
+        {
+            timeout = Math.Min(timeout, (long)(clientTimeoutMs * (double)_time.TimestampFrequency / 1000));
+        }
+
+        request.Service = service;
+        request.Deadline = now + timeout;
+        Route(service, request, now);
+    }
+
+    /// <summary>READY: registers a worker for a service and makes it idle.</summary>
+    public void WorkerReady(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> serviceName)
+    {
+        if (_workersBySpan.TryGetValue(identity, out var known))
+        {
+            _badInput.Report(BadInput.BackendDuplicateReady, identity, $"READY from a worker already registered for {known.Service.NameText}");
+            RemoveWorker(known, "protocol error: second READY", sendDisconnect: true);
+            return;
+        }
+
+        if (!IsValidServiceName(serviceName))
+        {
+            _badInput.Report(BadInput.BackendBadService, identity, "READY with an empty, too long or mmi.* service name");
+            _output.SendWorkerCommand(identity, Mdp.Disconnect);
+            return;
+        }
+
+        var service = GetOrCreateService(serviceName);
+        if (service is null)
+        {
+            _badInput.Report(BadInput.ServiceLimit, identity, $"more than {_options.MaxServices} services");
+            _output.SendWorkerCommand(identity, Mdp.Disconnect);
+            return;
+        }
+
+        var now = Now;
+        var worker = new Worker(identity.ToArray(), service)
+        {
+            ExpiresAt = now + _expiryTicks,
+            NextHeartbeatAt = now + _heartbeatTicks,
+        };
+        _workers.Add(worker.Identity, worker);
+        service.WorkerCount++;
+        _stats.WorkersRegistered++;
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            BrokerLog.WorkerReady(_logger, Convert.ToHexString(worker.Identity), service.NameText, service.WorkerCount);
+        }
+
+        MakeIdle(worker, now);
+    }
+
+    /// <summary>
+    /// REPLY, first half: the worker that may forward this reply, or null after a protocol error
+    /// (unknown worker, no request held, or a client address other than the one it holds).
+    /// The caller forwards the reply and then calls <see cref="CompleteReply"/>.
+    /// </summary>
+    public Worker? BeginReply(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientAddress)
+    {
+        if (!_workersBySpan.TryGetValue(identity, out var worker))
+        {
+            _badInput.Report(BadInput.BackendNotReady, identity, "REPLY from a worker that never sent READY");
+            _output.SendWorkerCommand(identity, Mdp.Disconnect);
+            return null;
+        }
+
+        worker.ExpiresAt = Now + _expiryTicks;
+        if (worker.State != WorkerState.Busy || worker.Current is null || !clientAddress.SequenceEqual(worker.Current.ClientId))
+        {
+            _badInput.Report(BadInput.BackendUnexpectedReply, identity, "REPLY without a matching request");
+            RemoveWorker(worker, "protocol error: unexpected REPLY", sendDisconnect: true);
+            return null;
+        }
+
+        return worker;
+    }
+
+    /// <summary>REPLY, second half: the reply was forwarded; the worker is idle again and takes the next request.</summary>
+    public void CompleteReply(Worker worker)
+    {
+        _stats.Replies++;
+        worker.RequestsServed++;
+        if (worker.Current is { } done)
+        {
+            worker.Current = null;
+            _output.Release(done);
+        }
+
+        MakeIdle(worker, Now);
+    }
+
+    /// <summary>HEARTBEAT from a worker (any traffic also counts as a sign of life).</summary>
+    public void WorkerHeartbeat(ReadOnlySpan<byte> identity)
+    {
+        if (_workersBySpan.TryGetValue(identity, out var worker))
+        {
+            worker.ExpiresAt = Now + _expiryTicks;
+            return;
+        }
+
+        // A worker the broker does not know (for example after a broker restart): tell it to reconnect.
+        _badInput.Report(BadInput.BackendNotReady, identity, "HEARTBEAT from a worker that never sent READY");
+        _output.SendWorkerCommand(identity, Mdp.Disconnect);
+    }
+
+    /// <summary>The worker said DISCONNECT, or its connection closed.</summary>
+    public void WorkerGone(ReadOnlySpan<byte> identity, string reason)
+    {
+        if (_workersBySpan.TryGetValue(identity, out var worker))
+        {
+            _stats.WorkersDisconnected++;
+            RemoveWorker(worker, reason, sendDisconnect: false);
+        }
+    }
+
+    /// <summary>A worker broke the protocol: it is removed and told DISCONNECT.</summary>
+    public void WorkerProtocolError(ReadOnlySpan<byte> identity, BadInput kind, string detail)
+    {
+        _badInput.Report(kind, identity, detail);
+        if (_workersBySpan.TryGetValue(identity, out var worker))
+        {
+            RemoveWorker(worker, "protocol error: " + detail, sendDisconnect: true);
+        }
+        else
+        {
+            _output.SendWorkerCommand(identity, Mdp.Disconnect);
+        }
+    }
+
+    /// <summary>Expires queued requests and silent workers; heartbeats workers that were sent nothing lately.</summary>
+    public void Tick()
+    {
+        var now = Now;
+        _scratchServices.Clear();
+        foreach (var service in _services.Values)
+        {
+            if (service.EarliestDeadline <= now)
+            {
+                ExpireWaiting(service, now);
+            }
+
+            if (service.WorkerCount == 0 && service.Waiting.Count == 0)
+            {
+                _scratchServices.Add(service);
+            }
+        }
+
+        foreach (var empty in _scratchServices)
+        {
+            _services.Remove(empty.Name);
+        }
+
+        _scratchWorkers.Clear();
+        _scratchWorkers.AddRange(_workers.Values);
+        foreach (var worker in _scratchWorkers)
+        {
+            if (worker.ExpiresAt <= now)
+            {
+                _stats.WorkersExpired++;
+                RemoveWorker(worker, "no heartbeat within its liveness", sendDisconnect: true);
+            }
+            else if (worker.NextHeartbeatAt <= now)
+            {
+                worker.NextHeartbeatAt = now + _heartbeatTicks;
+                _output.SendWorkerCommand(worker.Identity, Mdp.Heartbeat);
+            }
+        }
+    }
+
+    /// <summary>Completes when the service has at least <paramref name="count"/> idle workers.</summary>
+    public void AddIdleWaiter(string service, int count, TaskCompletionSource done)
+    {
+        var waiter = new IdleWaiter(System.Text.Encoding.UTF8.GetBytes(service), count, done);
+        if (!waiter.TryComplete(this))
+        {
+            _idleWaiters.Add(waiter);
+        }
+    }
+
+    /// <summary>Every worker, for stats and shutdown.</summary>
+    public IEnumerable<Worker> Workers => _workers.Values;
+
+    public IEnumerable<Service> Services => _services.Values;
+
+    public static bool IsValidServiceName(ReadOnlySpan<byte> name) =>
+        name.Length is > 0 and <= Mdp.MaxServiceLength && !name.StartsWith(Mdp.MmiPrefix);
+
+    private void Route(Service service, PendingRequest request, long now)
+    {
+        while (service.Idle.First is { } idle)
+        {
+            if (TryDispatch(idle.Value, request, now))
+            {
+                return;
+            }
+        }
+
+        if (service.Waiting.Count >= _options.MaxQueuedPerService)
+        {
+            _stats.Busy++;
+            _output.SendStatus(request, Status.Busy, $"service {service.NameText} has {service.Waiting.Count} requests waiting");
+            _output.Release(request);
+            return;
+        }
+
+        _stats.Queued++;
+        service.Waiting.Enqueue(request);
+        if (request.Deadline < service.EarliestDeadline)
+        {
+            service.EarliestDeadline = request.Deadline;
+        }
+    }
+
+    /// <summary>Sends the request to an idle worker; false (and the worker removed) if it cannot be reached.</summary>
+    private bool TryDispatch(Worker worker, PendingRequest request, long now)
+    {
+        if (worker.IdleNode.List is not null)
+        {
+            worker.Service.Idle.Remove(worker.IdleNode);
+        }
+
+        worker.State = WorkerState.Busy;
+        worker.Current = request;
+        if (_output.SendRequest(worker, request))
+        {
+            _stats.Dispatched++;
+            worker.NextHeartbeatAt = now + _heartbeatTicks;
+            return true;
+        }
+
+        // Nothing was sent: the request is still whole; only the worker goes.
+        worker.Current = null;
+        _stats.UnroutableWorker++;
+        RemoveWorker(worker, "unreachable", sendDisconnect: false);
+        return false;
+    }
+
+    private void MakeIdle(Worker worker, long now)
+    {
+        var service = worker.Service;
+        while (service.Waiting.TryDequeue(out var next))
+        {
+            if (next.Deadline <= now)
+            {
+                Expire(next);
+                continue;
+            }
+
+            if (service.Waiting.Count == 0)
+            {
+                service.EarliestDeadline = long.MaxValue;
+            }
+
+            if (TryDispatch(worker, next, now))
+            {
+                return;
+            }
+
+            // The worker vanished under us; the request goes to the next idle worker or back in line.
+            Route(service, next, now);
+            return;
+        }
+
+        service.EarliestDeadline = long.MaxValue;
+        worker.State = WorkerState.Idle;
+        service.Idle.AddLast(worker.IdleNode);
+        if (_idleWaiters.Count > 0)
+        {
+            _idleWaiters.RemoveAll(w => w.TryComplete(this));
+        }
+    }
+
+    private void ExpireWaiting(Service service, long now)
+    {
+        var earliest = long.MaxValue;
+        var count = service.Waiting.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var request = service.Waiting.Dequeue();
+            if (request.Deadline <= now)
+            {
+                Expire(request);
+                continue;
+            }
+
+            earliest = Math.Min(earliest, request.Deadline);
+            service.Waiting.Enqueue(request);
+        }
+
+        service.EarliestDeadline = earliest;
+    }
+
+    private void Expire(PendingRequest request)
+    {
+        _stats.TimedOut++;
+        _output.SendStatus(request, Status.Timeout, $"no worker of service {request.Service?.NameText} took the request before its deadline");
+        _output.Release(request);
+    }
+
+    private void RemoveWorker(Worker worker, string reason, bool sendDisconnect)
+    {
+        if (!_workers.Remove(worker.Identity))
+        {
+            return;
+        }
+
+        var service = worker.Service;
+        if (worker.IdleNode.List is not null)
+        {
+            service.Idle.Remove(worker.IdleNode);
+        }
+
+        service.WorkerCount--;
+        var id = Convert.ToHexString(worker.Identity);
+        if (worker.Current is { } held)
+        {
+            worker.Current = null;
+            _stats.WorkerLost++;
+            BrokerLog.WorkerLostRequest(_logger, id, service.NameText, held.RequestId, reason);
+            _output.SendStatus(held, Status.WorkerLost, $"worker lost: {reason}");
+            _output.Release(held);
+        }
+        else if (_logger.IsEnabled(LogLevel.Information))
+        {
+            BrokerLog.WorkerRemoved(_logger, id, service.NameText, reason);
+        }
+
+        if (sendDisconnect)
+        {
+            _output.SendWorkerCommand(worker.Identity, Mdp.Disconnect);
+        }
+    }
+
+    private Service? GetOrCreateService(ReadOnlySpan<byte> name)
+    {
+        if (_servicesBySpan.TryGetValue(name, out var service))
+        {
+            return service;
+        }
+
+        if (_services.Count >= _options.MaxServices)
+        {
+            return null;
+        }
+
+        service = new Service(name.ToArray());
+        _services.Add(service.Name, service);
+        return service;
+    }
+
+    private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    private sealed record IdleWaiter(byte[] Service, int Count, TaskCompletionSource Done)
+    {
+        public bool TryComplete(Dispatcher dispatcher)
+        {
+            if (Done.Task.IsCompleted)
+            {
+                return true;
+            }
+
+            if (dispatcher.IdleWorkersOf(Service) < Count)
+            {
+                return false;
+            }
+
+            Done.TrySetResult();
+            return true;
+        }
+    }
+}

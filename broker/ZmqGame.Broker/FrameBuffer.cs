@@ -1,0 +1,98 @@
+using NetMQ;
+
+namespace ZmqGame.Broker;
+
+/// <summary>
+/// One received multipart message as reusable <see cref="Msg"/> frames: no allocation per message.
+/// Frames can be moved out (to a pending request or straight onto another socket).
+/// </summary>
+internal sealed class FrameBuffer
+{
+    /// <summary>Most frames a message may have; more is bad input.</summary>
+    public const int MaxFrames = 32;
+
+    private readonly Msg[] _frames = new Msg[MaxFrames];
+    private Msg _overflow;
+
+    public FrameBuffer()
+    {
+        for (var i = 0; i < MaxFrames; i++)
+        {
+            _frames[i].InitEmpty();
+        }
+
+        _overflow.InitEmpty();
+    }
+
+    public int Count { get; private set; }
+
+    /// <summary>The message had more than <see cref="MaxFrames"/> frames; the rest were discarded.</summary>
+    public bool Overflow { get; private set; }
+
+    public ref Msg this[int index] => ref _frames[index];
+
+    public ReadOnlySpan<byte> Span(int index) => _frames[index].Slice();
+
+    public int Size(int index) => _frames[index].Size;
+
+    /// <summary>Receives one whole message without waiting; false when none is ready.</summary>
+    public bool TryReceive(NetMQSocket socket)
+    {
+        Count = 0;
+        Overflow = false;
+        if (!socket.TryReceive(ref _frames[0], TimeSpan.Zero))
+        {
+            return false;
+        }
+
+        Count = 1;
+        var more = _frames[0].HasMore;
+        while (more)
+        {
+            if (Count == MaxFrames)
+            {
+                Overflow = true;
+                do
+                {
+                    socket.Receive(ref _overflow);
+                    more = _overflow.HasMore;
+                    _overflow.Close();
+                    _overflow.InitEmpty();
+                }
+                while (more);
+                break;
+            }
+
+            // The frames of one message arrive together: this never waits.
+            socket.Receive(ref _frames[Count]);
+            more = _frames[Count].HasMore;
+            Count++;
+        }
+
+        return true;
+    }
+
+    /// <summary>Moves frames [from, Count) into <paramref name="destination"/>; returns how many.</summary>
+    public int MoveTo(int from, Msg[] destination)
+    {
+        var n = 0;
+        for (var i = from; i < Count; i++)
+        {
+            destination[n++].Move(ref _frames[i]);
+        }
+
+        return n;
+    }
+
+    /// <summary>Frees what was not moved or sent, ready for the next message.</summary>
+    public void Clear()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            _frames[i].Close();
+            _frames[i].InitEmpty();
+        }
+
+        Count = 0;
+    }
+}

@@ -1,0 +1,399 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using ZmqGame.Broker;
+using ZmqGame.Protocol;
+using ZmqGame.Tests.Support;
+
+namespace ZmqGame.Tests.Broker;
+
+/// <summary>The broker's routing logic with a fake clock and a recording transport: no sockets.</summary>
+[TestFixture]
+public sealed class DispatcherTests
+{
+    private static readonly byte[] Game = "game"u8.ToArray();
+    private ManualTimeProvider _clock = null!;
+    private RecordingOutput _out = null!;
+    private BrokerStats _stats = null!;
+    private BrokerOptions _options = null!;
+    private Dispatcher _dispatcher = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _clock = new ManualTimeProvider();
+        _out = new RecordingOutput();
+        _stats = new BrokerStats();
+        _options = new BrokerOptions
+        {
+            HeartbeatInterval = TimeSpan.FromSeconds(1),
+            Liveness = 3,
+            RequestTimeout = TimeSpan.FromSeconds(10),
+            MaxQueuedPerService = 3,
+        };
+        Rebuild();
+    }
+
+    private void Rebuild()
+    {
+        var log = new BadInputLog(NullLogger.Instance, _stats, _clock, TimeSpan.FromSeconds(10));
+        _dispatcher = new Dispatcher(_options, _out, _stats, log, NullLogger.Instance, _clock);
+    }
+
+    [Test]
+    public void Dispatch_IdleWorker_SendsRequestToIt()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+
+        Assert.That(_out.Sent, Has.Count.EqualTo(1));
+        Assert.That(_out.Sent[0].Worker, Is.EqualTo("w1"));
+        Assert.That(_out.Sent[0].RequestId, Is.EqualTo(1UL));
+        Assert.That(_dispatcher.IdleWorkersOf(Game), Is.Zero);
+    }
+
+    [Test]
+    public void Dispatch_SeveralIdleWorkers_LeastRecentlyUsedFirst()
+    {
+        _dispatcher.WorkerReady(Id("a"), Game);
+        _dispatcher.WorkerReady(Id("b"), Game);
+        _dispatcher.WorkerReady(Id("c"), Game);
+
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        Reply("a", 1);
+        _dispatcher.ClientRequest(Game, Request(2), 0);
+        _dispatcher.ClientRequest(Game, Request(3), 0);
+        _dispatcher.ClientRequest(Game, Request(4), 0);
+
+        Assert.That(_out.Sent.Select(s => s.Worker), Is.EqualTo(new[] { "a", "b", "c", "a" }));
+    }
+
+    [Test]
+    public void Dispatch_NoIdleWorker_QueuesUntilReady()
+    {
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        _dispatcher.ClientRequest(Game, Request(2), 0);
+        Assert.That(_out.Sent, Is.Empty);
+        Assert.That(_dispatcher.WaitingOf(Game), Is.EqualTo(2));
+
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        Assert.That(_out.Sent.Select(s => s.RequestId), Is.EqualTo(new[] { 1UL }), "a ready worker takes the oldest waiting request");
+
+        Reply("w1", 1);
+        Assert.That(_out.Sent.Select(s => s.RequestId), Is.EqualTo(new[] { 1UL, 2UL }), "its reply makes it pull the next one");
+        Assert.That(_dispatcher.WaitingOf(Game), Is.Zero);
+    }
+
+    [Test]
+    public void Dispatch_BusyWorker_GetsNothingUntilItReplies()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        _dispatcher.ClientRequest(Game, Request(2), 0);
+
+        Assert.That(_out.Sent, Has.Count.EqualTo(1));
+        Assert.That(_dispatcher.WaitingOf(Game), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Queue_DeadlinePasses_AnswersTimeout()
+    {
+        _dispatcher.ClientRequest(Game, Request(7), 0);
+        _clock.Advance(TimeSpan.FromSeconds(9.9));
+        _dispatcher.Tick();
+        Assert.That(_out.Statuses, Is.Empty);
+
+        _clock.Advance(TimeSpan.FromSeconds(0.2));
+        _dispatcher.Tick();
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (7UL, Status.Timeout) }));
+        Assert.That(_dispatcher.WaitingOf(Game), Is.Zero);
+        Assert.That(_out.Released, Is.EqualTo(1));
+        Assert.That(_stats.TimedOut, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Queue_ClientAsksShorterDeadline_ExpiresFirst()
+    {
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        _dispatcher.ClientRequest(Game, Request(2), 500);
+        _clock.Advance(TimeSpan.FromMilliseconds(600));
+        _dispatcher.Tick();
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (2UL, Status.Timeout) }));
+        Assert.That(_dispatcher.WaitingOf(Game), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Queue_ClientAsksLongerDeadline_BrokerLimitWins()
+    {
+        _dispatcher.ClientRequest(Game, Request(1), 60_000);
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        _dispatcher.Tick();
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (1UL, Status.Timeout) }));
+    }
+
+    [Test]
+    public void Queue_ExpiredBeforeWorkerArrives_IsAnsweredNotDispatched()
+    {
+        _dispatcher.ClientRequest(Game, Request(1), 100);
+        _dispatcher.ClientRequest(Game, Request(2), 0);
+        _clock.Advance(TimeSpan.FromMilliseconds(200));
+
+        _dispatcher.WorkerReady(Id("w1"), Game);
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (1UL, Status.Timeout) }));
+        Assert.That(_out.Sent.Select(s => s.RequestId), Is.EqualTo(new[] { 2UL }));
+    }
+
+    [Test]
+    public void Queue_Full_AnswersBusy()
+    {
+        for (ulong i = 1; i <= 4; i++)
+        {
+            _dispatcher.ClientRequest(Game, Request(i), 0);
+        }
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (4UL, Status.Busy) }));
+        Assert.That(_dispatcher.WaitingOf(Game), Is.EqualTo(3));
+        Assert.That(_stats.Busy, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Queue_IsPerService()
+    {
+        var chat = "chat"u8.ToArray();
+        _dispatcher.WorkerReady(Id("chat-1"), chat);
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+
+        Assert.That(_out.Sent, Is.Empty, "a chat worker never takes a game request");
+        Assert.That(_dispatcher.WaitingOf(Game), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void WorkerGone_WhileHoldingRequest_AnswersWorkerLost()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        _dispatcher.ClientRequest(Game, Request(5), 0);
+
+        _dispatcher.WorkerGone(Id("w1"), "connection closed");
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (5UL, Status.WorkerLost) }));
+        Assert.That(_dispatcher.WorkersOf(Game), Is.Zero);
+        Assert.That(_stats.WorkerLost, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void WorkerGone_WhileIdle_LeavesNoTrace()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        _dispatcher.WorkerReady(Id("w2"), Game);
+        _dispatcher.WorkerGone(Id("w1"), "connection closed");
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+
+        Assert.That(_out.Sent.Select(s => s.Worker), Is.EqualTo(new[] { "w2" }));
+        Assert.That(_out.Statuses, Is.Empty);
+    }
+
+    [Test]
+    public void WorkerSilent_PastLiveness_IsRemovedAndItsRequestLost()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        _dispatcher.ClientRequest(Game, Request(9), 0);
+
+        _clock.Advance(TimeSpan.FromSeconds(2.9));
+        _dispatcher.Tick();
+        Assert.That(_dispatcher.WorkersOf(Game), Is.EqualTo(1), "still within 3 × 1 s");
+
+        _clock.Advance(TimeSpan.FromSeconds(0.2));
+        _dispatcher.Tick();
+        Assert.That(_dispatcher.WorkersOf(Game), Is.Zero);
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (9UL, Status.WorkerLost) }));
+        Assert.That(_out.Commands, Does.Contain(("w1", Mdp.Disconnect)));
+        Assert.That(_stats.WorkersExpired, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void WorkerHeartbeat_KeepsItAlive()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        for (var i = 0; i < 10; i++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            _dispatcher.WorkerHeartbeat(Id("w1"));
+            _dispatcher.Tick();
+        }
+
+        Assert.That(_dispatcher.WorkersOf(Game), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Heartbeat_SentToWorkerAfterInterval_OnlyWhenNothingElseWasSent()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        _clock.Advance(TimeSpan.FromMilliseconds(900));
+        _dispatcher.Tick();
+        Assert.That(_out.Commands, Is.Empty);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(200));
+        _dispatcher.Tick();
+        Assert.That(_out.Commands, Is.EqualTo(new[] { ("w1", Mdp.Heartbeat) }));
+
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        _clock.Advance(TimeSpan.FromMilliseconds(900));
+        _dispatcher.WorkerHeartbeat(Id("w1"));
+        _dispatcher.Tick();
+        Assert.That(_out.Commands, Has.Count.EqualTo(1), "a REQUEST counts as traffic: no heartbeat due yet");
+    }
+
+    [Test]
+    public void Ready_FromKnownWorker_IsDisconnected()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        _dispatcher.WorkerReady(Id("w1"), Game);
+
+        Assert.That(_out.Commands, Is.EqualTo(new[] { ("w1", Mdp.Disconnect) }));
+        Assert.That(_dispatcher.WorkersOf(Game), Is.Zero);
+        Assert.That(_stats.BadInputCount(BadInput.BackendDuplicateReady), Is.EqualTo(1));
+    }
+
+    [TestCase("")]
+    [TestCase("mmi.service")]
+    public void Ready_WithInvalidService_IsDisconnected(string service)
+    {
+        _dispatcher.WorkerReady(Id("w1"), Encoding.UTF8.GetBytes(service));
+
+        Assert.That(_out.Commands, Is.EqualTo(new[] { ("w1", Mdp.Disconnect) }));
+        Assert.That(_dispatcher.WorkerCount, Is.Zero);
+    }
+
+    [Test]
+    public void Reply_FromUnknownWorker_IsDisconnected()
+    {
+        Assert.That(_dispatcher.BeginReply(Id("ghost"), Id("client-1")), Is.Null);
+        Assert.That(_out.Commands, Is.EqualTo(new[] { ("ghost", Mdp.Disconnect) }));
+    }
+
+    [Test]
+    public void Reply_ForAnotherClient_RemovesWorkerAndAnswersWorkerLost()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        _dispatcher.ClientRequest(Game, Request(3, "client-3"), 0);
+
+        Assert.That(_dispatcher.BeginReply(Id("w1"), Id("someone-else")), Is.Null);
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (3UL, Status.WorkerLost) }));
+        Assert.That(_out.Commands, Is.EqualTo(new[] { ("w1", Mdp.Disconnect) }));
+    }
+
+    [Test]
+    public void Reply_FromIdleWorker_IsAProtocolError()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+
+        Assert.That(_dispatcher.BeginReply(Id("w1"), Id("client-1")), Is.Null);
+        Assert.That(_dispatcher.WorkerCount, Is.Zero);
+    }
+
+    [Test]
+    public void Heartbeat_FromUnknownWorker_IsToldToReconnect()
+    {
+        _dispatcher.WorkerHeartbeat(Id("stale"));
+        Assert.That(_out.Commands, Is.EqualTo(new[] { ("stale", Mdp.Disconnect) }));
+    }
+
+    [Test]
+    public void Dispatch_WorkerUnreachable_RequestGoesToNextWorker()
+    {
+        _dispatcher.WorkerReady(Id("gone"), Game);
+        _dispatcher.WorkerReady(Id("w2"), Game);
+        _out.Unreachable.Add("gone");
+
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+
+        Assert.That(_out.Sent.Select(s => s.Worker), Is.EqualTo(new[] { "w2" }));
+        Assert.That(_dispatcher.WorkersOf(Game), Is.EqualTo(1));
+        Assert.That(_out.Statuses, Is.Empty);
+    }
+
+    [Test]
+    public void Services_WithoutWorkersOrRequests_AreForgotten()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        _dispatcher.WorkerGone(Id("w1"), "bye");
+        _dispatcher.Tick();
+        Assert.That(_dispatcher.ServiceCount, Is.Zero);
+    }
+
+    [Test]
+    public void Services_OverLimit_AreRefused()
+    {
+        _options.MaxServices = 2;
+        Rebuild();
+        _dispatcher.ClientRequest("s1"u8, Request(1), 0);
+        _dispatcher.ClientRequest("s2"u8, Request(2), 0);
+        _dispatcher.ClientRequest("s3"u8, Request(3), 0);
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (3UL, Status.BadRequest) }));
+        Assert.That(_dispatcher.ServiceCount, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void IdleWaiter_CompletesWhenEnoughWorkersAreIdle()
+    {
+        var done = new TaskCompletionSource();
+        _dispatcher.AddIdleWaiter("game", 2, done);
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        Assert.That(done.Task.IsCompleted, Is.False);
+
+        _dispatcher.WorkerReady(Id("w2"), Game);
+        Assert.That(done.Task.IsCompleted, Is.True);
+    }
+
+    private void Reply(string worker, ulong requestId)
+    {
+        var w = _dispatcher.BeginReply(Id(worker), _out.Sent.Last(s => s.Worker == worker && s.RequestId == requestId).Client);
+        Assert.That(w, Is.Not.Null);
+        _dispatcher.CompleteReply(w!);
+    }
+
+    private static byte[] Id(string name) => Encoding.UTF8.GetBytes(name);
+
+    private static PendingRequest Request(ulong id, string client = "client")
+    {
+        var request = new PendingRequest { Kind = ClientKind.ZmqGame, RequestId = id };
+        request.SetClientId(Encoding.UTF8.GetBytes(client + "-" + id));
+        return request;
+    }
+
+    private sealed class RecordingOutput : IBrokerOutput
+    {
+        public List<(string Worker, ulong RequestId, byte[] Client)> Sent { get; } = [];
+
+        public List<(ulong RequestId, Status Status)> Statuses { get; } = [];
+
+        public List<(string Worker, byte Command)> Commands { get; } = [];
+
+        public HashSet<string> Unreachable { get; } = [];
+
+        public int Released { get; private set; }
+
+        public bool SendRequest(Worker worker, PendingRequest request)
+        {
+            var name = Encoding.UTF8.GetString(worker.Identity);
+            if (Unreachable.Contains(name))
+            {
+                return false;
+            }
+
+            Sent.Add((name, request.RequestId, request.ClientId.ToArray()));
+            return true;
+        }
+
+        public void SendStatus(PendingRequest request, Status status, string message) => Statuses.Add((request.RequestId, status));
+
+        public void SendWorkerCommand(ReadOnlySpan<byte> workerIdentity, byte command) =>
+            Commands.Add((Encoding.UTF8.GetString(workerIdentity), command));
+
+        public void Release(PendingRequest request) => Released++;
+    }
+}

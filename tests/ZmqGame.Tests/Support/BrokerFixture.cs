@@ -1,0 +1,41 @@
+using ZmqGame.Broker;
+
+namespace ZmqGame.Tests.Support;
+
+/// <summary>An in-process broker on free loopback ports with fast heartbeats.</summary>
+internal sealed class BrokerFixture : IDisposable
+{
+    public BrokerFixture(Action<BrokerOptions>? configure = null)
+    {
+        Options = new BrokerOptions
+        {
+            Frontend = "tcp://127.0.0.1:0",
+            Backend = "tcp://127.0.0.1:0",
+            Control = "tcp://127.0.0.1:0",
+            // Raw test workers do not heartbeat: keep them alive well past any test step.
+            HeartbeatInterval = TimeSpan.FromSeconds(5),
+            Liveness = 3,
+            RequestTimeout = TimeSpan.FromSeconds(5),
+        };
+        configure?.Invoke(Options);
+        Server = new BrokerServer(Options);
+        Server.Start();
+    }
+
+    public BrokerOptions Options { get; }
+
+    public BrokerServer Server { get; }
+
+    public string Frontend => Server.FrontendEndpoint;
+
+    public string Backend => Server.BackendEndpoint;
+
+    public string Control => Server.ControlEndpoint;
+
+    public BrokerStats Stats => Server.Stats;
+
+    public Task WaitForIdleWorkers(string service, int count = 1) =>
+        Server.WaitForIdleWorkersAsync(service, count).WaitAsync(Raw.Wait);
+
+    public void Dispose() => Server.Dispose();
+}
