@@ -1,0 +1,138 @@
+using NetMQ;
+using NetMQ.Sockets;
+using ZmqGame.Protocol;
+using ZmqGame.Tests.Support;
+using static ZmqGame.Tests.Support.Raw;
+
+namespace ZmqGame.Tests.WorkerTests;
+
+/// <summary>One message a worker slot sent: its identity, the MDP command byte and the frames after it.</summary>
+internal sealed record WorkerMessage(byte[] Identity, byte Command, List<byte[]> Rest)
+{
+    public string Id => Convert.ToHexString(Identity);
+
+    public override string ToString() => $"{Id} {Mdp.CommandName(Command)} ({Rest.Count} frames)";
+}
+
+/// <summary>
+/// A broker made of one raw ROUTER socket on a random loopback port: the test sees exactly the frames each
+/// worker slot sends and decides what to send back. Used only from the test thread.
+/// </summary>
+internal sealed class FakeBroker : IDisposable
+{
+    private readonly RouterSocket _router = new();
+
+    public FakeBroker()
+    {
+        _router.Options.Linger = TimeSpan.Zero;
+        var port = _router.BindRandomPort("tcp://127.0.0.1");
+        Endpoint = $"tcp://127.0.0.1:{port}";
+    }
+
+    public string Endpoint { get; }
+
+    /// <summary>The next message of any kind (heartbeats included), or null after <paramref name="timeout"/>.</summary>
+    public WorkerMessage? TryReceive(TimeSpan timeout)
+    {
+        var frames = new List<byte[]>();
+        if (!_router.TryReceiveMultipartBytes(timeout, ref frames))
+        {
+            return null;
+        }
+
+        Assert.That(frames, Has.Count.GreaterThanOrEqualTo(4), "a worker message has identity, empty, MDPW01, command");
+        Assert.That(frames[1], Is.Empty, "empty delimiter frame");
+        Assert.That(S(frames[2]), Is.EqualTo("MDPW01"));
+        Assert.That(frames[3], Has.Length.EqualTo(1));
+        return new WorkerMessage(frames[0], frames[3][0], frames.Skip(4).ToList());
+    }
+
+    /// <summary>The next message that is not a HEARTBEAT; fails the test after <paramref name="timeout"/> (default 10 s).</summary>
+    public WorkerMessage Receive(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Wait);
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            Assert.That(left, Is.GreaterThan(TimeSpan.Zero), "no message from the worker within the timeout");
+            var message = TryReceive(left);
+            if (message is not null && message.Command != Mdp.Heartbeat)
+            {
+                return message;
+            }
+        }
+    }
+
+    /// <summary>The next non-heartbeat message, which must be <paramref name="command"/>.</summary>
+    public WorkerMessage Expect(byte command, TimeSpan? timeout = null)
+    {
+        var message = Receive(timeout);
+        Assert.That(Mdp.CommandName(message.Command), Is.EqualTo(Mdp.CommandName(command)), $"unexpected {message}");
+        return message;
+    }
+
+    /// <summary>Every non-heartbeat message within <paramref name="window"/> (to prove that nothing else comes).</summary>
+    public List<WorkerMessage> Collect(TimeSpan window)
+    {
+        var list = new List<WorkerMessage>();
+        var deadline = DateTime.UtcNow + window;
+        for (var left = window; left > TimeSpan.Zero; left = deadline - DateTime.UtcNow)
+        {
+            var message = TryReceive(left);
+            if (message is not null && message.Command != Mdp.Heartbeat)
+            {
+                list.Add(message);
+            }
+        }
+
+        return list;
+    }
+
+    public void Send(byte[] identity, byte command, params byte[][] rest) =>
+        Raw.Send(_router, [identity, [], B("MDPW01"), [command], .. rest]);
+
+    /// <summary>REQUEST [client][""][body…] to the slot with <paramref name="identity"/>.</summary>
+    public void SendRequest(byte[] identity, string client, params byte[][] body) =>
+        Send(identity, Mdp.Request, [B(client), [], .. body]);
+
+    /// <summary>A ZmqGame request body: [request header][MessagePack payload].</summary>
+    public static byte[][] ZgBody<T>(ulong id, int command, T payload) =>
+        [new RequestHeader(id, command, 0).ToArray(), Payload.Serialize(payload)];
+
+    public void Dispose() => _router.Dispose();
+}
+
+/// <summary>Reads a REPLY a slot sent: [client][""][body…].</summary>
+internal static class WorkerReply
+{
+    public static string Client(WorkerMessage reply) => S(reply.Rest[0]);
+
+    public static List<byte[]> Body(WorkerMessage reply)
+    {
+        Assert.That(reply.Rest[1], Is.Empty, "empty frame after the client address");
+        return reply.Rest.Skip(2).ToList();
+    }
+
+    /// <summary>The reply header and payload frame of a ZmqGame reply.</summary>
+    public static (ReplyHeader Header, byte[] Payload) Zg(WorkerMessage reply)
+    {
+        var body = Body(reply);
+        Assert.That(body, Has.Count.EqualTo(2), "reply header and one payload frame");
+        Assert.That(ReplyHeader.TryRead(body[0], out var header), Is.True, "valid reply header");
+        return (header, body[1]);
+    }
+}
+
+/// <summary>Waits on a condition set by another thread, with a deadline (for counters that have no signal).</summary>
+internal static class Eventually
+{
+    public static async Task True(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Wait);
+        while (!condition())
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"timed out waiting for: {what}");
+            await Task.Delay(10);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Logging;
+
+namespace ZmqGame.Worker.Internal;
+
+/// <summary>Log messages of the worker library. Event ids are stable: dashboards and alerts key on them.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Worker started: {Services} service(s), {Slots} slot(s), broker {Broker}")]
+    public static partial void Started(ILogger logger, int services, int slots, string broker);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Slot {Slot} of service '{Service}' READY at {Broker}")]
+    public static partial void SlotReady(ILogger logger, string service, int slot, string broker);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Worker stopping: {Busy} slot(s) finishing their request, the rest DISCONNECT now")]
+    public static partial void Stopping(ILogger logger, int busy);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Worker stopped: {Replies} replies sent, {Abandoned} request(s) abandoned at shutdown, {Late} late result(s) dropped")]
+    public static partial void Stopped(ILogger logger, long replies, int abandoned, long late);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Shutdown timeout ({Timeout}) ran out: abandoning {Count} running request(s)")]
+    public static partial void ShutdownTimedOut(ILogger logger, TimeSpan timeout, int count);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Slot {Slot} of service '{Service}': {Reason}; reconnecting")]
+    public static partial void ConnectionLost(ILogger logger, string service, int slot, string reason);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Debug, Message = "Slot {Slot} of service '{Service}': reconnect attempt {Attempt} in {Delay}")]
+    public static partial void ReconnectScheduled(ILogger logger, string service, int slot, int attempt, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Slot {Slot} of service '{Service}': late result of a request lost at reconnect or shutdown dropped ({Total} so far)")]
+    public static partial void LateResultDropped(ILogger logger, string service, int slot, long total);
+
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Error, Message = "Handler of service '{Service}' command {Command} failed")]
+    public static partial void HandlerFailed(ILogger logger, Exception exception, string service, int command);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Error, Message = "Hook of service '{Service}' command {Command} failed (ignored)")]
+    public static partial void HookFailed(ILogger logger, Exception exception, string service, int command);
+
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Debug, Message = "Service '{Service}': no route for command {Command}")]
+    public static partial void NoSuchRoute(ILogger logger, string service, int command);
+
+    [LoggerMessage(EventId = 1023, Level = LogLevel.Debug, Message = "Service '{Service}' command {Command}: bad request: {Reason}")]
+    public static partial void BadRequest(ILogger logger, string service, int command, string reason);
+
+    [LoggerMessage(EventId = 1024, Level = LogLevel.Debug, Message = "Service '{Service}': stock MDP request but no raw route")]
+    public static partial void NoRawRoute(ILogger logger, string service);
+
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "Slot {Slot} of service '{Service}': dropped a message from the broker: {Reason}")]
+    public static partial void UnexpectedMessage(ILogger logger, string service, int slot, string reason);
+
+    [LoggerMessage(EventId = 1031, Level = LogLevel.Warning, Message = "Slot {Slot} of service '{Service}': could not send {Command} (send queue full)")]
+    public static partial void SendFailed(ILogger logger, string service, int slot, string command);
+
+    [LoggerMessage(EventId = 1032, Level = LogLevel.Error, Message = "Worker poller: unexpected error")]
+    public static partial void PollerError(ILogger logger, Exception exception);
+}

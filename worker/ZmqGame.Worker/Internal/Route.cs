@@ -1,0 +1,79 @@
+namespace ZmqGame.Worker.Internal;
+
+/// <summary>Thrown by a typed route when the request payload does not deserialize: answered <c>bad request</c>.</summary>
+internal sealed class BadPayloadException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>One mapped handler with the hook chain it runs inside.</summary>
+internal sealed class Route
+{
+    private Route(RouteGroup group, int command, bool isRaw)
+    {
+        Group = group;
+        Command = command;
+        IsRaw = isRaw;
+    }
+
+    public RouteGroup Group { get; }
+
+    public int Command { get; }
+
+    public bool IsRaw { get; }
+
+    /// <summary>Typed route: payload frame in, serialized result out.</summary>
+    public Func<byte[], RequestContext, ValueTask<byte[]>>? Typed { get; private init; }
+
+    /// <summary>Raw route: body frames in, body frames out.</summary>
+    public Func<IReadOnlyList<byte[]>, RequestContext, ValueTask<IReadOnlyList<byte[]>>>? Raw { get; private init; }
+
+    /// <summary>Before hooks, outermost (app) first. Set when the app starts.</summary>
+    public Func<RequestContext, ValueTask>[] Before { get; private set; } = [];
+
+    /// <summary>After hooks, innermost (group) first. Set when the app starts.</summary>
+    public Func<RequestContext, ValueTask>[] After { get; private set; } = [];
+
+    /// <summary>Error hooks, innermost (group) first. Set when the app starts.</summary>
+    public Func<RequestContext, Exception, ValueTask>[] Error { get; private set; } = [];
+
+    public static Route ForTyped(RouteGroup group, int command, Func<byte[], RequestContext, ValueTask<byte[]>> invoke) =>
+        new(group, command, isRaw: false) { Typed = invoke };
+
+    public static Route ForRaw(RouteGroup group, Func<IReadOnlyList<byte[]>, RequestContext, ValueTask<IReadOnlyList<byte[]>>> invoke) =>
+        new(group, 0, isRaw: true) { Raw = invoke };
+
+    /// <summary>Flattens the hooks of the app and of every enclosing group (middleware-style nesting).</summary>
+    public void Compile(Hooks appHooks)
+    {
+        var chain = new List<Hooks> { appHooks };
+        var groups = new Stack<Hooks>();
+        for (var group = Group; group is not null; group = group.Parent)
+        {
+            groups.Push(group.Hooks);
+        }
+
+        chain.AddRange(groups);
+        Before = chain.SelectMany(h => h.Before).ToArray();
+        chain.Reverse();
+        After = chain.SelectMany(h => h.After).ToArray();
+        Error = chain.SelectMany(h => h.Error).ToArray();
+    }
+}
+
+/// <summary>A mapped service: its routes, raw route and slot count.</summary>
+internal sealed class ServiceDefinition
+{
+    public ServiceDefinition(string name, int slots)
+    {
+        Name = name;
+        Slots = slots;
+    }
+
+    public string Name { get; }
+
+    public int Slots { get; set; }
+
+    public Dictionary<int, Route> Routes { get; } = [];
+
+    public Route? RawRoute { get; set; }
+
+    public RouteGroup? Root { get; set; }
+}

@@ -1,0 +1,47 @@
+using NetMQ.Sockets;
+using Polly;
+
+namespace ZmqGame.Worker.Internal;
+
+internal enum SlotState
+{
+    /// <summary>Socket open, READY sent (or last REPLY sent): the broker may hand it one request.</summary>
+    Idle,
+
+    /// <summary>Holds one request; its handler runs.</summary>
+    Busy,
+
+    /// <summary>No socket: waiting for the reconnect backoff.</summary>
+    Down,
+
+    /// <summary>DISCONNECT sent (or never to reconnect): takes nothing more.</summary>
+    Stopped,
+}
+
+/// <summary>One MDP worker identity: a DEALER socket holding at most one request. Touched only by the poller thread.</summary>
+internal sealed class Slot(ServiceDefinition service, int index, SlotLiveness liveness)
+{
+    public ServiceDefinition Service { get; } = service;
+
+    public int Index { get; } = index;
+
+    public SlotLiveness Liveness { get; } = liveness;
+
+    public ResiliencePipeline<bool> Reconnect { get; set; } = ResiliencePipeline<bool>.Empty;
+
+    public DealerSocket? Socket { get; set; }
+
+    public SlotState State { get; set; } = SlotState.Down;
+
+    /// <summary>Bumped whenever the held request is abandoned (reconnect, forced stop): a result of an older generation is late.</summary>
+    public int Generation { get; set; }
+
+    /// <summary>Client address frame of the held request.</summary>
+    public byte[]? Client { get; set; }
+
+    /// <summary>Cancels <see cref="RequestContext.RequestAborted"/> of the held request.</summary>
+    public CancellationTokenSource? RequestCts { get; set; }
+
+    /// <summary>Set while a reconnect attempt waits for the first message from the broker.</summary>
+    public TaskCompletionSource<bool>? ContactWaiter { get; set; }
+}

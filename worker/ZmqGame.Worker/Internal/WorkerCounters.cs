@@ -1,0 +1,14 @@
+namespace ZmqGame.Worker.Internal;
+
+/// <summary>Running totals of the worker, for logs and tests. Updated with <see cref="Interlocked"/>.</summary>
+internal sealed class WorkerCounters
+{
+    public long Requests;
+    public long Replies;
+    public long HandlerFailures;
+    public long BadRequests;
+    public long NoSuchRoute;
+    public long LateResultsDropped;
+    public long UnexpectedMessages;
+    public long Reconnects;
+}

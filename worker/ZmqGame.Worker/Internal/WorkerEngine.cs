@@ -1,0 +1,589 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using NetMQ;
+using NetMQ.Sockets;
+using ZmqGame.Protocol;
+
+namespace ZmqGame.Worker.Internal;
+
+/// <summary>
+/// The socket side of a worker: one <see cref="NetMQPoller"/> thread owns every slot's DEALER socket, the
+/// heartbeat timer and the queue through which handler results and reconnect attempts come back.
+/// </summary>
+internal sealed class WorkerEngine : IDisposable
+{
+    private static readonly byte[] Header = Mdp.WorkerHeader.ToArray();
+    private static readonly byte[] ReadyCommand = [Mdp.Ready];
+    private static readonly byte[] ReplyCommand = [Mdp.Reply];
+    private static readonly byte[] HeartbeatCommand = [Mdp.Heartbeat];
+    private static readonly byte[] DisconnectCommand = [Mdp.Disconnect];
+    private static readonly byte[] NoRawRoute = "error: no raw route"u8.ToArray();
+    private static readonly TimeSpan FinalLinger = TimeSpan.FromSeconds(1);
+    private const int ReceiveBatch = 64;
+
+    private readonly WorkerOptions _options;
+    private readonly ILogger _logger;
+    private readonly WorkerCounters _counters;
+    private readonly RequestPipeline _pipeline;
+    private readonly NetMQPoller _poller = [];
+    private readonly NetMQQueue<Action> _queue = new();
+    private readonly NetMQTimer _tick;
+    private readonly Slot[] _slots;
+    private readonly CancellationTokenSource _stopCts = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TimeProvider _time;
+    private bool _stopping;
+    private int _abandoned;
+    private int _started;
+    private int _tornDown;
+
+    public WorkerEngine(IReadOnlyList<ServiceDefinition> services, WorkerOptions options, ILogger logger, TimeProvider time, WorkerCounters counters)
+    {
+        _options = options;
+        _logger = logger;
+        _time = time;
+        _counters = counters;
+        _pipeline = new RequestPipeline(logger, counters);
+        var tick = options.HeartbeatInterval / 4;
+        _tick = new NetMQTimer(tick < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : tick);
+
+        var slots = new List<Slot>();
+        foreach (var service in services)
+        {
+            for (var i = 0; i < service.Slots; i++)
+            {
+                var slot = new Slot(service, i, new SlotLiveness(time, options.HeartbeatInterval, options.Liveness));
+                slot.Reconnect = ReconnectPolicy.Create(options, time, args =>
+                {
+                    Interlocked.Increment(ref _counters.Reconnects);
+                    Log.ReconnectScheduled(_logger, slot.Service.Name, slot.Index, args.AttemptNumber + 1, args.RetryDelay);
+                    return ValueTask.CompletedTask;
+                });
+                slots.Add(slot);
+            }
+        }
+
+        _slots = [.. slots];
+    }
+
+    public int SlotCount => _slots.Length;
+
+    /// <summary>Starts the poller thread and connects every slot (READY).</summary>
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("The worker is already started.");
+        }
+
+        _queue.ReceiveReady += OnQueueReady;
+        _tick.Elapsed += OnTick;
+        _poller.Add(_queue);
+        _poller.Add(_tick);
+        _poller.RunAsync("ZmqGame.Worker", isBackgroundThread: true);
+        foreach (var slot in _slots)
+        {
+            _ = RecoverAsync(slot, waitFirst: false);
+        }
+    }
+
+    /// <summary>
+    /// Graceful stop: idle slots DISCONNECT at once, busy slots reply then DISCONNECT; after the shutdown timeout
+    /// (or when <paramref name="cancellationToken"/> fires) the rest are abandoned. Then poller, then sockets are disposed.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _started) == 0 || Volatile.Read(ref _tornDown) != 0)
+        {
+            return;
+        }
+
+        Post(BeginStop);
+        try
+        {
+            await _drained.Task.WaitAsync(_options.ShutdownTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            Post(ForceStop);
+            await _drained.Task.ConfigureAwait(false);
+        }
+
+        Teardown();
+        var replies = Interlocked.Read(ref _counters.Replies);
+        var abandoned = Volatile.Read(ref _abandoned);
+        var late = Interlocked.Read(ref _counters.LateResultsDropped);
+        Log.Stopped(_logger, replies, abandoned, late);
+    }
+
+    public void Dispose()
+    {
+        Teardown();
+        _stopCts.Dispose();
+    }
+
+    /// <summary>Hands a result computed off the poller thread back to the slot that owns the request.</summary>
+    internal void PostCompletion(Slot slot, int generation, IReadOnlyList<byte[]> reply) => Post(() => Complete(slot, generation, reply));
+
+    private void Post(Action action) => _queue.Enqueue(action);
+
+    private void Teardown()
+    {
+        if (Interlocked.Exchange(ref _tornDown, 1) != 0)
+        {
+            return;
+        }
+
+        if (_poller.IsRunning)
+        {
+            _poller.Stop();
+        }
+
+        _poller.Dispose();
+        foreach (var slot in _slots)
+        {
+            slot.Socket?.Dispose();
+            slot.Socket = null;
+        }
+
+        _queue.Dispose();
+    }
+
+    // ---- poller thread from here on ----
+
+    private void OnQueueReady(object? sender, NetMQQueueEventArgs<Action> e)
+    {
+        for (var i = 0; i < ReceiveBatch && e.Queue.TryDequeue(out var action, TimeSpan.Zero); i++)
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception ex)
+            {
+                Log.PollerError(_logger, ex);
+            }
+        }
+    }
+
+    private void OnTick(object? sender, NetMQTimerEventArgs e)
+    {
+        try
+        {
+            foreach (var slot in _slots)
+            {
+                if (slot.Socket is null || slot.State == SlotState.Stopped)
+                {
+                    continue;
+                }
+
+                if (slot.Liveness.BrokerSilent())
+                {
+                    LoseConnection(slot, $"nothing from the broker for {slot.Liveness.SilenceLimit.TotalMilliseconds:0} ms");
+                }
+                else if (slot.Liveness.HeartbeatDue())
+                {
+                    Send(slot, Command(HeartbeatCommand), "HEARTBEAT");
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.PollerError(_logger, ex);
+        }
+    }
+
+    private void Open(Slot slot, TaskCompletionSource<bool> attempt)
+    {
+        if (_stopping || slot.State == SlotState.Stopped)
+        {
+            slot.State = SlotState.Stopped;
+            attempt.TrySetCanceled();
+            CheckDrained();
+            return;
+        }
+
+        var socket = new DealerSocket();
+        try
+        {
+            socket.Options.Linger = FinalLinger;
+            socket.Connect(_options.Broker);
+        }
+        catch (Exception ex)
+        {
+            socket.Dispose();
+            Log.ConnectionLost(_logger, slot.Service.Name, slot.Index, $"cannot connect to {_options.Broker}: {ex.Message}");
+            attempt.TrySetResult(false);
+            return;
+        }
+
+        socket.ReceiveReady += (_, _) => OnReceiveReady(slot, socket);
+        _poller.Add(socket);
+        slot.Socket = socket;
+        slot.State = SlotState.Idle;
+        slot.ContactWaiter = attempt;
+        slot.Liveness.Reset();
+        var ready = Command(ReadyCommand);
+        ready.Append(slot.Service.Name, Encoding.UTF8);
+        Send(slot, ready, "READY");
+        Log.SlotReady(_logger, slot.Service.Name, slot.Index, _options.Broker);
+    }
+
+    private void OnReceiveReady(Slot slot, DealerSocket socket)
+    {
+        try
+        {
+            for (var i = 0; i < ReceiveBatch && slot.Socket == socket; i++)
+            {
+                NetMQMessage? message = null;
+                if (!socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref message))
+                {
+                    break;
+                }
+
+                Handle(slot, message);
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.PollerError(_logger, ex);
+        }
+    }
+
+    private void Handle(Slot slot, NetMQMessage message)
+    {
+        slot.Liveness.Heard();
+        if (slot.ContactWaiter is { } waiter)
+        {
+            slot.ContactWaiter = null;
+            waiter.TrySetResult(true);
+        }
+
+        if (message.FrameCount < 3 || !message[0].IsEmpty || !Is(message[1], Mdp.WorkerHeader) || message[2].MessageSize != 1)
+        {
+            Unexpected(slot, "not an MDPW01 message");
+            return;
+        }
+
+        var command = message[2].Buffer[0];
+        if (slot.State == SlotState.Stopped)
+        {
+            if (command == Mdp.Request)
+            {
+                Unexpected(slot, "REQUEST after DISCONNECT (stopping)");
+            }
+
+            return;
+        }
+
+        switch (command)
+        {
+            case Mdp.Heartbeat:
+                break;
+            case Mdp.Disconnect:
+                LoseConnection(slot, "the broker sent DISCONNECT");
+                break;
+            case Mdp.Request:
+                OnRequest(slot, message);
+                break;
+            default:
+                Unexpected(slot, "command " + Mdp.CommandName(command));
+                break;
+        }
+    }
+
+    private void OnRequest(Slot slot, NetMQMessage message)
+    {
+        if (message.FrameCount < 5 || !message[4].IsEmpty)
+        {
+            Unexpected(slot, "malformed REQUEST");
+            return;
+        }
+
+        if (slot.State != SlotState.Idle)
+        {
+            Unexpected(slot, "REQUEST while the slot holds one");
+            return;
+        }
+
+        Interlocked.Increment(ref _counters.Requests);
+        var body = new byte[message.FrameCount - 5][];
+        for (var i = 0; i < body.Length; i++)
+        {
+            body[i] = Bytes(message[i + 5]);
+        }
+
+        var cts = new CancellationTokenSource();
+        slot.State = SlotState.Busy;
+        slot.Client = Bytes(message[3]);
+        slot.RequestCts = cts;
+        var service = slot.Service;
+        var generation = slot.Generation;
+
+        if (body.Length > 0 && RequestHeader.TryRead(body[0], out var header))
+        {
+            if (!service.Routes.TryGetValue(header.Command, out var route))
+            {
+                Interlocked.Increment(ref _counters.NoSuchRoute);
+                Log.NoSuchRoute(_logger, service.Name, header.Command);
+                var text = Encoding.UTF8.GetBytes($"no such route: service '{service.Name}' has no command {header.Command}");
+                Complete(slot, generation, [new ReplyHeader(header.RequestId, Status.NoSuchRoute).ToArray(), text]);
+                return;
+            }
+
+            var ctx = new RequestContext(service.Name, header.Command, header.RequestId, isRaw: false, slot.Index, cts.Token);
+            Dispatch(new RequestWork(this, _pipeline, slot, generation, route, ctx, body.AsMemory(1).ToArray()));
+        }
+        else if (service.RawRoute is { } raw)
+        {
+            var ctx = new RequestContext(service.Name, 0, 0, isRaw: true, slot.Index, cts.Token);
+            Dispatch(new RequestWork(this, _pipeline, slot, generation, raw, ctx, body));
+        }
+        else
+        {
+            Log.NoRawRoute(_logger, service.Name);
+            Complete(slot, generation, [NoRawRoute]);
+        }
+    }
+
+    private static void Dispatch(RequestWork work) => ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
+
+    private void Complete(Slot slot, int generation, IReadOnlyList<byte[]> reply)
+    {
+        if (slot.Generation != generation || slot.State != SlotState.Busy || slot.Client is null)
+        {
+            var total = Interlocked.Increment(ref _counters.LateResultsDropped);
+            Log.LateResultDropped(_logger, slot.Service.Name, slot.Index, total);
+            return;
+        }
+
+        var message = Command(ReplyCommand);
+        message.Append(slot.Client);
+        message.AppendEmptyFrame();
+        foreach (var frame in reply)
+        {
+            message.Append(frame);
+        }
+
+        slot.Client = null;
+        slot.RequestCts?.Dispose();
+        slot.RequestCts = null;
+        if (Send(slot, message, "REPLY"))
+        {
+            Interlocked.Increment(ref _counters.Replies);
+        }
+
+        if (_stopping)
+        {
+            Send(slot, Command(DisconnectCommand), "DISCONNECT");
+            slot.State = SlotState.Stopped;
+            CheckDrained();
+        }
+        else
+        {
+            slot.State = SlotState.Idle;
+        }
+    }
+
+    /// <summary>Closes the slot's socket (linger 0), abandons its request, and starts or continues the reconnect backoff.</summary>
+    private void LoseConnection(Slot slot, string reason)
+    {
+        CloseSocket(slot);
+        AbandonRequest(slot);
+        var waiter = slot.ContactWaiter;
+        slot.ContactWaiter = null;
+        if (_stopping)
+        {
+            slot.State = SlotState.Stopped;
+            waiter?.TrySetCanceled();
+            CheckDrained();
+            return;
+        }
+
+        slot.State = SlotState.Down;
+        if (waiter is not null)
+        {
+            // A reconnect attempt that never heard the broker: the running backoff waits and tries again.
+            waiter.TrySetResult(false);
+        }
+        else
+        {
+            Log.ConnectionLost(_logger, slot.Service.Name, slot.Index, reason);
+            _ = RecoverAsync(slot, waitFirst: true);
+        }
+    }
+
+    private void CloseSocket(Slot slot)
+    {
+        if (slot.Socket is { } socket)
+        {
+            slot.Socket = null;
+            _poller.Remove(socket);
+            socket.Options.Linger = TimeSpan.Zero;
+            socket.Dispose();
+        }
+    }
+
+    private static void AbandonRequest(Slot slot)
+    {
+        slot.Generation++;
+        if (slot.RequestCts is { } cts)
+        {
+            // Not disposed: the handler may still hold the token.
+            _ = cts.CancelAsync();
+        }
+
+        slot.RequestCts = null;
+        slot.Client = null;
+    }
+
+    private void BeginStop()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        _ = _stopCts.CancelAsync();
+        var busy = 0;
+        foreach (var slot in _slots)
+        {
+            switch (slot.State)
+            {
+                case SlotState.Busy:
+                    busy++;
+                    break;
+                case SlotState.Idle:
+                    Send(slot, Command(DisconnectCommand), "DISCONNECT");
+                    slot.ContactWaiter?.TrySetCanceled();
+                    slot.ContactWaiter = null;
+                    slot.State = SlotState.Stopped;
+                    break;
+                default:
+                    slot.State = SlotState.Stopped;
+                    break;
+            }
+        }
+
+        Log.Stopping(_logger, busy);
+        CheckDrained();
+    }
+
+    private void ForceStop()
+    {
+        var count = 0;
+        foreach (var slot in _slots)
+        {
+            if (slot.State == SlotState.Busy)
+            {
+                AbandonRequest(slot);
+                Send(slot, Command(DisconnectCommand), "DISCONNECT");
+                slot.State = SlotState.Stopped;
+                count++;
+            }
+        }
+
+        if (count > 0)
+        {
+            Volatile.Write(ref _abandoned, count);
+            Log.ShutdownTimedOut(_logger, _options.ShutdownTimeout, count);
+        }
+
+        CheckDrained();
+    }
+
+    private void CheckDrained()
+    {
+        if (_stopping && Array.TrueForAll(_slots, s => s.State == SlotState.Stopped))
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private bool Send(Slot slot, NetMQMessage message, string what)
+    {
+        if (slot.Socket is not { } socket)
+        {
+            return false;
+        }
+
+        if (!socket.TrySendMultipartMessage(message))
+        {
+            Log.SendFailed(_logger, slot.Service.Name, slot.Index, what);
+            return false;
+        }
+
+        slot.Liveness.Sent();
+        return true;
+    }
+
+    private void Unexpected(Slot slot, string reason)
+    {
+        Interlocked.Increment(ref _counters.UnexpectedMessages);
+        Log.UnexpectedMessage(_logger, slot.Service.Name, slot.Index, reason);
+    }
+
+    private static NetMQMessage Command(byte[] command)
+    {
+        var message = new NetMQMessage();
+        message.AppendEmptyFrame();
+        message.Append(Header);
+        message.Append(command);
+        return message;
+    }
+
+    private static bool Is(NetMQFrame frame, ReadOnlySpan<byte> expected) =>
+        frame.Buffer.AsSpan(0, frame.MessageSize).SequenceEqual(expected);
+
+    private static byte[] Bytes(NetMQFrame frame) =>
+        frame.Buffer.Length == frame.MessageSize ? frame.Buffer : frame.ToByteArray();
+
+    // ---- reconnect (off the poller thread; talks to it through the queue) ----
+
+    /// <summary>
+    /// One outage of a slot, driven by its Polly backoff. Each attempt opens a new socket, sends READY and succeeds
+    /// on the first message from the broker; an attempt that hears nothing within the liveness fails and Polly waits
+    /// the next (longer, jittered) delay. After a lost connection the first attempt only waits (close, wait, reopen).
+    /// </summary>
+    private async Task RecoverAsync(Slot slot, bool waitFirst)
+    {
+        var state = new Outage(this, slot, waitFirst);
+        try
+        {
+            await slot.Reconnect.ExecuteAsync(static (o, ct) => o.AttemptAsync(ct), state, _stopCts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Torn down while an attempt was being posted.
+        }
+        catch (Exception ex)
+        {
+            Log.PollerError(_logger, ex);
+        }
+    }
+
+    private sealed class Outage(WorkerEngine engine, Slot slot, bool waitFirst)
+    {
+        private bool _waitNext = waitFirst;
+
+        public async ValueTask<bool> AttemptAsync(CancellationToken cancellationToken)
+        {
+            if (_waitNext)
+            {
+                // The connection that was just lost is this outage's first failed attempt.
+                _waitNext = false;
+                return false;
+            }
+
+            var attempt = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var registration = cancellationToken.Register(static a => ((TaskCompletionSource<bool>)a!).TrySetCanceled(), attempt);
+            engine.Post(() => engine.Open(slot, attempt));
+            return await attempt.Task.ConfigureAwait(false);
+        }
+    }
+}

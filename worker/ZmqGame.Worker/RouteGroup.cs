@@ -1,0 +1,144 @@
+using System.Runtime.CompilerServices;
+using MessagePack;
+using ZmqGame.Protocol;
+using ZmqGame.Worker.Internal;
+
+namespace ZmqGame.Worker;
+
+/// <summary>
+/// Routes of one service that share hooks. <see cref="WorkerApp.MapService"/> returns the service's root
+/// group; <see cref="MapGroup"/> nests a group whose hooks run inside its parent's.
+/// </summary>
+public sealed class RouteGroup
+{
+    private readonly WorkerApp _app;
+    private readonly ServiceDefinition _service;
+
+    internal RouteGroup(WorkerApp app, ServiceDefinition service, RouteGroup? parent)
+    {
+        _app = app;
+        _service = service;
+        Parent = parent;
+    }
+
+    /// <summary>The MDP service name these routes belong to.</summary>
+    public string Service => _service.Name;
+
+    internal RouteGroup? Parent { get; }
+
+    internal Hooks Hooks { get; } = new();
+
+    /// <summary>A nested group of routes of the same service, with its own hooks.</summary>
+    public RouteGroup MapGroup()
+    {
+        _app.ThrowIfStarted();
+        return new RouteGroup(_app, _service, this);
+    }
+
+    /// <summary>Maps a command id to a synchronous handler with MessagePack request and response.</summary>
+    [OverloadResolutionPriority(2)]
+    public RouteGroup Map<TRequest, TResponse>(int command, Func<TRequest, RequestContext, TResponse> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return AddTyped(command, (bytes, ctx) => new ValueTask<byte[]>(Payload.Serialize(handler(Deserialize<TRequest>(bytes), ctx))));
+    }
+
+    /// <summary>Maps a command id to an asynchronous handler with MessagePack request and response.</summary>
+    public RouteGroup Map<TRequest, TResponse>(int command, Func<TRequest, RequestContext, ValueTask<TResponse>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return AddTyped(command, async (bytes, ctx) =>
+            Payload.Serialize(await handler(Deserialize<TRequest>(bytes), ctx).ConfigureAwait(false)));
+    }
+
+    /// <summary>Maps a command id to a <see cref="Task{TResult}"/>-returning handler with MessagePack request and response.</summary>
+    [OverloadResolutionPriority(1)]
+    public RouteGroup Map<TRequest, TResponse>(int command, Func<TRequest, RequestContext, Task<TResponse>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return AddTyped(command, async (bytes, ctx) =>
+            Payload.Serialize(await handler(Deserialize<TRequest>(bytes), ctx).ConfigureAwait(false)));
+    }
+
+    /// <summary>
+    /// Maps the service's raw route: it serves stock MDP requests (a body whose first frame is not a ZmqGame
+    /// request header). Body frames in, body frames out. One per service.
+    /// </summary>
+    public RouteGroup MapRaw(Func<IReadOnlyList<byte[]>, RequestContext, IReadOnlyList<byte[]>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return AddRaw((frames, ctx) => new ValueTask<IReadOnlyList<byte[]>>(handler(frames, ctx)));
+    }
+
+    /// <summary>Maps the service's raw route with an asynchronous handler. One per service.</summary>
+    [OverloadResolutionPriority(1)]
+    public RouteGroup MapRaw(Func<IReadOnlyList<byte[]>, RequestContext, ValueTask<IReadOnlyList<byte[]>>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return AddRaw(handler);
+    }
+
+    /// <summary>Runs before each handler of this group (after the hooks of enclosing groups and the app).</summary>
+    public RouteGroup OnBeforeRequest(Action<RequestContext> hook) => Add(Hooks.Before, Hooks.Wrap(hook));
+
+    /// <inheritdoc cref="OnBeforeRequest(Action{RequestContext})"/>
+    [OverloadResolutionPriority(1)]
+    public RouteGroup OnBeforeRequest(Func<RequestContext, ValueTask> hook) => Add(Hooks.Before, hook);
+
+    /// <summary>Runs after each request of this group, whatever its status (before the hooks of enclosing groups and the app).</summary>
+    public RouteGroup OnAfterRequest(Action<RequestContext> hook) => Add(Hooks.After, Hooks.Wrap(hook));
+
+    /// <inheritdoc cref="OnAfterRequest(Action{RequestContext})"/>
+    [OverloadResolutionPriority(1)]
+    public RouteGroup OnAfterRequest(Func<RequestContext, ValueTask> hook) => Add(Hooks.After, hook);
+
+    /// <summary>Runs when a hook or handler of this group throws (the client gets <c>handler failed</c>).</summary>
+    public RouteGroup OnError(Action<RequestContext, Exception> hook) => Add(Hooks.Error, Hooks.Wrap(hook));
+
+    /// <inheritdoc cref="OnError(Action{RequestContext, Exception})"/>
+    [OverloadResolutionPriority(1)]
+    public RouteGroup OnError(Func<RequestContext, Exception, ValueTask> hook) => Add(Hooks.Error, hook);
+
+    private RouteGroup Add<T>(List<T> list, T hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        _app.ThrowIfStarted();
+        list.Add(hook);
+        return this;
+    }
+
+    private RouteGroup AddTyped(int command, Func<byte[], RequestContext, ValueTask<byte[]>> invoke)
+    {
+        _app.ThrowIfStarted();
+        if (!_service.Routes.TryAdd(command, Route.ForTyped(this, command, invoke)))
+        {
+            throw new InvalidOperationException($"Duplicate route: service '{Service}' already maps command {command}.");
+        }
+
+        return this;
+    }
+
+    private RouteGroup AddRaw(Func<IReadOnlyList<byte[]>, RequestContext, ValueTask<IReadOnlyList<byte[]>>> invoke)
+    {
+        _app.ThrowIfStarted();
+        if (_service.RawRoute is not null)
+        {
+            throw new InvalidOperationException($"Duplicate route: service '{Service}' already has a raw route.");
+        }
+
+        _service.RawRoute = Route.ForRaw(this, invoke);
+        return this;
+    }
+
+    private static T Deserialize<T>(byte[] bytes)
+    {
+        try
+        {
+            return Payload.Deserialize<T>(bytes);
+        }
+        catch (MessagePackSerializationException ex)
+        {
+            throw new BadPayloadException($"payload is not a {typeof(T).Name}", ex);
+        }
+    }
+}

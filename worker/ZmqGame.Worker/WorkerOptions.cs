@@ -1,0 +1,95 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ZmqGame.Worker;
+
+/// <summary>
+/// Settings of a worker process. Bound from the <c>Worker</c> configuration section by
+/// <see cref="WorkerApp.CreateBuilder"/>; every duration is a <see cref="TimeSpan"/>.
+/// </summary>
+public sealed class WorkerOptions
+{
+    /// <summary>Configuration section the generic host binds these options from.</summary>
+    public const string SectionName = "Worker";
+
+    /// <summary>Backend endpoint of the broker (its ROUTER for workers). Default <c>tcp://localhost:5556</c>.</summary>
+    [Required]
+    public string Broker { get; set; } = "tcp://localhost:5556";
+
+    /// <summary>
+    /// Concurrent request slots per service when <see cref="WorkerApp.MapService"/> does not say otherwise.
+    /// Each slot is its own DEALER socket, i.e. its own MDP worker, holding at most one request.
+    /// Default <see cref="Environment.ProcessorCount"/>.
+    /// </summary>
+    [Range(1, 1024)]
+    public int Slots { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>A slot sends HEARTBEAT when it has sent nothing for this long, busy or idle. Default 2.5 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(2500);
+
+    /// <summary>
+    /// A slot that hears nothing from the broker for <see cref="HeartbeatInterval"/> × <see cref="Liveness"/>
+    /// reconnects with a new socket. Default 3.
+    /// </summary>
+    [Range(1, 100)]
+    public int Liveness { get; set; } = 3;
+
+    /// <summary>First reconnect delay; later ones grow exponentially with jitter. Default 250 ms.</summary>
+    public TimeSpan ReconnectDelayMin { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Cap of the reconnect delay. Default 10 s.</summary>
+    public TimeSpan ReconnectDelayMax { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// On stop, how long slots may take to finish the request they hold. Requests still running after it are
+    /// abandoned (their <see cref="RequestContext.RequestAborted"/> fires; the broker answers them <c>worker lost</c>).
+    /// Default 10 s.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Throws <see cref="ArgumentException"/> listing every invalid setting.</summary>
+    public void Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(Broker))
+        {
+            errors.Add("Broker must be an endpoint such as tcp://localhost:5556");
+        }
+
+        if (Slots is < 1 or > 1024)
+        {
+            errors.Add($"Slots must be between 1 and 1024 (was {Slots})");
+        }
+
+        if (HeartbeatInterval < TimeSpan.FromMilliseconds(10) || HeartbeatInterval > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"HeartbeatInterval must be between 10 ms and 10 min (was {HeartbeatInterval})");
+        }
+
+        if (Liveness is < 1 or > 100)
+        {
+            errors.Add($"Liveness must be between 1 and 100 (was {Liveness})");
+        }
+
+        if (ReconnectDelayMin <= TimeSpan.Zero || ReconnectDelayMin > TimeSpan.FromHours(1))
+        {
+            errors.Add($"ReconnectDelayMin must be above zero and at most 1 h (was {ReconnectDelayMin})");
+        }
+
+        if (ReconnectDelayMax < ReconnectDelayMin || ReconnectDelayMax > TimeSpan.FromHours(1))
+        {
+            errors.Add($"ReconnectDelayMax must be between ReconnectDelayMin and 1 h (was {ReconnectDelayMax})");
+        }
+
+        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromHours(1))
+        {
+            errors.Add($"ShutdownTimeout must be between 0 and 1 h (was {ShutdownTimeout})");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid worker options: " + string.Join("; ", errors));
+        }
+    }
+
+    internal WorkerOptions Clone() => (WorkerOptions)MemberwiseClone();
+}
