@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -52,11 +53,16 @@ catch (ArgumentException ex)
 builder.Services.AddSingleton(options);
 builder.Services.AddHostedService<BrokerHostedService>();
 using var host = builder.Build();
+
+// SIGTERM/SIGINT stop the broker gracefully from the moment it binds, even before the host runs.
+using var stopping = new CancellationTokenSource();
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 try
 {
     // Bind before the host runs, so a taken port or a bad endpoint is one clear line and exit code 1.
     host.Services.GetRequiredService<IEnumerable<IHostedService>>().OfType<BrokerHostedService>().Single().Bind();
-    await host.RunAsync().ConfigureAwait(false);
+    await host.RunAsync(stopping.Token).ConfigureAwait(false);
 }
 catch (BrokerBindException ex)
 {
@@ -69,3 +75,9 @@ finally
 }
 
 return 0;
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stopping.Cancel();
+}
