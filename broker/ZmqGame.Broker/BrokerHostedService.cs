@@ -8,10 +8,31 @@ internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory 
 {
     private BrokerServer? _server;
 
+    /// <summary>Binds the endpoints and starts serving; throws <see cref="BrokerBindException"/> when an endpoint cannot be bound.</summary>
+    public void Bind()
+    {
+        if (_server is not null)
+        {
+            return;
+        }
+
+        var server = new BrokerServer(options, loggerFactory);
+        try
+        {
+            server.Start();
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+
+        _server = server;
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _server = new BrokerServer(options, loggerFactory);
-        _server.Start();
+        Bind();
         return Task.CompletedTask;
     }
 

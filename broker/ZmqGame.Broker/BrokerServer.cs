@@ -82,9 +82,9 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         _frontend = CreateRouter(disconnectNotice: true);
         _backend = CreateRouter(disconnectNotice: true);
         _control = CreateRouter(disconnectNotice: false);
-        FrontendEndpoint = Bind(_frontend, _options.Frontend);
-        BackendEndpoint = Bind(_backend, _options.Backend);
-        ControlEndpoint = Bind(_control, _options.Control);
+        FrontendEndpoint = Bind(_frontend, "frontend", _options.Frontend);
+        BackendEndpoint = Bind(_backend, "backend", _options.Backend);
+        ControlEndpoint = Bind(_control, "control", _options.Control);
 
         _frontend.ReceiveReady += (_, _) => Drain(_frontend, HandleFrontend);
         _backend.ReceiveReady += (_, _) => Drain(_backend, HandleBackend);
@@ -545,7 +545,23 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
     }
 
     /// <summary>Binds; a tcp port of 0 or * picks a free port. Returns an endpoint peers on this host can connect to.</summary>
-    private static string Bind(RouterSocket socket, string endpoint)
+    private static string Bind(RouterSocket socket, string name, string endpoint)
+    {
+        try
+        {
+            return BindEndpoint(socket, endpoint);
+        }
+        catch (AddressAlreadyInUseException)
+        {
+            throw new BrokerBindException($"cannot bind the {name} endpoint {endpoint}: address already in use");
+        }
+        catch (Exception ex) when (ex is NetMQException or ArgumentException or FormatException)
+        {
+            throw new BrokerBindException($"cannot bind the {name} endpoint {endpoint}: {ex.Message}");
+        }
+    }
+
+    private static string BindEndpoint(RouterSocket socket, string endpoint)
     {
         if (endpoint.StartsWith("tcp://", StringComparison.Ordinal) && (endpoint.EndsWith(":0", StringComparison.Ordinal) || endpoint.EndsWith(":*", StringComparison.Ordinal)))
         {
@@ -708,3 +724,6 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         return "\"" + Encoding.ASCII.GetString(shown) + (bytes.Length > 16 ? "…" : string.Empty) + "\"";
     }
 }
+
+/// <summary>An endpoint could not be bound (taken port, bad address).</summary>
+internal sealed class BrokerBindException(string message) : Exception(message);

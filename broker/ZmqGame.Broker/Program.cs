@@ -54,9 +54,11 @@ builder.Services.AddHostedService<BrokerHostedService>();
 using var host = builder.Build();
 try
 {
+    // Bind before the host runs, so a taken port or a bad endpoint is one clear line and exit code 1.
+    host.Services.GetRequiredService<IEnumerable<IHostedService>>().OfType<BrokerHostedService>().Single().Bind();
     await host.RunAsync().ConfigureAwait(false);
 }
-catch (Exception ex) when (ex is NetMQ.NetMQException or IOException)
+catch (BrokerBindException ex)
 {
     Console.Error.WriteLine("error: " + ex.Message);
     return 1;

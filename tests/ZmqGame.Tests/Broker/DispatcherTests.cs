@@ -377,7 +377,7 @@ public sealed class DispatcherTests
 
         public int Released { get; private set; }
 
-        public bool SendRequest(Worker worker, PendingRequest request)
+        public bool SendRequest(global::ZmqGame.Broker.Worker worker, PendingRequest request)
         {
             var name = Encoding.UTF8.GetString(worker.Identity);
             if (Unreachable.Contains(name))

@@ -1,0 +1,403 @@
+using System.Globalization;
+using System.Text;
+using MessagePack;
+using NetMQ;
+using NetMQ.Sockets;
+using ZmqGame.Protocol;
+
+namespace ZmqGame.Client.Cli;
+
+/// <summary>The `client` command line, callable in-process (tests pass their own writers).</summary>
+internal static class CliApp
+{
+    public const int ExitOk = 0;
+    public const int ExitInternal = 1;
+    public const int ExitUsage = 2;
+    public const int ExitNoBroker = 3;
+    public const int ExitRequestFailed = 4;
+    public const int ExitCancelled = 130;
+
+    public const string DefaultBroker = "tcp://localhost:5555";
+
+    public const string HelpText = """
+        client: call a ZmqGame service through the broker.
+
+        Usage:
+          client call <service> <cmd> <json> [options]
+              Sends <json> converted to MessagePack as command <cmd> (an integer) of <service> (ZGC01 protocol)
+              and prints the reply converted to JSON on stdout.
+          client mdp <service> [<frame>...] [options]
+              Sends a stock Majordomo (MDPC01) request whose body frames are the given UTF-8 strings and prints
+              each reply body frame as UTF-8 text, one per line. Handy for raw services such as echo.
+          client --help
+
+        Options:
+          --broker <endpoint>          broker frontend (default tcp://localhost:5555)
+          --timeout <duration>         request deadline (default 5s)
+          --connect-timeout <duration> how long to wait for the broker to answer (default 5s)
+        Durations: 250ms, 5s, 1m, or hh:mm:ss.
+
+        Exit codes:
+          0  success (reply printed on stdout)
+          1  unexpected internal error
+          2  usage error (bad arguments or invalid JSON)
+          3  no broker answered at the endpoint within the connect timeout
+          4  the request failed: the error line on stderr names the status
+             (no such route, handler failed, timeout, worker lost, busy, not authorised, bad request)
+          130 interrupted (Ctrl-C)
+        """;
+
+    private static readonly MessagePackSerializerOptions JsonOptions =
+        MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        Invocation invocation;
+        try
+        {
+            invocation = Invocation.Parse(args);
+        }
+        catch (UsageException ex)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            await stderr.WriteLineAsync("run `client --help` for usage").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        if (invocation.Help)
+        {
+            await stdout.WriteLineAsync(HelpText).ConfigureAwait(false);
+            return ExitOk;
+        }
+
+        try
+        {
+            return invocation.Verb == "call"
+                ? await CallAsync(invocation, stdout, stderr, cancellationToken).ConfigureAwait(false)
+                : await MdpAsync(invocation, stdout, stderr, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync("error: interrupted").ConfigureAwait(false);
+            return ExitCancelled;
+        }
+        catch (Exception ex)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return ExitInternal;
+        }
+    }
+
+    private static async Task<int> CallAsync(Invocation invocation, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        byte[] payload;
+        try
+        {
+            payload = MessagePackSerializer.ConvertFromJson(invocation.Json!, JsonOptions, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await stderr.WriteLineAsync($"error: invalid JSON: {ex.Message}").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        var (client, code) = await ConnectAsync(invocation, stderr, cancellationToken).ConfigureAwait(false);
+        if (client is null)
+        {
+            return code;
+        }
+
+        await using (client.ConfigureAwait(false))
+        {
+            byte[] reply;
+            try
+            {
+                reply = await client.RequestRawAsync(invocation.Service, invocation.Command, payload, invocation.Timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ZmqGameRequestException ex)
+            {
+                await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+                return ExitRequestFailed;
+            }
+
+            string json;
+            try
+            {
+                json = reply.Length == 0 ? "null" : MessagePackSerializer.ConvertToJson(reply, JsonOptions, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await stderr.WriteLineAsync(
+                    $"error: the reply is not MessagePack ({reply.Length} bytes): {ex.Message}").ConfigureAwait(false);
+                return ExitRequestFailed;
+            }
+
+            await stdout.WriteLineAsync(json).ConfigureAwait(false);
+            return ExitOk;
+        }
+    }
+
+    /// <summary>
+    /// Stock MDP request. MDP itself has no heartbeat, so the broker is first probed with a ZmqGame connection
+    /// (exit 3 when none answers); the request then goes over its own DEALER socket.
+    /// </summary>
+    private static async Task<int> MdpAsync(Invocation invocation, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var (client, code) = await ConnectAsync(invocation, stderr, cancellationToken).ConfigureAwait(false);
+        if (client is null)
+        {
+            return code;
+        }
+
+        await client.DisposeAsync().ConfigureAwait(false);
+
+        var service = Encoding.UTF8.GetBytes(invocation.Service);
+        var reply = await Task.Run(
+            () =>
+            {
+                using var dealer = new DealerSocket();
+                dealer.Options.Linger = TimeSpan.Zero;
+                dealer.Connect(invocation.Broker);
+                var request = new NetMQMessage();
+                request.AppendEmptyFrame();
+                request.Append("MDPC01"u8.ToArray());
+                request.Append(service);
+                foreach (var frame in invocation.Frames)
+                {
+                    request.Append(Encoding.UTF8.GetBytes(frame));
+                }
+
+                dealer.SendMultipartMessage(request);
+                var deadline = DateTime.UtcNow + invocation.Timeout;
+                NetMQMessage? message = null;
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    var left = deadline - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero)
+                    {
+                        return null;
+                    }
+
+                    var slice = left < TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100);
+                    if (dealer.TryReceiveMultipartMessage(slice, ref message))
+                    {
+                        return message;
+                    }
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                return null;
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        if (reply is null)
+        {
+            await stderr.WriteLineAsync(
+                $"error: timeout (service {invocation.Service}): no MDP reply within {FormatDuration(invocation.Timeout)}").ConfigureAwait(false);
+            return ExitRequestFailed;
+        }
+
+        if (reply.FrameCount < 3 || !reply[0].IsEmpty || reply[1].ConvertToString(Encoding.UTF8) != "MDPC01")
+        {
+            await stderr.WriteLineAsync("error: the broker's reply is not an MDPC01 message").ConfigureAwait(false);
+            return ExitRequestFailed;
+        }
+
+        for (var i = 3; i < reply.FrameCount; i++)
+        {
+            await stdout.WriteLineAsync(reply[i].ConvertToString(Encoding.UTF8)).ConfigureAwait(false);
+        }
+
+        return ExitOk;
+    }
+
+    private static async Task<(ZmqGameClient? Client, int Code)> ConnectAsync(Invocation invocation, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var options = new ZmqGameClientOptions { ConnectTimeout = invocation.ConnectTimeout, RequestTimeout = invocation.Timeout };
+        try
+        {
+            return (await ZmqGameClient.ConnectAsync(invocation.Broker, options, cancellationToken).ConfigureAwait(false), ExitOk);
+        }
+        catch (TimeoutException ex)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return (null, ExitNoBroker);
+        }
+        catch (ArgumentException ex)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return (null, ExitUsage);
+        }
+    }
+
+    internal static string FormatDuration(TimeSpan value) =>
+        value.TotalSeconds >= 1 ? $"{value.TotalSeconds:0.###}s" : $"{value.TotalMilliseconds:0}ms";
+
+    internal static TimeSpan ParseDuration(string text, string option)
+    {
+        static bool TryNumber(string s, out double value) =>
+            double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value > 0 && value <= 86_400_000;
+
+        TimeSpan result;
+        if (text.EndsWith("ms", StringComparison.Ordinal) && TryNumber(text[..^2], out var ms))
+        {
+            result = TimeSpan.FromMilliseconds(ms);
+        }
+        else if (text.EndsWith('s') && TryNumber(text[..^1], out var s))
+        {
+            result = TimeSpan.FromSeconds(s);
+        }
+        else if (text.EndsWith('m') && TryNumber(text[..^1], out var m))
+        {
+            result = TimeSpan.FromMinutes(m);
+        }
+        else if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out result))
+        {
+            throw new UsageException($"{option}: cannot read \"{text}\" as a duration (e.g. 500ms, 5s, 1m)");
+        }
+
+        if (result < TimeSpan.FromMilliseconds(1) || result > TimeSpan.FromDays(1))
+        {
+            throw new UsageException($"{option}: {text} is out of range (1ms to 1 day)");
+        }
+
+        return result;
+    }
+
+    private sealed class UsageException : Exception
+    {
+        public UsageException(string message)
+            : base(message)
+        {
+        }
+    }
+
+    private sealed class Invocation
+    {
+        public bool Help { get; private set; }
+
+        public string Verb { get; private set; } = string.Empty;
+
+        public string Service { get; private set; } = string.Empty;
+
+        public int Command { get; private set; }
+
+        public string? Json { get; private set; }
+
+        public List<string> Frames { get; } = [];
+
+        public string Broker { get; private set; } = DefaultBroker;
+
+        public TimeSpan Timeout { get; private set; } = TimeSpan.FromSeconds(5);
+
+        public TimeSpan ConnectTimeout { get; private set; } = TimeSpan.FromSeconds(5);
+
+        public static Invocation Parse(string[] args)
+        {
+            var result = new Invocation();
+            var positional = new List<string>();
+            for (var i = 0; i < args.Length; i++)
+            {
+                var arg = args[i];
+                switch (arg)
+                {
+                    case "-h" or "--help" or "help":
+                        result.Help = true;
+                        return result;
+                    case "--broker":
+                        result.Broker = Value(args, ref i);
+                        break;
+                    case "--timeout":
+                        result.Timeout = ParseDuration(Value(args, ref i), arg);
+                        break;
+                    case "--connect-timeout":
+                        result.ConnectTimeout = ParseDuration(Value(args, ref i), arg);
+                        break;
+                    case "--":
+                        positional.AddRange(args.Skip(i + 1));
+                        i = args.Length;
+                        break;
+                    default:
+                        if (arg.StartsWith("--", StringComparison.Ordinal))
+                        {
+                            throw new UsageException($"unknown option {arg}");
+                        }
+
+                        positional.Add(arg);
+                        break;
+                }
+            }
+
+            if (positional.Count == 0)
+            {
+                throw new UsageException("missing command (call or mdp)");
+            }
+
+            result.Verb = positional[0];
+            switch (result.Verb)
+            {
+                case "call":
+                    if (positional.Count != 4)
+                    {
+                        throw new UsageException("usage: client call <service> <cmd> <json> [--broker <endpoint>] [--timeout <duration>]");
+                    }
+
+                    if (!int.TryParse(positional[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out var command))
+                    {
+                        throw new UsageException($"<cmd> must be an integer, got \"{positional[2]}\"");
+                    }
+
+                    result.Command = command;
+                    result.Json = positional[3];
+                    break;
+                case "mdp":
+                    if (positional.Count < 2)
+                    {
+                        throw new UsageException("usage: client mdp <service> [<frame>...] [--broker <endpoint>] [--timeout <duration>]");
+                    }
+
+                    result.Frames.AddRange(positional.Skip(2));
+                    break;
+                default:
+                    throw new UsageException($"unknown command \"{result.Verb}\" (expected call or mdp)");
+            }
+
+            result.Service = positional[1];
+            try
+            {
+                ValidateService(result.Service, allowMmi: result.Verb == "mdp");
+            }
+            catch (ArgumentException ex)
+            {
+                throw new UsageException($"<service>: {ex.Message.Split(" (Parameter", 2)[0]}");
+            }
+
+            return result;
+        }
+
+        private static void ValidateService(string service, bool allowMmi)
+        {
+            var length = Encoding.UTF8.GetByteCount(service);
+            if (length == 0 || length > 255)
+            {
+                throw new ArgumentException("must be 1 to 255 UTF-8 bytes");
+            }
+
+            if (!allowMmi && service.StartsWith("mmi.", StringComparison.Ordinal))
+            {
+                throw new ArgumentException("mmi.* services are answered by the broker; use `client mdp`");
+            }
+        }
+
+        private static string Value(string[] args, ref int i)
+        {
+            if (i + 1 >= args.Length)
+            {
+                throw new UsageException($"{args[i]} needs a value");
+            }
+
+            i++;
+            return args[i];
+        }
+    }
+}

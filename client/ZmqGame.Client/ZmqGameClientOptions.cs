@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Logging;
+
+namespace ZmqGame.Client;
+
+/// <summary>
+/// Settings of a <see cref="ZmqGameClient"/>. Every duration is a <see cref="TimeSpan"/>; the defaults
+/// match the broker's (heartbeat 2.5 s, liveness 3, request timeout 10 s).
+/// </summary>
+public sealed class ZmqGameClientOptions
+{
+    /// <summary>Longest duration accepted anywhere (the request header carries milliseconds as u32; timers cap at ~49 days).</summary>
+    internal static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Deadline of a request when the call does not give one. Default 10 s. The deadline is also sent to the
+    /// broker (request header timeout field) so a request that waits in its queue expires there too.
+    /// A request that gets no reply by its deadline fails with <c>Status.Timeout</c>.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The client sends a ZGC01 HEARTBEAT when it has sent nothing for this long, or has heard nothing for
+    /// this long and sent no heartbeat for this long. The broker answers each one. Default 2.5 s.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(2500);
+
+    /// <summary>
+    /// Heartbeat intervals of silence from the broker after which the connection is declared dead, its socket
+    /// closed and a new one opened. Default 3 (7.5 s with the default interval). At least 1.
+    /// </summary>
+    public int Liveness { get; set; } = 3;
+
+    /// <summary>
+    /// How long <see cref="ZmqGameClient.ConnectAsync"/> waits for the broker to answer a first heartbeat
+    /// before it throws <see cref="TimeoutException"/>. Default 5 s.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// First delay before reopening the connection after a failed attempt; it grows exponentially with jitter
+    /// up to <see cref="ReconnectDelayMax"/>. The first reopen after a working connection died is immediate,
+    /// since the client already waited its liveness. Default 250 ms.
+    /// </summary>
+    public TimeSpan ReconnectDelayMin { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Upper bound of the reconnect backoff. Default 10 s.</summary>
+    public TimeSpan ReconnectDelayMax { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Logging; none when null.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Clock and timers for heartbeats, liveness, deadlines and backoff; <see cref="TimeProvider.System"/> when null.</summary>
+    public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        CheckDuration(RequestTimeout, nameof(RequestTimeout), TimeSpan.FromMilliseconds(1));
+        CheckDuration(HeartbeatInterval, nameof(HeartbeatInterval), TimeSpan.FromMilliseconds(1));
+        CheckDuration(ConnectTimeout, nameof(ConnectTimeout), TimeSpan.FromMilliseconds(1));
+        CheckDuration(ReconnectDelayMin, nameof(ReconnectDelayMin), TimeSpan.FromMilliseconds(1));
+        CheckDuration(ReconnectDelayMax, nameof(ReconnectDelayMax), TimeSpan.FromMilliseconds(1));
+        if (Liveness < 1 || Liveness > 1000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Liveness), Liveness, "Liveness must be between 1 and 1000.");
+        }
+
+        if (ReconnectDelayMax < ReconnectDelayMin)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(ReconnectDelayMax), ReconnectDelayMax, $"ReconnectDelayMax must not be less than ReconnectDelayMin ({ReconnectDelayMin}).");
+        }
+
+        if (TimeSpan.FromTicks(HeartbeatInterval.Ticks * Liveness) > MaxDuration)
+        {
+            throw new ArgumentOutOfRangeException(nameof(HeartbeatInterval), HeartbeatInterval, "HeartbeatInterval × Liveness must not exceed one day.");
+        }
+    }
+
+    internal ZmqGameClientOptions Clone() => (ZmqGameClientOptions)MemberwiseClone();
+
+    internal static void CheckDuration(TimeSpan value, string name, TimeSpan min)
+    {
+        if (value < min || value > MaxDuration)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be between {min} and {MaxDuration}.");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using ZmqGame.Broker;
+using ZmqGame.Client.Cli;
+using ZmqGame.Protocol;
+
+namespace ZmqGame.Tests.Client;
+
+/// <summary>The `client` CLI, run in process through its entry function with captured stdout and stderr.</summary>
+[TestFixture]
+[CancelAfter(30_000)]
+public sealed class ClientCliTests
+{
+    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await CliApp.RunAsync(args, stdout, stderr).WaitAsync(ClientTestSupport.Patience);
+        return (code, stdout.ToString().Trim(), stderr.ToString().Trim());
+    }
+
+    [Test]
+    public async Task Call_ThroughRealBroker_PrintsReplyAsJsonAndExitsZero()
+    {
+        using var broker = ClientBrokerIntegrationTests.StartBroker();
+        using var worker = new MdpTestWorker(broker.BackendEndpoint, "game", MdpTestWorker.Game);
+        await broker.WaitForIdleWorkersAsync("game", 1, CancellationToken.None).Within();
+
+        var (code, output, error) = await RunAsync("call", "game", "1", """{"player":"ann","pos":[1,2]}""", "--broker", broker.FrontendEndpoint);
+
+        Assert.That(error, Is.Empty);
+        Assert.That(code, Is.EqualTo(CliApp.ExitOk));
+        Assert.That(output, Is.EqualTo("""{"player":"ann","pos":[1,2]}"""));
+    }
+
+    [Test]
+    public async Task Call_ThroughRealBroker_NoSuchRoute_NamesStatusOnStderrAndExitsFour()
+    {
+        using var broker = ClientBrokerIntegrationTests.StartBroker();
+        using var worker = new MdpTestWorker(broker.BackendEndpoint, "game", MdpTestWorker.Game);
+        await broker.WaitForIdleWorkersAsync("game", 1, CancellationToken.None).Within();
+
+        var (code, output, error) = await RunAsync("call", "game", "99", "{}", "--broker", broker.FrontendEndpoint);
+
+        Assert.That(code, Is.EqualTo(CliApp.ExitRequestFailed));
+        Assert.That(output, Is.Empty);
+        Assert.That(error, Is.EqualTo("error: no such route (service game, cmd 99): no route for cmd 99"));
+    }
+
+    [Test]
+    public async Task Call_AgainstFakeRouter_SendsJsonAsMessagePack()
+    {
+        using var broker = new FakeBroker();
+        var run = RunAsync("call", "game", "5", """{"a":1}""", "--broker", broker.Endpoint, "--timeout", "3s");
+
+        var (identity, service, header, payload) = ClientTestSupport.ParseRequest(await broker.ReceiveAsync());
+        Assert.That(service, Is.EqualTo("game"));
+        Assert.That(header.Command, Is.EqualTo(5));
+        Assert.That(header.TimeoutMs, Is.InRange(2000u, 3000u));
+        Assert.That(payload, Is.EqualTo(new byte[] { 0x81, 0xA1, (byte)'a', 0x01 }), "{\"a\":1} as MessagePack");
+        broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, [0x93, 0x01, 0x02, 0x03]));
+
+        var (code, output, _) = await run;
+        Assert.That(code, Is.EqualTo(CliApp.ExitOk));
+        Assert.That(output, Is.EqualTo("[1,2,3]"));
+    }
+
+    [Test]
+    public async Task Call_RequestTimesOut_ExitsFourNamingTimeout()
+    {
+        using var broker = new FakeBroker();
+        var (code, _, error) = await RunAsync("call", "game", "1", "{}", "--broker", broker.Endpoint, "--timeout", "200ms");
+        Assert.That(code, Is.EqualTo(CliApp.ExitRequestFailed));
+        Assert.That(error, Does.StartWith("error: timeout (service game, cmd 1)"));
+    }
+
+    [Test]
+    public async Task Call_NoBroker_ExitsThreeWithinConnectTimeout()
+    {
+        var endpoint = ClientTestSupport.DeadEndpoint();
+        var watch = Stopwatch.StartNew();
+
+        var (code, _, error) = await RunAsync("call", "game", "1", "{}", "--broker", endpoint, "--connect-timeout", "300ms");
+
+        Assert.That(code, Is.EqualTo(CliApp.ExitNoBroker));
+        Assert.That(error, Is.EqualTo($"error: no broker answered at {endpoint} within 0.3 s"));
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)));
+    }
+
+    [TestCase]
+    [TestCase("call")]
+    [TestCase("call", "game", "1")]
+    [TestCase("call", "game", "one", "{}")]
+    [TestCase("call", "game", "1", "{not json")]
+    [TestCase("call", "mmi.service", "1", "{}")]
+    [TestCase("call", "game", "1", "{}", "--timeout", "soon")]
+    [TestCase("call", "game", "1", "{}", "--bogus")]
+    [TestCase("frobnicate", "game")]
+    [TestCase("mdp")]
+    public async Task Cli_BadArguments_ExitsTwoWithErrorLine(params string[] args)
+    {
+        var (code, output, error) = await RunAsync(args);
+        Assert.That(code, Is.EqualTo(CliApp.ExitUsage));
+        Assert.That(output, Is.Empty);
+        Assert.That(error, Does.StartWith("error: "));
+    }
+
+    [Test]
+    public async Task Cli_Help_PrintsUsageWithExitCodes()
+    {
+        var (code, output, _) = await RunAsync("--help");
+        Assert.That(code, Is.EqualTo(CliApp.ExitOk));
+        Assert.That(output, Does.Contain("client call <service> <cmd> <json>").And.Contain("Exit codes").And.Contain("3  no broker"));
+    }
+
+    [Test]
+    public async Task Mdp_ThroughRealBroker_PrintsEchoedFrames()
+    {
+        using var broker = ClientBrokerIntegrationTests.StartBroker();
+        using var worker = new MdpTestWorker(broker.BackendEndpoint, "echo", MdpTestWorker.Game);
+        await broker.WaitForIdleWorkersAsync("echo", 1, CancellationToken.None).Within();
+
+        var (code, output, error) = await RunAsync("mdp", "echo", "hello", "world", "--broker", broker.FrontendEndpoint);
+
+        Assert.That(error, Is.Empty);
+        Assert.That(code, Is.EqualTo(CliApp.ExitOk));
+        Assert.That(output.Split('\n').Select(l => l.Trim()), Is.EqualTo(new[] { "hello", "world" }));
+    }
+
+    [Test]
+    public async Task Mdp_MmiService_AnsweredByBroker()
+    {
+        using var broker = ClientBrokerIntegrationTests.StartBroker();
+        var (code, output, _) = await RunAsync("mdp", "mmi.service", "nobody", "--broker", broker.FrontendEndpoint);
+        Assert.That(code, Is.EqualTo(CliApp.ExitOk));
+        Assert.That(output, Is.EqualTo("404"));
+    }
+}
