@@ -35,7 +35,7 @@ internal sealed class FakeBroker : IDisposable
     public WorkerMessage? TryReceive(TimeSpan timeout)
     {
         var frames = new List<byte[]>();
-        if (!_router.TryReceiveMultipartBytes(timeout, ref frames))
+        if (!_router.TryReceiveMultipartBytes(WholeMilliseconds(timeout), ref frames))
         {
             return null;
         }
@@ -87,6 +87,13 @@ internal sealed class FakeBroker : IDisposable
 
         return list;
     }
+
+    /// <summary>
+    /// NetMQ 4.0.4.5 spins forever in a receive whose timeout is above zero but below one millisecond (it rounds to
+    /// 0 ms and never counts down), so deadline loops round up to whole milliseconds.
+    /// </summary>
+    private static TimeSpan WholeMilliseconds(TimeSpan timeout) =>
+        timeout <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Ceiling(timeout.TotalMilliseconds));
 
     public void Send(byte[] identity, byte command, params byte[][] rest) =>
         Raw.Send(_router, [identity, [], B("MDPW01"), [command], .. rest]);

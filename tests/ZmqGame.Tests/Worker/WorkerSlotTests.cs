@@ -135,12 +135,13 @@ public sealed class WorkerSlotTests
     [Test]
     public async Task BrokerHeartbeats_KeepSlotConnected()
     {
-        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1, heartbeat: TimeSpan.FromMilliseconds(50)));
+        // Silence limit 50 ms x 8 = 400 ms; the fake broker heartbeats for three times that long.
+        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1, heartbeat: TimeSpan.FromMilliseconds(50), liveness: 8));
         new Gate().Map(app);
         await app.StartAsync();
         var a = _broker.Expect(Mdp.Ready).Identity;
 
-        var until = DateTime.UtcNow + TimeSpan.FromMilliseconds(600);
+        var until = DateTime.UtcNow + TimeSpan.FromMilliseconds(1200);
         while (DateTime.UtcNow < until)
         {
             _broker.Send(a, Mdp.Heartbeat);
@@ -167,7 +168,7 @@ public sealed class WorkerSlotTests
     public async Task Reconnect_WhileHandlerRuns_DropsLateResultAndCountsIt()
     {
         var gate = new Gate();
-        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1, heartbeat: TimeSpan.FromMilliseconds(50)));
+        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1, heartbeat: TimeSpan.FromMilliseconds(100)));
         gate.Map(app);
         await app.StartAsync();
         var first = _broker.Expect(Mdp.Ready);
