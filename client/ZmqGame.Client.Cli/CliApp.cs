@@ -178,7 +178,8 @@ internal static class CliApp
                         return null;
                     }
 
-                    var slice = left < TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100);
+                    // Whole milliseconds: NetMQ spins on a receive timeout between 0 and 1 ms.
+                    var slice = TimeSpan.FromMilliseconds(Math.Ceiling(Math.Min(left.TotalMilliseconds, 100)));
                     if (dealer.TryReceiveMultipartMessage(slice, ref message))
                     {
                         return message;

@@ -82,9 +82,11 @@ internal static class TriggerCli
 
         var frames = new List<byte[]>();
         var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        while (true)
         {
-            if (!socket.TryReceiveMultipartBytes(deadline - DateTime.UtcNow, ref frames))
+            // Whole milliseconds: NetMQ spins on a receive timeout between 0 and 1 ms.
+            var left = Math.Ceiling((deadline - DateTime.UtcNow).TotalMilliseconds);
+            if (left <= 0 || !socket.TryReceiveMultipartBytes(TimeSpan.FromMilliseconds(left), ref frames))
             {
                 return null;
             }
@@ -94,7 +96,5 @@ internal static class TriggerCli
                 return frames[3];
             }
         }
-
-        return null;
     }
 }

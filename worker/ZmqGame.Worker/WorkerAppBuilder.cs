@@ -24,7 +24,8 @@ public sealed class WorkerAppBuilder
 
     internal WorkerAppBuilder(string[] args)
     {
-        _builder = Host.CreateApplicationBuilder(args);
+        // Content root = the executable's folder, so appsettings.json beside it is read from any working directory.
+        _builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         _builder.Configuration.AddCommandLine(args, SwitchMappings);
         _builder.Configuration.GetSection(WorkerOptions.SectionName).Bind(Options);
         _builder.Logging.ClearProviders();

@@ -35,7 +35,8 @@ internal static class Raw
         var deadline = DateTime.UtcNow + (timeout ?? Wait);
         while (true)
         {
-            var left = deadline - DateTime.UtcNow;
+            // Whole milliseconds: NetMQ spins on a receive timeout between 0 and 1 ms.
+            var left = TimeSpan.FromMilliseconds(Math.Ceiling((deadline - DateTime.UtcNow).TotalMilliseconds));
             Assert.That(left, Is.GreaterThan(TimeSpan.Zero), "no matching message within the timeout");
             var frames = new List<byte[]>();
             if (socket.TryReceiveMultipartBytes(left, ref frames) && match(frames))
