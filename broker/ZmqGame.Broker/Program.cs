@@ -64,6 +64,10 @@ try
     host.Services.GetRequiredService<IEnumerable<IHostedService>>().OfType<BrokerHostedService>().Single().Bind();
     await host.RunAsync(stopping.Token).ConfigureAwait(false);
 }
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    // Stopped by a signal before the host finished starting: the broker is disposed with the host.
+}
 catch (BrokerBindException ex)
 {
     Console.Error.WriteLine("error: " + ex.Message);
