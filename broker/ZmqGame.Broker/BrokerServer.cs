@@ -173,14 +173,19 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         SendConstant(socket, RequestCommand, more: true);
         SendCopy(socket, request.ClientId, more: true);
         SendEmpty(socket, more: request.BodyCount > 0);
+
+        // The request keeps its frames until the reply (a departing worker may hand it back); the
+        // copies sent share the same buffers (reference counted), nothing is duplicated.
         var body = request.Body;
         var last = request.BodyCount - 1;
+        var copy = default(Msg);
         for (var i = 0; i <= last; i++)
         {
-            SendFrame(socket, ref body[i], more: i < last);
+            copy.InitEmpty();
+            copy.Copy(ref body[i]);
+            SendFrame(socket, ref copy, more: i < last);
         }
 
-        request.BodyCount = 0;
         return true;
     }
 
@@ -336,6 +341,7 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         request.SetClientId(f.Span(0));
         request.Kind = ClientKind.ZmqGame;
         request.RequestId = header.RequestId;
+        request.Command = header.Command;
         request.BodyCount = f.MoveTo(5, request.Body);
         _dispatcher.ClientRequest(service, request, header.TimeoutMs);
     }
@@ -414,10 +420,10 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
                 _dispatcher.WorkerHeartbeat(identity);
                 break;
             case Mdp.Ready when f.Count >= 5:
-                _dispatcher.WorkerReady(identity, f.Span(4));
+                _dispatcher.WorkerReady(identity, f.Span(4), ReadWorkerInfo(identity));
                 break;
             case Mdp.Disconnect:
-                _dispatcher.WorkerGone(identity, "worker sent DISCONNECT");
+                _dispatcher.WorkerGone(identity, "worker sent DISCONNECT", said: true);
                 break;
             case Mdp.Ready or Mdp.Reply:
                 _dispatcher.WorkerProtocolError(identity, BadInput.BackendMalformed, Mdp.CommandName(command) + " with missing frames");
@@ -426,6 +432,24 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
                 _dispatcher.WorkerProtocolError(identity, BadInput.BackendUnknownCommand, "unexpected command " + Mdp.CommandName(command));
                 break;
         }
+    }
+
+    /// <summary>READY's optional ZmqGame frame after the service name; null (counted if present) when there is none.</summary>
+    private WorkerInfo? ReadWorkerInfo(ReadOnlySpan<byte> identity)
+    {
+        var f = _in;
+        if (f.Count < 6)
+        {
+            return null;
+        }
+
+        if (WorkerInfo.TryParse(f.Span(5).ToArray(), out var info))
+        {
+            return info;
+        }
+
+        _badInput.Report(BadInput.BackendBadWorkerInfo, identity, "READY with an unreadable ZmqGame worker frame: taken as a stock MDP worker");
+        return null;
     }
 
     /// <summary>Moves a worker's REPLY body to the client that asked, framed for that client's protocol.</summary>
@@ -507,14 +531,34 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
 
     private Dictionary<string, object> BuildStats()
     {
+        var now = _time.GetTimestamp();
         var services = new Dictionary<string, object>();
+        var workers = new Dictionary<Service, List<object>>();
+        foreach (var worker in _dispatcher.Workers)
+        {
+            if (!workers.TryGetValue(worker.Service, out var list))
+            {
+                workers[worker.Service] = list = [];
+            }
+
+            list.Add(new Dictionary<string, object>
+            {
+                ["id"] = Convert.ToHexString(worker.Identity),
+                ["version"] = worker.Info?.Version ?? "(stock MDP worker)",
+                ["state"] = worker.State == WorkerState.Busy ? "busy" : "idle",
+                ["uptime_s"] = Math.Round(_time.GetElapsedTime(worker.RegisteredAt, now).TotalSeconds, 1),
+                ["served"] = worker.RequestsServed,
+            });
+        }
+
         foreach (var service in _dispatcher.Services)
         {
             services[service.NameText] = new Dictionary<string, object>
             {
                 ["workers"] = service.WorkerCount,
                 ["idle"] = service.Idle.Count,
-                ["waiting"] = service.Waiting.Count,
+                ["waiting"] = service.WaitingCount,
+                ["worker_list"] = workers.TryGetValue(service, out var list) ? list : [],
             };
         }
 

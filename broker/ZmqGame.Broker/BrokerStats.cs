@@ -19,6 +19,7 @@ internal enum BadInput
     BackendBadService,
     BackendTooManyFrames,
     ControlMalformed,
+    BackendBadWorkerInfo,
     ServiceLimit,
 }
 
@@ -36,6 +37,7 @@ internal sealed class BrokerStats
     public long TimedOut;
     public long Busy;
     public long WorkerLost;
+    public long Redispatched;
     public long WorkersRegistered;
     public long WorkersExpired;
     public long WorkersDisconnected;
@@ -76,6 +78,7 @@ internal sealed class BrokerStats
             ["timed_out"] = Volatile.Read(ref TimedOut),
             ["busy"] = Volatile.Read(ref Busy),
             ["worker_lost"] = Volatile.Read(ref WorkerLost),
+            ["redispatched"] = Volatile.Read(ref Redispatched),
             ["workers_registered"] = Volatile.Read(ref WorkersRegistered),
             ["workers_expired"] = Volatile.Read(ref WorkersExpired),
             ["workers_disconnected"] = Volatile.Read(ref WorkersDisconnected),

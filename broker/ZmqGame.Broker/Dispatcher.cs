@@ -62,7 +62,7 @@ internal sealed class Dispatcher
         _servicesBySpan.TryGetValue(service, out var s) ? s.Idle.Count : 0;
 
     public int WaitingOf(ReadOnlySpan<byte> service) =>
-        _servicesBySpan.TryGetValue(service, out var s) ? s.Waiting.Count : 0;
+        _servicesBySpan.TryGetValue(service, out var s) ? s.WaitingCount : 0;
 
     /// <summary>
     /// A client request for <paramref name="serviceName"/> (already validated). Dispatched to the
@@ -95,8 +95,11 @@ internal sealed class Dispatcher
         Route(service, request, now);
     }
 
-    /// <summary>READY: registers a worker for a service and makes it idle.</summary>
-    public void WorkerReady(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> serviceName)
+    /// <summary>
+    /// READY: registers a worker for a service and makes it idle. <paramref name="info"/> is what a
+    /// ZmqGame worker declared about itself (null for a stock MDP worker).
+    /// </summary>
+    public void WorkerReady(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> serviceName, WorkerInfo? info = null)
     {
         if (_workersBySpan.TryGetValue(identity, out var known))
         {
@@ -121,7 +124,7 @@ internal sealed class Dispatcher
         }
 
         var now = Now;
-        var worker = new Worker(identity.ToArray(), service)
+        var worker = new Worker(identity.ToArray(), service, info, now)
         {
             ExpiresAt = now + _expiryTicks,
             NextHeartbeatAt = now + _heartbeatTicks,
@@ -190,13 +193,17 @@ internal sealed class Dispatcher
         _output.SendWorkerCommand(identity, Mdp.Disconnect);
     }
 
-    /// <summary>The worker said DISCONNECT, or its connection closed.</summary>
-    public void WorkerGone(ReadOnlySpan<byte> identity, string reason)
+    /// <summary>
+    /// The worker said DISCONNECT (<paramref name="said"/>), or its connection closed. A ZmqGame worker
+    /// replies to what it runs before it says DISCONNECT, so a request it still holds then was never
+    /// run (it crossed the DISCONNECT on the wire): it goes back in line instead of failing.
+    /// </summary>
+    public void WorkerGone(ReadOnlySpan<byte> identity, string reason, bool said = false)
     {
         if (_workersBySpan.TryGetValue(identity, out var worker))
         {
             _stats.WorkersDisconnected++;
-            RemoveWorker(worker, reason, sendDisconnect: false);
+            RemoveWorker(worker, reason, sendDisconnect: false, handedBack: said && worker.Info is not null);
         }
     }
 
@@ -226,7 +233,7 @@ internal sealed class Dispatcher
                 ExpireWaiting(service, now);
             }
 
-            if (service.WorkerCount == 0 && service.Waiting.Count == 0)
+            if (service.WorkerCount == 0 && service.WaitingCount == 0)
             {
                 _scratchServices.Add(service);
             }
@@ -269,17 +276,21 @@ internal sealed class Dispatcher
 
     public IEnumerable<Service> Services => _services.Values;
 
+    /// <summary>A request handed back this many times is failed instead (a worker fleet that keeps leaving).</summary>
+    private const int MaxRedispatches = 3;
+
+    /// <summary>A lost worker's request runs again only for a ZmqGame client, an idempotent command, and once.</summary>
+    private static bool CanRetryLost(Worker worker, PendingRequest held) =>
+        held.Kind == ClientKind.ZmqGame && held.Redispatches == 0 && worker.Info is { } info && info.Idempotent.Contains(held.Command);
+
     public static bool IsValidServiceName(ReadOnlySpan<byte> name) =>
         name.Length is > 0 and <= Mdp.MaxServiceLength && !name.StartsWith(Mdp.MmiPrefix);
 
     private void Route(Service service, PendingRequest request, long now)
     {
-        while (service.Idle.First is { } idle)
+        if (TryDispatchToIdle(service, request, now))
         {
-            if (TryDispatch(idle.Value, request, now))
-            {
-                return;
-            }
+            return;
         }
 
         if (service.Waiting.Count >= _options.MaxQueuedPerService)
@@ -292,6 +303,42 @@ internal sealed class Dispatcher
 
         _stats.Queued++;
         service.Waiting.Enqueue(request);
+        if (request.Deadline < service.EarliestDeadline)
+        {
+            service.EarliestDeadline = request.Deadline;
+        }
+    }
+
+    private bool TryDispatchToIdle(Service service, PendingRequest request, long now)
+    {
+        while (service.Idle.First is { } idle)
+        {
+            if (TryDispatch(idle.Value, request, now))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A request a worker handed back (or lost, for an idempotent route): next in line, ahead of new ones.</summary>
+    private void Redispatch(Service service, PendingRequest request, long now)
+    {
+        _stats.Redispatched++;
+        request.Redispatches++;
+        if (request.Deadline <= now)
+        {
+            Expire(request);
+            return;
+        }
+
+        if (TryDispatchToIdle(service, request, now))
+        {
+            return;
+        }
+
+        service.Retry.Enqueue(request);
         if (request.Deadline < service.EarliestDeadline)
         {
             service.EarliestDeadline = request.Deadline;
@@ -325,7 +372,7 @@ internal sealed class Dispatcher
     private void MakeIdle(Worker worker, long now)
     {
         var service = worker.Service;
-        while (service.Waiting.TryDequeue(out var next))
+        while (service.Retry.TryDequeue(out var next) || service.Waiting.TryDequeue(out next))
         {
             if (next.Deadline <= now)
             {
@@ -333,7 +380,7 @@ internal sealed class Dispatcher
                 continue;
             }
 
-            if (service.Waiting.Count == 0)
+            if (service.WaitingCount == 0)
             {
                 service.EarliestDeadline = long.MaxValue;
             }
@@ -359,11 +406,17 @@ internal sealed class Dispatcher
 
     private void ExpireWaiting(Service service, long now)
     {
+        service.EarliestDeadline = Math.Min(ExpireQueue(service.Retry, now), ExpireQueue(service.Waiting, now));
+    }
+
+    /// <summary>Answers the expired requests of a queue, keeps the order of the rest; returns their earliest deadline.</summary>
+    private long ExpireQueue(Queue<PendingRequest> queue, long now)
+    {
         var earliest = long.MaxValue;
-        var count = service.Waiting.Count;
+        var count = queue.Count;
         for (var i = 0; i < count; i++)
         {
-            var request = service.Waiting.Dequeue();
+            var request = queue.Dequeue();
             if (request.Deadline <= now)
             {
                 Expire(request);
@@ -371,10 +424,10 @@ internal sealed class Dispatcher
             }
 
             earliest = Math.Min(earliest, request.Deadline);
-            service.Waiting.Enqueue(request);
+            queue.Enqueue(request);
         }
 
-        service.EarliestDeadline = earliest;
+        return earliest;
     }
 
     private void Expire(PendingRequest request)
@@ -384,7 +437,12 @@ internal sealed class Dispatcher
         _output.Release(request);
     }
 
-    private void RemoveWorker(Worker worker, string reason, bool sendDisconnect)
+    /// <summary>
+    /// Forgets a worker. A request it held is dispatched again when the worker handed it back
+    /// (<paramref name="handedBack"/>), or when the worker was lost and declared the request's command
+    /// idempotent (once); otherwise its client is answered <c>worker lost</c>.
+    /// </summary>
+    private void RemoveWorker(Worker worker, string reason, bool sendDisconnect, bool handedBack = false)
     {
         if (!_workers.Remove(worker.Identity))
         {
@@ -399,17 +457,30 @@ internal sealed class Dispatcher
 
         service.WorkerCount--;
         var id = Convert.ToHexString(worker.Identity);
-        if (worker.Current is { } held)
+        if (worker.Current is not { } held)
+        {
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                BrokerLog.WorkerRemoved(_logger, id, service.NameText, reason);
+            }
+        }
+        else if (handedBack ? held.Redispatches < MaxRedispatches : CanRetryLost(worker, held))
+        {
+            worker.Current = null;
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                BrokerLog.WorkerRemoved(_logger, id, service.NameText, reason + "; the request it held is dispatched again");
+            }
+
+            Redispatch(service, held, Now);
+        }
+        else
         {
             worker.Current = null;
             _stats.WorkerLost++;
             BrokerLog.WorkerLostRequest(_logger, id, service.NameText, held.RequestId, reason);
             _output.SendStatus(held, Status.WorkerLost, $"worker lost: {reason}");
             _output.Release(held);
-        }
-        else if (_logger.IsEnabled(LogLevel.Information))
-        {
-            BrokerLog.WorkerRemoved(_logger, id, service.NameText, reason);
         }
 
         if (sendDisconnect)

@@ -1,5 +1,6 @@
 using System.Text;
 using NetMQ;
+using ZmqGame.Protocol;
 
 namespace ZmqGame.Broker;
 
@@ -31,6 +32,12 @@ internal sealed class PendingRequest
 
     public ulong RequestId { get; set; }
 
+    /// <summary>Command id of a ZmqGame request (from its header); 0 for stock MDP requests.</summary>
+    public int Command { get; set; }
+
+    /// <summary>Times this request was handed back by a worker and dispatched again.</summary>
+    public int Redispatches { get; set; }
+
     /// <summary>Timestamp (TimeProvider ticks) after which a queued request is answered <c>timeout</c>.</summary>
     public long Deadline { get; set; }
 
@@ -52,6 +59,8 @@ internal sealed class PendingRequest
         ClientIdLength = 0;
         Kind = ClientKind.Mdp;
         RequestId = 0;
+        Command = 0;
+        Redispatches = 0;
         Deadline = 0;
         Service = null;
         BodyCount = 0;
@@ -76,6 +85,11 @@ internal sealed class Service
 
     public Queue<PendingRequest> Waiting { get; } = new();
 
+    /// <summary>Requests handed back by a departing worker: served before <see cref="Waiting"/>, never refused as busy.</summary>
+    public Queue<PendingRequest> Retry { get; } = new();
+
+    public int WaitingCount => Waiting.Count + Retry.Count;
+
     /// <summary>Earliest deadline among <see cref="Waiting"/>; long.MaxValue when none.</summary>
     public long EarliestDeadline { get; set; } = long.MaxValue;
 
@@ -91,12 +105,20 @@ internal enum WorkerState : byte
 /// <summary>One registered MDP worker (one DEALER socket on the backend).</summary>
 internal sealed class Worker
 {
-    public Worker(byte[] identity, Service service)
+    public Worker(byte[] identity, Service service, WorkerInfo? info, long registeredAt)
     {
         Identity = identity;
         Service = service;
+        Info = info;
+        RegisteredAt = registeredAt;
         IdleNode = new LinkedListNode<Worker>(this);
     }
+
+    /// <summary>What a ZmqGame worker declared in READY; null for a stock MDP worker.</summary>
+    public WorkerInfo? Info { get; }
+
+    /// <summary>Timestamp of its READY.</summary>
+    public long RegisteredAt { get; }
 
     public byte[] Identity { get; }
 

@@ -349,6 +349,87 @@ public sealed class DispatcherTests
         Assert.That(done.Task.IsCompleted, Is.True);
     }
 
+    [Test]
+    public void WorkerSaysDisconnect_HoldingARequest_ZmqGameWorker_RequestGoesToAnotherWorker()
+    {
+        _dispatcher.WorkerReady(Id("leaving"), Game, Info());
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+
+        _dispatcher.WorkerGone(Id("leaving"), "worker sent DISCONNECT", said: true);
+        Assert.That(_out.Statuses, Is.Empty, "the request crossed the DISCONNECT unrun: it is not failed");
+        Assert.That(_dispatcher.WaitingOf(Game), Is.EqualTo(1));
+
+        _dispatcher.WorkerReady(Id("new"), Game, Info());
+        Assert.That(_out.Sent.Select(s => (s.Worker, s.RequestId)), Is.EqualTo(new[] { ("leaving", 1UL), ("new", 1UL) }));
+        Assert.That(_stats.Redispatched, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void WorkerSaysDisconnect_HoldingARequest_StockWorker_AnswersWorkerLost()
+    {
+        _dispatcher.WorkerReady(Id("stock"), Game);
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+
+        _dispatcher.WorkerGone(Id("stock"), "worker sent DISCONNECT", said: true);
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (1UL, Status.WorkerLost) }), "a stock worker may have run it: no second run");
+    }
+
+    [Test]
+    public void HandedBackRequest_IsServedBeforeNewerWaitingOnes()
+    {
+        _dispatcher.WorkerReady(Id("leaving"), Game, Info());
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        _dispatcher.ClientRequest(Game, Request(2), 0);
+
+        _dispatcher.WorkerGone(Id("leaving"), "worker sent DISCONNECT", said: true);
+        _dispatcher.WorkerReady(Id("new"), Game, Info());
+
+        Assert.That(_out.Sent.Last().RequestId, Is.EqualTo(1UL));
+    }
+
+    [Test]
+    public void WorkerLost_IdempotentCommand_RunsAgainOnce()
+    {
+        _dispatcher.WorkerReady(Id("a"), Game, Info(idempotent: 5));
+        _dispatcher.WorkerReady(Id("b"), Game, Info(idempotent: 5));
+        _dispatcher.ClientRequest(Game, Request(1, command: 5), 0);
+
+        _dispatcher.WorkerGone(Id("a"), "connection closed");
+        Assert.That(_out.Sent.Select(s => s.Worker), Is.EqualTo(new[] { "a", "b" }));
+        Assert.That(_out.Statuses, Is.Empty);
+
+        _dispatcher.WorkerGone(Id("b"), "connection closed");
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (1UL, Status.WorkerLost) }), "only once");
+    }
+
+    [Test]
+    public void WorkerLost_CommandNotDeclaredIdempotent_AnswersWorkerLost()
+    {
+        _dispatcher.WorkerReady(Id("a"), Game, Info(idempotent: 5));
+        _dispatcher.WorkerReady(Id("b"), Game, Info(idempotent: 5));
+        _dispatcher.ClientRequest(Game, Request(1, command: 6), 0);
+
+        _dispatcher.WorkerGone(Id("a"), "connection closed");
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (1UL, Status.WorkerLost) }));
+        Assert.That(_out.Sent, Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public void HandedBackRequest_PastItsDeadline_AnswersTimeout()
+    {
+        _dispatcher.WorkerReady(Id("leaving"), Game, Info());
+        _dispatcher.ClientRequest(Game, Request(1), 100);
+        _clock.Advance(TimeSpan.FromMilliseconds(200));
+
+        _dispatcher.WorkerGone(Id("leaving"), "worker sent DISCONNECT", said: true);
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (1UL, Status.Timeout) }));
+    }
+
+    private static WorkerInfo Info(params int[] idempotent) => new("1.0.0-test", idempotent);
+
     private void Reply(string worker, ulong requestId)
     {
         var w = _dispatcher.BeginReply(Id(worker), _out.Sent.Last(s => s.Worker == worker && s.RequestId == requestId).Client);
@@ -358,9 +439,9 @@ public sealed class DispatcherTests
 
     private static byte[] Id(string name) => Encoding.UTF8.GetBytes(name);
 
-    private static PendingRequest Request(ulong id, string client = "client")
+    private static PendingRequest Request(ulong id, string client = "client", int command = 1)
     {
-        var request = new PendingRequest { Kind = ClientKind.ZmqGame, RequestId = id };
+        var request = new PendingRequest { Kind = ClientKind.ZmqGame, RequestId = id, Command = command };
         request.SetClientId(Encoding.UTF8.GetBytes(client + "-" + id));
         return request;
     }
