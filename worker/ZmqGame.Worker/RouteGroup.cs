@@ -14,11 +14,12 @@ public sealed class RouteGroup
     private readonly WorkerApp _app;
     private readonly ServiceDefinition _service;
 
-    internal RouteGroup(WorkerApp app, ServiceDefinition service, RouteGroup? parent)
+    internal RouteGroup(WorkerApp app, ServiceDefinition service, RouteGroup? parent, bool idempotent = false)
     {
         _app = app;
         _service = service;
         Parent = parent;
+        IsIdempotent = idempotent || (parent?.IsIdempotent ?? false);
     }
 
     /// <summary>The MDP service name these routes belong to.</summary>
@@ -26,13 +27,23 @@ public sealed class RouteGroup
 
     internal RouteGroup? Parent { get; }
 
+    /// <summary>
+    /// Routes of this group (and of groups nested in it) are idempotent: running one twice does no harm.
+    /// If the worker running such a request is lost, the broker dispatches it once more instead of
+    /// answering <c>worker lost</c>.
+    /// </summary>
+    public bool IsIdempotent { get; }
+
     internal Hooks Hooks { get; } = new();
 
-    /// <summary>A nested group of routes of the same service, with its own hooks.</summary>
-    public RouteGroup MapGroup()
+    /// <summary>
+    /// A nested group of routes of the same service, with its own hooks. With
+    /// <paramref name="idempotent"/>, its routes are declared idempotent (see <see cref="IsIdempotent"/>).
+    /// </summary>
+    public RouteGroup MapGroup(bool idempotent = false)
     {
         _app.ThrowIfStarted();
-        return new RouteGroup(_app, _service, this);
+        return new RouteGroup(_app, _service, this, idempotent);
     }
 
     /// <summary>Maps a command id to a synchronous handler with MessagePack request and response.</summary>

@@ -23,6 +23,12 @@ public sealed class WorkerOptions
     [Range(1, 1024)]
     public int Slots { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Build version this worker reports to the broker in READY (shown in broker stats while a
+    /// rolling deploy mixes versions). Default: the entry assembly's informational version.
+    /// </summary>
+    public string Version { get; set; } = DefaultVersion();
+
     /// <summary>A slot sends HEARTBEAT when it has sent nothing for this long, busy or idle. Default 2.5 s.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(2500);
 
@@ -92,4 +98,12 @@ public sealed class WorkerOptions
     }
 
     internal WorkerOptions Clone() => (WorkerOptions)MemberwiseClone();
+
+    private static string DefaultVersion()
+    {
+        var assembly = System.Reflection.Assembly.GetEntryAssembly();
+        var informational = assembly?.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion;
+        return informational ?? assembly?.GetName().Version?.ToString() ?? "0.0.0";
+    }
 }

@@ -48,11 +48,32 @@ public sealed class WorkerRoutingTests
         group.Map<Num, Num>(AsyncValueTask, (n, _) => ValueTask.FromResult(new Num(n.Value + 2)));
     }
 
+    [Test]
+    public async Task Ready_DeclaresVersionAndIdempotentRoutes()
+    {
+        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1));
+        app.Options.Version = "9.9.9-test";
+        var game = app.MapService("game");
+        game.Map<Num, Num>(1, (n, _) => n);
+        var pure = game.MapGroup(idempotent: true);
+        pure.Map<Num, Num>(7, (n, _) => n);
+        pure.MapGroup().Map<Num, Num>(8, (n, _) => n);
+        await app.StartAsync();
+
+        var ready = _broker.Expect(Mdp.Ready);
+
+        Assert.That(WorkerInfo.TryParse(ready.Rest[1], out var info), Is.True);
+        Assert.That(info.Version, Is.EqualTo("9.9.9-test"));
+        Assert.That(info.Idempotent, Is.EquivalentTo(new[] { 7, 8 }), "nested groups inherit idempotency");
+    }
+
     private async Task<byte[]> StartAndReadyAsync()
     {
         await _app.StartAsync();
         var ready = _broker.Expect(Mdp.Ready);
-        Assert.That(S(ready.Rest.Single()), Is.EqualTo("game"), "READY names the service");
+        Assert.That(ready.Rest, Has.Count.EqualTo(2), "READY [service][worker info]");
+        Assert.That(S(ready.Rest[0]), Is.EqualTo("game"), "READY names the service");
+        Assert.That(WorkerInfo.TryParse(ready.Rest[1], out _), Is.True, "then says what it is");
         return ready.Identity;
     }
 

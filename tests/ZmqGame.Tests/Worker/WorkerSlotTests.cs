@@ -128,7 +128,7 @@ public sealed class WorkerSlotTests
         var second = _broker.Expect(Mdp.Ready);
 
         Assert.That(second.Identity, Is.Not.EqualTo(first.Identity), "a new socket is a new worker identity");
-        Assert.That(S(second.Rest.Single()), Is.EqualTo("game"));
+        Assert.That(S(second.Rest[0]), Is.EqualTo("game"));
         Assert.That(Interlocked.Read(ref app.Counters.Reconnects), Is.GreaterThanOrEqualTo(1));
     }
 
@@ -215,7 +215,7 @@ public sealed class WorkerSlotTests
     }
 
     [Test]
-    public async Task Stop_ShutdownTimeoutRunsOut_AbandonsRequestAndDisconnects()
+    public async Task Stop_ShutdownTimeoutRunsOut_RepliesWorkerLostThenDisconnects()
     {
         var gate = new Gate { HonourAbort = true };
         await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1, shutdown: TimeSpan.FromMilliseconds(200)));
@@ -227,7 +227,12 @@ public sealed class WorkerSlotTests
 
         await app.StopAsync().WaitAsync(Wait);
 
-        Assert.That(_broker.Expect(Mdp.Disconnect).Identity, Is.EqualTo(a), "DISCONNECT without a REPLY");
+        var reply = _broker.Expect(Mdp.Reply);
+        Assert.That(reply.Identity, Is.EqualTo(a));
+        var (header, _) = WorkerReply.Zg(reply);
+        Assert.That(header.Status, Is.EqualTo(Status.WorkerLost), "the abandoned request is failed by the worker itself, so the broker never runs it again");
+        Assert.That(header.RequestId, Is.EqualTo(1UL));
+        Assert.That(_broker.Expect(Mdp.Disconnect).Identity, Is.EqualTo(a));
         Assert.That(ctx.RequestAborted.IsCancellationRequested, Is.True);
     }
 

@@ -75,5 +75,9 @@ internal sealed class ServiceDefinition
 
     public Route? RawRoute { get; set; }
 
+    /// <summary>Command ids of the routes mapped in idempotent groups, announced to the broker in READY.</summary>
+    public int[] IdempotentCommands() =>
+        Routes.Values.Where(r => r.Group.IsIdempotent).Select(r => r.Command).Order().ToArray();
+
     public RouteGroup? Root { get; set; }
 }

@@ -39,6 +39,9 @@ internal sealed class Slot(ServiceDefinition service, int index, SlotLiveness li
     /// <summary>Client address frame of the held request.</summary>
     public byte[]? Client { get; set; }
 
+    /// <summary>Request id of the held request when it is a ZmqGame request; null for a raw (stock MDP) one.</summary>
+    public ulong? RequestId { get; set; }
+
     /// <summary>Cancels <see cref="RequestContext.RequestAborted"/> of the held request.</summary>
     public CancellationTokenSource? RequestCts { get; set; }
 

@@ -225,6 +225,7 @@ internal sealed class WorkerEngine : IDisposable
         slot.Liveness.Reset();
         var ready = Command(ReadyCommand);
         ready.Append(slot.Service.Name, Encoding.UTF8);
+        ready.Append(new WorkerInfo(_options.Version, slot.Service.IdempotentCommands()).Serialize());
         Send(slot, ready, "READY");
         Log.SlotReady(_logger, slot.Service.Name, slot.Index, _options.Broker);
     }
@@ -322,6 +323,7 @@ internal sealed class WorkerEngine : IDisposable
 
         if (body.Length > 0 && RequestHeader.TryRead(body[0], out var header))
         {
+            slot.RequestId = header.RequestId;
             if (!service.Routes.TryGetValue(header.Command, out var route))
             {
                 Interlocked.Increment(ref _counters.NoSuchRoute);
@@ -366,6 +368,7 @@ internal sealed class WorkerEngine : IDisposable
         }
 
         slot.Client = null;
+        slot.RequestId = null;
         slot.RequestCts?.Dispose();
         slot.RequestCts = null;
         if (Send(slot, message, "REPLY"))
@@ -435,6 +438,7 @@ internal sealed class WorkerEngine : IDisposable
 
         slot.RequestCts = null;
         slot.Client = null;
+        slot.RequestId = null;
     }
 
     private void BeginStop()
@@ -477,6 +481,10 @@ internal sealed class WorkerEngine : IDisposable
         {
             if (slot.State == SlotState.Busy)
             {
+                // Say so before leaving: the broker would otherwise take the DISCONNECT of a worker that
+                // holds a request as "never started" and run it elsewhere, while this handler may have
+                // done part of its work.
+                ReplyAbandoned(slot);
                 AbandonRequest(slot);
                 Send(slot, Command(DisconnectCommand), "DISCONNECT");
                 slot.State = SlotState.Stopped;
@@ -491,6 +499,30 @@ internal sealed class WorkerEngine : IDisposable
         }
 
         CheckDrained();
+    }
+
+    private void ReplyAbandoned(Slot slot)
+    {
+        if (slot.Client is null)
+        {
+            return;
+        }
+
+        var text = $"worker lost: the handler was abandoned when the worker stopped (shutdown timeout {_options.ShutdownTimeout})";
+        var message = Command(ReplyCommand);
+        message.Append(slot.Client);
+        message.AppendEmptyFrame();
+        if (slot.RequestId is { } id)
+        {
+            message.Append(new ReplyHeader(id, Status.WorkerLost).ToArray());
+            message.Append(text, Encoding.UTF8);
+        }
+        else
+        {
+            message.Append("error: " + text, Encoding.UTF8);
+        }
+
+        Send(slot, message, "REPLY");
     }
 
     private void CheckDrained()
