@@ -19,7 +19,8 @@ internal static class TriggerCli
         usage: trigger <command> [--broker tcp://127.0.0.1:5557] [--timeout 5]
 
         commands:
-          stats      print the broker's counters, services and workers as JSON
+          stats            print the broker's counters, services and workers as JSON
+          workers status   one line per worker: service, state, version, uptime, requests served
 
         exit codes: 0 ok, 2 usage, 3 no answer from the broker within the timeout
         """;
@@ -34,7 +35,15 @@ internal static class TriggerCli
 
         var broker = "tcp://127.0.0.1:5557";
         var timeout = TimeSpan.FromSeconds(5);
-        for (var i = 1; i < args.Length; i++)
+        var command = args[0];
+        var first = 1;
+        if (command == "workers" && args.Length > 1 && !args[1].StartsWith('-'))
+        {
+            command = "workers " + args[1];
+            first = 2;
+        }
+
+        for (var i = first; i < args.Length; i++)
         {
             switch (args[i])
             {
@@ -51,22 +60,50 @@ internal static class TriggerCli
             }
         }
 
-        switch (args[0])
+        if (command is not ("stats" or "workers status"))
         {
-            case "stats":
-                var reply = Ask(broker, "stats", timeout);
-                if (reply is null)
-                {
-                    await stderr.WriteLineAsync($"error: no answer from a broker at {broker} within {timeout.TotalSeconds:0.#} s").ConfigureAwait(false);
-                    return ExitNoBroker;
-                }
-
-                await stdout.WriteLineAsync(MessagePackSerializer.ConvertToJson(reply, Payload.Options)).ConfigureAwait(false);
-                return ExitOk;
-            default:
-                await stderr.WriteLineAsync($"error: unknown command '{args[0]}'\n{Usage}").ConfigureAwait(false);
-                return ExitUsage;
+            await stderr.WriteLineAsync($"error: unknown command '{command}'\n{Usage}").ConfigureAwait(false);
+            return ExitUsage;
         }
+
+        var reply = Ask(broker, "stats", timeout);
+        if (reply is null)
+        {
+            await stderr.WriteLineAsync($"error: no answer from a broker at {broker} within {timeout.TotalSeconds:0.#} s").ConfigureAwait(false);
+            return ExitNoBroker;
+        }
+
+        var json = MessagePackSerializer.ConvertToJson(reply, Payload.Options);
+        await stdout.WriteLineAsync(command == "stats" ? json : WorkersTable(json)).ConfigureAwait(false);
+        return ExitOk;
+    }
+
+    private static readonly string[] WorkersHeader = ["SERVICE", "WORKER", "STATE", "VERSION", "UPTIME_S", "SERVED"];
+
+    /// <summary>The stats' per-service worker lists as an aligned table.</summary>
+    internal static string WorkersTable(string statsJson)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(statsJson);
+        var rows = new List<string[]> { WorkersHeader };
+        foreach (var service in doc.RootElement.GetProperty("services").EnumerateObject())
+        {
+            foreach (var worker in service.Value.GetProperty("worker_list").EnumerateArray())
+            {
+                rows.Add(
+                [
+                    service.Name,
+                    worker.GetProperty("id").GetString() ?? string.Empty,
+                    worker.GetProperty("state").GetString() ?? string.Empty,
+                    worker.GetProperty("version").GetString() ?? string.Empty,
+                    worker.GetProperty("uptime_s").ToString(),
+                    worker.GetProperty("served").ToString(),
+                ]);
+            }
+        }
+
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var lines = rows.Select(r => string.Join("  ", r.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+        return string.Join(Environment.NewLine, lines) + Environment.NewLine + $"{rows.Count - 1} worker(s)";
     }
 
     /// <summary>Sends one control command and returns the result frame, or null when no broker answers in time.</summary>

@@ -40,6 +40,25 @@ public sealed class TriggerCliTests
     }
 
     [Test]
+    public async Task WorkersStatus_ListsEachWorkerWithVersionAndState()
+    {
+        using var broker = new BrokerFixture();
+        await using var app = ZmqGame.Worker.WorkerApp.Create(new ZmqGame.Worker.WorkerOptions { Broker = broker.Backend, Slots = 2, Version = "7.1.0" });
+        app.MapService("game").Map<int, int>(1, (n, _) => n);
+        await app.StartAsync();
+        await broker.WaitForIdleWorkers("game", 2);
+        var stdout = new StringWriter();
+
+        var code = await TriggerCli.RunAsync(["workers", "status", "--broker", broker.Control], stdout, new StringWriter());
+
+        Assert.That(code, Is.EqualTo(TriggerCli.ExitOk));
+        var lines = stdout.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Does.StartWith("SERVICE"));
+        Assert.That(lines.Count(l => l.StartsWith("game", StringComparison.Ordinal) && l.Contains("idle") && l.Contains("7.1.0")), Is.EqualTo(2), stdout.ToString());
+        Assert.That(lines[^1], Is.EqualTo("2 worker(s)"));
+    }
+
+    [Test]
     public async Task UnknownCommand_IsAUsageError()
     {
         var stderr = new StringWriter();
