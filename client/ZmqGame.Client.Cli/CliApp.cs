@@ -3,6 +3,7 @@ using System.Text;
 using MessagePack;
 using NetMQ;
 using NetMQ.Sockets;
+using ZmqGame.Client.Cli.Load;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Client.Cli;
@@ -29,6 +30,10 @@ internal static class CliApp
           client mdp <service> [<frame>...] [options]
               Sends a stock Majordomo (MDPC01) request whose body frames are the given UTF-8 strings and prints
               each reply body frame as UTF-8 text, one per line. Handy for raw services such as echo.
+          client load [options]
+              Closed-loop load through the client library: C connections x D requests in flight against the echo
+              route; prints requests/s, p50/p99/p999 latency, errors by status and the broker's CPU per 1M requests.
+              `client load --help` lists its options.
           client --help
 
         Options:
@@ -52,6 +57,11 @@ internal static class CliApp
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
+        if (args.Length > 0 && args[0] == "load")
+        {
+            return await LoadCommand.RunAsync(args[1..], stdout, stderr, cancellationToken).ConfigureAwait(false);
+        }
+
         Invocation invocation;
         try
         {
@@ -265,7 +275,7 @@ internal static class CliApp
         return result;
     }
 
-    private sealed class UsageException : Exception
+    internal sealed class UsageException : Exception
     {
         public UsageException(string message)
             : base(message)
@@ -331,7 +341,7 @@ internal static class CliApp
 
             if (positional.Count == 0)
             {
-                throw new UsageException("missing command (call or mdp)");
+                throw new UsageException("missing command (call, mdp or load)");
             }
 
             result.Verb = positional[0];
@@ -360,7 +370,7 @@ internal static class CliApp
                     result.Frames.AddRange(positional.Skip(2));
                     break;
                 default:
-                    throw new UsageException($"unknown command \"{result.Verb}\" (expected call or mdp)");
+                    throw new UsageException($"unknown command \"{result.Verb}\" (expected call, mdp or load)");
             }
 
             result.Service = positional[1];

@@ -16,6 +16,12 @@ public static class GameCommands
 
     /// <summary><see cref="SleepRequest"/> → <see cref="SleepReply"/>: waits, honouring cancellation (tests kill workers mid-request).</summary>
     public const int Sleep = 4;
+
+    /// <summary>
+    /// <c>byte[]</c> → the same <c>byte[]</c> (MessagePack bin): the typed echo route that the load generator
+    /// (<c>client load</c>, <c>ZmqGame.Bench load</c>) drives through the whole stack.
+    /// </summary>
+    public const int Echo = 5;
 }
 
 /// <summary>Request of <see cref="GameCommands.Ping"/>.</summary>

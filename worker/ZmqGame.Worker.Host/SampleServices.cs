@@ -58,6 +58,7 @@ public static class SampleServices
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(0, sleep.Ms)), clock, ctx.RequestAborted).ConfigureAwait(false);
             return new SleepReply(sleep.Ms);
         });
+        game.Map<byte[], byte[]>(GameCommands.Echo, static (bytes, _) => bytes);
         return game;
     }
 }

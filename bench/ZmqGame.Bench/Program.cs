@@ -1,0 +1,55 @@
+using BenchmarkDotNet.Running;
+using NetMQ;
+using ZmqGame.Bench.Micro;
+using ZmqGame.Client.Cli.Load;
+
+// ZmqGame.Bench load ... | micro [BenchmarkDotNet options] | alloc [--requests N]
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine("""
+        ZmqGame.Bench: measuring instruments for the ZmqGame broker.
+
+        Usage:
+          ZmqGame.Bench load [options]     closed-loop load through the client library (same as `client load`;
+                                           `ZmqGame.Bench load --help` lists the options)
+          ZmqGame.Bench micro [BDN args]   BenchmarkDotNet micro-benchmarks: codec and dispatch path, with
+                                           allocations; e.g. micro --filter '*' --job short. Runs in-process
+                                           unless --out-of-process is given (then run from the repository root)
+          ZmqGame.Bench alloc [-n N]       bytes allocated per request on the dispatch paths (quick, no BenchmarkDotNet)
+
+        Scripts around it: bench/run-peers.sh (broker vs C mdbroker with C peers),
+        bench/run-fullstack.sh (ZmqGame stack vs C stack). See docs/performance.md.
+        """);
+    return 0;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+switch (args[0])
+{
+    case "load":
+        var code = await LoadCommand.RunAsync(args[1..], Console.Out, Console.Error, stop.Token).ConfigureAwait(false);
+        NetMQConfig.Cleanup(block: false);
+        return code;
+    case "micro":
+        // In-process by default: works from any directory and any build output. --out-of-process lets
+        // BenchmarkDotNet generate and build its own project (run it from the repository root then).
+        var benchArgs = args[1..].Where(a => a != "--out-of-process").ToList();
+        if (benchArgs.Count == args.Length - 1 && !benchArgs.Contains("--inProcess", StringComparer.OrdinalIgnoreCase))
+        {
+            benchArgs.Add("--inProcess");
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(CodecBenchmarks).Assembly).Run([.. benchArgs]);
+        return 0;
+    case "alloc":
+        return AllocationCheck.Run(args[1..], Console.Out);
+    default:
+        Console.Error.WriteLine($"error: unknown command \"{args[0]}\" (expected load, micro or alloc)");
+        return 2;
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Full stack against full stack, same concurrency, one run, interleaved:
+#   zmqgame_stack: ZmqGame client library (ZmqGame.Bench load) -> ZmqGame broker -> ZmqGame worker host
+#                  (8 slots, typed echo route: service game, cmd 5, 64-byte MessagePack bin payload)
+#   c_stack:       C loadgen --mdp echo -> C mdbroker -> C MDP echo workers (8 threads), 64-byte payload
+# Every run starts its processes fresh, waits for the 8 worker connections, runs the load generator, and
+# measures broker and worker CPU from /proc/PID/stat over the load generator's lifetime (as run.sh does).
+#
+# Usage:  bash bench/run-fullstack.sh      (about 3 minutes with the defaults)
+# Knobs (environment):
+#   DUR=5 WARM=1 SIZE=64 REPS=2   measured seconds, warm-up seconds, payload bytes, repetitions
+#   LOADS="1x1 8x1 8x16 64x1"     clients x depth
+#   WORKERS=8                      worker connections (C worker threads / worker host slots)
+#   ONLY="c_stack zmqgame_stack"   stacks to run
+#   SHARED_BENCH=<repo>/../shared/bench   C sources (mdbroker.c, worker.c, loadgen.c, common.h)
+#   RESULTS=bench/results/fullstack       results go to RESULTS/<timestamp>/ (results.tsv, env.txt, logs, table.md)
+#   ART=bench/.artifacts                  dotnet build output (Release)
+#   UPDATE_DOCS=1                         0 = do not rewrite the generated section of docs/performance.md
+#   BROKER_ENV=                           extra environment for the ZmqGame broker
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
+RESULTS=${RESULTS:-$ROOT/bench/results/fullstack}
+ART=${ART:-$ROOT/bench/.artifacts}
+UPDATE_DOCS=${UPDATE_DOCS:-1}
+BROKER_ENV=${BROKER_ENV:-}
+DUR=${DUR:-5}
+WARM=${WARM:-1}
+SIZE=${SIZE:-64}
+REPS=${REPS:-2}
+WORKERS=${WORKERS:-8}
+LOADS=${LOADS:-"1x1 8x1 8x16 64x1"}
+ONLY=${ONLY:-"c_stack zmqgame_stack"}
+PY=${PY:-/usr/bin/python3}
+HOST=127.0.0.1
+CLK_TCK=$(getconf CLK_TCK)
+NCPU=$(nproc)
+
+for tool in gcc ss dotnet; do
+  command -v $tool >/dev/null 2>&1 || { echo "missing: $tool (run ../shared/bench/run.sh once: it installs the C toolchain and libzmq)" >&2; exit 1; }
+done
+[ -f "$SHARED_BENCH/mdbroker.c" ] || { echo "C peers not found in $SHARED_BENCH (set SHARED_BENCH=)" >&2; exit 1; }
+
+# ---------------------------------------------------------------- processes
+STARTED=()
+start_bg() { local log=$1; shift; "$@" >"$log" 2>&1 & LASTPID=$!; STARTED+=("$LASTPID"); }
+forget_pid() { local p keep=(); for p in "${STARTED[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done; STARTED=("${keep[@]}"); }
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then echo "  warn: pid $pid ignored SIGTERM, sending SIGKILL" >&2; kill -KILL "$pid" 2>/dev/null; fi
+  wait "$pid" 2>/dev/null
+  forget_pid "$pid"
+}
+BUILD_TMP=
+cleanup() {
+  local p
+  for p in "${STARTED[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  sleep 0.3
+  for p in "${STARTED[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  [ -n "$BUILD_TMP" ] && rm -rf "$BUILD_TMP"
+}
+trap cleanup EXIT
+trap 'echo "interrupted" >&2; exit 130' INT TERM
+
+cpu_ticks() { # "user sys" ticks of one PID
+  local f; f=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || { echo "0 0"; return; }
+  set -- $f; echo "${12} ${13}"
+}
+steal_ticks() { awk '/^cpu /{print $9; exit}' /proc/stat; }
+port_used() { ss -Htan exclude time-wait "sport = :$1" | grep -q .; }
+wait_listen() { local i; for i in $(seq 100); do ss -Hltnp "sport = :$1" | grep -q "pid=$2," && return 0; kill -0 "$2" 2>/dev/null || return 1; sleep 0.1; done; return 1; }
+wait_workers() { # PORT N PID
+  local i n=0
+  for i in $(seq 150); do
+    n=$(ss -Htn state established "dport = :$1" | wc -l)
+    [ "$n" -ge "$2" ] && return 0
+    kill -0 "$3" 2>/dev/null || { echo "  worker process exited" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "  warn: only $n of $2 worker connections after 15 s" >&2
+}
+ticks_to_s() { awk -v t="$1" -v k="$CLK_TCK" 'BEGIN{printf "%.2f", t/k}'; }
+kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
+
+# -------------------------------------------------------------------- build
+BUILD_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zmqgame-fullstack.XXXXXX") || exit 1
+B=$BUILD_TMP
+echo "== build C peers into $B"
+for p in mdbroker worker loadgen; do
+  gcc -O2 -Wall -I"$SHARED_BENCH" -o "$B/$p" "$SHARED_BENCH/$p.c" -lzmq -lpthread || { echo "build of $p failed" >&2; exit 1; }
+done
+echo "== build ZmqGame (Release) into $ART"
+for proj in broker/ZmqGame.Broker worker/ZmqGame.Worker.Host bench/ZmqGame.Bench; do
+  dotnet build "$ROOT/$proj" -c Release --artifacts-path "$ART" -nologo -v q >/dev/null || { echo "build of $proj failed" >&2; exit 1; }
+done
+BROKER_DLL=$ART/bin/ZmqGame.Broker/release/ZmqGame.Broker.dll
+WORKER_DLL=$ART/bin/ZmqGame.Worker.Host/release/ZmqGame.Worker.Host.dll
+BENCH_DLL=$ART/bin/ZmqGame.Bench/release/ZmqGame.Bench.dll
+for f in "$BROKER_DLL" "$WORKER_DLL" "$BENCH_DLL"; do [ -f "$f" ] || { echo "missing build output $f" >&2; exit 1; }; done
+
+# ------------------------------------------------------------------ results
+mkdir -p "$RESULTS"
+RUNDIR=$(cd "$RESULTS" && pwd)/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$RUNDIR"
+TSV=$RUNDIR/results.tsv
+{
+  echo "date: $(date -Is)"
+  echo "host: $(uname -srm), $NCPU cpus,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+  echo "libzmq: $(pkg-config --modversion libzmq 2>/dev/null)  dotnet: $(dotnet --version)  gcc: $(gcc -dumpfullversion)"
+  echo "command: bench/run-fullstack.sh (LOADS=\"$LOADS\" DUR=$DUR WARM=$WARM REPS=$REPS SIZE=$SIZE WORKERS=$WORKERS)"
+  echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')${BROKER_ENV:+ broker with $BROKER_ENV}"
+} | tee "$RUNDIR/env.txt"
+printf 'rep\tattempt\tconfig\tworkers\tclients\tdepth\treqs\trps\tp50_us\tp99_us\tp999_us\terrors\tsent\tsrv_user_s\tsrv_sys_s\twrk_user_s\twrk_sys_s\tlg_user_s\tlg_sys_s\tsteal_pct\n' >"$TSV"
+
+run_one() { # rep stack clients depth
+  local rep=$1 stack=$2 clients=$3 depth=$4 off feport beport fe be srv wrk tag
+  tag="r${rep}_${stack}_c${clients}_d${depth}"
+  for off in 0 10 20 30 40 50; do
+    feport=$((55721 + off)); beport=$((55722 + off))
+    port_used $feport || port_used $beport || break
+  done
+  fe="tcp://$HOST:$feport"; be="tcp://$HOST:$beport"
+  case $stack in
+    c_stack)
+      start_bg "$RUNDIR/$tag.srv.log" "$B/mdbroker" "$fe" "$be"; srv=$LASTPID ;;
+    zmqgame_stack)
+      start_bg "$RUNDIR/$tag.srv.log" env $BROKER_ENV dotnet "$BROKER_DLL" "$fe" "$be" --control tcp://127.0.0.1:0; srv=$LASTPID ;;
+  esac
+  if ! wait_listen $feport "$srv" || ! wait_listen $beport "$srv"; then
+    echo "  broker did not come up on $fe/$be; log:" >&2; cat "$RUNDIR/$tag.srv.log" >&2; stop_pid "$srv"; return 1
+  fi
+  case $stack in
+    c_stack)       start_bg "$RUNDIR/$tag.wrk.log" "$B/worker" --mdp echo "$be" "$WORKERS" ;;
+    zmqgame_stack) start_bg "$RUNDIR/$tag.wrk.log" dotnet "$WORKER_DLL" --broker "$be" --slots "$WORKERS" --service game ;;
+  esac
+  wrk=$LASTPID
+  wait_workers $beport "$WORKERS" "$wrk" || { stop_pid "$wrk"; stop_pid "$srv"; return 1; }
+  sleep 0.5 # READY
+
+  local c0 c1 w0 w1 st0 st1 t0 t1 rc out err
+  c0=$(cpu_ticks "$srv"); w0=$(cpu_ticks "$wrk"); st0=$(steal_ticks); t0=$(date +%s.%N)
+  case $stack in
+    c_stack)
+      "$B/loadgen" -e "$fe" -c "$clients" -d "$depth" -s "$SIZE" -t "$DUR" -w "$WARM" --mdp echo \
+        >"$RUNDIR/$tag.lg.out" 2>"$RUNDIR/$tag.lg.err" ;;
+    zmqgame_stack)
+      dotnet "$BENCH_DLL" load --broker "$fe" -c "$clients" -d "$depth" -s "$SIZE" -t "${DUR}s" -w "${WARM}s" \
+        --service game --cmd 5 --broker-pid "$srv" --worker-pid "$wrk" --format kv \
+        >"$RUNDIR/$tag.lg.out" 2>"$RUNDIR/$tag.lg.err" ;;
+  esac
+  rc=$?
+  st1=$(steal_ticks); t1=$(date +%s.%N); c1=$(cpu_ticks "$srv"); w1=$(cpu_ticks "$wrk")
+  stop_pid "$wrk"; stop_pid "$srv"
+  out=$(cat "$RUNDIR/$tag.lg.out"); err=$(cat "$RUNDIR/$tag.lg.err")
+  if [ $rc -ne 0 ] || [ -z "$out" ]; then echo "  load generator failed (rc=$rc): $err" >&2; return 1; fi
+
+  local sent lgu lgs steal su ss wu ws
+  if [ "$stack" = c_stack ]; then sent=$(kv sent "$err"); lgu=$(kv cpu_user_s "$err"); lgs=$(kv cpu_sys_s "$err")
+  else sent=$(kv sent "$out"); lgu=$(kv lg_user_s "$out"); lgs=$(kv lg_sys_s "$out"); fi
+  steal=$(awk -v a="$st0" -v b="$st1" -v t0="$t0" -v t1="$t1" -v k="$CLK_TCK" -v n="$NCPU" 'BEGIN{printf "%.1f", (b-a)/k/((t1-t0)*n)*100}')
+  set -- $c0 $c1; su=$(( $3 - $1 )); ss=$(( $4 - $2 ))
+  set -- $w0 $w1; wu=$(( $3 - $1 )); ws=$(( $4 - $2 ))
+  printf '%s\t' "$rep" 1 "$stack" "$WORKERS" "$clients" "$depth" \
+    "$(kv reqs "$out")" "$(kv rps "$out")" "$(kv p50_us "$out")" "$(kv p99_us "$out")" "$(kv p999_us "$out")" \
+    "$(kv errors "$out")" "$sent" "$(ticks_to_s $su)" "$(ticks_to_s $ss)" "$(ticks_to_s $wu)" "$(ticks_to_s $ws)" \
+    "$lgu" "$lgs" >>"$TSV"
+  printf '%s\n' "$steal" >>"$TSV"
+  printf '  %-14s %s steal=%s%%\n' "$stack" "$(echo "$out" | cut -d' ' -f1-10)" "$steal"
+}
+
+T0=$(date +%s)
+for rep in $(seq "$REPS"); do
+  order=$ONLY
+  # alternate which stack goes first, so neither always runs on the warmer machine
+  if [ $((rep % 2)) = 0 ]; then order=$(echo "$ONLY" | tr ' ' '\n' | tac | tr '\n' ' '); fi
+  for load in $LOADS; do
+    clients=${load%x*}; depth=${load#*x}
+    for stack in $order; do
+      echo "== rep $rep: $stack clients=$clients depth=$depth"
+      run_one "$rep" "$stack" "$clients" "$depth" || echo "  (run failed)"
+    done
+  done
+done
+echo "matrix time: $(( $(date +%s) - T0 )) s" | tee -a "$RUNDIR/env.txt"
+
+"$PY" "$ROOT/bench/tables.py" fullstack "$RUNDIR" >"$RUNDIR/table.md"
+echo
+cat "$RUNDIR/table.md"
+if [ "$UPDATE_DOCS" = 1 ]; then
+  "$PY" "$ROOT/bench/tables.py" splice "$ROOT/docs/performance.md" fullstack "$RUNDIR/table.md"
+  echo "docs/performance.md: fullstack section regenerated"
+fi
+echo "results: $RUNDIR"
