@@ -38,6 +38,15 @@ public sealed class SupervisorArgumentsTests
     }
 
     [Test]
+    public void ChildCommand_WorkerPath_IsRunAsGiven_NotThroughResolvedLinks()
+    {
+        var command = SupervisorHost.ChildCommandFor(["--slots", "1"], "/srv/zmqgame/current/ZmqGame.Worker.Host.dll");
+
+        Assert.That(command.Arguments[0], Is.EqualTo("/srv/zmqgame/current/ZmqGame.Worker.Host.dll"));
+        Assert.That(command.Arguments[1], Is.EqualTo("--slots"));
+    }
+
+    [Test]
     public void Options_Defaults_AreValid_AndBadValuesAreListed()
     {
         Assert.That(() => new SupervisorOptions().Validate(), Throws.Nothing);

@@ -64,7 +64,7 @@ internal static class SupervisorHost
             return 2;
         }
 
-        var command = ChildCommandFor(childArgs);
+        var command = ChildCommandFor(childArgs, options.WorkerPath);
         var probe = string.IsNullOrWhiteSpace(options.Control) ? null : new BrokerStatsProbe(options.Control, TimeSpan.FromSeconds(2));
         var stop = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var supervisor = new WorkerSupervisor(options, command, logger, TimeProvider.System, probe);
@@ -133,15 +133,22 @@ internal static class SupervisorHost
     /// The command of a child: the same build, from disk at each start (so a reload runs the files now there):
     /// <c>dotnet ZmqGame.Worker.Host.dll …</c> when the supervisor runs under the dotnet host, else the apphost.
     /// </summary>
-    internal static ChildCommand ChildCommandFor(IEnumerable<string> childArgs)
+    internal static ChildCommand ChildCommandFor(IEnumerable<string> childArgs, string? workerPath = null)
     {
         var processPath = Environment.ProcessPath ?? "dotnet";
-        var dll = Path.Combine(AppContext.BaseDirectory, typeof(SupervisorHost).Assembly.GetName().Name + ".dll");
+        var underDotnet = Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
         var pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         List<string> arguments = [.. childArgs, ParentPidSwitch, pid];
-        return Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
-            ? new ChildCommand(processPath, [dll, .. arguments])
-            : new ChildCommand(processPath, arguments);
+        if (!string.IsNullOrWhiteSpace(workerPath))
+        {
+            var path = Path.GetFullPath(workerPath);
+            return path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+                ? new ChildCommand(underDotnet ? processPath : "dotnet", [path, .. arguments])
+                : new ChildCommand(path, arguments);
+        }
+
+        var dll = Path.Combine(AppContext.BaseDirectory, typeof(SupervisorHost).Assembly.GetName().Name + ".dll");
+        return underDotnet ? new ChildCommand(processPath, [dll, .. arguments]) : new ChildCommand(processPath, arguments);
     }
 
     private static void OnStop(PosixSignalContext context, TaskCompletionSource<string> stop)

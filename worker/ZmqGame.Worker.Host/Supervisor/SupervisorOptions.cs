@@ -44,6 +44,13 @@ public sealed class SupervisorOptions
     /// </summary>
     public string? Control { get; set; }
 
+    /// <summary>
+    /// The worker build the children run: a <c>.dll</c> (run with the same dotnet host) or an executable. Default: this
+    /// build's own <c>ZmqGame.Worker.Host.dll</c>, with symbolic links resolved. For deploys that swap a symbolic link
+    /// (<c>current → releases/v2</c>), set it to the path through the link so that a reload runs the new target.
+    /// </summary>
+    public string? WorkerPath { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> listing every invalid setting.</summary>
     public void Validate()
     {
