@@ -110,6 +110,26 @@ public sealed class SupervisorProcessTests
     }
 
     [Test]
+    public async Task SigtermWithRequestPastTheDrainDeadline_ChildIsKilled_AndTheClientGetsWorkerLost()
+    {
+        using var supervisor = SupervisorProcess.Start(
+            null, "--processes", "1", "--slots", "1", "--service", "game", "--broker", _broker.Backend,
+            "--Worker:ShutdownTimeout", "00:01:00", "--Supervisor:DrainTimeout", "00:00:01");
+        await WaitForIdleAsync("game", 1, supervisor);
+        await using var client = await ZmqGameClient.ConnectAsync(_broker.Frontend);
+
+        var held = client.RequestAsync<SleepRequest, SleepReply>("game", GameCommands.Sleep, new SleepRequest(50_000), TimeSpan.FromSeconds(60));
+        await SupervisorProcess.WaitUntilAsync(() => Volatile.Read(ref _broker.Stats.Dispatched) >= 1, "the request reached a worker");
+        supervisor.Signal(SupervisorProcess.SigTerm);
+
+        var lost = Assert.ThrowsAsync<ZmqGameRequestException>(async () => await held.WaitAsync(Patience));
+        Assert.That(lost!.Status, Is.EqualTo(Protocol.Status.WorkerLost), lost.Message);
+        Assert.That(await supervisor.WaitForExitAsync(), Is.Zero, supervisor.Output);
+        Assert.That(supervisor.Output, Does.Contain("still running after the drain deadline (00:00:01): SIGKILL"));
+        Assert.That(supervisor.Output, Does.Contain("(1 killed at the drain deadline)"));
+    }
+
+    [Test]
     public async Task Sighup_NewChildrenReadyFirst_ThenOldOnesDrained_AndSteadyLoadLosesNothing()
     {
         using var supervisor = SupervisorProcess.Start(
