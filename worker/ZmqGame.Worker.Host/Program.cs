@@ -1,14 +1,28 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NetMQ;
 using ZmqGame.Worker;
 using ZmqGame.Worker.Host;
+using ZmqGame.Worker.Host.Supervisor;
 
 // The worker executable: hosts the sample services.
 //   ZmqGame.Worker.Host [--broker tcp://localhost:5556] [--slots N] [--service echo,game]
 // Any setting also reads from appsettings.json (section "Worker") and environment (Worker__Broker=...).
-var serviceSwitch = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["--service"] = "Worker:Services" };
+// Supervisor mode: ZmqGame.Worker.Host --processes N [--control tcp://127.0.0.1:5557] [worker options…]
+// runs N of these worker processes and keeps them running (SIGHUP: rolling reload; SIGTERM: drain all).
+if (SupervisorHost.IsRequested(args))
+{
+    return await SupervisorHost.RunAsync(args).ConfigureAwait(false);
+}
+
+var serviceSwitch = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+{
+    ["--service"] = "Worker:Services",
+    [SupervisorHost.ParentPidSwitch] = "Host:ParentPid",
+};
 var builder = WorkerApp.CreateBuilder(args);
 builder.Configuration.AddCommandLine(args, serviceSwitch);
 var services = builder.Configuration["Worker:Services"] ?? SampleServices.Default;
@@ -24,6 +38,12 @@ catch (ArgumentException ex)
 {
     HostLog.BadArguments(logger, ex.Message);
     return 2;
+}
+
+if (int.TryParse(builder.Configuration["Host:ParentPid"], NumberStyles.None, CultureInfo.InvariantCulture, out var parentPid))
+{
+    // Started by a supervisor: stop gracefully if it disappears (e.g. SIGKILL), instead of serving on unwatched.
+    ParentWatch.Start(parentPid, app.Services!.GetRequiredService<IHostApplicationLifetime>(), logger, TimeProvider.System);
 }
 
 await app.RunAsync().ConfigureAwait(false);
