@@ -6,6 +6,15 @@ using Microsoft.Extensions.Logging;
 using NLog.Extensions.Logging;
 using ZmqGame.Broker;
 
+// Run socket completions on the epoll thread instead of handing each to the thread pool: one thread
+// hand-off less per message (see docs/performance.md). Set before the first socket exists; an explicit
+// DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0 in the environment wins.
+const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+{
+    Environment.SetEnvironmentVariable(InlineCompletions, "1");
+}
+
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("""
