@@ -14,6 +14,7 @@ internal static class TriggerCli
     public const int ExitOk = 0;
     public const int ExitUsage = 2;
     public const int ExitNoBroker = 3;
+    public const int ExitFailed = 4;
 
     private const string Usage = """
         usage: trigger <command> [--broker tcp://127.0.0.1:5557] [--timeout 5]
@@ -21,8 +22,14 @@ internal static class TriggerCli
         commands:
           stats            print the broker's counters, services and workers as JSON
           workers status   one line per worker: service, state, version, uptime, requests served
+          workers status --supervisor EP
+                           the worker processes of a supervisor (worker host --processes N --admin EP)
+          workers reload --supervisor EP
+                           rolling reload: new worker processes from the build on disk, READY first,
+                           then the old ones drained; waits for the outcome (--timeout, default 300 s)
 
-        exit codes: 0 ok, 2 usage, 3 no answer from the broker within the timeout
+        exit codes: 0 ok, 2 usage, 3 no answer from the broker or supervisor within the timeout,
+                    4 the reload failed (the old worker processes keep serving) or was refused
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
@@ -34,7 +41,8 @@ internal static class TriggerCli
         }
 
         var broker = "tcp://127.0.0.1:5557";
-        var timeout = TimeSpan.FromSeconds(5);
+        string? supervisor = null;
+        TimeSpan? timeoutOption = null;
         var command = args[0];
         var first = 1;
         if (command == "workers" && args.Length > 1 && !args[1].StartsWith('-'))
@@ -50,14 +58,23 @@ internal static class TriggerCli
                 case "--broker" when i + 1 < args.Length:
                     broker = args[++i];
                     break;
+                case "--supervisor" when i + 1 < args.Length:
+                    supervisor = args[++i];
+                    break;
                 case "--timeout" when i + 1 < args.Length && double.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0:
-                    timeout = TimeSpan.FromSeconds(seconds);
+                    timeoutOption = TimeSpan.FromSeconds(seconds);
                     i++;
                     break;
                 default:
                     await stderr.WriteLineAsync($"error: unexpected argument '{args[i]}'\n{Usage}").ConfigureAwait(false);
                     return ExitUsage;
             }
+        }
+
+        var timeout = timeoutOption ?? TimeSpan.FromSeconds(5);
+        if (supervisor is not null || command == "workers reload")
+        {
+            return await SupervisorCommandAsync(command, supervisor, timeout, timeoutOption ?? TimeSpan.FromSeconds(300), stdout, stderr).ConfigureAwait(false);
         }
 
         if (command is not ("stats" or "workers status"))
@@ -79,6 +96,52 @@ internal static class TriggerCli
     }
 
     private static readonly string[] WorkersHeader = ["SERVICE", "WORKER", "STATE", "VERSION", "UPTIME_S", "SERVED"];
+
+    private static async Task<int> SupervisorCommandAsync(string command, string? supervisor, TimeSpan timeout, TimeSpan reloadTimeout, TextWriter stdout, TextWriter stderr)
+    {
+        if (command is not ("workers status" or "workers reload") || supervisor is null)
+        {
+            await stderr.WriteLineAsync($"error: '{command}' with a supervisor takes 'workers status' or 'workers reload' and --supervisor EP\n{Usage}").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        // Status first, with the short timeout: a missing supervisor is reported within seconds.
+        var status = Ask(supervisor, "status", timeout);
+        if (status is null)
+        {
+            await stderr.WriteLineAsync($"error: no answer from a supervisor at {supervisor} within {timeout.TotalSeconds:0.#} s").ConfigureAwait(false);
+            return ExitNoBroker;
+        }
+
+        if (command == "workers status")
+        {
+            await stdout.WriteLineAsync(MessagePackSerializer.ConvertToJson(status, Payload.Options)).ConfigureAwait(false);
+            return ExitOk;
+        }
+
+        await stdout.WriteLineAsync($"reloading the worker processes of {supervisor} …").ConfigureAwait(false);
+        var result = Ask(supervisor, "reload", reloadTimeout);
+        if (result is null)
+        {
+            await stderr.WriteLineAsync($"error: the supervisor at {supervisor} did not report the reload's outcome within {reloadTimeout.TotalSeconds:0.#} s; check its log").ConfigureAwait(false);
+            return ExitNoBroker;
+        }
+
+        using var outcome = System.Text.Json.JsonDocument.Parse(MessagePackSerializer.ConvertToJson(result, Payload.Options));
+        var text = outcome.RootElement.TryGetProperty("outcome", out var o) ? o.GetString() : null;
+        switch (text)
+        {
+            case "Completed":
+                await stdout.WriteLineAsync("reload complete: every worker process runs the new build").ConfigureAwait(false);
+                return ExitOk;
+            case "Failed":
+                await stderr.WriteLineAsync("error: reload failed: the new build did not become READY; the old worker processes keep serving (see the supervisor's log)").ConfigureAwait(false);
+                return ExitFailed;
+            default:
+                await stderr.WriteLineAsync($"error: reload not done ({text ?? "no outcome"}): another reload is running or the supervisor is stopping").ConfigureAwait(false);
+                return ExitFailed;
+        }
+    }
 
     /// <summary>The stats' per-service worker lists as an aligned table.</summary>
     internal static string WorkersTable(string statsJson)

@@ -21,6 +21,9 @@ internal static class SupervisorHost
     /// <summary>The broker's control endpoint, for the reload's readiness check.</summary>
     public const string ControlSwitch = "--control";
 
+    /// <summary>Where the supervisor takes reload/status commands from the trigger.</summary>
+    public const string AdminSwitch = "--admin";
+
     /// <summary>Given to every child: the supervisor's pid (see <see cref="ParentWatch"/>).</summary>
     public const string ParentPidSwitch = "--parent-pid";
 
@@ -40,6 +43,7 @@ internal static class SupervisorHost
             .AddCommandLine([.. supervisorArgs], new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
             {
                 [ControlSwitch] = $"{SupervisorOptions.SectionName}:{nameof(SupervisorOptions.Control)}",
+                [AdminSwitch] = $"{SupervisorOptions.SectionName}:{nameof(SupervisorOptions.Admin)}",
             })
             .Build();
 
@@ -79,12 +83,18 @@ internal static class SupervisorHost
         }))
         {
             supervisor.Start();
+            using var admin = string.IsNullOrWhiteSpace(options.Admin) ? null : new SupervisorAdmin(supervisor, options.Admin);
+            if (admin is not null)
+            {
+                SupervisorLog.AdminListening(logger, admin.Endpoint);
+            }
+
             var signal = await stop.Task.ConfigureAwait(false);
             SupervisorLog.SignalReceived(logger, signal);
             await supervisor.StopAsync().ConfigureAwait(false);
         }
 
-        if (probe is not null)
+        if (probe is not null || !string.IsNullOrWhiteSpace(options.Admin))
         {
             NetMQConfig.Cleanup(block: false);
         }
@@ -116,6 +126,7 @@ internal static class SupervisorHost
             }
 
             var supervisorOnly = name.Equals(ControlSwitch, StringComparison.OrdinalIgnoreCase)
+                || name.Equals(AdminSwitch, StringComparison.OrdinalIgnoreCase)
                 || name.Equals(ParentPidSwitch, StringComparison.OrdinalIgnoreCase)
                 || name.StartsWith(SupervisorPrefix, StringComparison.OrdinalIgnoreCase);
             var list = supervisorOnly ? supervisor : child;

@@ -68,6 +68,9 @@ internal static partial class SupervisorLog
     [LoggerMessage(EventId = 1240, Level = LogLevel.Warning, Message = "Broker control endpoint {Control} did not answer 'stats'; retrying")]
     public static partial void StatsUnavailable(ILogger logger, string control);
 
+    [LoggerMessage(EventId = 1245, Level = LogLevel.Information, Message = "Supervisor admin endpoint listening on {Endpoint} (trigger workers reload|status --supervisor)")]
+    public static partial void AdminListening(ILogger logger, string endpoint);
+
     [LoggerMessage(EventId = 1250, Level = LogLevel.Warning, Message = "Supervisor (pid {Pid}) is gone: stopping this worker gracefully")]
     public static partial void ParentGone(ILogger logger, int pid);
 }

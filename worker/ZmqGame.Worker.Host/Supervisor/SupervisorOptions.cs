@@ -51,6 +51,12 @@ public sealed class SupervisorOptions
     /// </summary>
     public string? WorkerPath { get; set; }
 
+    /// <summary>
+    /// Where the supervisor listens for <c>trigger workers reload|status --supervisor …</c> (a ROUTER). Unset by default:
+    /// bind it to loopback (e.g. <c>tcp://127.0.0.1:5558</c>); anyone who can reach it can reload the workers.
+    /// </summary>
+    public string? Admin { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> listing every invalid setting.</summary>
     public void Validate()
     {
