@@ -33,8 +33,14 @@ internal sealed partial class ProcessUnderTest : IDisposable
     /// <summary>Everything printed so far (stdout and stderr), one entry per line.</summary>
     public string Output => string.Join('\n', _lines);
 
+    /// <summary>Everything printed so far, one entry per line.</summary>
+    public IReadOnlyList<string> Lines => [.. _lines];
+
     /// <summary>Starts project <paramref name="project"/>'s executable (e.g. "ZmqGame.Broker") with arguments.</summary>
-    public static ProcessUnderTest Start(string project, params string[] args)
+    public static ProcessUnderTest Start(string project, params string[] args) => StartDll(Executables.Dll(project), args);
+
+    /// <summary>Starts <c>dotnet <paramref name="dll"/> args…</c> (a build output or a copy of one).</summary>
+    public static ProcessUnderTest StartDll(string dll, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -42,9 +48,9 @@ internal sealed partial class ProcessUnderTest : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(Executables.Dll(project))!,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
-        info.ArgumentList.Add(Executables.Dll(project));
+        info.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -100,6 +106,12 @@ internal sealed partial class ProcessUnderTest : IDisposable
     /// <summary>SIGKILL: a crash, no chance to clean up.</summary>
     public void Kill() => Signal(SigKill);
 
+    /// <summary>Sends a signal to any process; false when it does not exist (any more).</summary>
+    public static bool Send(int pid, int signal) => SysKill(pid, signal) == 0;
+
+    /// <summary>Whether a process exists (signal 0 checks without sending anything).</summary>
+    public static bool IsAlive(int pid) => SysKill(pid, 0) == 0;
+
     public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
@@ -145,7 +157,8 @@ internal sealed partial class ProcessUnderTest : IDisposable
         _lineArrived.Release();
     }
 
-    private void Signal(int signal)
+    /// <summary>Sends <paramref name="signal"/> (kill(2) numbering) to the process.</summary>
+    public void Signal(int signal)
     {
         if (!_process.HasExited && SysKill(_process.Id, signal) != 0)
         {
