@@ -416,6 +416,9 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
                 }
 
                 break;
+            case Mdp.Heartbeat when f.Count >= 5 && f.Span(4).SequenceEqual(Mdp.DrainingFlag):
+                _dispatcher.WorkerDraining(identity);
+                break;
             case Mdp.Heartbeat:
                 _dispatcher.WorkerHeartbeat(identity);
                 break;
@@ -545,7 +548,7 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
             {
                 ["id"] = Convert.ToHexString(worker.Identity),
                 ["version"] = worker.Info?.Version ?? "(stock MDP worker)",
-                ["state"] = worker.State == WorkerState.Busy ? "busy" : "idle",
+                ["state"] = worker.Draining ? "draining" : worker.State == WorkerState.Busy ? "busy" : "idle",
                 ["uptime_s"] = Math.Round(_time.GetElapsedTime(worker.RegisteredAt, now).TotalSeconds, 1),
                 ["served"] = worker.RequestsServed,
             });

@@ -193,6 +193,23 @@ internal sealed class Dispatcher
         _output.SendWorkerCommand(identity, Mdp.Disconnect);
     }
 
+    /// <summary>A worker's HEARTBEAT said "draining": it takes no new request from now on.</summary>
+    public void WorkerDraining(ReadOnlySpan<byte> identity)
+    {
+        if (!_workersBySpan.TryGetValue(identity, out var worker))
+        {
+            WorkerHeartbeat(identity);
+            return;
+        }
+
+        worker.ExpiresAt = Now + _expiryTicks;
+        worker.Draining = true;
+        if (worker.IdleNode.List is not null)
+        {
+            worker.Service.Idle.Remove(worker.IdleNode);
+        }
+    }
+
     /// <summary>
     /// The worker said DISCONNECT (<paramref name="said"/>), or its connection closed. A ZmqGame worker
     /// replies to what it runs before it says DISCONNECT, so a request it still holds then was never
@@ -372,6 +389,13 @@ internal sealed class Dispatcher
     private void MakeIdle(Worker worker, long now)
     {
         var service = worker.Service;
+        if (worker.Draining)
+        {
+            // Done with its last request; it says DISCONNECT next and takes nothing more meanwhile.
+            worker.State = WorkerState.Idle;
+            return;
+        }
+
         while (service.Retry.TryDequeue(out var next) || service.Waiting.TryDequeue(out next))
         {
             if (next.Deadline <= now)

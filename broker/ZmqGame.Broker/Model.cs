@@ -126,6 +126,9 @@ internal sealed class Worker
 
     public WorkerState State { get; set; }
 
+    /// <summary>The worker said it is stopping: it gets no new request; it finishes, replies and leaves.</summary>
+    public bool Draining { get; set; }
+
     public LinkedListNode<Worker> IdleNode { get; }
 
     /// <summary>The request this worker holds while busy.</summary>

@@ -21,6 +21,12 @@ internal static class Mdp
     /// <summary>The one MMI service the broker answers: does service X have workers?</summary>
     public static ReadOnlySpan<byte> MmiService => "mmi.service"u8;
 
+    /// <summary>
+    /// ZmqGame extension: the optional frame of a worker's HEARTBEAT saying it is stopping. The broker sends it
+    /// nothing more; it finishes what it holds, replies and says DISCONNECT.
+    /// </summary>
+    public static ReadOnlySpan<byte> DrainingFlag => "draining"u8;
+
     /// <summary>Longest service name accepted (RFC 7 carries it as a short string).</summary>
     public const int MaxServiceLength = 255;
 

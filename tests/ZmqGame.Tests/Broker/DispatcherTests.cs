@@ -428,6 +428,37 @@ public sealed class DispatcherTests
         Assert.That(_out.Statuses, Is.EqualTo(new[] { (1UL, Status.Timeout) }));
     }
 
+    [Test]
+    public void DrainingWorker_FinishesItsRequest_ThenGetsNoOther()
+    {
+        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        _dispatcher.WorkerDraining(Id("a"));
+        _dispatcher.ClientRequest(Game, Request(2), 0);
+
+        Reply("a", 1);
+        Assert.That(_out.Sent.Select(s => s.RequestId), Is.EqualTo(new[] { 1UL }), "a draining worker pulls nothing more");
+        Assert.That(_dispatcher.WaitingOf(Game), Is.EqualTo(1));
+
+        _dispatcher.WorkerGone(Id("a"), "worker sent DISCONNECT", said: true);
+        _dispatcher.WorkerReady(Id("b"), Game, Info());
+        Assert.That(_out.Sent.Last(), Is.EqualTo(_out.Sent.Single(s => s.Worker == "b")));
+        Assert.That(_out.Sent.Last().RequestId, Is.EqualTo(2UL));
+        Assert.That(_out.Statuses, Is.Empty);
+    }
+
+    [Test]
+    public void DrainingWorker_WhileIdle_LeavesTheIdleList()
+    {
+        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        _dispatcher.WorkerDraining(Id("a"));
+
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+
+        Assert.That(_out.Sent, Is.Empty);
+        Assert.That(_dispatcher.IdleWorkersOf(Game), Is.Zero);
+    }
+
     private static WorkerInfo Info(params int[] idempotent) => new("1.0.0-test", idempotent);
 
     private void Reply(string worker, ulong requestId)

@@ -31,6 +31,9 @@ internal sealed class FakeBroker : IDisposable
 
     public string Endpoint { get; }
 
+    /// <summary>Identities of the slots whose HEARTBEAT said "draining", in arrival order (seen by any receive).</summary>
+    public List<byte[]> DrainingNotices { get; } = [];
+
     /// <summary>The next message of any kind (heartbeats included), or null after <paramref name="timeout"/>.</summary>
     public WorkerMessage? TryReceive(TimeSpan timeout)
     {
@@ -44,6 +47,11 @@ internal sealed class FakeBroker : IDisposable
         Assert.That(frames[1], Is.Empty, "empty delimiter frame");
         Assert.That(S(frames[2]), Is.EqualTo("MDPW01"));
         Assert.That(frames[3], Has.Length.EqualTo(1));
+        if (frames[3][0] == Mdp.Heartbeat && frames.Count == 5 && frames[4].AsSpan().SequenceEqual(Mdp.DrainingFlag))
+        {
+            DrainingNotices.Add(frames[0]);
+        }
+
         return new WorkerMessage(frames[0], frames[3][0], frames.Skip(4).ToList());
     }
 

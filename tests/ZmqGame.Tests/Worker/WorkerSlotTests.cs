@@ -205,6 +205,7 @@ public sealed class WorkerSlotTests
         gate.Release();
         var reply = _broker.Expect(Mdp.Reply);
         Assert.That(reply.Identity, Is.EqualTo(a));
+        Assert.That(_broker.DrainingNotices.Select(Convert.ToHexString), Is.EqualTo(new[] { Convert.ToHexString(a) }), "the busy slot said it is draining before its reply");
         var (header, payload) = WorkerReply.Zg(reply);
         Assert.That(header.Status, Is.EqualTo(Status.Ok));
         Assert.That(Payload.Deserialize<Num>(payload).Value, Is.EqualTo(7));

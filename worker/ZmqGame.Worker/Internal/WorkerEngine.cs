@@ -457,6 +457,9 @@ internal sealed class WorkerEngine : IDisposable
             {
                 case SlotState.Busy:
                     busy++;
+                    var draining = Command(HeartbeatCommand);
+                    draining.Append(Mdp.DrainingFlag.ToArray());
+                    Send(slot, draining, "HEARTBEAT draining");
                     break;
                 case SlotState.Idle:
                     Send(slot, Command(DisconnectCommand), "DISCONNECT");
