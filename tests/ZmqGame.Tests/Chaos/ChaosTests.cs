@@ -2,6 +2,7 @@ using System.Globalization;
 using ZmqGame.Client;
 using ZmqGame.Tests.Broker;
 using ZmqGame.Tests.Support;
+using ZmqGame.Tests.Supervisor;
 
 namespace ZmqGame.Tests.Chaos;
 
@@ -72,23 +73,26 @@ public sealed class ChaosTests
     }
 
     [Test]
-    public async Task KillOfOneWorkerUnderLoad_OnlyItsHeldRequestsFailWithWorkerLost()
+    public async Task KillOfOneWorkerProcessUnderLoad_OnlyItsHeldRequestsFail_AndTheSupervisorRestartsIt()
     {
         using var broker = Broker();
-        using var a = await StartWorkerAsync(broker.Backend);
-        using var b = await StartWorkerAsync(broker.Backend);
+        using var supervisor = SupervisorProcess.Start(null, "--processes", "2", "--slots", "2", "--service", "game", "--broker", broker.Backend);
         await broker.WaitForIdleWorkers("game", 4);
         await using var load = await SteadyLoad.StartAsync(broker.Frontend, clients: 6, sleepMs: 50, TimeSpan.FromSeconds(30));
         await load.WaitForOkAsync(Phase, Patience);
 
-        a.Kill();
+        var victim = supervisor.ChildPids().First().Value;
+        Assert.That(SupervisorProcess.Send(victim, SupervisorProcess.SigKill), Is.True);
+        await supervisor.WaitForLineAsync($"pid {victim}.*(crashed|exited)", Patience);
+        await SupervisorProcess.WaitUntilAsync(() => Volatile.Read(ref broker.Stats.WorkersRegistered) >= 6, "the restarted worker process registered its two slots", () => supervisor.Output);
         await load.WaitForOkAsync(Phase, Patience);
 
         Assert.That(await load.StopAsync(), Is.Zero, "unanswered requests");
         TestContext.Out.WriteLine(load.Describe());
-        var errors = load.Errors;
-        Assert.That(errors.Keys, Is.SubsetOf(new[] { "WorkerLost" }), load.Describe());
-        Assert.That(load.ErrorCount, Is.LessThanOrEqualTo(2), "at most the two requests the killed worker held; " + load.Describe());
+        Assert.That(load.Errors.Keys, Is.SubsetOf(new[] { "WorkerLost" }), load.Describe());
+        Assert.That(load.ErrorCount, Is.LessThanOrEqualTo(2), "at most the two requests the killed process held; " + load.Describe());
+        supervisor.Signal(SupervisorProcess.SigTerm);
+        Assert.That(await supervisor.WaitForExitAsync(Patience), Is.Zero, supervisor.Output);
     }
 
     [Test]
