@@ -73,6 +73,28 @@ public sealed class ChaosTests
     }
 
     [Test]
+    public async Task RollingReloadUnderLoad_NoRequestFails()
+    {
+        using var broker = Broker();
+        using var supervisor = SupervisorProcess.Start(
+            null, "--processes", "2", "--slots", "2", "--service", "game", "--broker", broker.Backend, "--control", broker.Control);
+        await broker.WaitForIdleWorkers("game", 4);
+        await using var load = await SteadyLoad.StartAsync(broker.Frontend, clients: 6, sleepMs: 20, TimeSpan.FromSeconds(30));
+        await load.WaitForOkAsync(Phase, Patience);
+
+        supervisor.Signal(SupervisorProcess.SigHup);
+        await supervisor.WaitForLineAsync(@"Reload complete: 2 worker process\(es\) replaced", Patience);
+        await load.WaitForOkAsync(Phase, Patience);
+
+        Assert.That(await load.StopAsync(), Is.Zero, "unanswered requests");
+        TestContext.Out.WriteLine(load.Describe());
+        Assert.That(load.ErrorCount, Is.Zero, load.Describe());
+        Assert.That(broker.Stats.WorkersRegistered, Is.EqualTo(8), "4 old and 4 new worker slots sent READY");
+        supervisor.Signal(SupervisorProcess.SigTerm);
+        Assert.That(await supervisor.WaitForExitAsync(Patience), Is.Zero, supervisor.Output);
+    }
+
+    [Test]
     public async Task KillOfOneWorkerProcessUnderLoad_OnlyItsHeldRequestsFail_AndTheSupervisorRestartsIt()
     {
         using var broker = Broker();
