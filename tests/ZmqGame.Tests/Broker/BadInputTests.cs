@@ -73,9 +73,7 @@ public sealed class BadInputTests
     public async Task Backend_ReplyWithEmptyClientAddress_LosesOnlyThatWorker()
     {
         using var broker = new BrokerFixture();
-        using var worker = new DealerSocket(broker.Backend);
-        Send(worker, [], B("MDPW01"), [0x01], B("game"));
-        await broker.WaitForIdleWorkers("game");
+        using var worker = await broker.RawWorkerAsync("game");
         using var client = new DealerSocket(broker.Frontend);
         SendRequest(client, "game", 3, 0, B("x"));
         ReceiveUntil(worker, f => IsWorkerCommand(f, 0x02));
@@ -109,9 +107,7 @@ public sealed class BadInputTests
     public async Task Backend_TenMegabyteFrame_DropsThatPeerOnly()
     {
         using var broker = new BrokerFixture();
-        using var worker = new DealerSocket(broker.Backend);
-        Send(worker, [], B("MDPW01"), [0x01], B("huge"));
-        await broker.WaitForIdleWorkers("huge");
+        using var worker = await broker.RawWorkerAsync("huge");
 
         Send(worker, [], B("MDPW01"), [0x04], new byte[10 * 1024 * 1024]);
 

@@ -22,9 +22,7 @@ public sealed class MdpInteropTests
     public async Task StockReqClient_AndStockWorker_RoundTripMultiFrameBody()
     {
         using var broker = new BrokerFixture();
-        using var worker = new DealerSocket(broker.Backend);
-        Send(worker, [], B("MDPW01"), [Ready], B("echo"));
-        await broker.WaitForIdleWorkers("echo");
+        using var worker = await broker.RawWorkerAsync("echo");
 
         using var client = new RequestSocket(broker.Frontend);
         Send(client, B("MDPC01"), B("echo"), B("hello"), B("world"));
@@ -97,9 +95,7 @@ public sealed class MdpInteropTests
     public async Task MmiService_AnswersPerRfc8()
     {
         using var broker = new BrokerFixture();
-        using var worker = new DealerSocket(broker.Backend);
-        Send(worker, [], B("MDPW01"), [Ready], B("echo"));
-        await broker.WaitForIdleWorkers("echo");
+        using var worker = await broker.RawWorkerAsync("echo");
         using var client = new RequestSocket(broker.Frontend);
 
         Send(client, B("MDPC01"), B("mmi.service"), B("echo"));
@@ -116,9 +112,7 @@ public sealed class MdpInteropTests
     public async Task Broker_HeartbeatsAnIdleWorker()
     {
         using var broker = new BrokerFixture(o => o.HeartbeatInterval = TimeSpan.FromMilliseconds(50));
-        using var worker = new DealerSocket(broker.Backend);
-        Send(worker, [], B("MDPW01"), [Ready], B("echo"));
-        await broker.WaitForIdleWorkers("echo");
+        using var worker = await broker.RawWorkerAsync("echo");
 
         var heartbeat = Receive(worker);
         Assert.That(IsWorkerCommand(heartbeat, Heartbeat), Is.True);
@@ -132,9 +126,7 @@ public sealed class MdpInteropTests
             o.HeartbeatInterval = TimeSpan.FromMilliseconds(50);
             o.Liveness = 2;
         });
-        using var worker = new DealerSocket(broker.Backend);
-        Send(worker, [], B("MDPW01"), [Ready], B("echo"));
-        await broker.WaitForIdleWorkers("echo");
+        using var worker = await broker.RawWorkerAsync("echo");
 
         ReceiveUntil(worker, f => IsWorkerCommand(f, Disconnect));
         var workers = await broker.Server.InvokeAsync(() => broker.Server.Dispatcher.WorkerCount);
@@ -146,9 +138,7 @@ public sealed class MdpInteropTests
     public async Task Worker_SecondReady_GetsDisconnect()
     {
         using var broker = new BrokerFixture();
-        using var worker = new DealerSocket(broker.Backend);
-        Send(worker, [], B("MDPW01"), [Ready], B("echo"));
-        await broker.WaitForIdleWorkers("echo");
+        using var worker = await broker.RawWorkerAsync("echo");
 
         Send(worker, [], B("MDPW01"), [Ready], B("echo"));
 
@@ -186,9 +176,7 @@ public sealed class MdpInteropTests
     public async Task Worker_Disconnect_IsForgotten()
     {
         using var broker = new BrokerFixture();
-        using var worker = new DealerSocket(broker.Backend);
-        Send(worker, [], B("MDPW01"), [Ready], B("echo"));
-        await broker.WaitForIdleWorkers("echo");
+        using var worker = await broker.RawWorkerAsync("echo");
         using var client = new RequestSocket(broker.Frontend);
         Send(client, B("MDPC01"), B("mmi.service"), B("echo"));
         Assert.That(S(Receive(client)[2]), Is.EqualTo("200"));

@@ -16,9 +16,7 @@ public sealed class ZgClientProtocolTests
     public async Task Request_ReachesWorkerWithHeaderAndPayload_AndReplyComesBack()
     {
         using var broker = new BrokerFixture();
-        using var worker = new DealerSocket(broker.Backend);
-        Send(worker, [], B("MDPW01"), [0x01], B("game"));
-        await broker.WaitForIdleWorkers("game");
+        using var worker = await broker.RawWorkerAsync("game");
         using var client = new DealerSocket(broker.Frontend);
 
         Send(client, [], B("ZGC01"), [0x01], B("game"), RequestHeader(42, 7, 0), B("payload"));
@@ -89,9 +87,7 @@ public sealed class ZgClientProtocolTests
     public async Task Reply_WithoutReplyHeader_AnsweredHandlerFailed()
     {
         using var broker = new BrokerFixture();
-        using var worker = new DealerSocket(broker.Backend);
-        Send(worker, [], B("MDPW01"), [0x01], B("game"));
-        await broker.WaitForIdleWorkers("game");
+        using var worker = await broker.RawWorkerAsync("game");
         using var client = new DealerSocket(broker.Frontend);
 
         SendRequest(client, "game", 8, 0, B("x"));
@@ -133,9 +129,7 @@ public sealed class ZgClientProtocolTests
     public async Task ManyOutstandingRequests_OneConnection_EachAnsweredById()
     {
         using var broker = new BrokerFixture();
-        using var worker = new DealerSocket(broker.Backend);
-        Send(worker, [], B("MDPW01"), [0x01], B("game"));
-        await broker.WaitForIdleWorkers("game");
+        using var worker = await broker.RawWorkerAsync("game");
         using var client = new DealerSocket(broker.Frontend);
 
         for (ulong id = 1; id <= 10; id++)

@@ -34,6 +34,16 @@ internal sealed class BrokerFixture : IDisposable
 
     public BrokerStats Stats => Server.Stats;
 
+    /// <summary>A raw MDP worker (RFC 7 frames, no ZmqGame library) that has said READY and is idle in the broker.</summary>
+    public async Task<NetMQ.Sockets.DealerSocket> RawWorkerAsync(string service)
+    {
+        var idle = await Server.InvokeAsync(() => Server.Dispatcher.IdleWorkersOf(System.Text.Encoding.UTF8.GetBytes(service)));
+        var worker = new NetMQ.Sockets.DealerSocket(Backend);
+        Raw.Send(worker, [], Raw.B("MDPW01"), [0x01], Raw.B(service));
+        await WaitForIdleWorkers(service, idle + 1);
+        return worker;
+    }
+
     public Task WaitForIdleWorkers(string service, int count = 1) =>
         Server.WaitForIdleWorkersAsync(service, count).WaitAsync(Raw.Wait);
 
