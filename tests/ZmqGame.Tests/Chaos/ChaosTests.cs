@@ -106,7 +106,7 @@ public sealed class ChaosTests
         var victim = supervisor.ChildPids().First().Value;
         Assert.That(SupervisorProcess.Send(victim, SupervisorProcess.SigKill), Is.True);
         await supervisor.WaitForLineAsync($"pid {victim}.*(crashed|exited)", Patience);
-        await SupervisorProcess.WaitUntilAsync(() => Volatile.Read(ref broker.Stats.WorkersRegistered) >= 6, "the restarted worker process registered its two slots", () => supervisor.Output);
+        await Eventually.True(() => Volatile.Read(ref broker.Stats.WorkersRegistered) >= 6, "the restarted worker process registered its two slots", SupervisorProcess.Patience, () => supervisor.Output);
         await load.WaitForOkAsync(Phase, Patience);
 
         Assert.That(await load.StopAsync(), Is.Zero, "unanswered requests");

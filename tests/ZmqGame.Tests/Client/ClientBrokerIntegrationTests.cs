@@ -2,6 +2,8 @@ using ZmqGame.Broker;
 using ZmqGame.Client;
 using ZmqGame.Protocol;
 
+using ZmqGame.Tests.Support;
+
 namespace ZmqGame.Tests.Client;
 
 /// <summary>The client library against the real broker, in process, with raw RFC 7 workers.</summary>
@@ -90,7 +92,7 @@ public sealed class ClientBrokerIntegrationTests
     {
         var options = new ZmqGameClientOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(50), Liveness = 20 };
         await using var client = await ZmqGameClient.ConnectAsync(broker.FrontendEndpoint, options);
-        await ClientRequestTests.WaitUntilAsync(() => client.Core.HeartbeatsSent >= 10);
+        await Eventually.True(() => client.Core.HeartbeatsSent >= 10, "ten heartbeats sent");
         Assert.That(client.Core.ConnectionsOpened, Is.EqualTo(1), "the broker answered every heartbeat");
         Assert.That(await client.RequestRawAsync("game", 1, new byte[] { 0x2A }).Within(), Is.EqualTo(new byte[] { 0x2A }));
     }

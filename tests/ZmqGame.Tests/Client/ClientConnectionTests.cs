@@ -3,6 +3,8 @@ using ZmqGame.Client;
 using ZmqGame.Protocol;
 using static ZmqGame.Tests.Client.ClientTestSupport;
 
+using ZmqGame.Tests.Support;
+
 namespace ZmqGame.Tests.Client;
 
 [TestFixture]
@@ -141,7 +143,7 @@ public sealed class ClientConnectionTests
         broker.Dispose();
 
         // Silence: the client drops its socket and retries with backoff. A request made meanwhile waits for a new one.
-        await ClientRequestTests.WaitUntilAsync(() => client.Core.ConnectionsOpened >= 2);
+        await Eventually.True(() => client.Core.ConnectionsOpened >= 2, "a second connection opened");
         var call = client.RequestRawAsync("game", 3, new byte[] { 0x01 }, TimeSpan.FromSeconds(8));
 
         using var restarted = new FakeBroker(endpoint) { Responder = FakeBroker.Echo };

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using MessagePack;
 using ZmqGame.Client;
 using ZmqGame.Protocol;
+using ZmqGame.Tests.Support;
 using static ZmqGame.Tests.Client.ClientTestSupport;
 
 namespace ZmqGame.Tests.Client;
@@ -145,7 +146,7 @@ public sealed class ClientRequestTests
 
         broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, new byte[] { 0xC0 }));
 
-        await WaitUntilAsync(() => client.Core.UnknownReplies == 1);
+        await Eventually.True(() => client.Core.UnknownReplies == 1, "the late reply counted as unknown");
         broker.Responder = FakeBroker.Echo;
         Assert.That(await client.RequestRawAsync("game", 1, new byte[] { 0x2A }).Within(), Is.EqualTo(new byte[] { 0x2A }));
     }
@@ -164,7 +165,7 @@ public sealed class ClientRequestTests
         Assert.That(client.Core.PendingCount, Is.Zero);
 
         broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, Pack(new MoveResult(true, "late"))));
-        await WaitUntilAsync(() => client.Core.UnknownReplies == 1);
+        await Eventually.True(() => client.Core.UnknownReplies == 1, "the late reply counted as unknown");
     }
 
     [Test]
@@ -189,7 +190,7 @@ public sealed class ClientRequestTests
         broker.Send(identity, [], ZgClient.Header.ToArray(), [ZgClient.Reply], [1, 2, 3]); // short reply header
         broker.Send(identity, [], ZgClient.Header.ToArray(), [ZgClient.Reply]);           // no reply header
         broker.Send(identity, [], ZgClient.Header.ToArray(), [1, 2]);                     // command not one byte
-        await WaitUntilAsync(() => client.Core.MalformedMessages == 6);
+        await Eventually.True(() => client.Core.MalformedMessages == 6, "six malformed messages counted");
 
         broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, new byte[] { 0x07 }));
         Assert.That(await call.Within(), Is.EqualTo(new byte[] { 0x07 }), "the client keeps working");
@@ -260,19 +261,5 @@ public sealed class ClientRequestTests
         Assert.That(async () => await call.Within(), Throws.InstanceOf<ObjectDisposedException>());
         Assert.That(() => client.RequestRawAsync("game", 1, new byte[] { 0xC0 }), Throws.InstanceOf<ObjectDisposedException>());
         await client.DisposeAsync(); // twice is fine
-    }
-
-    internal static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("condition not met in time");
-            }
-
-            await Task.Delay(10);
-        }
     }
 }

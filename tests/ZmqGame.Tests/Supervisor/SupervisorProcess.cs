@@ -74,21 +74,6 @@ internal sealed partial class SupervisorProcess : IDisposable
     /// <summary>Whether a process exists (signal 0 checks without sending anything).</summary>
     public static bool IsAlive(int pid) => ProcessUnderTest.IsAlive(pid);
 
-    /// <summary>Waits until <paramref name="condition"/> holds, checking every 50 ms, failing after <see cref="Patience"/>.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, Func<string>? context = null)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out waiting until {what}\n{context?.Invoke()}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
     /// <summary>Killing the tree takes the children too (children of a supervisor already gone stop by themselves).</summary>
     public void Dispose() => _process.Dispose();
 

@@ -55,7 +55,7 @@ public sealed class SupervisorProcessTests
         await supervisor.WaitForLineAsync(@"Process slot 0: restarting in");
         await supervisor.WaitForLineAsync(@"Child 3 \(process slot 0, restart\) started");
         await supervisor.WaitForLineAsync(@"Child 3 \(process slot 0, pid \d+\) READY");
-        await SupervisorProcess.WaitUntilAsync(() => Volatile.Read(ref _broker.Stats.WorkersRegistered) >= 3, "the restarted worker registered", () => supervisor.Output);
+        await Eventually.True(() => Volatile.Read(ref _broker.Stats.WorkersRegistered) >= 3, "the restarted worker registered", SupervisorProcess.Patience, () => supervisor.Output);
         await WaitForIdleAsync("game", 2, supervisor);
 
         await using var client = await ZmqGameClient.ConnectAsync(_broker.Frontend);
@@ -97,7 +97,7 @@ public sealed class SupervisorProcessTests
         await using var client = await ZmqGameClient.ConnectAsync(_broker.Frontend);
 
         var held = client.RequestAsync<SleepRequest, SleepReply>("game", GameCommands.Sleep, new SleepRequest(1500), TimeSpan.FromSeconds(60));
-        await SupervisorProcess.WaitUntilAsync(() => Volatile.Read(ref _broker.Stats.Dispatched) >= 1, "the request reached a worker");
+        await Eventually.True(() => Volatile.Read(ref _broker.Stats.Dispatched) >= 1, "the request reached a worker", SupervisorProcess.Patience);
         supervisor.Signal(SupervisorProcess.SigTerm);
 
         var reply = await held.WaitAsync(Patience);
@@ -119,7 +119,7 @@ public sealed class SupervisorProcessTests
         await using var client = await ZmqGameClient.ConnectAsync(_broker.Frontend);
 
         var held = client.RequestAsync<SleepRequest, SleepReply>("game", GameCommands.Sleep, new SleepRequest(50_000), TimeSpan.FromSeconds(60));
-        await SupervisorProcess.WaitUntilAsync(() => Volatile.Read(ref _broker.Stats.Dispatched) >= 1, "the request reached a worker");
+        await Eventually.True(() => Volatile.Read(ref _broker.Stats.Dispatched) >= 1, "the request reached a worker", SupervisorProcess.Patience);
         supervisor.Signal(SupervisorProcess.SigTerm);
 
         var lost = Assert.ThrowsAsync<ZmqGameRequestException>(async () => await held.WaitAsync(Patience));
@@ -249,7 +249,7 @@ public sealed class SupervisorProcessTests
         await supervisor.WaitForExitAsync();
 
         // Each orphan sees its parent gone, stops gracefully and says DISCONNECT.
-        await SupervisorProcess.WaitUntilAsync(() => Volatile.Read(ref _broker.Stats.WorkersDisconnected) >= 2, "both orphaned workers said DISCONNECT");
+        await Eventually.True(() => Volatile.Read(ref _broker.Stats.WorkersDisconnected) >= 2, "both orphaned workers said DISCONNECT", SupervisorProcess.Patience);
         Assert.That(Volatile.Read(ref _broker.Stats.WorkersExpired), Is.Zero);
     }
 

@@ -137,17 +137,3 @@ internal static class WorkerReply
         return (header, body[1]);
     }
 }
-
-/// <summary>Waits on a condition set by another thread, with a deadline (for counters that have no signal).</summary>
-internal static class Eventually
-{
-    public static async Task True(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? Wait);
-        while (!condition())
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"timed out waiting for: {what}");
-            await Task.Delay(10);
-        }
-    }
-}

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ZmqGame.Protocol;
+using ZmqGame.Tests.Support;
 using ZmqGame.Worker;
 using static ZmqGame.Tests.Support.Raw;
 

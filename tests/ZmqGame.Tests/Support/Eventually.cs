@@ -1,0 +1,19 @@
+namespace ZmqGame.Tests.Support;
+
+/// <summary>Waits on a condition set by another thread, with a deadline (for counters that have no signal).</summary>
+internal static class Eventually
+{
+    public static async Task True(Func<bool> condition, string what, TimeSpan? timeout = null, Func<string>? context = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Raw.Wait);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for: {what}\n{context?.Invoke()}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+}
