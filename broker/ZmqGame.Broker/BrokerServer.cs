@@ -18,16 +18,13 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
     /// <summary>What the ROUTERs report, as [identity][this], when a peer's connection closes.</summary>
     internal static readonly byte[] PeerGoneMarker = "\0ZG-PEER-GONE"u8.ToArray();
 
-    /// <summary>Protocol header of the control endpoint.</summary>
-    internal static ReadOnlySpan<byte> ControlHeader => "ZGT01"u8;
-
     private const int BatchSize = 256;
     private const int PoolLimit = 4096;
 
     private static readonly byte[] MdpClientHeader = Mdp.ClientHeader.ToArray();
     private static readonly byte[] MdpWorkerHeader = Mdp.WorkerHeader.ToArray();
     private static readonly byte[] ZgClientHeader = ZgClient.Header.ToArray();
-    private static readonly byte[] ControlHeaderBytes = ControlHeader.ToArray();
+    private static readonly byte[] ControlHeaderBytes = Control.Header.ToArray();
     private static readonly byte[] RequestCommand = [Mdp.Request];
     private static readonly byte[] ZgReplyCommand = [ZgClient.Reply];
     private static readonly byte[] ZgHeartbeatCommand = [ZgClient.Heartbeat];
@@ -131,7 +128,7 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         return done.Task;
     }
 
-    /// <summary>Workers of a service, idle or busy. Poller thread only (see <see cref="InvokeAsync{T}"/>).</summary>
+    /// <summary>The routing state; touch it on the poller thread only (see <see cref="InvokeAsync{T}"/>).</summary>
     internal Dispatcher Dispatcher => _dispatcher;
 
     public void Dispose()
@@ -501,7 +498,7 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
     {
         // [peer][""]["ZGT01"][command][…] → [peer][""]["ZGT01"][command][result]
         var f = _in;
-        if (f.Count < 4 || f.Size(1) != 0 || !f.Span(2).SequenceEqual(ControlHeader))
+        if (f.Count < 4 || f.Size(1) != 0 || !f.Span(2).SequenceEqual(Control.Header))
         {
             _badInput.Report(BadInput.ControlMalformed, f.Span(0), "expected [\"\"][\"ZGT01\"][command][…]");
             return;

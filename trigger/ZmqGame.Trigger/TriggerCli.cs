@@ -175,7 +175,7 @@ internal static class TriggerCli
         using var socket = new DealerSocket();
         socket.Options.Linger = TimeSpan.Zero;
         socket.Connect(endpoint);
-        if (!socket.TrySendMultipartBytes(timeout, [], "ZGT01"u8.ToArray(), System.Text.Encoding.UTF8.GetBytes(command)))
+        if (!socket.TrySendMultipartBytes(timeout, [], Control.Header.ToArray(), System.Text.Encoding.UTF8.GetBytes(command)))
         {
             return null;
         }
@@ -191,7 +191,7 @@ internal static class TriggerCli
                 return null;
             }
 
-            if (frames.Count == 4 && frames[0].Length == 0 && frames[1].AsSpan().SequenceEqual("ZGT01"u8))
+            if (Control.IsAnswer(frames))
             {
                 return frames[3];
             }

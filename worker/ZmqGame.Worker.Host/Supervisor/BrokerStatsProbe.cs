@@ -1,6 +1,7 @@
 using MessagePack;
 using NetMQ;
 using NetMQ.Sockets;
+using ZmqGame.Protocol;
 
 namespace ZmqGame.Worker.Host.Supervisor;
 
@@ -34,7 +35,7 @@ internal sealed class BrokerStatsProbe(string endpoint, TimeSpan timeout) : IBro
         using var socket = new DealerSocket();
         socket.Options.Linger = TimeSpan.Zero;
         socket.Connect(endpoint);
-        if (!socket.TrySendMultipartBytes(timeout, [], "ZGT01"u8.ToArray(), "stats"u8.ToArray()))
+        if (!socket.TrySendMultipartBytes(timeout, [], Control.Header.ToArray(), "stats"u8.ToArray()))
         {
             return null;
         }
@@ -55,7 +56,7 @@ internal sealed class BrokerStatsProbe(string endpoint, TimeSpan timeout) : IBro
                 continue;
             }
 
-            if (frames.Count == 4 && frames[0].Length == 0 && frames[1].AsSpan().SequenceEqual("ZGT01"u8))
+            if (Control.IsAnswer(frames))
             {
                 return Parse(frames[3]);
             }

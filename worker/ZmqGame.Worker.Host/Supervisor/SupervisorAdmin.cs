@@ -1,6 +1,7 @@
 using MessagePack;
 using NetMQ;
 using NetMQ.Sockets;
+using ZmqGame.Protocol;
 
 namespace ZmqGame.Worker.Host.Supervisor;
 
@@ -12,7 +13,7 @@ namespace ZmqGame.Worker.Host.Supervisor;
 /// </summary>
 internal sealed class SupervisorAdmin : IDisposable
 {
-    private static readonly byte[] Header = "ZGT01"u8.ToArray();
+    private static readonly byte[] Header = Control.Header.ToArray();
 
     private readonly WorkerSupervisor _supervisor;
     private readonly RouterSocket _socket = new();
