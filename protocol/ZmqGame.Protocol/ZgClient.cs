@@ -15,6 +15,28 @@ internal static class ZgClient
     /// <summary>Broker to client: [reply header][payload…].</summary>
     public const byte Reply = 0x02;
 
+    /// <summary>
+    /// Client to broker, HELLO: [session service][resume ticket] (both may be empty) opens a session or resumes one.
+    /// Broker to client, WELCOME: [welcome map][resume ticket], the session's state; sent after HELLO and again
+    /// whenever the session's user binding or groups change or its ticket is refreshed.
+    /// </summary>
+    public const byte Hello = 0x03;
+
     /// <summary>Both ways, no body. The broker answers each client heartbeat with one.</summary>
     public const byte Heartbeat = 0x04;
+
+    /// <summary>Broker to client: [push header][payload…], a server push.</summary>
+    public const byte Push = 0x05;
+
+    /// <summary>
+    /// Client to broker, CLOSE: no body, ends the session at once.
+    /// Broker to client, CLOSED: [reason (1 byte)][UTF-8 text], the session has ended; the connection has none until the next HELLO.
+    /// </summary>
+    public const byte Close = 0x06;
+
+    /// <summary>
+    /// Broker to client, no body: this connection has no session, or not the one the client's HEARTBEAT named
+    /// (the broker restarted, or ZeroMQ reconnected underneath). The client sends HELLO with its ticket.
+    /// </summary>
+    public const byte NoSession = 0x07;
 }
