@@ -67,11 +67,7 @@ public sealed class PushTarget
     /// <summary>Everyone either target reaches (exclusions of both apply).</summary>
     public PushTarget Or(PushTarget other)
     {
-        if (other is null)
-        {
-            throw new ArgumentNullException(nameof(other));
-        }
-
+        NotNull(other, nameof(other));
         var all = _all || other._all;
         var loggedInOnly = all && (!_all || _loggedInOnly) && (!other._all || other._loggedInOnly);
         return new PushTarget(
@@ -142,11 +138,7 @@ public sealed class PushTarget
 
     private static string[] CheckNames(IEnumerable<string> names, string what)
     {
-        if (names is null)
-        {
-            throw new ArgumentNullException(nameof(names));
-        }
-
+        NotNull(names, nameof(names));
         var list = names.ToArray();
         foreach (var name in list)
         {
@@ -161,11 +153,7 @@ public sealed class PushTarget
 
     private static ulong[] CheckIds(IEnumerable<ulong> ids)
     {
-        if (ids is null)
-        {
-            throw new ArgumentNullException(nameof(ids));
-        }
-
+        NotNull(ids, nameof(ids));
         var list = ids.ToArray();
         foreach (var id in list)
         {
@@ -179,4 +167,13 @@ public sealed class PushTarget
     }
 
     private static T[] Concat<T>(T[] a, T[] b) => a.Length == 0 ? b : b.Length == 0 ? a : [.. a, .. b];
+
+    // netstandard2.1 has no ArgumentNullException.ThrowIfNull.
+    private static void NotNull(object? value, string name)
+    {
+        if (value is null)
+        {
+            throw new ArgumentNullException(name);
+        }
+    }
 }
