@@ -58,6 +58,11 @@ internal static class BrokerCommandLine
         ["--request-timeout"] = "Broker:RequestTimeout",
         ["--max-queued"] = "Broker:MaxQueuedPerService",
         ["--max-message-size"] = "Broker:MaxMessageSize",
+        ["--session-timeout"] = "Broker:SessionTimeout",
+        ["--session-key-file"] = "Broker:SessionKeyFile",
+        ["--event-timeout"] = "Broker:EventTimeout",
+        ["--server-secret-key"] = "Broker:Security:ServerSecretKey",
+        ["--frontend-curve"] = "Broker:Security:FrontendCurve",
     };
 
     /// <summary>Turns two leading positional endpoints (FRONTEND BACKEND) into --frontend/--backend.</summary>

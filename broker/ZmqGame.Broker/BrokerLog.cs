@@ -22,6 +22,9 @@ internal static partial class BrokerLog
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Bad input ({Kind}) from {Peer}: {Detail} [{Count} of this kind so far, {Suppressed} not logged since the last line]")]
     public static partial void BadInput(ILogger logger, BadInput kind, string peer, string detail, long count, long suppressed);
 
+    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Trigger {PublicKey} authenticated on the control endpoint")]
+    public static partial void TriggerAuthenticated(ILogger logger, string publicKey);
+
     [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "Broker poller loop error; continuing")]
     public static partial void LoopError(ILogger logger, Exception exception);
 }

@@ -48,6 +48,33 @@ internal sealed class BrokerOptions
     /// <summary>Time window in which one kind of bad input is logged at most once (the rest are counted).</summary>
     public TimeSpan BadInputLogInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>A client session that hears nothing from its client for this long expires (its close event goes to a worker).</summary>
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Sessions the broker holds at once; a HELLO beyond it is answered CLOSED.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxSessions { get; set; } = 100_000;
+
+    /// <summary>Messages (pushes, session notices) queued per session while its connection cannot take them; more are dropped and counted.</summary>
+    [Range(1, 1_000_000)]
+    public int SessionQueueLimit { get; set; } = 256;
+
+    /// <summary>Groups one session may be in (at most 255: resume tickets carry them).</summary>
+    [Range(1, 255)]
+    public int MaxGroupsPerSession { get; set; } = 64;
+
+    /// <summary>Longest a session event (client connected / closed, trigger event) waits for an idle ZmqGame worker before it is dropped and counted.</summary>
+    public TimeSpan EventTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// File holding the key that signs resume tickets (created with a random key if missing). A broker restarted with
+    /// the same key resumes the sessions of its predecessor. Empty: a random key per process (no resume across restarts).
+    /// </summary>
+    public string SessionKeyFile { get; set; } = string.Empty;
+
+    /// <summary>CURVE security of the control endpoint and, optionally, the frontend.</summary>
+    public SecurityOptions Security { get; set; } = new();
+
     /// <summary>Throws with a clear message when a setting is out of range.</summary>
     public void Validate()
     {
@@ -66,5 +93,72 @@ internal sealed class BrokerOptions
         {
             throw new ArgumentException("invalid broker options: RequestTimeout must be positive");
         }
+
+        if (SessionTimeout <= TimeSpan.Zero || SessionTimeout > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException("invalid broker options: SessionTimeout must be positive and at most a day");
+        }
+
+        if (EventTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("invalid broker options: EventTimeout must be positive");
+        }
+
+        Security.Validate(Control);
     }
+}
+
+/// <summary>
+/// CURVE settings (section "Broker:Security"). With a server key pair, the control endpoint is a CURVE server and only
+/// triggers whose public key is in <see cref="TriggerKeys"/> may act (each proves it holds its key with <c>auth</c>).
+/// </summary>
+internal sealed class SecurityOptions
+{
+    /// <summary>The broker's CURVE secret key (Z85, 40 characters); its public key is derived. Empty: no CURVE.</summary>
+    public string ServerSecretKey { get; set; } = string.Empty;
+
+    /// <summary>Public keys (Z85) of the triggers allowed on the control endpoint.</summary>
+    public List<string> TriggerKeys { get; set; } = [];
+
+    /// <summary>Also run the frontend as a CURVE server: clients need the broker's public key.</summary>
+    public bool FrontendCurve { get; set; }
+
+    /// <summary>Allow a control endpoint on a non-loopback address without CURVE (anyone who reaches it may push and kick).</summary>
+    public bool AllowInsecureControl { get; set; }
+
+    public bool Enabled => ServerSecretKey.Length > 0;
+
+    public void Validate(string controlEndpoint)
+    {
+        if (Enabled && ServerSecretKey.Length != 40)
+        {
+            throw new ArgumentException("invalid broker options: Security:ServerSecretKey must be a 40-character Z85 key (trigger keygen makes one)");
+        }
+
+        foreach (var key in TriggerKeys)
+        {
+            if (key.Length != 40)
+            {
+                throw new ArgumentException($"invalid broker options: Security:TriggerKeys entry '{key}' is not a 40-character Z85 public key");
+            }
+        }
+
+        if (FrontendCurve && !Enabled)
+        {
+            throw new ArgumentException("invalid broker options: Security:FrontendCurve needs Security:ServerSecretKey");
+        }
+
+        if (!Enabled && !AllowInsecureControl && !IsLoopback(controlEndpoint))
+        {
+            throw new ArgumentException(
+                $"invalid broker options: the control endpoint {controlEndpoint} is not on loopback; set Security:ServerSecretKey and Security:TriggerKeys "
+                + "(or Security:AllowInsecureControl=true to let anyone who reaches it push and kick)");
+        }
+    }
+
+    private static bool IsLoopback(string endpoint) =>
+        !endpoint.StartsWith("tcp://", StringComparison.Ordinal)
+        || endpoint.StartsWith("tcp://127.", StringComparison.Ordinal)
+        || endpoint.StartsWith("tcp://localhost:", StringComparison.Ordinal)
+        || endpoint.StartsWith("tcp://[::1]:", StringComparison.Ordinal);
 }

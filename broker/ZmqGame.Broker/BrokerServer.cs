@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NetMQ;
 using NetMQ.Sockets;
+using ZmqGame.Broker.Sessions;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Broker;
@@ -13,7 +14,7 @@ namespace ZmqGame.Broker;
 /// the trigger and admin tools) owned by one poller thread. This class is the transport: it parses
 /// frames, moves them between sockets without copying, and leaves routing to <see cref="Dispatcher"/>.
 /// </summary>
-internal sealed class BrokerServer : IBrokerOutput, IDisposable
+internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
 {
     /// <summary>What the ROUTERs report, as [identity][this], when a peer's connection closes.</summary>
     internal static readonly byte[] PeerGoneMarker = "\0ZG-PEER-GONE"u8.ToArray();
@@ -28,6 +29,9 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
     private static readonly byte[] RequestCommand = [Mdp.Request];
     private static readonly byte[] ZgReplyCommand = [ZgClient.Reply];
     private static readonly byte[] ZgHeartbeatCommand = [ZgClient.Heartbeat];
+    private static readonly byte[][] ZgCommands = [[0], [1], [2], [3], [4], [5], [6], [7]];
+    private static readonly byte[] NotAuthorised = MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = "not authorised" });
+    private static readonly byte[] AuthOk = MessagePackSerializer.Serialize(new Dictionary<string, bool> { ["ok"] = true });
     private static readonly byte[][] WorkerCommands = [[0], [Mdp.Ready], [Mdp.Request], [Mdp.Reply], [Mdp.Heartbeat], [Mdp.Disconnect]];
     private static readonly byte[] Mmi200 = "200"u8.ToArray();
     private static readonly byte[] Mmi404 = "404"u8.ToArray();
@@ -38,6 +42,11 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
     private readonly TimeProvider _time;
     private readonly BadInputLog _badInput;
     private readonly Dispatcher _dispatcher;
+    private readonly SessionManager _sessions;
+    private readonly NetMQCertificate? _certificate;
+    private readonly HashSet<string> _triggerKeys = new(StringComparer.Ordinal);
+    private readonly HashSet<byte[]> _authenticated = new(ByteKeyComparer.Instance);
+    private ulong _eventIds;
     private readonly FrameBuffer _in = new();
     private readonly Stack<PendingRequest> _pool = new();
     private readonly byte[] _replyHeader = new byte[ReplyHeader.Size];
@@ -57,7 +66,19 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ZmqGame.Broker");
         _badInput = new BadInputLog(_logger, Stats, _time, options.BadInputLogInterval);
         _dispatcher = new Dispatcher(options, this, Stats, _badInput, _logger, _time);
+        _sessions = new SessionManager(options, this, Stats, _badInput, _logger, _time, SessionKey.Load(options.SessionKeyFile, _logger));
+        if (options.Security.Enabled)
+        {
+            _certificate = NetMQCertificate.CreateFromSecretKey(options.Security.ServerSecretKey);
+            foreach (var key in options.Security.TriggerKeys)
+            {
+                _triggerKeys.Add(Convert.ToHexString(NetMQCertificate.FromPublicKey(key).PublicKey));
+            }
+        }
     }
+
+    /// <summary>The broker's CURVE public key (Z85) when security is on; clients and triggers need it.</summary>
+    public string? PublicKey => _certificate?.PublicKeyZ85;
 
     public BrokerStats Stats { get; } = new();
 
@@ -78,7 +99,18 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
 
         _frontend = CreateRouter(disconnectNotice: true);
         _backend = CreateRouter(disconnectNotice: true);
-        _control = CreateRouter(disconnectNotice: false);
+        _control = CreateRouter(disconnectNotice: true);
+        if (_certificate is not null)
+        {
+            _control.Options.CurveServer = true;
+            _control.Options.CurveCertificate = _certificate;
+            if (_options.Security.FrontendCurve)
+            {
+                _frontend.Options.CurveServer = true;
+                _frontend.Options.CurveCertificate = _certificate;
+            }
+        }
+
         FrontendEndpoint = Bind(_frontend, "frontend", _options.Frontend);
         BackendEndpoint = Bind(_backend, "backend", _options.Backend);
         ControlEndpoint = Bind(_control, "control", _options.Control);
@@ -88,7 +120,12 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         _control.ReceiveReady += (_, _) => Drain(_control, HandleControl);
         var tick = TimeSpan.FromTicks(Math.Clamp(_options.HeartbeatInterval.Ticks / 4, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(100).Ticks));
         _timer = new NetMQTimer(tick);
-        _timer.Elapsed += (_, _) => Guard(_dispatcher.Tick);
+        _timer.Elapsed += (_, _) => Guard(() =>
+        {
+            _dispatcher.Tick();
+            _sessions.Tick();
+            _sessions.FlushEvents();
+        });
         _actions = new NetMQQueue<Action>();
         _actions.ReceiveReady += (_, e) =>
         {
@@ -96,6 +133,8 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
             {
                 Guard(action);
             }
+
+            Guard(_sessions.FlushEvents);
         };
         _poller = [_frontend, _backend, _control, _timer, _actions];
         _poller.RunAsync("zmqgame-broker");
@@ -130,6 +169,9 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
 
     /// <summary>The routing state; touch it on the poller thread only (see <see cref="InvokeAsync{T}"/>).</summary>
     internal Dispatcher Dispatcher => _dispatcher;
+
+    /// <summary>The client sessions; touch them on the poller thread only (see <see cref="InvokeAsync{T}"/>).</summary>
+    internal SessionManager Sessions => _sessions;
 
     public void Dispose()
     {
@@ -175,15 +217,70 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         // copies sent share the same buffers (reference counted), nothing is duplicated.
         var body = request.Body;
         var last = request.BodyCount - 1;
+        var withSession = request.Kind == ClientKind.ZmqGame && worker.Info is not null;
         var copy = default(Msg);
         for (var i = 0; i <= last; i++)
         {
             copy.InitEmpty();
             copy.Copy(ref body[i]);
-            SendFrame(socket, ref copy, more: i < last);
+            SendFrame(socket, ref copy, more: i < last || withSession);
+            if (i == 0 && withSession)
+            {
+                // A ZmqGame worker learns who asks: the session frame goes right after the request header.
+                SendSessionFrame(socket, request.Session, more: last > 0);
+            }
         }
 
         return true;
+    }
+
+    private static void SendSessionFrame(RouterSocket socket, Session? session, bool more)
+    {
+        var user = session is null ? ReadOnlySpan<byte>.Empty : session.UserIdUtf8;
+        var msg = default(Msg);
+        msg.InitPool(SessionContext.SizeOf(user));
+        SessionContext.Write(msg.Slice(), session?.Id ?? 0, session?.Flags ?? 0, user);
+        SendFrame(socket, ref msg, more);
+    }
+
+    // ------------------------------------------------------------------ ISessionOutput
+
+    bool ISessionOutput.TrySendToClient(byte[] identity, OutboundMessage message)
+    {
+        var socket = _frontend!;
+        if (!TrySendIdentity(socket, identity))
+        {
+            return false;
+        }
+
+        var frames = message.Frames;
+        SendEmpty(socket, more: true);
+        SendConstant(socket, ZgClientHeader, more: true);
+        SendConstant(socket, ZgCommands[message.Command], more: frames.Length > 0);
+        for (var i = 0; i < frames.Length; i++)
+        {
+            SendConstant(socket, frames[i], more: i < frames.Length - 1);
+        }
+
+        return true;
+    }
+
+    void ISessionOutput.SubmitEvent(byte[] service, in EventHeader header, byte[] sessionFrame, byte[] payload, Session? session)
+    {
+        var request = Rent();
+        Span<byte> id = stackalloc byte[9];
+        id[0] = 0;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(id[1..], ++_eventIds);
+        request.SetClientId(id);
+        request.Kind = ClientKind.Event;
+        request.EventType = header.Type;
+        request.Session = session;
+        request.Command = header.Command;
+        request.Body[0].InitGC(header.ToArray(), EventHeader.Size);
+        request.Body[1].InitGC(sessionFrame, sessionFrame.Length);
+        request.Body[2].InitGC(payload, payload.Length);
+        request.BodyCount = 3;
+        _dispatcher.SubmitEvent(service, request);
     }
 
     void IBrokerOutput.SendStatus(PendingRequest request, Status status, string message) =>
@@ -205,6 +302,11 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
 
     void IBrokerOutput.Release(PendingRequest request)
     {
+        if (request.Kind == ClientKind.Event && request.Session is { } session)
+        {
+            _sessions.EventDone(session, request.EventType);
+        }
+
         var body = request.Body;
         for (var i = 0; i < request.BodyCount; i++)
         {
@@ -233,6 +335,7 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         if (f.Count == 2 && f.Span(1).SequenceEqual(PeerGoneMarker))
         {
             Stats.ClientDisconnects++;
+            _sessions.PeerGone(f.Span(0));
             return;
         }
 
@@ -298,17 +401,24 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
                 break;
             case ZgClient.Heartbeat:
                 Stats.ClientHeartbeats++;
+                var answer = _sessions.Heartbeat(f.Span(0), f.Count > 4 ? f.Span(4) : ReadOnlySpan<byte>.Empty);
                 if (TrySendIdentity(_frontend!, f.Span(0)))
                 {
                     SendEmpty(_frontend!, more: true);
                     SendConstant(_frontend!, ZgClientHeader, more: true);
-                    SendConstant(_frontend!, ZgHeartbeatCommand, more: false);
+                    SendConstant(_frontend!, answer == HeartbeatAnswer.Heartbeat ? ZgHeartbeatCommand : ZgCommands[ZgClient.NoSession], more: false);
                 }
                 else
                 {
                     Stats.UnroutableClient++;
                 }
 
+                break;
+            case ZgClient.Hello when f.Count >= 5:
+                _sessions.Hello(f.Span(0), f.Span(4), f.Count > 5 ? f.Span(5) : ReadOnlySpan<byte>.Empty);
+                break;
+            case ZgClient.Close:
+                _sessions.Close(f.Span(0));
                 break;
             default:
                 _badInput.Report(BadInput.FrontendUnknownCommand, f.Span(0), $"unknown ZGC01 command 0x{f.Span(3)[0]:X2}");
@@ -337,6 +447,7 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         var request = Rent();
         request.SetClientId(f.Span(0));
         request.Kind = ClientKind.ZmqGame;
+        request.Session = _sessions.Touch(f.Span(0));
         request.RequestId = header.RequestId;
         request.Command = header.Command;
         request.BodyCount = f.MoveTo(5, request.Body);
@@ -389,6 +500,12 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
             return;
         }
 
+        if (f.Count >= 4 && f.Size(1) == 0 && f.Span(2).SequenceEqual(ZgWorker.Header))
+        {
+            HandleWorkerAction(identity);
+            return;
+        }
+
         if (f.Count < 4 || f.Size(1) != 0 || f.Size(3) != 1)
         {
             _dispatcher.WorkerProtocolError(identity, BadInput.BackendMalformed, $"{f.Count} frames, expected [\"\"][\"MDPW01\"][command][…]");
@@ -434,6 +551,47 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         }
     }
 
+    /// <summary>A ZmqGame worker's session action: [worker][""]["ZGW01"][action][arguments][payload…]. Never answered.</summary>
+    private void HandleWorkerAction(ReadOnlySpan<byte> identity)
+    {
+        var f = _in;
+        if (_dispatcher.FindWorker(identity) is not { Info: not null } worker)
+        {
+            _badInput.Report(BadInput.BackendBadAction, identity, "ZGW01 session action from a worker that is not a registered ZmqGame worker");
+            return;
+        }
+
+        var result = ExecuteAction(fromControl: false);
+        if (result.Error is { } error)
+        {
+            _badInput.Report(BadInput.BackendBadAction, identity, $"session action {Printable(f.Span(3))}: {error}");
+        }
+    }
+
+    /// <summary>Runs the session action in <see cref="_in"/>: [..][header][action][arguments][payload…].</summary>
+    private ActionResult ExecuteAction(bool fromControl)
+    {
+        var f = _in;
+        var action = Encoding.ASCII.GetString(f.Span(3));
+        if (f.Count < 5)
+        {
+            return new ActionResult { Error = "missing arguments frame" };
+        }
+
+        if (!ActionArgs.TryParse(f.Span(4).ToArray(), out var args, out var error))
+        {
+            return new ActionResult { Error = error };
+        }
+
+        var payload = new byte[f.Count - 5][];
+        for (var i = 5; i < f.Count; i++)
+        {
+            payload[i - 5] = f.Span(i).ToArray();
+        }
+
+        return _sessions.Execute(action, args, payload, fromControl);
+    }
+
     /// <summary>READY's optional ZmqGame frame after the service name; null (counted if present) when there is none.</summary>
     private WorkerInfo? ReadWorkerInfo(ReadOnlySpan<byte> identity)
     {
@@ -459,6 +617,12 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         var f = _in;
         var request = worker.Current!;
         var socket = _frontend!;
+        if (request.Kind == ClientKind.Event)
+        {
+            // The worker has handled the event; there is nobody to forward its answer to.
+            return;
+        }
+
         if (request.Kind == ClientKind.ZmqGame
             && (f.Count < 7 || !ReplyHeader.TryRead(f.Span(6), out var reply) || reply.RequestId != request.RequestId))
         {
@@ -498,6 +662,12 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
     {
         // [peer][""]["ZGT01"][command][…] → [peer][""]["ZGT01"][command][result]
         var f = _in;
+        if (f.Count == 2 && f.Span(1).SequenceEqual(PeerGoneMarker))
+        {
+            _authenticated.Remove(f.Span(0).ToArray());
+            return;
+        }
+
         if (f.Count < 4 || f.Size(1) != 0 || !f.Span(2).SequenceEqual(Control.Header))
         {
             _badInput.Report(BadInput.ControlMalformed, f.Span(0), "expected [\"\"][\"ZGT01\"][command][…]");
@@ -506,15 +676,19 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
 
         var command = Encoding.UTF8.GetString(f.Span(3));
         byte[] result;
-        switch (command)
+        if (command == Control.Auth)
         {
-            case "stats":
-                result = MessagePackSerializer.Serialize(BuildStats(), Payload.Options);
-                break;
-            default:
-                _badInput.Report(BadInput.ControlMalformed, f.Span(0), "unknown control command " + Printable(f.Span(3)));
-                result = MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = "unknown command " + command }, Payload.Options);
-                break;
+            result = Authenticate();
+        }
+        else if (_certificate is not null && !_authenticated.Contains(f.Span(0).ToArray()))
+        {
+            Stats.ControlRefused++;
+            _badInput.Report(BadInput.ControlMalformed, f.Span(0), $"control command {Printable(f.Span(3))} before a successful auth");
+            result = NotAuthorised;
+        }
+        else
+        {
+            result = RunControlCommand(command);
         }
 
         var socket = _control!;
@@ -527,6 +701,53 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
         SendConstant(socket, ControlHeaderBytes, more: true);
         SendFrame(socket, ref f[3], more: true);
         SendCopy(socket, result, more: false);
+    }
+
+    private byte[] RunControlCommand(string command)
+    {
+        var f = _in;
+        switch (command)
+        {
+            case Control.Stats:
+                return MessagePackSerializer.Serialize(BuildStats(), Payload.Options);
+            case SessionActions.Push or SessionActions.Kick or SessionActions.Bind or SessionActions.Unbind
+                or SessionActions.Join or SessionActions.Leave or SessionActions.WorkerEvent:
+                var result = ExecuteAction(fromControl: true);
+                if (result.Error is { } error)
+                {
+                    _badInput.Report(BadInput.ControlBadAction, f.Span(0), $"control action {command}: {error}");
+                }
+
+                return result.Serialize();
+            default:
+                _badInput.Report(BadInput.ControlMalformed, f.Span(0), "unknown control command " + Printable(f.Span(3)));
+                return MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = "unknown command " + command }, Payload.Options);
+        }
+    }
+
+    /// <summary>auth [proof]: the peer proves it holds a trigger key on the allow-list (see <see cref="TriggerAuth"/>).</summary>
+    private byte[] Authenticate()
+    {
+        var f = _in;
+        if (_certificate is null)
+        {
+            return AuthOk;
+        }
+
+        var maxSkewMs = (long)TimeSpan.FromMinutes(5).TotalMilliseconds;
+        if (f.Count >= 5
+            && TriggerAuth.TryOpen(f.Span(4), _certificate.SecretKey!, out var key, out var unixMs)
+            && _triggerKeys.Contains(Convert.ToHexString(key))
+            && Math.Abs(_time.GetUtcNow().ToUnixTimeMilliseconds() - unixMs) <= maxSkewMs)
+        {
+            _authenticated.Add(f.Span(0).ToArray());
+            BrokerLog.TriggerAuthenticated(_logger, NetMQCertificate.FromPublicKey(key).PublicKeyZ85);
+            return AuthOk;
+        }
+
+        Stats.ControlRefused++;
+        _badInput.Report(BadInput.ControlMalformed, f.Span(0), "auth refused: a key not on the allow-list, a proof that does not open, or a clock more than 5 minutes off");
+        return NotAuthorised;
     }
 
     private Dictionary<string, object> BuildStats()
@@ -567,6 +788,11 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
             ["counters"] = Stats.Snapshot(),
             ["services"] = services,
             ["workers"] = _dispatcher.WorkerCount,
+            ["sessions"] = _sessions.Count,
+            ["sessions_logged_in"] = _sessions.LoggedIn,
+            ["sessions_detached"] = _sessions.Detached,
+            ["sessions_backlogged"] = _sessions.Backlogged,
+            ["groups"] = _sessions.GroupCount,
         };
     }
 
@@ -681,7 +907,11 @@ internal sealed class BrokerServer : IBrokerOutput, IDisposable
     {
         if (kind != ClientKind.ZmqGame)
         {
-            Stats.MdpUnanswered++;
+            if (kind == ClientKind.Mdp)
+            {
+                Stats.MdpUnanswered++;
+            }
+
             return;
         }
 

@@ -21,6 +21,10 @@ internal enum BadInput
     ControlMalformed,
     BackendBadWorkerInfo,
     ServiceLimit,
+    FrontendBadHello,
+    BadTicket,
+    BackendBadAction,
+    ControlBadAction,
 }
 
 /// <summary>
@@ -47,6 +51,22 @@ internal sealed class BrokerStats
     public long ClientHeartbeats;
     public long ClientDisconnects;
     public long MmiRequests;
+    public long SessionsOpened;
+    public long SessionsResumed;
+    public long SessionsRefused;
+    public long SessionsClientClosed;
+    public long SessionsExpired;
+    public long SessionsKicked;
+    public long SessionsReplaced;
+    public long Pushes;
+    public long PushDeliveries;
+    public long PushDroppedQueueFull;
+    public long PushDroppedSessionEnded;
+    public long Events;
+    public long EventsExpired;
+    public long EventsDropped;
+    public long ControlRefused;
+    public long Actions;
 
     public void CountBadInput(BadInput kind) => _badInput[(int)kind]++;
 
@@ -88,6 +108,22 @@ internal sealed class BrokerStats
             ["client_heartbeats"] = Volatile.Read(ref ClientHeartbeats),
             ["client_disconnects"] = Volatile.Read(ref ClientDisconnects),
             ["mmi_requests"] = Volatile.Read(ref MmiRequests),
+            ["sessions_opened"] = Volatile.Read(ref SessionsOpened),
+            ["sessions_resumed"] = Volatile.Read(ref SessionsResumed),
+            ["sessions_refused"] = Volatile.Read(ref SessionsRefused),
+            ["sessions_closed.client_closed"] = Volatile.Read(ref SessionsClientClosed),
+            ["sessions_closed.expired"] = Volatile.Read(ref SessionsExpired),
+            ["sessions_closed.kicked"] = Volatile.Read(ref SessionsKicked),
+            ["sessions_closed.replaced"] = Volatile.Read(ref SessionsReplaced),
+            ["pushes"] = Volatile.Read(ref Pushes),
+            ["push_deliveries"] = Volatile.Read(ref PushDeliveries),
+            ["push_dropped.queue_full"] = Volatile.Read(ref PushDroppedQueueFull),
+            ["push_dropped.session_ended"] = Volatile.Read(ref PushDroppedSessionEnded),
+            ["events"] = Volatile.Read(ref Events),
+            ["events_expired"] = Volatile.Read(ref EventsExpired),
+            ["events_dropped"] = Volatile.Read(ref EventsDropped),
+            ["control_refused"] = Volatile.Read(ref ControlRefused),
+            ["actions"] = Volatile.Read(ref Actions),
             ["bad_input"] = BadInputTotal,
         };
         foreach (var kind in Enum.GetValues<BadInput>())

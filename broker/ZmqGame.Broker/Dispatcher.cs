@@ -32,6 +32,7 @@ internal sealed class Dispatcher
     private readonly long _heartbeatTicks;
     private readonly long _expiryTicks;
     private readonly long _requestTimeoutTicks;
+    private readonly long _eventTimeoutTicks;
 
     public Dispatcher(BrokerOptions options, IBrokerOutput output, BrokerStats stats, BadInputLog badInput, ILogger logger, TimeProvider time)
     {
@@ -46,6 +47,7 @@ internal sealed class Dispatcher
         _heartbeatTicks = ToTicks(options.HeartbeatInterval);
         _expiryTicks = ToTicks(options.HeartbeatInterval * options.Liveness);
         _requestTimeoutTicks = ToTicks(options.RequestTimeout);
+        _eventTimeoutTicks = ToTicks(options.EventTimeout);
     }
 
     public int WorkerCount => _workers.Count;
@@ -93,6 +95,27 @@ internal sealed class Dispatcher
         request.Service = service;
         request.Deadline = now + timeout;
         Route(service, request, now);
+    }
+
+    /// <summary>
+    /// An event (session connected / closed, trigger event) for an idle ZmqGame worker of the service: dispatched to
+    /// the one idle longest, or queued (up to <see cref="BrokerOptions.EventTimeout"/>) ahead of waiting requests.
+    /// </summary>
+    public void SubmitEvent(ReadOnlySpan<byte> serviceName, PendingRequest ev)
+    {
+        _stats.Events++;
+        var service = GetOrCreateService(serviceName);
+        if (service is null)
+        {
+            _stats.EventsDropped++;
+            _output.Release(ev);
+            return;
+        }
+
+        var now = Now;
+        ev.Service = service;
+        ev.Deadline = now + _eventTimeoutTicks;
+        RouteEvent(service, ev, now);
     }
 
     /// <summary>
@@ -296,15 +319,26 @@ internal sealed class Dispatcher
     /// <summary>A request handed back this many times is failed instead (a worker fleet that keeps leaving).</summary>
     private const int MaxRedispatches = 3;
 
-    /// <summary>A lost worker's request runs again only for a ZmqGame client, an idempotent command, and once.</summary>
+    /// <summary>A lost worker's request runs again once: an event, or a ZmqGame client's request for an idempotent command.</summary>
     private static bool CanRetryLost(Worker worker, PendingRequest held) =>
-        held.Kind == ClientKind.ZmqGame && held.Redispatches == 0 && worker.Info is { } info && info.Idempotent.Contains(held.Command);
+        held.Redispatches == 0
+        && (held.Kind == ClientKind.Event
+            || (held.Kind == ClientKind.ZmqGame && worker.Info is { } info && info.Idempotent.Contains(held.Command)));
+
+    /// <summary>A registered worker, or null.</summary>
+    public Worker? FindWorker(ReadOnlySpan<byte> identity) => _workersBySpan.TryGetValue(identity, out var worker) ? worker : null;
 
     public static bool IsValidServiceName(ReadOnlySpan<byte> name) =>
         name.Length is > 0 and <= Mdp.MaxServiceLength && !name.StartsWith(Mdp.MmiPrefix);
 
     private void Route(Service service, PendingRequest request, long now)
     {
+        if (request.Kind == ClientKind.Event)
+        {
+            RouteEvent(service, request, now);
+            return;
+        }
+
         if (TryDispatchToIdle(service, request, now))
         {
             return;
@@ -323,6 +357,35 @@ internal sealed class Dispatcher
         if (request.Deadline < service.EarliestDeadline)
         {
             service.EarliestDeadline = request.Deadline;
+        }
+    }
+
+    private void RouteEvent(Service service, PendingRequest ev, long now)
+    {
+        // Only ZmqGame workers understand events; the one idle longest takes it.
+        var node = service.Idle.First;
+        while (node is not null)
+        {
+            var next = node.Next;
+            if (node.Value.Info is not null && TryDispatch(node.Value, ev, now))
+            {
+                return;
+            }
+
+            node = next;
+        }
+
+        if (service.Events.Count >= _options.MaxQueuedPerService)
+        {
+            _stats.EventsDropped++;
+            _output.Release(ev);
+            return;
+        }
+
+        service.Events.Enqueue(ev);
+        if (ev.Deadline < service.EarliestDeadline)
+        {
+            service.EarliestDeadline = ev.Deadline;
         }
     }
 
@@ -347,6 +410,12 @@ internal sealed class Dispatcher
         if (request.Deadline <= now)
         {
             Expire(request);
+            return;
+        }
+
+        if (request.Kind == ClientKind.Event)
+        {
+            RouteEvent(service, request, now);
             return;
         }
 
@@ -396,7 +465,9 @@ internal sealed class Dispatcher
             return;
         }
 
-        while (service.Retry.TryDequeue(out var next) || service.Waiting.TryDequeue(out next))
+        while (service.Retry.TryDequeue(out var next)
+            || (worker.Info is not null && service.Events.TryDequeue(out next))
+            || service.Waiting.TryDequeue(out next))
         {
             if (next.Deadline <= now)
             {
@@ -430,7 +501,9 @@ internal sealed class Dispatcher
 
     private void ExpireWaiting(Service service, long now)
     {
-        service.EarliestDeadline = Math.Min(ExpireQueue(service.Retry, now), ExpireQueue(service.Waiting, now));
+        service.EarliestDeadline = Math.Min(
+            Math.Min(ExpireQueue(service.Retry, now), ExpireQueue(service.Events, now)),
+            ExpireQueue(service.Waiting, now));
     }
 
     /// <summary>Answers the expired requests of a queue, keeps the order of the rest; returns their earliest deadline.</summary>
@@ -456,6 +529,13 @@ internal sealed class Dispatcher
 
     private void Expire(PendingRequest request)
     {
+        if (request.Kind == ClientKind.Event)
+        {
+            _stats.EventsExpired++;
+            _output.Release(request);
+            return;
+        }
+
         _stats.TimedOut++;
         _output.SendStatus(request, Status.Timeout, $"no worker of service {request.Service?.NameText} took the request before its deadline");
         _output.Release(request);

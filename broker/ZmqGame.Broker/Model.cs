@@ -12,6 +12,9 @@ internal enum ClientKind : byte
 
     /// <summary>ZmqGame client ("ZGC01"): every request ends in a reply header with a status.</summary>
     ZmqGame,
+
+    /// <summary>Not a client request: a session or trigger event for a ZmqGame worker; its reply is consumed by the broker.</summary>
+    Event,
 }
 
 /// <summary>
@@ -43,6 +46,12 @@ internal sealed class PendingRequest
 
     public Service? Service { get; set; }
 
+    /// <summary>The client's session when it has one (ZmqGame requests), or the session an event is about.</summary>
+    public Sessions.Session? Session { get; set; }
+
+    /// <summary>For <see cref="ClientKind.Event"/>: what the event is.</summary>
+    public SessionEventType EventType { get; set; }
+
     /// <summary>Body frames, owned by the transport until sent or released.</summary>
     public Msg[] Body { get; } = new Msg[FrameBuffer.MaxFrames];
 
@@ -63,6 +72,8 @@ internal sealed class PendingRequest
         Redispatches = 0;
         Deadline = 0;
         Service = null;
+        Session = null;
+        EventType = 0;
         BodyCount = 0;
     }
 }
@@ -88,7 +99,10 @@ internal sealed class Service
     /// <summary>Requests handed back by a departing worker: served before <see cref="Waiting"/>, never refused as busy.</summary>
     public Queue<PendingRequest> Retry { get; } = new();
 
-    public int WaitingCount => Waiting.Count + Retry.Count;
+    public int WaitingCount => Waiting.Count + Retry.Count + Events.Count;
+
+    /// <summary>Events waiting for an idle ZmqGame worker: served after <see cref="Retry"/> and before <see cref="Waiting"/>.</summary>
+    public Queue<PendingRequest> Events { get; } = new();
 
     /// <summary>Earliest deadline among <see cref="Waiting"/>; long.MaxValue when none.</summary>
     public long EarliestDeadline { get; set; } = long.MaxValue;

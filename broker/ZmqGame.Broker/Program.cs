@@ -30,6 +30,14 @@ if (args.Contains("--help") || args.Contains("-h"))
           --request-timeout T      longest wait for an idle worker (default 00:00:10)
           --max-queued N           waiting requests per service    (default 10000)
           --max-message-size N     largest inbound message, bytes  (default 1048576)
+          --session-timeout T      a silent client session expires (default 00:00:10)
+          --session-key-file PATH  key that signs resume tickets, created if missing;
+                                   relative to the broker's folder (default session.key
+                                   from appsettings.json; empty: no resume across restarts)
+          --event-timeout T        longest a session event waits for a worker (default 00:01:00)
+          --server-secret-key Z85  CURVE key pair of the broker (control endpoint; see
+                                   Broker:Security in appsettings.json for trigger keys)
+          --frontend-curve true    clients must use CURVE with the broker's public key
 
         Every option can also be set in appsettings.json (section "Broker") or as an
         environment variable ZMQGAME_Broker__Frontend=... . Two positional endpoints are
@@ -49,6 +57,11 @@ builder.Logging.ClearProviders();
 builder.Logging.AddNLog();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 var options = builder.Configuration.GetSection(BrokerOptions.Section).Get<BrokerOptions>() ?? new BrokerOptions();
+if (options.SessionKeyFile.Length > 0 && !Path.IsPathRooted(options.SessionKeyFile))
+{
+    options.SessionKeyFile = Path.Combine(AppContext.BaseDirectory, options.SessionKeyFile);
+}
+
 try
 {
     options.Validate();
@@ -80,6 +93,16 @@ catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 catch (BrokerBindException ex)
 {
     Console.Error.WriteLine("error: " + ex.Message);
+    return 1;
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine("error: " + ex.Message);
+    return 2;
+}
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine("error: cannot use the session key file: " + ex.Message);
     return 1;
 }
 finally
