@@ -139,7 +139,9 @@ internal sealed class SessionManager
         {
             Attach(known, id);
             _stats.SessionsResumed++;
-            SendWelcome(known, resumed: true);
+
+            // WELCOME first, then what waited for the client while it was away.
+            SendWelcome(known, resumed: true, aheadOfQueue: true);
             Flush(known);
             return;
         }
@@ -792,7 +794,7 @@ internal sealed class SessionManager
         }
     }
 
-    private void SendWelcome(Session session, bool resumed)
+    private void SendWelcome(Session session, bool resumed, bool aheadOfQueue = false)
     {
         var nowMs = NowMs;
         session.TicketIssuedMs = nowMs;
@@ -815,7 +817,11 @@ internal sealed class SessionManager
             UserId = session.UserId,
             Groups = groups,
         }.Sign(_key);
-        Deliver(session, new OutboundMessage(ZgClient.Hello, [welcome.Serialize(), ticket]));
+        var message = new OutboundMessage(ZgClient.Hello, [welcome.Serialize(), ticket]);
+        if (!aheadOfQueue || session.Identity is null || !_output.TrySendToClient(session.Identity, message))
+        {
+            Deliver(session, message);
+        }
     }
 
     private static OutboundMessage Closed(SessionCloseReason reason, string text) =>

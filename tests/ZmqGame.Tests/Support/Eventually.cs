@@ -16,4 +16,19 @@ internal static class Eventually
             await Task.Delay(10);
         }
     }
+
+    /// <summary>As <see cref="True(Func{bool}, string, TimeSpan?, Func{string}?)"/> for a condition read asynchronously (e.g. on the broker's thread).</summary>
+    public static async Task True(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Raw.Wait);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for: {what}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
 }
