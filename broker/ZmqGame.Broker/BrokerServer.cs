@@ -47,6 +47,11 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
     private readonly HashSet<string> _triggerKeys = new(StringComparer.Ordinal);
     private readonly HashSet<byte[]> _authenticated = new(ByteKeyComparer.Instance);
     private ulong _eventIds;
+    private NetMQ.Monitoring.NetMQMonitor? _frontendMonitor;
+    private NetMQ.Monitoring.NetMQMonitor? _controlMonitor;
+    private long _frontendClosed;
+    private long _controlClosed;
+    private long _controlPeerGone;
     private readonly FrameBuffer _in = new();
     private readonly Stack<PendingRequest> _pool = new();
     private readonly byte[] _replyHeader = new byte[ReplyHeader.Size];
@@ -137,6 +142,16 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
             Guard(_sessions.FlushEvents);
         };
         _poller = [_frontend, _backend, _control, _timer, _actions];
+        if (_certificate is not null)
+        {
+            // NetMQ reports no failed CURVE handshake; a connection that closes without ever having been a peer
+            // (no peer-gone notice) is one. Counted as connections closed minus peers gone.
+            _controlMonitor = Monitor(_control, () => _controlClosed++);
+            if (_options.Security.FrontendCurve)
+            {
+                _frontendMonitor = Monitor(_frontend, () => _frontendClosed++);
+            }
+        }
         _poller.RunAsync("zmqgame-broker");
         BrokerLog.Listening(_logger, FrontendEndpoint, BackendEndpoint, ControlEndpoint);
     }
@@ -180,6 +195,9 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
             return;
         }
 
+        // Monitors detach from the poller while it still runs.
+        _frontendMonitor?.Dispose();
+        _controlMonitor?.Dispose();
         if (_poller is not null)
         {
             _poller.Stop();
@@ -664,6 +682,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         var f = _in;
         if (f.Count == 2 && f.Span(1).SequenceEqual(PeerGoneMarker))
         {
+            _controlPeerGone++;
             _authenticated.Remove(f.Span(0).ToArray());
             return;
         }
@@ -783,9 +802,12 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
             };
         }
 
+        var counters = Stats.Snapshot();
+        counters["curve_rejected.control"] = _controlMonitor is null ? 0 : Math.Max(0, _controlClosed - _controlPeerGone);
+        counters["curve_rejected.frontend"] = _frontendMonitor is null ? 0 : Math.Max(0, _frontendClosed - Stats.ClientDisconnects);
         return new Dictionary<string, object>
         {
-            ["counters"] = Stats.Snapshot(),
+            ["counters"] = counters,
             ["services"] = services,
             ["workers"] = _dispatcher.WorkerCount,
             ["sessions"] = _sessions.Count,
@@ -797,6 +819,14 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
     }
 
     // ------------------------------------------------------------------ sockets
+
+    private NetMQ.Monitoring.NetMQMonitor Monitor(RouterSocket socket, Action onClosed)
+    {
+        var monitor = new NetMQ.Monitoring.NetMQMonitor(socket, $"inproc://zmqgame-monitor-{Guid.NewGuid():N}", SocketEvents.Disconnected);
+        monitor.Disconnected += (_, _) => onClosed();
+        monitor.AttachToPoller(_poller!);
+        return monitor;
+    }
 
     private RouterSocket CreateRouter(bool disconnectNotice)
     {

@@ -470,6 +470,38 @@ public sealed class SessionTests
         Assert.That(broker.Stats.ControlRefused, Is.EqualTo(3));
     }
 
+    [Test]
+    public async Task Frontend_WithCurve_ServesClientsWithTheServerKey_AndCountsThoseWithout()
+    {
+        var server = new NetMQCertificate();
+        var trigger = new NetMQCertificate();
+        using var broker = new BrokerFixture(o =>
+        {
+            o.Security.ServerSecretKey = server.SecretKeyZ85!;
+            o.Security.TriggerKeys = [trigger.PublicKeyZ85];
+            o.Security.FrontendCurve = true;
+        });
+
+        using (var stranger = new DealerSocket())
+        {
+            stranger.Options.CurveServerKey = new NetMQCertificate().PublicKey;
+            stranger.Options.CurveCertificate = new NetMQCertificate();
+            stranger.Connect(broker.Frontend);
+            Send(stranger, [], B("ZGC01"), [ZgClient.Hello], [], []);
+            var nothing = new List<byte[]>();
+            Assert.That(stranger.TryReceiveMultipartBytes(TimeSpan.FromMilliseconds(300), ref nothing), Is.False, "a wrong server key gets nothing");
+        }
+
+        using var admin = CurveAdmin(broker, server, trigger);
+        RawControl.Ask(admin, "auth", Proof(trigger, server));
+        await Eventually.True(
+            () => Convert.ToInt64(((Dictionary<object, object>)RawControl.Stats(admin)["counters"])["curve_rejected.frontend"]) > 0,
+            "the failed handshake is counted");
+
+        using var client = new RawSessionClient(broker.Frontend, curveServerKey: server.PublicKey);
+        Assert.That(client.Hello().Session, Is.Not.Zero);
+    }
+
     private static DealerSocket CurveAdmin(BrokerFixture broker, NetMQCertificate server, NetMQCertificate mine)
     {
         var socket = new DealerSocket();

@@ -9,10 +9,16 @@ namespace ZmqGame.Tests.Support;
 /// <summary>A ZGC01 client with a session, speaking raw frames from docs/protocol.md.</summary>
 internal sealed class RawSessionClient : IDisposable
 {
-    public RawSessionClient(string frontend, int receiveHighWatermark = 1000)
+    public RawSessionClient(string frontend, int receiveHighWatermark = 1000, byte[]? curveServerKey = null)
     {
         Socket = new DealerSocket();
         Socket.Options.ReceiveHighWatermark = receiveHighWatermark;
+        if (curveServerKey is not null)
+        {
+            Socket.Options.CurveServerKey = curveServerKey;
+            Socket.Options.CurveCertificate = new NetMQ.NetMQCertificate();
+        }
+
         Socket.Connect(frontend);
     }
 
