@@ -155,6 +155,7 @@ public sealed class RouteGroup
     }
 
     /// <inheritdoc cref="MapEvent{T}(int, Action{T, TriggerEvent})"/>
+    [OverloadResolutionPriority(1)]
     public RouteGroup MapEvent<T>(int command, Func<T, TriggerEvent, Task> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);

@@ -133,6 +133,12 @@ internal sealed class WorkerEngine : IDisposable
     /// </summary>
     internal void PostAction(Slot? preferred, string action, byte[][] frames)
     {
+        if (Volatile.Read(ref _tornDown) != 0)
+        {
+            DropAction(action, "the worker has stopped");
+            return;
+        }
+
         try
         {
             Post(() => SendAction(preferred, action, frames));
