@@ -9,7 +9,7 @@ using ZmqGame.Worker.Host;
 using ZmqGame.Worker.Host.Supervisor;
 
 // The worker executable: hosts the sample services.
-//   ZmqGame.Worker.Host [--broker tcp://localhost:5556] [--slots N] [--service echo,game]
+//   ZmqGame.Worker.Host [--broker tcp://localhost:5556] [--slots N] [--service echo,game,lobby]
 // Any setting also reads from appsettings.json (section "Worker") and environment (Worker__Broker=...).
 // Supervisor mode: ZmqGame.Worker.Host --processes N [--control tcp://127.0.0.1:5557] [worker options…]
 // runs N of these worker processes and keeps them running (SIGHUP: rolling reload; SIGTERM: drain all).

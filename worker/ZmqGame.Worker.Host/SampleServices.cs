@@ -1,3 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace ZmqGame.Worker.Host;
 
 /// <summary>The services the worker executable can host, chosen with <c>--service</c>.</summary>
@@ -9,19 +13,28 @@ public static class SampleServices
     /// <summary>Typed service with the routes of <see cref="GameCommands"/>.</summary>
     public const string Game = "game";
 
+    /// <summary>Typed service with sessions: the chat lobby of <see cref="LobbyCommands"/>.</summary>
+    public const string Lobby = "lobby";
+
     /// <summary>Default of <c>--service</c>.</summary>
-    public const string Default = "echo,game";
+    public const string Default = "echo,game,lobby";
 
     /// <summary>Maps the named services (comma-separated) on the app.</summary>
+    /// <param name="app">The app to map them on.</param>
+    /// <param name="services">Service names, comma-separated.</param>
+    /// <param name="timeProvider">Clock of the <c>game</c> service; the system clock by default.</param>
+    /// <param name="loggerFactory">Logging of the <c>lobby</c> service; by default the app's host's, else none.</param>
     /// <exception cref="ArgumentException">A name is not a sample service.</exception>
-    public static void Map(WorkerApp app, string services, TimeProvider? timeProvider = null)
+    public static void Map(WorkerApp app, string services, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(services);
         var clock = timeProvider ?? TimeProvider.System;
+        var logs = loggerFactory ?? app.Services?.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         var names = services.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (names.Length == 0)
         {
-            throw new ArgumentException("no service named; use --service echo,game", nameof(services));
+            throw new ArgumentException($"no service named; use --service {Default}", nameof(services));
         }
 
         foreach (var name in names.Distinct(StringComparer.Ordinal))
@@ -34,8 +47,11 @@ public static class SampleServices
                 case Game:
                     MapGame(app, clock);
                     break;
+                case Lobby:
+                    MapLobby(app, logs.CreateLogger("ZmqGame.Worker.Host.Lobby"));
+                    break;
                 default:
-                    throw new ArgumentException($"unknown sample service '{name}' (known: {Echo}, {Game})", nameof(services));
+                    throw new ArgumentException($"unknown sample service '{name}' (known: {Echo}, {Game}, {Lobby})", nameof(services));
             }
         }
     }
@@ -60,5 +76,13 @@ public static class SampleServices
         });
         game.Map<byte[], byte[]>(GameCommands.Echo, static (bytes, _) => bytes);
         return game;
+    }
+
+    /// <summary>The typed <c>lobby</c> service (chat rooms on sessions, groups and pushes); see <see cref="LobbyCommands"/>.</summary>
+    public static RouteGroup MapLobby(WorkerApp app, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(logger);
+        return LobbyService.Map(app, logger);
     }
 }

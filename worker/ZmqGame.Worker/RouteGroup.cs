@@ -110,6 +110,69 @@ public sealed class RouteGroup
     [OverloadResolutionPriority(1)]
     public RouteGroup OnError(Func<RequestContext, Exception, ValueTask> hook) => Add(Hooks.Error, hook);
 
+    /// <summary>
+    /// Runs when a client session of this service starts (a client said HELLO naming the service), after the app's
+    /// connected hooks. A client hook belongs to the service, whichever of its groups it is registered on. A hook that
+    /// throws is logged and counted; the remaining hooks still run.
+    /// </summary>
+    public RouteGroup OnClientConnected(Action<ClientEvent> hook) => Add(_service.ClientHooks.Connected, Hooks.Wrap(hook));
+
+    /// <inheritdoc cref="OnClientConnected(Action{ClientEvent})"/>
+    [OverloadResolutionPriority(1)]
+    public RouteGroup OnClientConnected(Func<ClientEvent, ValueTask> hook) => Add(_service.ClientHooks.Connected, hook);
+
+    /// <summary>
+    /// Runs when a client session of this service ends (any <see cref="SessionCloseReason"/>), before the app's closed
+    /// hooks. It may run twice for one session after a worker crash. A hook that throws is logged and counted; the
+    /// remaining hooks still run.
+    /// </summary>
+    public RouteGroup OnClientClosed(Action<ClientEvent> hook) => Add(_service.ClientHooks.Closed, Hooks.Wrap(hook));
+
+    /// <inheritdoc cref="OnClientClosed(Action{ClientEvent})"/>
+    [OverloadResolutionPriority(1)]
+    public RouteGroup OnClientClosed(Func<ClientEvent, ValueTask> hook) => Add(_service.ClientHooks.Closed, hook);
+
+    /// <summary>
+    /// Maps a trigger event command of this service to a handler; <typeparamref name="T"/> is the event's MessagePack
+    /// payload. Events have their own table: clients cannot call it, and request hooks do not run for it. A handler
+    /// that throws is logged and counted (the event is answered anyway). One handler per command and service.
+    /// </summary>
+    public RouteGroup MapEvent<T>(int command, Action<T, TriggerEvent> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return AddEvent(command, (bytes, e) =>
+        {
+            handler(Deserialize<T>(bytes), e);
+            return ValueTask.CompletedTask;
+        });
+    }
+
+    /// <inheritdoc cref="MapEvent{T}(int, Action{T, TriggerEvent})"/>
+    public RouteGroup MapEvent<T>(int command, Func<T, TriggerEvent, ValueTask> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return AddEvent(command, (bytes, e) => handler(Deserialize<T>(bytes), e));
+    }
+
+    /// <inheritdoc cref="MapEvent{T}(int, Action{T, TriggerEvent})"/>
+    [OverloadResolutionPriority(1)]
+    public RouteGroup MapEvent<T>(int command, Func<T, TriggerEvent, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return AddEvent(command, (bytes, e) => new ValueTask(handler(Deserialize<T>(bytes), e)));
+    }
+
+    private RouteGroup AddEvent(int command, Func<byte[], TriggerEvent, ValueTask> invoke)
+    {
+        _app.ThrowIfStarted();
+        if (!_service.EventRoutes.TryAdd(command, new EventRoute(command, invoke)))
+        {
+            throw new InvalidOperationException($"Duplicate event route: service '{Service}' already maps event command {command}.");
+        }
+
+        return this;
+    }
+
     private RouteGroup Add<T>(List<T> list, T hook)
     {
         ArgumentNullException.ThrowIfNull(hook);

@@ -40,7 +40,14 @@ public sealed class WorkerApp : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ZmqGame.Worker");
         _timeProvider = timeProvider ?? TimeProvider.System;
         _host = host;
+        Sessions = new SessionSender(() => Volatile.Read(ref _engine), slot: null);
     }
+
+    /// <summary>
+    /// Session actions for code outside handlers (background services, timers): push, kick, join, leave, bind,
+    /// unbind. Sent through the first connected slot; dropped and logged while no slot is connected. Throws before start.
+    /// </summary>
+    public SessionSender Sessions { get; }
 
     /// <summary>Settings in use (validated). Change them before start only.</summary>
     public WorkerOptions Options { get; }
@@ -114,6 +121,26 @@ public sealed class WorkerApp : IAsyncDisposable
     /// <inheritdoc cref="OnError(Action{RequestContext, Exception})"/>
     [OverloadResolutionPriority(1)]
     public WorkerApp OnError(Func<RequestContext, Exception, ValueTask> hook) => Add(_hooks.Error, hook);
+
+    /// <summary>
+    /// Runs when a client session of any service starts, before the service's own connected hooks. A hook that
+    /// throws is logged and counted; the event is still answered.
+    /// </summary>
+    public WorkerApp OnClientConnected(Action<ClientEvent> hook) => Add(_hooks.Connected, Hooks.Wrap(hook));
+
+    /// <inheritdoc cref="OnClientConnected(Action{ClientEvent})"/>
+    [OverloadResolutionPriority(1)]
+    public WorkerApp OnClientConnected(Func<ClientEvent, ValueTask> hook) => Add(_hooks.Connected, hook);
+
+    /// <summary>
+    /// Runs when a client session of any service ends, after the service's own closed hooks. It may run twice for
+    /// one session after a worker crash. A hook that throws is logged and counted; the event is still answered.
+    /// </summary>
+    public WorkerApp OnClientClosed(Action<ClientEvent> hook) => Add(_hooks.Closed, Hooks.Wrap(hook));
+
+    /// <inheritdoc cref="OnClientClosed(Action{ClientEvent})"/>
+    [OverloadResolutionPriority(1)]
+    public WorkerApp OnClientClosed(Func<ClientEvent, ValueTask> hook) => Add(_hooks.Closed, hook);
 
     /// <summary>Connects every slot of every service to the broker (READY). Routes are frozen from here on.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default) =>
@@ -192,10 +219,12 @@ public sealed class WorkerApp : IAsyncDisposable
 
             foreach (var service in _services.Values)
             {
-                if (service.Routes.Count == 0 && service.RawRoute is null)
+                if (!service.HasHandlers)
                 {
-                    throw new InvalidOperationException($"Service '{service.Name}' has no routes.");
+                    throw new InvalidOperationException($"Service '{service.Name}' has no routes, event handlers or client hooks.");
                 }
+
+                service.CompileClientHooks(_hooks);
 
                 foreach (var route in service.Routes.Values)
                 {
@@ -205,9 +234,10 @@ public sealed class WorkerApp : IAsyncDisposable
                 service.RawRoute?.Compile(_hooks);
             }
 
-            _engine = new WorkerEngine([.. _services.Values], Options, _logger, _timeProvider, Counters);
-            _engine.Start();
-            Log.Started(_logger, _services.Count, _engine.SlotCount, Options.Broker);
+            var engine = new WorkerEngine([.. _services.Values], Options, _logger, _timeProvider, Counters);
+            engine.Start();
+            Volatile.Write(ref _engine, engine);
+            Log.Started(_logger, _services.Count, engine.SlotCount, Options.Broker);
         }
         finally
         {

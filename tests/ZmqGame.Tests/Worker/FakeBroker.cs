@@ -6,12 +6,19 @@ using static ZmqGame.Tests.Support.Raw;
 
 namespace ZmqGame.Tests.WorkerTests;
 
-/// <summary>One message a worker slot sent: its identity, the MDP command byte and the frames after it.</summary>
-internal sealed record WorkerMessage(byte[] Identity, byte Command, List<byte[]> Rest)
+/// <summary>
+/// One message a worker slot sent: its identity, the MDP command byte and the frames after it; or, for a ZGW01
+/// session action, <see cref="Action"/> (Command 0) and the frames after it ([arguments][payload…]).
+/// </summary>
+internal sealed record WorkerMessage(byte[] Identity, byte Command, List<byte[]> Rest, string? Action = null)
 {
     public string Id => Convert.ToHexString(Identity);
 
-    public override string ToString() => $"{Id} {Mdp.CommandName(Command)} ({Rest.Count} frames)";
+    public bool IsAction => Action is not null;
+
+    public override string ToString() => Action is not null
+        ? $"{Id} ZGW01 {Action} ({Rest.Count} frames)"
+        : $"{Id} {Mdp.CommandName(Command)} ({Rest.Count} frames)";
 }
 
 /// <summary>
@@ -34,7 +41,7 @@ internal sealed class FakeBroker : IDisposable
     /// <summary>Identities of the slots whose HEARTBEAT said "draining", in arrival order (seen by any receive).</summary>
     public List<byte[]> DrainingNotices { get; } = [];
 
-    /// <summary>The next message of any kind (heartbeats included), or null after <paramref name="timeout"/>.</summary>
+    /// <summary>The next message of any kind (heartbeats and session actions included), or null after <paramref name="timeout"/>.</summary>
     public WorkerMessage? TryReceive(TimeSpan timeout)
     {
         var frames = new List<byte[]>();
@@ -43,8 +50,14 @@ internal sealed class FakeBroker : IDisposable
             return null;
         }
 
-        Assert.That(frames, Has.Count.GreaterThanOrEqualTo(4), "a worker message has identity, empty, MDPW01, command");
+        Assert.That(frames, Has.Count.GreaterThanOrEqualTo(4), "a worker message has identity, empty, header, command or action");
         Assert.That(frames[1], Is.Empty, "empty delimiter frame");
+        if (S(frames[2]) == "ZGW01")
+        {
+            Assert.That(frames, Has.Count.GreaterThanOrEqualTo(5), "ZGW01 [action][arguments][payload…]");
+            return new WorkerMessage(frames[0], 0, frames.Skip(4).ToList(), S(frames[3]));
+        }
+
         Assert.That(S(frames[2]), Is.EqualTo("MDPW01"));
         Assert.That(frames[3], Has.Length.EqualTo(1));
         if (frames[3][0] == Mdp.Heartbeat && frames.Count == 5 && frames[4].AsSpan().SequenceEqual(Mdp.DrainingFlag))
@@ -75,8 +88,18 @@ internal sealed class FakeBroker : IDisposable
     public WorkerMessage Expect(byte command, TimeSpan? timeout = null)
     {
         var message = Receive(timeout);
+        Assert.That(message.IsAction, Is.False, $"unexpected {message}");
         Assert.That(Mdp.CommandName(message.Command), Is.EqualTo(Mdp.CommandName(command)), $"unexpected {message}");
         return message;
+    }
+
+    /// <summary>The next non-heartbeat message, which must be the ZGW01 session action <paramref name="action"/>.</summary>
+    public (ActionArgs Args, List<byte[]> Payload, WorkerMessage Message) ExpectAction(string action, TimeSpan? timeout = null)
+    {
+        var message = Receive(timeout);
+        Assert.That(message.Action, Is.EqualTo(action), $"unexpected {message}");
+        Assert.That(ActionArgs.TryParse(message.Rest[0], out var args, out var error), Is.True, error);
+        return (args, message.Rest.Skip(1).ToList(), message);
     }
 
     /// <summary>Every non-heartbeat message within <paramref name="window"/> (to prove that nothing else comes).</summary>
@@ -110,9 +133,19 @@ internal sealed class FakeBroker : IDisposable
     public void SendRequest(byte[] identity, string client, params byte[][] body) =>
         Send(identity, Mdp.Request, [B(client), [], .. body]);
 
-    /// <summary>A ZmqGame request body: [request header][MessagePack payload].</summary>
-    public static byte[][] ZgBody<T>(ulong id, int command, T payload) =>
-        [new RequestHeader(id, command, 0).ToArray(), Payload.Serialize(payload)];
+    /// <summary>
+    /// A ZmqGame request body as the broker sends it to a ZmqGame worker: [request header][session frame][MessagePack
+    /// payload]; no session (id 0) unless <paramref name="session"/> says otherwise.
+    /// </summary>
+    public static byte[][] ZgBody<T>(ulong id, int command, T payload, SessionContext session = default) =>
+        [new RequestHeader(id, command, 0).ToArray(), session.ToArray(), Payload.Serialize(payload)];
+
+    /// <summary>The session frame of a request that came without a session.</summary>
+    public static byte[] NoSession => new SessionContext(0, 0, null).ToArray();
+
+    /// <summary>EVENT [event id][""][event header][session frame][payload] to the slot with <paramref name="identity"/>.</summary>
+    public void SendEvent(byte[] identity, string eventId, EventHeader header, SessionContext session, byte[] payload) =>
+        SendRequest(identity, eventId, header.ToArray(), session.ToArray(), payload);
 
     public void Dispose() => _router.Dispose();
 }

@@ -149,9 +149,9 @@ public sealed class WorkerRoutingTests
         MapNumbers(_app.MapService("game"));
         var slot = await StartAndReadyAsync();
 
-        var garbage = Call(slot, 1, Double, [new RequestHeader(1, Double, 0).ToArray(), [0xC1, 0xFF, 0x00]]);
-        var missing = Call(slot, 2, Double, [new RequestHeader(2, Double, 0).ToArray()]);
-        var wrongType = Call(slot, 3, Double, [new RequestHeader(3, Double, 0).ToArray(), Payload.Serialize("a string")]);
+        var garbage = Call(slot, 1, Double, [new RequestHeader(1, Double, 0).ToArray(), FakeBroker.NoSession, [0xC1, 0xFF, 0x00]]);
+        var missing = Call(slot, 2, Double, [new RequestHeader(2, Double, 0).ToArray(), FakeBroker.NoSession]);
+        var wrongType = Call(slot, 3, Double, [new RequestHeader(3, Double, 0).ToArray(), FakeBroker.NoSession, Payload.Serialize("a string")]);
 
         Assert.That(garbage.Header.Status, Is.EqualTo(Status.BadRequest));
         Assert.That(missing.Header.Status, Is.EqualTo(Status.BadRequest));

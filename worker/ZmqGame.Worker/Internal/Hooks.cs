@@ -9,6 +9,12 @@ internal sealed class Hooks
 
     public List<Func<RequestContext, Exception, ValueTask>> Error { get; } = [];
 
+    /// <summary>Client connected hooks (app and service level only).</summary>
+    public List<Func<ClientEvent, ValueTask>> Connected { get; } = [];
+
+    /// <summary>Client closed hooks (app and service level only).</summary>
+    public List<Func<ClientEvent, ValueTask>> Closed { get; } = [];
+
     public static Func<RequestContext, ValueTask> Wrap(Action<RequestContext> hook)
     {
         ArgumentNullException.ThrowIfNull(hook);
@@ -25,6 +31,16 @@ internal sealed class Hooks
         return (ctx, ex) =>
         {
             hook(ctx, ex);
+            return ValueTask.CompletedTask;
+        };
+    }
+
+    public static Func<ClientEvent, ValueTask> Wrap(Action<ClientEvent> hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        return e =>
+        {
+            hook(e);
             return ValueTask.CompletedTask;
         };
     }

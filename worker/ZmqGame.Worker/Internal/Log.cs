@@ -52,4 +52,22 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1032, Level = LogLevel.Error, Message = "Worker poller: unexpected error")]
     public static partial void PollerError(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1040, Level = LogLevel.Debug, Message = "Service '{Service}': session action {Action} sent by slot {Slot}")]
+    public static partial void SessionActionSent(ILogger logger, string service, int slot, string action);
+
+    [LoggerMessage(EventId = 1041, Level = LogLevel.Warning, Message = "Session action {Action} dropped: {Reason} ({Total} dropped so far)")]
+    public static partial void SessionActionDropped(ILogger logger, string action, string reason, long total);
+
+    [LoggerMessage(EventId = 1042, Level = LogLevel.Error, Message = "Service '{Service}': {Hook} hook failed for {Session} (ignored; the event is answered)")]
+    public static partial void ClientHookFailed(ILogger logger, Exception exception, string service, string hook, string session);
+
+    [LoggerMessage(EventId = 1043, Level = LogLevel.Error, Message = "Service '{Service}': handler of event command {Command} failed (ignored; the event is answered)")]
+    public static partial void EventHandlerFailed(ILogger logger, Exception exception, string service, int command);
+
+    [LoggerMessage(EventId = 1044, Level = LogLevel.Warning, Message = "Service '{Service}': no handler for event command {Command}; answered without running anything (logged once per command)")]
+    public static partial void UnknownEvent(ILogger logger, string service, int command);
+
+    [LoggerMessage(EventId = 1045, Level = LogLevel.Warning, Message = "Service '{Service}': malformed event answered without running anything: {Reason}")]
+    public static partial void BadEvent(ILogger logger, string service, string reason);
 }

@@ -58,7 +58,15 @@ internal sealed class Route
     }
 }
 
-/// <summary>A mapped service: its routes, raw route and slot count.</summary>
+/// <summary>A handler of trigger events with one command id (a service's event table, not callable by clients).</summary>
+internal sealed class EventRoute(int command, Func<byte[], TriggerEvent, ValueTask> invoke)
+{
+    public int Command { get; } = command;
+
+    public Func<byte[], TriggerEvent, ValueTask> Invoke { get; } = invoke;
+}
+
+/// <summary>A mapped service: its routes, raw route, event handlers, client hooks and slot count.</summary>
 internal sealed class ServiceDefinition
 {
     public ServiceDefinition(string name, int slots)
@@ -74,6 +82,32 @@ internal sealed class ServiceDefinition
     public Dictionary<int, Route> Routes { get; } = [];
 
     public Route? RawRoute { get; set; }
+
+    /// <summary>Trigger event handlers by command id.</summary>
+    public Dictionary<int, EventRoute> EventRoutes { get; } = [];
+
+    /// <summary>Client hooks registered on any group of the service.</summary>
+    public Hooks ClientHooks { get; } = new();
+
+    /// <summary>Connected hooks to run, app first. Set when the app starts.</summary>
+    public Func<ClientEvent, ValueTask>[] Connected { get; private set; } = [];
+
+    /// <summary>Closed hooks to run, service first. Set when the app starts.</summary>
+    public Func<ClientEvent, ValueTask>[] Closed { get; private set; } = [];
+
+    /// <summary>Trigger event commands without a handler already logged (poller thread only).</summary>
+    public HashSet<int> UnknownEventsLogged { get; } = [];
+
+    /// <summary>True when the service serves anything: routes, a raw route, events or client hooks.</summary>
+    public bool HasHandlers =>
+        Routes.Count > 0 || RawRoute is not null || EventRoutes.Count > 0 || ClientHooks.Connected.Count > 0 || ClientHooks.Closed.Count > 0;
+
+    /// <summary>Orders the client hooks: connected app → service, closed service → app (like before and after hooks).</summary>
+    public void CompileClientHooks(Hooks appHooks)
+    {
+        Connected = [.. appHooks.Connected, .. ClientHooks.Connected];
+        Closed = [.. ClientHooks.Closed, .. appHooks.Closed];
+    }
 
     /// <summary>Command ids of the routes mapped in idempotent groups, announced to the broker in READY.</summary>
     public int[] IdempotentCommands() =>

@@ -39,8 +39,14 @@ internal sealed class Slot(ServiceDefinition service, int index, SlotLiveness li
     /// <summary>Client address frame of the held request.</summary>
     public byte[]? Client { get; set; }
 
-    /// <summary>Request id of the held request when it is a ZmqGame request; null for a raw (stock MDP) one.</summary>
+    /// <summary>Request id of the held request when it is a ZmqGame request; null for a raw (stock MDP) one or an event.</summary>
     public ulong? RequestId { get; set; }
+
+    /// <summary>True while the slot holds an event (its reply has no body).</summary>
+    public bool HoldsEvent { get; set; }
+
+    /// <summary>Session actions of the requests and events this slot runs: sent on its socket, before their reply.</summary>
+    public SessionSender Sender { get; set; } = null!;
 
     /// <summary>Cancels <see cref="RequestContext.RequestAborted"/> of the held request.</summary>
     public CancellationTokenSource? RequestCts { get; set; }

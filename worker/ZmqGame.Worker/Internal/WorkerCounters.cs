@@ -11,4 +11,10 @@ internal sealed class WorkerCounters
     public long LateResultsDropped;
     public long UnexpectedMessages;
     public long Reconnects;
+    public long Events;
+    public long BadEvents;
+    public long UnknownEvents;
+    public long EventFailures;
+    public long SessionActions;
+    public long SessionActionsDropped;
 }

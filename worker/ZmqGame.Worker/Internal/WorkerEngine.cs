@@ -18,6 +18,7 @@ internal sealed class WorkerEngine : IDisposable
     private static readonly byte[] HeartbeatCommand = [Mdp.Heartbeat];
     private static readonly byte[] DisconnectCommand = [Mdp.Disconnect];
     private static readonly byte[] NoRawRoute = "error: no raw route"u8.ToArray();
+    private static readonly byte[] ActionHeader = ZgWorker.Header.ToArray();
     private static readonly TimeSpan FinalLinger = TimeSpan.FromSeconds(1);
     private const int ReceiveBatch = 64;
 
@@ -53,6 +54,7 @@ internal sealed class WorkerEngine : IDisposable
             for (var i = 0; i < service.Slots; i++)
             {
                 var slot = new Slot(service, i, new SlotLiveness(time, options.HeartbeatInterval, options.Liveness));
+                slot.Sender = new SessionSender(() => this, slot);
                 slot.Reconnect = ReconnectPolicy.Create(options, time, args =>
                 {
                     Interlocked.Increment(ref _counters.Reconnects);
@@ -124,6 +126,28 @@ internal sealed class WorkerEngine : IDisposable
 
     /// <summary>Hands a result computed off the poller thread back to the slot that owns the request.</summary>
     internal void PostCompletion(Slot slot, int generation, IReadOnlyList<byte[]> reply) => Post(() => Complete(slot, generation, reply));
+
+    /// <summary>
+    /// Hands a session action (ZGW01 frames after the header) to the poller: it goes out on <paramref name="preferred"/>
+    /// if that slot is connected (so it precedes the slot's reply), else on the first connected slot, else it is dropped.
+    /// </summary>
+    internal void PostAction(Slot? preferred, string action, byte[][] frames)
+    {
+        if (Volatile.Read(ref _tornDown) != 0)
+        {
+            DropAction(action, "the worker has stopped");
+            return;
+        }
+
+        try
+        {
+            Post(() => SendAction(preferred, action, frames));
+        }
+        catch (ObjectDisposedException)
+        {
+            DropAction(action, "the worker has stopped");
+        }
+    }
 
     private void Post(Action action) => _queue.Enqueue(action);
 
@@ -324,6 +348,14 @@ internal sealed class WorkerEngine : IDisposable
         if (body.Length > 0 && RequestHeader.TryRead(body[0], out var header))
         {
             slot.RequestId = header.RequestId;
+            if (!TryReadSession(body, out var session, out var payloadStart))
+            {
+                Interlocked.Increment(ref _counters.BadRequests);
+                Log.BadRequest(_logger, service.Name, header.Command, "malformed session frame");
+                Complete(slot, generation, [new ReplyHeader(header.RequestId, Status.BadRequest).ToArray(), "bad request: malformed session frame"u8.ToArray()]);
+                return;
+            }
+
             if (!service.Routes.TryGetValue(header.Command, out var route))
             {
                 Interlocked.Increment(ref _counters.NoSuchRoute);
@@ -333,12 +365,17 @@ internal sealed class WorkerEngine : IDisposable
                 return;
             }
 
-            var ctx = new RequestContext(service.Name, header.Command, header.RequestId, isRaw: false, slot.Index, cts.Token);
-            Dispatch(new RequestWork(this, _pipeline, slot, generation, route, ctx, body.AsMemory(1).ToArray()));
+            var ctx = new RequestContext(service.Name, header.Command, header.RequestId, isRaw: false, slot.Index, session, slot.Sender, cts.Token);
+            Dispatch(new RequestWork(this, _pipeline, slot, generation, route, ctx, body.AsMemory(payloadStart).ToArray()));
+        }
+        else if (body.Length > 0 && EventHeader.TryRead(body[0], out var eventHeader))
+        {
+            slot.HoldsEvent = true;
+            OnEvent(slot, generation, eventHeader, body);
         }
         else if (service.RawRoute is { } raw)
         {
-            var ctx = new RequestContext(service.Name, 0, 0, isRaw: true, slot.Index, cts.Token);
+            var ctx = new RequestContext(service.Name, 0, 0, isRaw: true, slot.Index, SessionInfo.None, slot.Sender, cts.Token);
             Dispatch(new RequestWork(this, _pipeline, slot, generation, raw, ctx, body));
         }
         else
@@ -347,6 +384,122 @@ internal sealed class WorkerEngine : IDisposable
             Complete(slot, generation, [NoRawRoute]);
         }
     }
+
+    /// <summary>
+    /// The session frame after a request header. A frame that starts with the magic 'Z' 'G' is the session frame and
+    /// must parse (a MessagePack payload of one value never starts so: 0x5A is a complete value by itself). A request
+    /// without one (a broker that predates sessions) has no session.
+    /// </summary>
+    private static bool TryReadSession(byte[][] body, out SessionInfo session, out int payloadStart)
+    {
+        session = SessionInfo.None;
+        payloadStart = 1;
+        if (body.Length < 2 || body[1].Length < 2 || body[1][0] != (byte)'Z' || body[1][1] != (byte)'G')
+        {
+            return true;
+        }
+
+        if (!SessionContext.TryRead(body[1], out var context))
+        {
+            return false;
+        }
+
+        session = SessionInfo.From(context);
+        payloadStart = 2;
+        return true;
+    }
+
+    /// <summary>An event: [event header][session frame][payload]. Answered (empty REPLY) once its hooks or handler ran.</summary>
+    private void OnEvent(Slot slot, int generation, EventHeader header, byte[][] body)
+    {
+        var service = slot.Service;
+        Interlocked.Increment(ref _counters.Events);
+        if (body.Length < 2 || body.Length > 3 || !SessionContext.TryRead(body[1], out var context))
+        {
+            Interlocked.Increment(ref _counters.BadEvents);
+            Log.BadEvent(_logger, service.Name, body.Length < 2 || body.Length > 3
+                ? $"{body.Length} body frames, expected event header, session frame and payload"
+                : "malformed session frame");
+            Complete(slot, generation, []);
+            return;
+        }
+
+        var session = SessionInfo.From(context);
+        var payload = body.Length == 3 ? body[2] : [];
+        switch (header.Type)
+        {
+            case SessionEventType.Connected or SessionEventType.Closed:
+                var closed = header.Type == SessionEventType.Closed;
+                var hooks = closed ? service.Closed : service.Connected;
+                if (hooks.Length == 0)
+                {
+                    Complete(slot, generation, []);
+                    return;
+                }
+
+                var e = new ClientEvent(
+                    service.Name,
+                    session,
+                    closed ? header.Reason : null,
+                    closed ? Payload.ErrorText(payload) : null,
+                    slot.Sender);
+                Dispatch(EventWork.ForClient(this, slot, generation, _logger, _counters, e, hooks));
+                break;
+            default:
+                if (!service.EventRoutes.TryGetValue(header.Command, out var route))
+                {
+                    Interlocked.Increment(ref _counters.UnknownEvents);
+                    if (service.UnknownEventsLogged.Add(header.Command))
+                    {
+                        Log.UnknownEvent(_logger, service.Name, header.Command);
+                    }
+
+                    Complete(slot, generation, []);
+                    return;
+                }
+
+                Dispatch(EventWork.ForTrigger(this, slot, generation, _logger, _counters, route, new TriggerEvent(service.Name, header.Command, slot.Sender), payload));
+                break;
+        }
+    }
+
+    private void SendAction(Slot? preferred, string action, byte[][] frames)
+    {
+        var slot = preferred is not null && Connected(preferred) ? preferred : Array.Find(_slots, Connected);
+        if (slot is null)
+        {
+            DropAction(action, _stopping ? "the worker is stopping" : "no slot is connected to the broker");
+            return;
+        }
+
+        var message = new NetMQMessage();
+        message.AppendEmptyFrame();
+        message.Append(ActionHeader);
+        foreach (var frame in frames)
+        {
+            message.Append(frame);
+        }
+
+        if (Send(slot, message, "ZGW01 " + action))
+        {
+            Interlocked.Increment(ref _counters.SessionActions);
+            Log.SessionActionSent(_logger, slot.Service.Name, slot.Index, action);
+        }
+        else
+        {
+            DropAction(action, "send queue full");
+        }
+
+        static bool Connected(Slot s) => s.Socket is not null && s.State is SlotState.Idle or SlotState.Busy;
+    }
+
+    private void DropAction(string action, string reason)
+    {
+        var total = Interlocked.Increment(ref _counters.SessionActionsDropped);
+        Log.SessionActionDropped(_logger, action, reason, total);
+    }
+
+    private static void Dispatch(EventWork work) => ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
 
     private static void Dispatch(RequestWork work) => ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
 
@@ -369,6 +522,7 @@ internal sealed class WorkerEngine : IDisposable
 
         slot.Client = null;
         slot.RequestId = null;
+        slot.HoldsEvent = false;
         slot.RequestCts?.Dispose();
         slot.RequestCts = null;
         if (Send(slot, message, "REPLY"))
@@ -439,6 +593,7 @@ internal sealed class WorkerEngine : IDisposable
         slot.RequestCts = null;
         slot.Client = null;
         slot.RequestId = null;
+        slot.HoldsEvent = false;
     }
 
     private void BeginStop()
@@ -515,7 +670,11 @@ internal sealed class WorkerEngine : IDisposable
         var message = Command(ReplyCommand);
         message.Append(slot.Client);
         message.AppendEmptyFrame();
-        if (slot.RequestId is { } id)
+        if (slot.HoldsEvent)
+        {
+            // An event's answer has no body: the broker only needs to know the event was taken care of.
+        }
+        else if (slot.RequestId is { } id)
         {
             message.Append(new ReplyHeader(id, Status.WorkerLost).ToArray());
             message.Append(text, Encoding.UTF8);
