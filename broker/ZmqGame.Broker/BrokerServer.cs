@@ -241,7 +241,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         {
             copy.InitEmpty();
             copy.Copy(ref body[i]);
-            SendFrame(socket, ref copy, more: i < last || withSession);
+            SendFrame(socket, ref copy, more: i < last || (i == 0 && withSession));
             if (i == 0 && withSession)
             {
                 // A ZmqGame worker learns who asks: the session frame goes right after the request header.

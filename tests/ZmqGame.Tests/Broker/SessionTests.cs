@@ -45,8 +45,12 @@ public sealed class SessionTests
         Assert.That(client.NextWelcome().User, Is.EqualTo("ann"));
 
         RawZg.SendRequest(client.Socket, service, 9, 0, B("hi"));
-        var (address, header, session) = worker.NextRequest();
-        worker.Reply(address, header.RequestId, B("ok"));
+        var frames = ReceiveUntil(worker.Socket, f => IsWorkerCommand(f, 0x02));
+        Assert.That(frames, Has.Count.EqualTo(8), "[\"\"][MDPW01][0x02][client][\"\"][request header][session frame][payload], nothing more");
+        Assert.That(S(frames[7]), Is.EqualTo("hi"));
+        Assert.That(SessionContext.TryRead(frames[6], out var session), Is.True);
+        Assert.That(RequestHeader.TryRead(frames[5], out var header), Is.True);
+        worker.Reply(frames[3], header.RequestId, B("ok"));
 
         Assert.That(session.SessionId, Is.EqualTo(client.Id));
         Assert.That(session.UserId, Is.EqualTo("ann"));

@@ -22,9 +22,43 @@ internal sealed class RawSessionClient : IDisposable
         Socket.Connect(frontend);
     }
 
+    private readonly List<List<byte[]>> _stash = [];
+
     public DealerSocket Socket { get; }
 
     public Welcome Welcome { get; private set; } = new();
+
+    /// <summary>The first message (stashed earlier or new) that matches; messages that don't are kept for later calls.</summary>
+    public List<byte[]> Next(Func<List<byte[]>, bool> match)
+    {
+        var stashed = _stash.FindIndex(f => match(f));
+        if (stashed >= 0)
+        {
+            var found = _stash[stashed];
+            _stash.RemoveAt(stashed);
+            return found;
+        }
+
+        return ReceiveUntil(Socket, f =>
+        {
+            if (match(f))
+            {
+                return true;
+            }
+
+            _stash.Add(f);
+            return false;
+        });
+    }
+
+    /// <summary>Sends a ZmqGame request and waits for its reply (other messages are kept).</summary>
+    public (byte Status, byte[] Payload) Call(string service, ulong id, int command, byte[] payload)
+    {
+        Send(Socket, [], B("ZGC01"), [ZgClient.Request], B(service), RawZg.RequestHeader(id, command, 0), payload);
+        var reply = Next(f => f.Count >= 4 && S(f[1]) == "ZGC01" && f[2][0] == ZgClient.Reply && f[3].Length == 13
+            && BinaryPrimitives.ReadUInt64BigEndian(f[3].AsSpan(4)) == id);
+        return (reply[3][12], reply.Count > 4 ? reply[4] : []);
+    }
 
     public byte[] Ticket { get; private set; } = [];
 
@@ -34,23 +68,23 @@ internal sealed class RawSessionClient : IDisposable
     public Welcome Hello(string service = "", byte[]? ticket = null)
     {
         Send(Socket, [], B("ZGC01"), [ZgClient.Hello], B(service), ticket ?? []);
-        var frames = ReceiveUntil(Socket, f => IsCommand(f, ZgClient.Hello) || IsCommand(f, ZgClient.Close));
+        var frames = Next(f => IsCommand(f, ZgClient.Hello) || IsCommand(f, ZgClient.Close));
         Assert.That(frames[2][0], Is.EqualTo(ZgClient.Hello), () => "expected WELCOME, got CLOSED: " + S(frames[4]));
         return Take(frames);
     }
 
     /// <summary>The next WELCOME (after a binding or group change).</summary>
-    public Welcome NextWelcome() => Take(ReceiveUntil(Socket, f => IsCommand(f, ZgClient.Hello)));
+    public Welcome NextWelcome() => Take(Next(f => IsCommand(f, ZgClient.Hello)));
 
     public (SessionCloseReason Reason, string Text) NextClosed()
     {
-        var frames = ReceiveUntil(Socket, f => IsCommand(f, ZgClient.Close));
+        var frames = Next(f => IsCommand(f, ZgClient.Close));
         return ((SessionCloseReason)frames[3][0], S(frames[4]));
     }
 
     public (int Command, byte[] Payload) NextPush()
     {
-        var frames = ReceiveUntil(Socket, f => IsCommand(f, ZgClient.Push));
+        var frames = Next(f => IsCommand(f, ZgClient.Push));
         Assert.That(PushHeader.TryRead(frames[3], out var header), Is.True);
         return (header.Command, frames.Count > 4 ? frames[4] : []);
     }
@@ -59,7 +93,7 @@ internal sealed class RawSessionClient : IDisposable
     public byte NextCommandAfterHeartbeat()
     {
         Heartbeat();
-        var frames = ReceiveUntil(Socket, f => f.Count >= 3 && S(f[1]) == "ZGC01" && f[2][0] != ZgClient.Hello);
+        var frames = Next(f => f.Count >= 3 && S(f[1]) == "ZGC01" && f[2][0] != ZgClient.Hello);
         return frames[2][0];
     }
 
