@@ -96,7 +96,8 @@ internal static class TriggerCli
                 "kick" => await KickAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
                 "group join" or "group leave" => await GroupAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
                 "worker" => await WorkerAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
-                "stats" or "workers status" when !parsed.Has("--supervisor") => await StatsAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
+                "stats" => await StatsAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
+                "workers status" when !parsed.Has("--supervisor") => await StatsAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
                 "workers status" or "workers reload" => await SupervisorCommandAsync(parsed, stdout, stderr, cancellationToken).ConfigureAwait(false),
                 "keygen" => await KeygenAsync(parsed, stdout).ConfigureAwait(false),
                 _ => throw new UsageException($"unknown command '{parsed.Command}'"),
@@ -246,7 +247,7 @@ internal static class TriggerCli
         a.Allow(["--supervisor", "--timeout", "--broker"]);
         if (!a.Has("--supervisor"))
         {
-            throw new UsageException($"'{a.Command}' with a supervisor takes --supervisor EP");
+            throw new UsageException($"'{a.Command}' needs --supervisor EP (the supervisor's admin endpoint)");
         }
 
         var supervisor = a.Single("--supervisor");

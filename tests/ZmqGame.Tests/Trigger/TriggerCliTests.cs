@@ -198,6 +198,8 @@ public sealed class TriggerCliTests
     [TestCase(new[] { "stats", "--timeout", "0" }, "--timeout")]
     [TestCase(new[] { "stats", "--server-key", "abc" }, "both keys")]
     [TestCase(new[] { "stats", "--frobnicate" }, "unexpected argument")]
+    [TestCase(new[] { "stats", "--supervisor", "tcp://127.0.0.1:1" }, "'stats' does not take --supervisor")]
+    [TestCase(new[] { "workers", "reload" }, "needs --supervisor")]
     public async Task BadCommandLines_ExitTwo_WithAClearMessageAndTheUsage(string[] args, string message)
     {
         var (code, stdout, stderr) = await Run([.. args, "--broker", "tcp://127.0.0.1:" + FreePort()]);
