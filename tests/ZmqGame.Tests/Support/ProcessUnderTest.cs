@@ -189,7 +189,7 @@ internal static class Executables
             "ZmqGame.Broker" => ("broker", "ZmqGame.Broker"),
             "ZmqGame.Worker.Host" => ("worker", "ZmqGame.Worker.Host"),
             "ZmqGame.Client.Cli" => ("client", "client"),
-            "ZmqGame.Trigger" => ("trigger", "ZmqGame.Trigger"),
+            "ZmqGame.Trigger.Cli" => ("trigger", "trigger"),
             _ => throw new ArgumentException("unknown project " + project, nameof(project)),
         };
         string[] candidates =

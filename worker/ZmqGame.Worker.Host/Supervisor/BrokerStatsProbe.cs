@@ -1,7 +1,6 @@
-using MessagePack;
-using NetMQ;
-using NetMQ.Sockets;
+using System.Diagnostics;
 using ZmqGame.Protocol;
+using ZmqGame.Trigger;
 
 namespace ZmqGame.Worker.Host.Supervisor;
 
@@ -16,50 +15,44 @@ internal interface IBrokerProbe
 }
 
 /// <summary>
-/// <see cref="IBrokerProbe"/> over the broker's control endpoint: <c>[""]["ZGT01"]["stats"]</c>, answered with a
-/// MessagePack map whose <c>counters</c> map holds <c>workers_registered</c> (docs/protocol.md). One short-lived
-/// DEALER socket per question, so no socket is shared between threads.
+/// <see cref="IBrokerProbe"/> over the broker's control endpoint: <c>stats</c> through the trigger library's
+/// <see cref="ControlConnection"/> (docs/protocol.md), whose <c>counters</c> map holds <c>workers_registered</c>.
+/// One short-lived connection per question.
 /// </summary>
 internal sealed class BrokerStatsProbe(string endpoint, TimeSpan timeout) : IBrokerProbe
 {
-    private static readonly MessagePackSerializerOptions Options =
-        MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
-
     public string Endpoint => endpoint;
 
-    public Task<long?> WorkersRegisteredAsync(CancellationToken cancellationToken) =>
-        Task.Run(() => Ask(cancellationToken), cancellationToken);
-
-    private long? Ask(CancellationToken cancellationToken)
+    public async Task<long?> WorkersRegisteredAsync(CancellationToken cancellationToken)
     {
-        using var socket = new DealerSocket();
-        socket.Options.Linger = TimeSpan.Zero;
-        socket.Connect(endpoint);
-        if (!socket.TrySendMultipartBytes(timeout, [], Control.Header.ToArray(), "stats"u8.ToArray()))
+        var clock = Stopwatch.StartNew();
+        var connection = new ControlConnection(endpoint);
+        await using (connection.ConfigureAwait(false))
         {
-            return null;
-        }
-
-        var frames = new List<byte[]>();
-        var deadline = DateTime.UtcNow + timeout;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            // Whole milliseconds, at most 100 at a time (to notice cancellation): NetMQ spins on a timeout below 1 ms.
-            var left = Math.Ceiling((deadline - DateTime.UtcNow).TotalMilliseconds);
-            if (left <= 0)
+            try
+            {
+                var result = await connection.AskAsync(Control.Stats, [], timeout, cancellationToken).ConfigureAwait(false);
+                if (Parse(result) is { } registered)
+                {
+                    return registered;
+                }
+            }
+            catch (TriggerException ex) when (ex.Failure == TriggerFailure.NoAnswer)
             {
                 return null;
             }
-
-            if (!socket.TryReceiveMultipartBytes(TimeSpan.FromMilliseconds(Math.Min(left, 100)), ref frames))
+            catch (TriggerException)
             {
-                continue;
+                // Refused or unreadable: no answer either.
             }
+        }
 
-            if (Control.IsAnswer(frames))
-            {
-                return Parse(frames[3]);
-            }
+        // An answer that is not a stats map came at once: report it after the same wait as a timeout, so a caller that
+        // asks again until its deadline does not spin.
+        var left = timeout - clock.Elapsed;
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left, cancellationToken).ConfigureAwait(false);
         }
 
         return null;
@@ -69,18 +62,11 @@ internal sealed class BrokerStatsProbe(string endpoint, TimeSpan timeout) : IBro
     {
         try
         {
-            var map = MessagePackSerializer.Deserialize<Dictionary<string, object?>>(result, Options);
-            if (map.TryGetValue("counters", out var counters) && counters is IDictionary<object, object?> values &&
-                values.TryGetValue("workers_registered", out var registered) && registered is not null)
-            {
-                return Convert.ToInt64(registered, System.Globalization.CultureInfo.InvariantCulture);
-            }
+            return BrokerStats.Parse(result).Counters.TryGetValue("workers_registered", out var registered) ? registered : null;
         }
-        catch (MessagePackSerializationException)
+        catch (TriggerException)
         {
-            // Not a stats map: treated as no answer.
+            return null; // not a stats map
         }
-
-        return null;
     }
 }

@@ -1,0 +1,410 @@
+using System.Globalization;
+using MessagePack;
+using NetMQ;
+using ZmqGame.Protocol;
+
+namespace ZmqGame.Trigger;
+
+/// <summary>
+/// The <c>trigger</c> command line, over <see cref="TriggerClient"/> (broker) and <see cref="ControlConnection"/>
+/// (supervisor admin endpoint). Never reads stdin; every command ends within its timeout.
+/// </summary>
+internal static class TriggerCli
+{
+    public const int ExitOk = 0;
+    public const int ExitUsage = 2;
+    public const int ExitNoBroker = 3;
+    public const int ExitFailed = 4;
+
+    public const string DefaultBroker = "tcp://127.0.0.1:5557";
+    public const string ServerKeyVariable = "ZMQGAME_SERVER_KEY";
+    public const string SecretKeyVariable = "ZMQGAME_TRIGGER_SECRET_KEY";
+
+    internal const string Usage = """
+        usage: trigger <command> [options]
+
+        commands (broker):
+          push TARGET --cmd N (--json '{…}' | --raw-hex HEX)
+                           push a message to sessions: prints "pushed cmd N to S sessions (D dropped)"
+          broadcast --cmd N (--json '{…}' | --raw-hex HEX) [--logged-in] [--exclude ID…]
+                           push to every session (--logged-in: every session bound to a user)
+          kick TARGET --reason TEXT
+                           close sessions (CLOSED kicked, with the reason): prints "kicked S sessions"
+          group join|leave --group G TARGET
+                           put sessions into a group or take them out
+          worker --service S --cmd N (--json '{…}' | --raw-hex HEX)
+                           send an event to one idle worker of a service (queued if none is idle)
+          stats            print the broker's stats (counters, sessions, services, workers) as JSON
+          workers status   one line per worker: service, state, version, uptime, requests served
+          keygen           print a new CURVE key pair (Z85): the public key goes to the broker's
+                           Security:TriggerKeys, the secret key to --secret-key
+
+        TARGET: any of --user ID…, --session N…, --group G…, --all, --logged-in,
+                minus --exclude ID… (users) and --exclude-session N…
+
+        options:
+          --broker EP      the broker's control endpoint (default tcp://127.0.0.1:5557)
+          --timeout S      seconds to wait for the answer (default 5)
+          --server-key K   the broker's CURVE public key, Z85 (or env ZMQGAME_SERVER_KEY)
+          --secret-key K   this trigger's CURVE secret key, Z85 (or env ZMQGAME_TRIGGER_SECRET_KEY)
+
+        commands (supervisor):
+          workers status --supervisor EP
+                           the worker processes of a supervisor (worker host --processes N --admin EP)
+          workers reload --supervisor EP
+                           rolling reload: new worker processes from the build on disk, READY first,
+                           then the old ones drained; waits for the outcome (--timeout, default 300 s)
+
+        exit codes: 0 ok, 2 usage, 3 no answer from the broker or supervisor within the timeout,
+                    4 the broker refused or failed the command (its error is printed), or the reload failed
+        """;
+
+    private static readonly MessagePackSerializerOptions JsonOptions =
+        MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
+
+    private static readonly string[] WorkersHeader = ["SERVICE", "WORKER", "STATE", "VERSION", "UPTIME_S", "SERVED"];
+
+    private static readonly string[] Common = ["--broker", "--timeout", "--server-key", "--secret-key"];
+    private static readonly string[] TargetOptions = ["--user", "--session", "--group", "--all", "--logged-in", "--exclude", "--exclude-session"];
+    private static readonly string[] PayloadOptions = ["--cmd", "--json", "--raw-hex"];
+
+    /// <summary>Runs the command line. <paramref name="environment"/> reads environment variables (default: the process's).</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment = null, CancellationToken cancellationToken = default)
+    {
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            await (args.Length == 0 ? stderr : stdout).WriteLineAsync(Usage).ConfigureAwait(false);
+            return args.Length == 0 ? ExitUsage : ExitOk;
+        }
+
+        CliArguments parsed;
+        try
+        {
+            parsed = CliArguments.Parse(args);
+        }
+        catch (UsageException ex)
+        {
+            return await UsageErrorAsync(stderr, ex.Message).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return parsed.Command switch
+            {
+                "push" => await PushAsync(parsed, broadcast: false, stdout, environment, cancellationToken).ConfigureAwait(false),
+                "broadcast" => await PushAsync(parsed, broadcast: true, stdout, environment, cancellationToken).ConfigureAwait(false),
+                "kick" => await KickAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
+                "group join" or "group leave" => await GroupAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
+                "worker" => await WorkerAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
+                "stats" => await StatsAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
+                "workers status" when !parsed.Has("--supervisor") => await StatsAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
+                "workers status" or "workers reload" => await SupervisorCommandAsync(parsed, stdout, stderr, cancellationToken).ConfigureAwait(false),
+                "keygen" => await KeygenAsync(parsed, stdout).ConfigureAwait(false),
+                _ => throw new UsageException($"unknown command '{parsed.Command}'"),
+            };
+        }
+        catch (UsageException ex)
+        {
+            return await UsageErrorAsync(stderr, ex.Message).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            // The library's validation: a bad key, a name too long, session id 0, …
+            return await UsageErrorAsync(stderr, ex.Message).ConfigureAwait(false);
+        }
+        catch (TriggerException ex)
+        {
+            await stderr.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return ex.Failure == TriggerFailure.NoAnswer ? ExitNoBroker : ExitFailed;
+        }
+    }
+
+    /// <summary>
+    /// Sends one control command without arguments and returns the result frame, or null when nothing answered in
+    /// time (or the answer was an error). Kept for callers of the former trigger executable's helper.
+    /// </summary>
+    internal static byte[]? Ask(string endpoint, string command, TimeSpan timeout)
+    {
+        using var connection = new ControlConnection(endpoint);
+        try
+        {
+            return connection.Ask(command, [], timeout);
+        }
+        catch (TriggerException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The stats' per-service worker lists as an aligned table.</summary>
+    internal static string WorkersTable(BrokerStats stats)
+    {
+        var rows = new List<string[]> { WorkersHeader };
+        foreach (var (name, service) in stats.Services)
+        {
+            foreach (var worker in service.WorkerList)
+            {
+                rows.Add(
+                [
+                    name,
+                    worker.Id,
+                    worker.State,
+                    worker.Version,
+                    worker.UptimeSeconds.ToString(CultureInfo.InvariantCulture),
+                    worker.Served.ToString(CultureInfo.InvariantCulture),
+                ]);
+            }
+        }
+
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var lines = rows.Select(r => string.Join("  ", r.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+        return string.Join(Environment.NewLine, lines) + Environment.NewLine + $"{rows.Count - 1} worker(s)";
+    }
+
+    private static async Task<int> PushAsync(CliArguments a, bool broadcast, TextWriter stdout, Func<string, string?>? environment, CancellationToken cancellationToken)
+    {
+        a.Allow(broadcast ? [.. Common, .. PayloadOptions, "--logged-in", "--exclude", "--exclude-session"] : [.. Common, .. PayloadOptions, .. TargetOptions]);
+        var target = broadcast ? Except(a.Has("--logged-in") ? PushTarget.LoggedIn : PushTarget.All, a) : Target(a);
+        var command = a.Int("--cmd");
+        var payload = Payload(a);
+        var trigger = await ConnectAsync(a, environment, cancellationToken).ConfigureAwait(false);
+        await using (trigger.ConfigureAwait(false))
+        {
+            var result = await trigger.PushRawAsync(target, command, payload, cancellationToken).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"pushed cmd {command} to {Sessions(result.Sessions)} ({result.Dropped} dropped)").ConfigureAwait(false);
+            return ExitOk;
+        }
+    }
+
+    private static async Task<int> KickAsync(CliArguments a, TextWriter stdout, Func<string, string?>? environment, CancellationToken cancellationToken)
+    {
+        a.Allow([.. Common, .. TargetOptions, "--reason"]);
+        var target = Target(a);
+        var reason = a.Single("--reason");
+        var trigger = await ConnectAsync(a, environment, cancellationToken).ConfigureAwait(false);
+        await using (trigger.ConfigureAwait(false))
+        {
+            var result = await trigger.KickAsync(target, reason, cancellationToken).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"kicked {Sessions(result.Sessions)}").ConfigureAwait(false);
+            return ExitOk;
+        }
+    }
+
+    private static async Task<int> GroupAsync(CliArguments a, TextWriter stdout, Func<string, string?>? environment, CancellationToken cancellationToken)
+    {
+        a.Allow([.. Common, "--group", "--user", "--session", "--all", "--logged-in", "--exclude", "--exclude-session"]);
+        var group = a.Single("--group");
+        var target = Target(a, withGroups: false);
+        var join = a.Command == "group join";
+        var trigger = await ConnectAsync(a, environment, cancellationToken).ConfigureAwait(false);
+        await using (trigger.ConfigureAwait(false))
+        {
+            var result = join
+                ? await trigger.JoinGroupAsync(target, group, cancellationToken).ConfigureAwait(false)
+                : await trigger.LeaveGroupAsync(target, group, cancellationToken).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"{Sessions(result.Sessions)} {(join ? "joined" : "left")} group {group}").ConfigureAwait(false);
+            return ExitOk;
+        }
+    }
+
+    private static async Task<int> WorkerAsync(CliArguments a, TextWriter stdout, Func<string, string?>? environment, CancellationToken cancellationToken)
+    {
+        a.Allow([.. Common, .. PayloadOptions, "--service"]);
+        var service = a.Single("--service");
+        var command = a.Int("--cmd");
+        var payload = Payload(a);
+        var trigger = await ConnectAsync(a, environment, cancellationToken).ConfigureAwait(false);
+        await using (trigger.ConfigureAwait(false))
+        {
+            await trigger.SendToWorkerRawAsync(service, command, payload, cancellationToken).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"sent to a worker of service {service}").ConfigureAwait(false);
+            return ExitOk;
+        }
+    }
+
+    private static async Task<int> StatsAsync(CliArguments a, TextWriter stdout, Func<string, string?>? environment, CancellationToken cancellationToken)
+    {
+        a.Allow(Common);
+        var trigger = await ConnectAsync(a, environment, cancellationToken).ConfigureAwait(false);
+        await using (trigger.ConfigureAwait(false))
+        {
+            var stats = await trigger.StatsAsync(cancellationToken).ConfigureAwait(false);
+            await stdout.WriteLineAsync(a.Command == "stats" ? stats.ToJson() : WorkersTable(stats)).ConfigureAwait(false);
+            return ExitOk;
+        }
+    }
+
+    private static async Task<int> KeygenAsync(CliArguments a, TextWriter stdout)
+    {
+        a.Allow([]);
+        var pair = new NetMQCertificate();
+        await stdout.WriteLineAsync($"public: {pair.PublicKeyZ85}{Environment.NewLine}secret: {pair.SecretKeyZ85}").ConfigureAwait(false);
+        return ExitOk;
+    }
+
+    private static async Task<int> SupervisorCommandAsync(CliArguments a, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        a.Allow(["--supervisor", "--timeout", "--broker"]);
+        if (!a.Has("--supervisor"))
+        {
+            throw new UsageException($"'{a.Command}' needs --supervisor EP (the supervisor's admin endpoint)");
+        }
+
+        var supervisor = a.Single("--supervisor");
+        var timeout = a.Timeout ?? TimeSpan.FromSeconds(5);
+        var reloadTimeout = a.Timeout ?? TimeSpan.FromSeconds(300);
+        using var connection = new ControlConnection(supervisor);
+
+        // Status first, with the short timeout: a missing supervisor is reported within seconds.
+        byte[] status;
+        try
+        {
+            status = await connection.AskAsync("status", [], timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TriggerException ex) when (ex.Failure == TriggerFailure.NoAnswer)
+        {
+            await stderr.WriteLineAsync($"error: no answer from a supervisor at {supervisor} within {timeout.TotalSeconds:0.###} s").ConfigureAwait(false);
+            return ExitNoBroker;
+        }
+
+        if (a.Command == "workers status")
+        {
+            await stdout.WriteLineAsync(MessagePackSerializer.ConvertToJson(status, JsonOptions, cancellationToken)).ConfigureAwait(false);
+            return ExitOk;
+        }
+
+        await stdout.WriteLineAsync($"reloading the worker processes of {supervisor} …").ConfigureAwait(false);
+        byte[] result;
+        try
+        {
+            result = await connection.AskAsync("reload", [], reloadTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TriggerException ex) when (ex.Failure == TriggerFailure.NoAnswer)
+        {
+            await stderr.WriteLineAsync($"error: the supervisor at {supervisor} did not report the reload's outcome within {reloadTimeout.TotalSeconds:0.###} s; check its log").ConfigureAwait(false);
+            return ExitNoBroker;
+        }
+
+        using var outcome = System.Text.Json.JsonDocument.Parse(MessagePackSerializer.ConvertToJson(result, JsonOptions, cancellationToken));
+        var text = outcome.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && outcome.RootElement.TryGetProperty("outcome", out var o) ? o.GetString() : null;
+        switch (text)
+        {
+            case "Completed":
+                await stdout.WriteLineAsync("reload complete: every worker process runs the new build").ConfigureAwait(false);
+                return ExitOk;
+            case "Failed":
+                await stderr.WriteLineAsync("error: reload failed: the new build did not become READY; the old worker processes keep serving (see the supervisor's log)").ConfigureAwait(false);
+                return ExitFailed;
+            default:
+                await stderr.WriteLineAsync($"error: reload not done ({text ?? "no outcome"}): another reload is running or the supervisor is stopping").ConfigureAwait(false);
+                return ExitFailed;
+        }
+    }
+
+    private static async Task<TriggerClient> ConnectAsync(CliArguments a, Func<string, string?>? environment, CancellationToken cancellationToken)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        var serverKey = a.Optional("--server-key") ?? NullIfEmpty(environment(ServerKeyVariable));
+        var secretKey = a.Optional("--secret-key") ?? NullIfEmpty(environment(SecretKeyVariable));
+        if ((serverKey is null) != (secretKey is null))
+        {
+            throw new UsageException($"CURVE needs both keys: --server-key (or {ServerKeyVariable}) and --secret-key (or {SecretKeyVariable})");
+        }
+
+        var options = new TriggerOptions { ServerPublicKey = serverKey, SecretKey = secretKey };
+        if (a.Timeout is { } timeout)
+        {
+            options.Timeout = timeout;
+        }
+
+        return await TriggerClient.ConnectAsync(a.Optional("--broker") ?? DefaultBroker, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static PushTarget Target(CliArguments a, bool withGroups = true)
+    {
+        PushTarget? target = null;
+        if (a.Has("--user"))
+        {
+            target = PushTarget.Users(a.Many("--user"));
+        }
+
+        if (a.Has("--session"))
+        {
+            target = Or(target, PushTarget.Sessions(a.Many("--session").Select(s => CliArguments.ULong("--session", s))));
+        }
+
+        if (withGroups && a.Has("--group"))
+        {
+            target = Or(target, PushTarget.Groups(a.Many("--group")));
+        }
+
+        if (a.Has("--all"))
+        {
+            target = Or(target, PushTarget.All);
+        }
+
+        if (a.Has("--logged-in"))
+        {
+            target = Or(target, PushTarget.LoggedIn);
+        }
+
+        return target is null
+            ? throw new UsageException(withGroups
+                ? "name whom: --user ID…, --session N…, --group G…, --all or --logged-in"
+                : "name whom: --user ID…, --session N…, --all or --logged-in")
+            : Except(target, a);
+    }
+
+    private static PushTarget Or(PushTarget? left, PushTarget right) => left is null ? right : left.Or(right);
+
+    private static PushTarget Except(PushTarget target, CliArguments a)
+    {
+        if (a.Has("--exclude"))
+        {
+            target = target.Except(a.Many("--exclude"));
+        }
+
+        if (a.Has("--exclude-session"))
+        {
+            target = target.ExceptSessions(a.Many("--exclude-session").Select(s => CliArguments.ULong("--exclude-session", s)));
+        }
+
+        return target;
+    }
+
+    /// <summary>The payload frame: --json converted to MessagePack, or --raw-hex as is.</summary>
+    private static byte[] Payload(CliArguments a)
+    {
+        if (a.Has("--json") == a.Has("--raw-hex"))
+        {
+            throw new UsageException("give the message as --json '{…}' or as --raw-hex HEX (one of them)");
+        }
+
+        if (a.Has("--raw-hex"))
+        {
+            try
+            {
+                return Convert.FromHexString(a.Single("--raw-hex"));
+            }
+            catch (FormatException)
+            {
+                throw new UsageException("--raw-hex takes an even number of hex digits");
+            }
+        }
+
+        return JsonPayload.ToMessagePack(a.Single("--json"));
+    }
+
+    private static string Sessions(int count) => count == 1 ? "1 session" : $"{count} sessions";
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static async Task<int> UsageErrorAsync(TextWriter stderr, string message)
+    {
+        await stderr.WriteLineAsync($"error: {message}{Environment.NewLine}{Usage}").ConfigureAwait(false);
+        return ExitUsage;
+    }
+}
+
+/// <summary>A command line that cannot be run: exit code 2 with the message and the usage.</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,178 @@
+using System.Globalization;
+using MessagePack;
+using ZmqGame.Protocol;
+
+namespace ZmqGame.Trigger;
+
+/// <summary>The broker's answer to <c>stats</c> (docs/protocol.md, "Control endpoint"): counters, gauges and services.</summary>
+public sealed class BrokerStats
+{
+    private readonly byte[] _result;
+
+    private BrokerStats(byte[] result, IReadOnlyDictionary<string, long> counters, IReadOnlyDictionary<string, long> gauges, IReadOnlyDictionary<string, ServiceStats> services)
+    {
+        _result = result;
+        Counters = counters;
+        Gauges = gauges;
+        Services = services;
+    }
+
+    /// <summary>The broker's counters since it started (<c>requests</c>, <c>replies</c>, <c>bad_input.&lt;Kind&gt;</c>, …).</summary>
+    public IReadOnlyDictionary<string, long> Counters { get; }
+
+    /// <summary>
+    /// Every numeric top-level entry of the stats map: <c>workers</c>, and whatever else the broker reports there
+    /// (e.g. <c>sessions</c>, <c>users</c>, <c>groups</c>).
+    /// </summary>
+    public IReadOnlyDictionary<string, long> Gauges { get; }
+
+    /// <summary>Services by name.</summary>
+    public IReadOnlyDictionary<string, ServiceStats> Services { get; }
+
+    /// <summary>Workers registered now (the <c>workers</c> entry), or 0 when absent.</summary>
+    public long Workers => Gauges.GetValueOrDefault("workers");
+
+    /// <summary>The whole stats map as JSON, including entries this type does not model.</summary>
+    public string ToJson() => MessagePackSerializer.ConvertToJson(_result, Payload.Options);
+
+    /// <summary>Reads a stats result frame.</summary>
+    /// <exception cref="TriggerException">(MalformedAnswer) The frame is not a stats map.</exception>
+    internal static BrokerStats Parse(byte[] result)
+    {
+        try
+        {
+            var map = MessagePackSerializer.Deserialize<Dictionary<string, object?>>(result, Payload.Options)
+                ?? throw new MessagePackSerializationException("nil");
+            var counters = new Dictionary<string, long>(StringComparer.Ordinal);
+            var gauges = new Dictionary<string, long>(StringComparer.Ordinal);
+            var services = new Dictionary<string, ServiceStats>(StringComparer.Ordinal);
+            foreach (var (key, value) in map)
+            {
+                if (IsNumber(value))
+                {
+                    gauges[key] = ToLong(value);
+                }
+            }
+
+            if (map.TryGetValue("counters", out var c) && c is IDictionary<object, object?> counterMap)
+            {
+                foreach (var (key, value) in counterMap)
+                {
+                    if (key is string name && IsNumber(value))
+                    {
+                        counters[name] = ToLong(value);
+                    }
+                }
+            }
+
+            if (map.TryGetValue("services", out var s) && s is IDictionary<object, object?> serviceMap)
+            {
+                foreach (var (key, value) in serviceMap)
+                {
+                    if (key is string name && value is IDictionary<object, object?> service)
+                    {
+                        services[name] = ServiceStats.From(service);
+                    }
+                }
+            }
+
+            return new BrokerStats(result, counters, gauges, services);
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or InvalidCastException or OverflowException)
+        {
+            throw new TriggerException(TriggerFailure.MalformedAnswer, "the stats answer is not a stats map: " + ex.Message, innerException: ex);
+        }
+    }
+
+    internal static bool IsNumber(object? value) =>
+        value is sbyte or byte or short or ushort or int or uint or long or ulong or float or double;
+
+    internal static long ToLong(object? value) => value switch
+    {
+        null => 0,
+        float or double => (long)Convert.ToDouble(value, CultureInfo.InvariantCulture),
+        _ when IsNumber(value) => Convert.ToInt64(value, CultureInfo.InvariantCulture),
+        _ => 0,
+    };
+}
+
+/// <summary>One service in <see cref="BrokerStats.Services"/>.</summary>
+public sealed class ServiceStats
+{
+    private ServiceStats(long workers, long idle, long waiting, IReadOnlyList<WorkerStats> workerList)
+    {
+        Workers = workers;
+        Idle = idle;
+        Waiting = waiting;
+        WorkerList = workerList;
+    }
+
+    /// <summary>Workers registered for the service.</summary>
+    public long Workers { get; }
+
+    /// <summary>Of those, idle ones.</summary>
+    public long Idle { get; }
+
+    /// <summary>Requests waiting for a worker.</summary>
+    public long Waiting { get; }
+
+    /// <summary>Each worker of the service.</summary>
+    public IReadOnlyList<WorkerStats> WorkerList { get; }
+
+    internal static ServiceStats From(IDictionary<object, object?> map)
+    {
+        var list = new List<WorkerStats>();
+        if (map.TryGetValue("worker_list", out var w) && w is object?[] entries)
+        {
+            foreach (var entry in entries)
+            {
+                if (entry is IDictionary<object, object?> worker)
+                {
+                    list.Add(WorkerStats.From(worker));
+                }
+            }
+        }
+
+        return new ServiceStats(Number(map, "workers"), Number(map, "idle"), Number(map, "waiting"), list);
+    }
+
+    internal static long Number(IDictionary<object, object?> map, string key) =>
+        map.TryGetValue(key, out var value) ? BrokerStats.ToLong(value) : 0;
+}
+
+/// <summary>One worker in <see cref="ServiceStats.WorkerList"/>.</summary>
+public sealed class WorkerStats
+{
+    private WorkerStats(string id, string version, string state, double uptimeSeconds, long served)
+    {
+        Id = id;
+        Version = version;
+        State = state;
+        UptimeSeconds = uptimeSeconds;
+        Served = served;
+    }
+
+    /// <summary>The worker's identity, in hex.</summary>
+    public string Id { get; }
+
+    /// <summary>The version from its worker info, or "(stock MDP worker)".</summary>
+    public string Version { get; }
+
+    /// <summary><c>idle</c>, <c>busy</c> or <c>draining</c>.</summary>
+    public string State { get; }
+
+    /// <summary>Seconds since it registered.</summary>
+    public double UptimeSeconds { get; }
+
+    /// <summary>Requests it has answered.</summary>
+    public long Served { get; }
+
+    internal static WorkerStats From(IDictionary<object, object?> map)
+    {
+        var uptime = map.TryGetValue("uptime_s", out var u) && BrokerStats.IsNumber(u) ? Convert.ToDouble(u, CultureInfo.InvariantCulture) : 0;
+        return new WorkerStats(Text(map, "id"), Text(map, "version"), Text(map, "state"), uptime, ServiceStats.Number(map, "served"));
+    }
+
+    private static string Text(IDictionary<object, object?> map, string key) =>
+        map.TryGetValue(key, out var value) && value is string text ? text : string.Empty;
+}
