@@ -106,7 +106,17 @@ internal sealed class ActionResult
     [Key("error")]
     public string? Error { get; set; }
 
-    public byte[] Serialize() => MessagePackSerializer.Serialize(this, Payload.Options);
+    /// <summary>A map of <c>sessions</c> and <c>dropped</c>, plus <c>error</c> only when there is one.</summary>
+    public byte[] Serialize()
+    {
+        var map = new Dictionary<string, object> { ["sessions"] = Sessions, ["dropped"] = Dropped };
+        if (Error is not null)
+        {
+            map["error"] = Error;
+        }
+
+        return MessagePackSerializer.Serialize(map, Payload.Options);
+    }
 
     public static ActionResult Parse(ReadOnlyMemory<byte> frame) => MessagePackSerializer.Deserialize<ActionResult>(frame, Payload.Options);
 }

@@ -130,6 +130,12 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
                 }
                 else if (reader.ReadString() == "error")
                 {
+                    if (reader.TryReadNil())
+                    {
+                        // "error": nil is no error.
+                        continue;
+                    }
+
                     return reader.NextMessagePackType == MessagePackType.String ? reader.ReadString() ?? string.Empty : "(unreadable error)";
                 }
 
