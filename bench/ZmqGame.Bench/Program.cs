@@ -16,9 +16,14 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
                                            allocations; e.g. micro --filter '*' --job short. Runs in-process
                                            unless --out-of-process is given (then run from the repository root)
           ZmqGame.Bench alloc [-n N]       bytes allocated per request on the dispatch paths (quick, no BenchmarkDotNet)
+          ZmqGame.Bench sessions --frontend EP --control EP --broker-pid PID [--sessions 10000] [--per-socket 100]
+                                           [--heartbeat MS] [--idle S] [--broadcasts N] [--size BYTES]
+                                           idle sessions against a broker process: memory per session, idle CPU with
+                                           heartbeats, and how long a broadcast to all of them takes
 
         Scripts around it: bench/run-peers.sh (broker vs C mdbroker with C peers),
-        bench/run-fullstack.sh (ZmqGame stack vs C stack). See docs/performance.md.
+        bench/run-fullstack.sh (ZmqGame stack vs C stack), bench/run-sessions.sh (sessions and broadcast).
+        See docs/performance.md.
         """);
     return 0;
 }
@@ -49,7 +54,22 @@ switch (args[0])
         return 0;
     case "alloc":
         return AllocationCheck.Run(args[1..], Console.Out);
+    case "sessions":
+        try
+        {
+            return ZmqGame.Bench.Sessions.SessionBench.Run(args[1..], Console.Out);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine("error: " + ex.Message);
+            return 2;
+        }
+        finally
+        {
+            NetMQConfig.Cleanup(block: false);
+        }
+
     default:
-        Console.Error.WriteLine($"error: unknown command \"{args[0]}\" (expected load, micro or alloc)");
+        Console.Error.WriteLine($"error: unknown command \"{args[0]}\" (expected load, micro, alloc or sessions)");
         return 2;
 }
