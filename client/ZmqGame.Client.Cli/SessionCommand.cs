@@ -122,7 +122,9 @@ internal static class SessionCommand
             {
                 while (true)
                 {
-                    var line = await stdin.ReadLineAsync(cancellationToken).AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+                    // Console.In reads block the calling thread: read on the pool, so Ctrl-C need not wait for a line.
+                    var line = await Task.Run(() => stdin.ReadLineAsync(cancellationToken).AsTask(), CancellationToken.None)
+                        .WaitAsync(cancellationToken).ConfigureAwait(false);
                     if (line is null)
                     {
                         break;
@@ -221,6 +223,10 @@ internal static class SessionCommand
         catch (Exception ex) when (ex is MessagePackSerializationException or ObjectDisposedException)
         {
             print(string.Create(CultureInfo.InvariantCulture, $"error {command} failed: {OneLine(ex.Message)}"));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Interrupted: the process is on its way out.
         }
     }
 
