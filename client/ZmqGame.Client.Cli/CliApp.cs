@@ -30,6 +30,11 @@ internal static class CliApp
           client mdp <service> [<frame>...] [options]
               Sends a stock Majordomo (MDPC01) request whose body frames are the given UTF-8 strings and prints
               each reply body frame as UTF-8 text, one per line. Handy for raw services such as echo.
+          client session [--service <service>] [--session-service <service>] [--server-key <z85>] [options]
+              Opens a session and runs interactively: each stdin line `<cmd> <json>` (to --service) or
+              `<service> <cmd> <json>` is a request; replies, errors, server pushes and session changes are
+              printed one line each as they happen. End of input closes the session.
+              `client session --help` describes the lines.
           client load [options]
               Closed-loop load through the client library: C connections x D requests in flight against the echo
               route; prints requests/s, p50/p99/p999 latency, errors by status and the broker's CPU per 1M requests.
@@ -55,11 +60,20 @@ internal static class CliApp
     private static readonly MessagePackSerializerOptions JsonOptions =
         MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    /// <summary>Runs the CLI with an empty stdin (what `client session` reads).</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        RunAsync(args, TextReader.Null, stdout, stderr, cancellationToken);
+
+    public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
         if (args.Length > 0 && args[0] == "load")
         {
             return await LoadCommand.RunAsync(args[1..], stdout, stderr, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (args.Length > 0 && args[0] == "session")
+        {
+            return await SessionCommand.RunAsync(args[1..], stdin, stdout, stderr, cancellationToken).ConfigureAwait(false);
         }
 
         Invocation invocation;
@@ -341,7 +355,7 @@ internal static class CliApp
 
             if (positional.Count == 0)
             {
-                throw new UsageException("missing command (call, mdp or load)");
+                throw new UsageException("missing command (call, mdp, session or load)");
             }
 
             result.Verb = positional[0];
@@ -370,7 +384,7 @@ internal static class CliApp
                     result.Frames.AddRange(positional.Skip(2));
                     break;
                 default:
-                    throw new UsageException($"unknown command \"{result.Verb}\" (expected call, mdp or load)");
+                    throw new UsageException($"unknown command \"{result.Verb}\" (expected call, mdp, session or load)");
             }
 
             result.Service = positional[1];

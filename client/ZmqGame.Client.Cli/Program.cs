@@ -8,6 +8,6 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 
-var code = await CliApp.RunAsync(args, Console.Out, Console.Error, stop.Token).ConfigureAwait(false);
+var code = await CliApp.RunAsync(args, Console.In, Console.Out, Console.Error, stop.Token).ConfigureAwait(false);
 NetMQConfig.Cleanup(block: false);
 return code;

@@ -10,6 +10,12 @@ namespace ZmqGame.Client;
 /// ends in a reply or an exception (<see cref="ZmqGameRequestException"/>, <see cref="OperationCanceledException"/>
 /// or <see cref="ObjectDisposedException"/>), never hangs. The connection heartbeats the broker and reopens itself
 /// with backoff when the broker falls silent.
+/// <para>
+/// The client always holds a session on the broker (<see cref="Session"/>): it opens one on connect, resumes it
+/// after a reconnect, and opens a new one (not logged in) when the broker ends it (<see cref="SessionClosed"/>).
+/// Server pushes arrive through <see cref="PushesAsync"/> and <see cref="OnPush{T}(int, Action{T})"/>. Events and push
+/// handlers run on the thread pool, never on the socket thread, so a slow handler delays neither replies nor heartbeats.
+/// </para>
 /// </summary>
 /// <example>
 /// <code>
@@ -21,7 +27,11 @@ public sealed class ZmqGameClient : IAsyncDisposable
 {
     private readonly ClientCore core;
 
-    private ZmqGameClient(ClientCore core) => this.core = core;
+    private ZmqGameClient(ClientCore core)
+    {
+        this.core = core;
+        core.EventSender = this;
+    }
 
     /// <summary>The broker frontend this client talks to.</summary>
     public string Endpoint => core.Endpoint;
@@ -29,12 +39,47 @@ public sealed class ZmqGameClient : IAsyncDisposable
     internal ClientCore Core => core;
 
     /// <summary>
+    /// The session as the broker last described it. Set when <see cref="ConnectAsync"/> returns; null only between the
+    /// broker ending a session (<see cref="SessionClosed"/>) and its WELCOME for the new one.
+    /// </summary>
+    public ClientSession? Session => core.Session;
+
+    /// <summary>
+    /// Raised after every WELCOME once <see cref="ConnectAsync"/> has returned: a login or logout, a change of groups, a
+    /// resume after a reconnect (<see cref="SessionChangedEventArgs.Resumed"/>), a new session after
+    /// <see cref="SessionClosed"/>, a ticket refresh. Raised on the thread pool, one event at a time, in order; a handler
+    /// that throws is logged.
+    /// </summary>
+    public event EventHandler<SessionChangedEventArgs>? SessionChanged
+    {
+        add => core.SessionChanged += value;
+        remove => core.SessionChanged -= value;
+    }
+
+    /// <summary>
+    /// Raised when the broker ends the session (CLOSED): it expired, was kicked, was replaced by a login elsewhere, or
+    /// this client was disposed. Unless this client closed it, the client has already asked for a new session, which is
+    /// not logged in: the application must log in again. Same threading as <see cref="SessionChanged"/>.
+    /// </summary>
+    public event EventHandler<SessionClosedEventArgs>? SessionClosed
+    {
+        add => core.SessionClosed += value;
+        remove => core.SessionClosed -= value;
+    }
+
+    /// <summary>
+    /// Pushes dropped because a subscriber's buffer (<see cref="ZmqGameClientOptions.PushBufferSize"/>) was full; each
+    /// drop removes that subscriber's oldest push. Counted over all subscribers since connect.
+    /// </summary>
+    public long DroppedPushes => core.DroppedPushes;
+
+    /// <summary>
     /// Connects to the broker frontend at <paramref name="endpoint"/> (e.g. "tcp://localhost:5555") and waits until
-    /// the broker answers a heartbeat.
+    /// the broker has opened the client's session (HELLO answered by WELCOME).
     /// </summary>
     /// <exception cref="TimeoutException">No broker answered within <see cref="ZmqGameClientOptions.ConnectTimeout"/>.</exception>
     /// <exception cref="ArgumentException">The endpoint is not a valid ZeroMQ endpoint.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">An option is invalid (<see cref="ArgumentOutOfRangeException"/> when out of range).</exception>
     public static async Task<ZmqGameClient> ConnectAsync(string endpoint, ZmqGameClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(endpoint))
@@ -46,6 +91,7 @@ public sealed class ZmqGameClient : IAsyncDisposable
         settings.Validate();
 
         var core = new ClientCore(endpoint, settings);
+        var client = new ZmqGameClient(core);
         try
         {
             core.Start();
@@ -57,7 +103,7 @@ public sealed class ZmqGameClient : IAsyncDisposable
             throw;
         }
 
-        return new ZmqGameClient(core);
+        return client;
     }
 
     /// <summary>
@@ -99,6 +145,66 @@ public sealed class ZmqGameClient : IAsyncDisposable
     public Task<byte[]> RequestRawAsync(string service, int command, ReadOnlyMemory<byte> payload, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         core.RequestAsync(service, command, payload.ToArray(), timeout, cancellationToken);
 
-    /// <summary>Fails outstanding requests with <see cref="ObjectDisposedException"/>, stops the socket thread, closes the socket.</summary>
+    /// <summary>
+    /// Every push the broker sends from this call on, in arrival order, until the enumeration ends or
+    /// <paramref name="cancellationToken"/> is cancelled (which throws <see cref="OperationCanceledException"/> from the
+    /// enumeration). Each call is its own subscriber with its own buffer of
+    /// <see cref="ZmqGameClientOptions.PushBufferSize"/> pushes: a consumer that falls behind loses its oldest pushes
+    /// (counted in <see cref="DroppedPushes"/>) and never slows the connection or other subscribers. The enumeration
+    /// ends when the client is disposed. Enumerate it once.
+    /// </summary>
+    /// <example><code>await foreach (var push in client.PushesAsync(ct)) { if (push.Command == Cmd.Chat) Show(push.Read&lt;Chat&gt;()); }</code></example>
+    /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+    public IAsyncEnumerable<ServerPush> PushesAsync(CancellationToken cancellationToken = default) =>
+        new PushStream(core.Subscribe(command: null), cancellationToken);
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> with the payload (MessagePack, read as <typeparamref name="T"/>) of every push
+    /// with command id <paramref name="command"/> from now on, one at a time, in arrival order, on the thread pool.
+    /// A handler that throws is logged and the subscription goes on; a payload that is not a <typeparamref name="T"/> is
+    /// logged, counted and skipped. The buffer and its drops are as for <see cref="PushesAsync"/>.
+    /// Dispose the result to stop; disposing the client stops it too.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+    public IDisposable OnPush<T>(int command, Action<T> handler)
+    {
+#if NET
+        ArgumentNullException.ThrowIfNull(handler);
+#else
+        if (handler is null)
+        {
+            throw new ArgumentNullException(nameof(handler));
+        }
+#endif
+
+        return OnPush<T>(command, value =>
+        {
+            handler(value);
+            return default;
+        });
+    }
+
+    /// <summary>As <see cref="OnPush{T}(int, Action{T})"/> with an asynchronous handler: the next push waits until it completes.</summary>
+    /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+    public IDisposable OnPush<T>(int command, Func<T, ValueTask> handler)
+    {
+#if NET
+        ArgumentNullException.ThrowIfNull(handler);
+#else
+        if (handler is null)
+        {
+            throw new ArgumentNullException(nameof(handler));
+        }
+#endif
+
+        var subscription = core.Subscribe(command);
+        PushHandlerLoop<T>.Start(core, subscription, handler);
+        return new PushHandlerRegistration(subscription);
+    }
+
+    /// <summary>
+    /// Closes the session (CLOSE, waiting up to a second for the broker's CLOSED), fails outstanding requests with
+    /// <see cref="ObjectDisposedException"/>, ends push subscriptions, stops the socket thread, closes the socket.
+    /// </summary>
     public ValueTask DisposeAsync() => core.DisposeAsync();
 }

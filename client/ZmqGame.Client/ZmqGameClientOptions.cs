@@ -1,4 +1,6 @@
+using System.Text;
 using Microsoft.Extensions.Logging;
+using NetMQ;
 
 namespace ZmqGame.Client;
 
@@ -31,8 +33,8 @@ public sealed class ZmqGameClientOptions
     public int Liveness { get; set; } = 3;
 
     /// <summary>
-    /// How long <see cref="ZmqGameClient.ConnectAsync"/> waits for the broker to answer a first heartbeat
-    /// before it throws <see cref="TimeoutException"/>. Default 5 s.
+    /// How long <see cref="ZmqGameClient.ConnectAsync"/> waits for the broker to open the client's session (HELLO
+    /// answered by WELCOME) before it throws <see cref="TimeoutException"/>. Default 5 s.
     /// </summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -46,13 +48,36 @@ public sealed class ZmqGameClientOptions
     /// <summary>Upper bound of the reconnect backoff. Default 10 s.</summary>
     public TimeSpan ReconnectDelayMax { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The service whose workers get this client's session events (<c>client connected</c>, <c>client closed</c>),
+    /// sent in HELLO. Null or empty (the default): no events. At most 255 UTF-8 bytes, not <c>mmi.*</c>.
+    /// </summary>
+    public string? SessionService { get; set; }
+
+    /// <summary>
+    /// Pushes each subscriber (<see cref="ZmqGameClient.PushesAsync"/>, <see cref="ZmqGameClient.OnPush{T}(int, Action{T})"/>)
+    /// may have waiting before the oldest is dropped and counted in <see cref="ZmqGameClient.DroppedPushes"/>. Default 1024;
+    /// 1 to 1,000,000.
+    /// </summary>
+    public int PushBufferSize { get; set; } = 1024;
+
+    /// <summary>
+    /// The broker frontend's CURVE public key (Z85, 40 characters). When set, the connection is encrypted and the
+    /// broker authenticated (the client uses a throw-away key pair of its own); the broker must have CURVE on.
+    /// Default null: plain TCP.
+    /// </summary>
+    public string? ServerPublicKey { get; set; }
+
     /// <summary>Logging; none when null.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>Clock and timers for heartbeats, liveness, deadlines and backoff; <see cref="TimeProvider.System"/> when null.</summary>
     public TimeProvider? TimeProvider { get; set; }
 
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid setting.</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first invalid setting (<see cref="ArgumentOutOfRangeException"/>
+    /// for numbers and durations).
+    /// </summary>
     public void Validate()
     {
         CheckDuration(RequestTimeout, nameof(RequestTimeout), TimeSpan.FromMilliseconds(1));
@@ -74,6 +99,60 @@ public sealed class ZmqGameClientOptions
         if (TimeSpan.FromTicks(HeartbeatInterval.Ticks * Liveness) > MaxDuration)
         {
             throw new ArgumentOutOfRangeException(nameof(HeartbeatInterval), HeartbeatInterval, "HeartbeatInterval × Liveness must not exceed one day.");
+        }
+
+        if (PushBufferSize < 1 || PushBufferSize > 1_000_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PushBufferSize), PushBufferSize, "PushBufferSize must be between 1 and 1000000.");
+        }
+
+        _ = SessionServiceBytes();
+        _ = ServerKey();
+    }
+
+    /// <summary>The HELLO service frame: empty when <see cref="SessionService"/> is null or empty.</summary>
+    internal byte[] SessionServiceBytes()
+    {
+        if (string.IsNullOrEmpty(SessionService))
+        {
+            return [];
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(SessionService);
+        if (bytes.Length > 255)
+        {
+            throw new ArgumentException("SessionService must be at most 255 UTF-8 bytes.", nameof(SessionService));
+        }
+
+        if (SessionService!.StartsWith("mmi.", StringComparison.Ordinal))
+        {
+            throw new ArgumentException("SessionService must not be an mmi.* service.", nameof(SessionService));
+        }
+
+        return bytes;
+    }
+
+    /// <summary>The 32-byte CURVE server key, or null when <see cref="ServerPublicKey"/> is not set.</summary>
+    internal byte[]? ServerKey()
+    {
+        if (ServerPublicKey is null)
+        {
+            return null;
+        }
+
+        const string Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+        if (ServerPublicKey.Length != 40 || ServerPublicKey.Any(c => Z85.IndexOf(c) < 0))
+        {
+            throw new ArgumentException("ServerPublicKey must be a Z85 CURVE public key: 40 characters of the Z85 alphabet.", nameof(ServerPublicKey));
+        }
+
+        try
+        {
+            return NetMQCertificate.FromPublicKey(ServerPublicKey).PublicKey;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new ArgumentException($"ServerPublicKey is not a valid Z85 CURVE public key: {ex.Message}", nameof(ServerPublicKey), ex);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -16,10 +17,20 @@ namespace ZmqGame.Client.Internal;
 /// concurrent map so that replies (poller thread), deadlines (timer threads) and cancellation (any thread) can
 /// each complete a request by removing it. A background loop opens sockets and, when one dies, reopens it with a
 /// Polly exponential backoff with jitter.
+/// <para>
+/// Sessions (docs/protocol.md, "Sessions"): every new socket says HELLO (with the last ticket, to resume); requests
+/// wait for the WELCOME so they carry the session. NO SESSION and a dead connection resume with the ticket; CLOSED
+/// from the broker opens a fresh session. Pushes fan out to bounded per-subscriber buffers; session events and push
+/// handlers run on the thread pool, never on the socket thread.
+/// </para>
 /// </summary>
 internal sealed class ClientCore : IAsyncDisposable
 {
     private const int MaxBatch = 256;
+    private const int MaxTicketBytes = 4096;
+
+    /// <summary>How long disposal waits for the broker's CLOSED after CLOSE before it closes the socket anyway.</summary>
+    internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(1);
 
     private readonly string endpoint;
     private readonly ZmqGameClientOptions options;
@@ -34,6 +45,13 @@ internal sealed class ClientCore : IAsyncDisposable
     private readonly ResiliencePipeline<Link?> reopenPipeline;
     private readonly long livenessTicks;
     private readonly long heartbeatTicks;
+    private readonly byte[] sessionService;
+    private readonly byte[]? serverKey;
+    private readonly NetMQCertificate? clientCertificate;
+    private readonly EventQueue events;
+    private readonly object subscribersGate = new();
+    private PushSubscription[] subscribers = [];
+    private volatile ClientSession? session;
     private ITimer? tickTimer;
     private Task reconnectLoop = Task.CompletedTask;
     private long nextRequestId;
@@ -48,12 +66,24 @@ internal sealed class ClientCore : IAsyncDisposable
     private long lastReceived;
     private long lastHeartbeatSent;
     private readonly Queue<PendingRequest> unsent = new();
+    private bool heardOnLink;      // the broker sent something on the current socket
+    private bool linkWelcomed;     // a WELCOME arrived on the current socket: requests may go
+    private ulong sessionId;       // 0: no session
+    private byte[]? ticket;        // the latest ticket, to resume with
+    private bool helloPending;     // a HELLO is on its way and neither WELCOME nor CLOSED answered it yet
+    private long helloSentAt;
+    private bool welcomedOnce;
+    private bool closing;          // CLOSE sent by disposal: no new session after CLOSED
+    private TaskCompletionSource<bool>? closeAnswered;
 
     // Counters (any thread reads).
     private long malformedMessages;
     private long unknownReplies;
     private long heartbeatsSent;
     private long connectionsOpened;
+    private long pushesReceived;
+    private long droppedPushes;
+    private long unreadablePushes;
 
     public ClientCore(string endpoint, ZmqGameClientOptions options)
     {
@@ -61,6 +91,10 @@ internal sealed class ClientCore : IAsyncDisposable
         this.options = options;
         time = options.TimeProvider ?? TimeProvider.System;
         logger = (ILogger?)options.LoggerFactory?.CreateLogger("ZmqGame.Client") ?? NullLogger.Instance;
+        sessionService = options.SessionServiceBytes();
+        serverKey = options.ServerKey();
+        clientCertificate = serverKey is null ? null : new NetMQCertificate();
+        events = new EventQueue(logger);
         heartbeatTicks = ToTimestampTicks(options.HeartbeatInterval);
         livenessTicks = heartbeatTicks * options.Liveness;
 
@@ -99,6 +133,45 @@ internal sealed class ClientCore : IAsyncDisposable
 
     public int PendingCount => pending.Count;
 
+    public long PushesReceived => Interlocked.Read(ref pushesReceived);
+
+    public long DroppedPushes => Interlocked.Read(ref droppedPushes);
+
+    public long UnreadablePushes => Interlocked.Read(ref unreadablePushes);
+
+    /// <summary>The session of the latest WELCOME; null before the first and between CLOSED and the next WELCOME.</summary>
+    public ClientSession? Session => session;
+
+    /// <summary>The <c>sender</c> of the session events (the public client object).</summary>
+    public object? EventSender { get; set; }
+
+    public event EventHandler<SessionChangedEventArgs>? SessionChanged;
+
+    public event EventHandler<SessionClosedEventArgs>? SessionClosed;
+
+    public ILogger Logger => logger;
+
+    /// <summary>A new subscriber buffer that gets every push from now on (of one command when <paramref name="command"/> is set).</summary>
+    public PushSubscription Subscribe(int? command)
+    {
+        ThrowIfDisposed();
+        var subscription = new PushSubscription(options.PushBufferSize, command, Unsubscribe);
+        lock (subscribersGate)
+        {
+            subscribers = [.. subscribers, subscription];
+        }
+
+        // Disposal completes the subscribers it sees; one added during disposal is completed here.
+        if (Volatile.Read(ref disposed) != 0)
+        {
+            subscription.Complete();
+        }
+
+        return subscription;
+    }
+
+    public long CountUnreadablePush() => Interlocked.Increment(ref unreadablePushes);
+
     /// <summary>Starts the socket thread, the tick timer and the connection loop. Called once.</summary>
     public void Start()
     {
@@ -111,7 +184,7 @@ internal sealed class ClientCore : IAsyncDisposable
         reconnectLoop = Task.Run(() => RunConnectionLoopAsync(lifetime.Token));
     }
 
-    /// <summary>Completes when the broker answered on a first socket; throws <see cref="TimeoutException"/> after ConnectTimeout.</summary>
+    /// <summary>Completes when the broker opened the first session (WELCOME); throws <see cref="TimeoutException"/> after ConnectTimeout.</summary>
     public async Task WaitConnectedAsync(CancellationToken cancellationToken)
     {
         try
@@ -128,14 +201,7 @@ internal sealed class ClientCore : IAsyncDisposable
     /// <summary>Registers and queues one request. <paramref name="payload"/> is owned by the client from here on (callers pass a fresh array or a copy).</summary>
     public Task<byte[]> RequestAsync(string service, int command, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
     {
-#if NET
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, typeof(ZmqGameClient));
-#else
-        if (Volatile.Read(ref disposed) != 0)
-        {
-            throw new ObjectDisposedException(nameof(ZmqGameClient));
-        }
-#endif
+        ThrowIfDisposed();
 
         var serviceBytes = ValidateService(service);
         ZmqGameClientOptions.CheckDuration(timeout, nameof(timeout), TimeSpan.FromMilliseconds(1));
@@ -187,6 +253,22 @@ internal sealed class ClientCore : IAsyncDisposable
 
         if (pollerStarted)
         {
+            await CloseSessionAsync().ConfigureAwait(false);
+        }
+
+        PushSubscription[] toComplete;
+        lock (subscribersGate)
+        {
+            toComplete = subscribers;
+        }
+
+        foreach (var subscription in toComplete)
+        {
+            subscription.Complete();
+        }
+
+        if (pollerStarted)
+        {
             poller.StopAsync();
             await pollerExited.Task.ConfigureAwait(false);
         }
@@ -224,6 +306,50 @@ internal sealed class ClientCore : IAsyncDisposable
         }
 
         return bytes;
+    }
+
+    /// <summary>Says CLOSE (when a session is open or being opened) and waits, at most <see cref="CloseTimeout"/>, for CLOSED.</summary>
+    private async Task CloseSessionAsync()
+    {
+        var answered = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            commands.Enqueue(Command.CloseSession(answered)); // Post() refuses once disposed
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        try
+        {
+            // Real time: a test's manual clock must not hold disposal up.
+            await answered.Task.WaitAsync(CloseTimeout, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.CloseUnanswered(logger, session?.Id ?? 0, endpoint, (long)CloseTimeout.TotalMilliseconds);
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+#if NET
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, typeof(ZmqGameClient));
+#else
+        if (Volatile.Read(ref disposed) != 0)
+        {
+            throw new ObjectDisposedException(nameof(ZmqGameClient));
+        }
+#endif
+    }
+
+    private void Unsubscribe(PushSubscription subscription)
+    {
+        lock (subscribersGate)
+        {
+            subscribers = Array.FindAll(subscribers, s => !ReferenceEquals(s, subscription));
+        }
     }
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.Ticks * (time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
@@ -343,6 +469,9 @@ internal sealed class ClientCore : IAsyncDisposable
                     case CommandKind.Open:
                         HandleOpen(command.Link!);
                         break;
+                    case CommandKind.CloseSession:
+                        HandleCloseSession(command.Answered!);
+                        break;
                 }
             }
             catch (Exception ex)
@@ -359,9 +488,9 @@ internal sealed class ClientCore : IAsyncDisposable
             return;
         }
 
-        if (socket is null || link is not { IsAnswered: true })
+        if (socket is null || !linkWelcomed)
         {
-            // No connection the broker has answered on: the request waits (its deadline still runs).
+            // No connection the broker has opened a session on: the request waits (its deadline still runs).
             unsent.Enqueue(request);
             if (unsent.Count > 1024 && unsent.Count % 1024 == 0)
             {
@@ -419,6 +548,12 @@ internal sealed class ClientCore : IAsyncDisposable
         CloseSocket();
         var dealer = new DealerSocket();
         dealer.Options.Linger = TimeSpan.Zero;
+        if (serverKey is not null)
+        {
+            dealer.Options.CurveServerKey = serverKey;
+            dealer.Options.CurveCertificate = clientCertificate!;
+        }
+
         try
         {
             dealer.Connect(endpoint);
@@ -439,7 +574,46 @@ internal sealed class ClientCore : IAsyncDisposable
 
         var now = time.GetTimestamp();
         lastReceived = now;
-        SendHeartbeat(now);
+        SendHello(now, resume: ticket is not null);
+    }
+
+    /// <summary>HELLO: [session service][ticket]; the ticket only when resuming.</summary>
+    private void SendHello(long now, bool resume)
+    {
+        var message = new NetMQMessage(5);
+        message.AppendEmptyFrame();
+        message.Append(ZgClient.Header.ToArray());
+        message.Append(new[] { ZgClient.Hello });
+        message.Append(sessionService);
+        message.Append(resume && ticket is not null ? ticket : []);
+        if (socket!.TrySendMultipartMessage(TimeSpan.Zero, message))
+        {
+            lastSent = now;
+            helloPending = true;
+            helloSentAt = now;
+        }
+    }
+
+    private void HandleCloseSession(TaskCompletionSource<bool> answered)
+    {
+        closing = true;
+        if (socket is null || !heardOnLink || (sessionId == 0 && !helloPending))
+        {
+            answered.TrySetResult(false);
+            return;
+        }
+
+        var message = new NetMQMessage(3);
+        message.AppendEmptyFrame();
+        message.Append(ZgClient.Header.ToArray());
+        message.Append(new[] { ZgClient.Close });
+        if (!socket.TrySendMultipartMessage(TimeSpan.Zero, message))
+        {
+            answered.TrySetResult(false);
+            return;
+        }
+
+        closeAnswered = answered;
     }
 
     private void FlushUnsent()
@@ -479,6 +653,15 @@ internal sealed class ClientCore : IAsyncDisposable
             return;
         }
 
+        if (helloPending && now - helloSentAt >= livenessTicks)
+        {
+            // The broker talks (heartbeats) but never answered HELLO, e.g. it was lost under a ZeroMQ reconnect:
+            // a fresh socket says HELLO again, which never ends a session this one might still get.
+            Log.HelloUnanswered(logger, endpoint, (long)((now - helloSentAt) * 1000.0 / time.TimestampFrequency), epoch);
+            LinkLost(silent, logSilence: false);
+            return;
+        }
+
         if (now - lastSent >= heartbeatTicks || (silent >= heartbeatTicks && now - lastHeartbeatSent >= heartbeatTicks))
         {
             SendHeartbeat(now);
@@ -487,10 +670,17 @@ internal sealed class ClientCore : IAsyncDisposable
 
     private void SendHeartbeat(long now)
     {
-        var message = new NetMQMessage(3);
+        var message = new NetMQMessage(4);
         message.AppendEmptyFrame();
         message.Append(ZgClient.Header.ToArray());
         message.Append(new[] { ZgClient.Heartbeat });
+        if (sessionId != 0)
+        {
+            var id = new byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(id, sessionId);
+            message.Append(id);
+        }
+
         if (socket!.TrySendMultipartMessage(TimeSpan.Zero, message))
         {
             lastSent = now;
@@ -499,7 +689,7 @@ internal sealed class ClientCore : IAsyncDisposable
         }
     }
 
-    private void LinkLost(long silentTicks)
+    private void LinkLost(long silentTicks, bool logSilence = true)
     {
         var lostEpoch = epoch;
         var lostLink = link;
@@ -519,7 +709,10 @@ internal sealed class ClientCore : IAsyncDisposable
             }
         }
 
-        Log.LinkLost(logger, endpoint, (long)(silentTicks * 1000.0 / time.TimestampFrequency), lostEpoch, failed);
+        if (logSilence)
+        {
+            Log.LinkLost(logger, endpoint, (long)(silentTicks * 1000.0 / time.TimestampFrequency), lostEpoch, failed);
+        }
         lostLink?.SetClosed();
     }
 
@@ -536,6 +729,11 @@ internal sealed class ClientCore : IAsyncDisposable
         socket = null;
         link?.SetClosed();
         link = null;
+        heardOnLink = false;
+        linkWelcomed = false;
+        helloPending = false;
+        closeAnswered?.TrySetResult(false);
+        closeAnswered = null;
     }
 
     private void OnSocketReady(object? sender, NetMQSocketEventArgs e)
@@ -549,12 +747,11 @@ internal sealed class ClientCore : IAsyncDisposable
         for (var i = 0; i < MaxBatch && socket is not null && socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref message); i++)
         {
             lastReceived = time.GetTimestamp();
+            heardOnLink = true;
             if (link is { IsAnswered: false } answering)
             {
                 answering.SetAnswered();
                 Log.Connected(logger, endpoint, answering.Epoch);
-                firstConnected.TrySetResult(true);
-                FlushUnsent();
             }
 
             try
@@ -570,10 +767,7 @@ internal sealed class ClientCore : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// One case per ZGC01 command byte. Server push and session (HELLO) commands of later protocol versions
-    /// are new cases here that hand their frames to a new consumer; nothing else changes.
-    /// </summary>
+    /// <summary>One case per ZGC01 command byte.</summary>
     private void Dispatch(NetMQMessage message)
     {
         if (message.FrameCount < 3 || message[0].MessageSize != 0 || !Span(message[1]).SequenceEqual(ZgClient.Header) || message[2].MessageSize != 1)
@@ -589,6 +783,18 @@ internal sealed class ClientCore : IAsyncDisposable
                 break;
             case ZgClient.Heartbeat:
                 break; // liveness was refreshed above
+            case ZgClient.Hello:
+                HandleWelcome(message);
+                break;
+            case ZgClient.Push:
+                HandlePush(message);
+                break;
+            case ZgClient.Close:
+                HandleClosed(message);
+                break;
+            case ZgClient.NoSession:
+                HandleNoSession();
+                break;
             default:
                 CountMalformed($"unknown ZGC01 command 0x{message[2].Buffer[0]:X2}");
                 break;
@@ -622,6 +828,131 @@ internal sealed class ClientCore : IAsyncDisposable
         }
     }
 
+    /// <summary>WELCOME: [welcome map][ticket].</summary>
+    private void HandleWelcome(NetMQMessage message)
+    {
+        if (message.FrameCount < 4 || !Welcome.TryParse(message[3].ToByteArray(), out var welcome))
+        {
+            CountMalformed("WELCOME without a valid welcome map");
+            return;
+        }
+
+        if (message.FrameCount >= 5 && message[4].MessageSize is > 0 and <= MaxTicketBytes)
+        {
+            ticket = message[4].ToByteArray();
+        }
+
+        helloPending = false;
+        sessionId = welcome.Session;
+        var current = ClientSession.From(welcome);
+        session = current;
+        if (closing)
+        {
+            return;
+        }
+
+        Log.SessionWelcomed(logger, current.Id, endpoint, welcome.Resumed, current.UserId);
+        if (!linkWelcomed)
+        {
+            linkWelcomed = true;
+            FlushUnsent();
+        }
+
+        if (!welcomedOnce)
+        {
+            // The session ConnectAsync returns with; nobody can have subscribed yet, so no event.
+            welcomedOnce = true;
+            firstConnected.TrySetResult(true);
+            return;
+        }
+
+        var args = new SessionChangedEventArgs(current, welcome.Resumed);
+        events.Enqueue(() => SessionChanged?.Invoke(EventSender, args));
+    }
+
+    /// <summary>CLOSED: [reason][text]. Unless this client closed it, a fresh session is asked for at once.</summary>
+    private void HandleClosed(NetMQMessage message)
+    {
+        if (message.FrameCount < 4 || message[3].MessageSize != 1)
+        {
+            CountMalformed("CLOSED without a one-byte reason");
+            return;
+        }
+
+        var reason = (SessionCloseReason)message[3].Buffer[0];
+        var text = message.FrameCount >= 5 ? Payload.ErrorText(Span(message[4])) : string.Empty;
+        var closedId = sessionId;
+        sessionId = 0;
+        ticket = null;
+        session = null;
+        helloPending = false;
+
+        var args = new SessionClosedEventArgs(closedId, reason, text);
+        events.Enqueue(() => SessionClosed?.Invoke(EventSender, args));
+
+        if (closing)
+        {
+            closeAnswered?.TrySetResult(true);
+            closeAnswered = null;
+            return;
+        }
+
+        Log.SessionEnded(logger, closedId, endpoint, ReasonName(reason), text);
+        SendHello(time.GetTimestamp(), resume: false);
+    }
+
+    /// <summary>NO SESSION: resume with the ticket, unless a HELLO already on its way will settle it.</summary>
+    private void HandleNoSession()
+    {
+        if (closing || helloPending)
+        {
+            // Answers come in order: this one answered a heartbeat sent before the pending HELLO.
+            return;
+        }
+
+        Log.NoSession(logger, endpoint, ticket is not null);
+        SendHello(time.GetTimestamp(), resume: ticket is not null);
+    }
+
+    /// <summary>PUSH: [push header][payload]; offered to every subscriber, never blocking.</summary>
+    private void HandlePush(NetMQMessage message)
+    {
+        if (message.FrameCount < 4 || !PushHeader.TryRead(Span(message[3]), out var header))
+        {
+            CountMalformed("PUSH without a valid push header");
+            return;
+        }
+
+        Interlocked.Increment(ref pushesReceived);
+        var current = Volatile.Read(ref subscribers);
+        if (current.Length == 0)
+        {
+            return;
+        }
+
+        var push = new ServerPush(header.Command, message.FrameCount >= 5 ? message[4].ToByteArray() : []);
+        foreach (var subscriber in current)
+        {
+            if ((subscriber.Command is null || subscriber.Command == header.Command) && !subscriber.Offer(push))
+            {
+                var count = Interlocked.Increment(ref droppedPushes);
+                if ((count & (count - 1)) == 0)
+                {
+                    Log.PushDropped(logger, count);
+                }
+            }
+        }
+    }
+
+    internal static string ReasonName(SessionCloseReason reason) => reason switch
+    {
+        SessionCloseReason.ClientClosed => "client closed",
+        SessionCloseReason.Expired => "expired",
+        SessionCloseReason.Kicked => "kicked",
+        SessionCloseReason.Replaced => "replaced",
+        _ => $"reason {(byte)reason}",
+    };
+
     private void CountMalformed(string reason)
     {
         var count = Interlocked.Increment(ref malformedMessages);
@@ -638,18 +969,24 @@ internal sealed class ClientCore : IAsyncDisposable
         Send,
         Tick,
         Open,
+        CloseSession,
     }
 
     private sealed class Command
     {
         public static readonly Command TickCommand = new(CommandKind.Tick, null, null);
 
-        private Command(CommandKind kind, PendingRequest? request, Link? link)
+        private Command(CommandKind kind, PendingRequest? request, Link? link, TaskCompletionSource<bool>? answered = null)
         {
             Kind = kind;
             Request = request;
             Link = link;
+            Answered = answered;
         }
+
+        public TaskCompletionSource<bool>? Answered { get; }
+
+        public static Command CloseSession(TaskCompletionSource<bool> answered) => new(CommandKind.CloseSession, null, null, answered);
 
         public CommandKind Kind { get; }
 

@@ -28,4 +28,31 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "Unexpected error on the client's socket thread")]
     public static partial void PollerError(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Session {SessionId} open at {Endpoint} (resumed: {Resumed}, user: {UserId})")]
+    public static partial void SessionWelcomed(ILogger logger, ulong sessionId, string endpoint, bool resumed, string? userId);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Session {SessionId} closed by the broker at {Endpoint}: {Reason} ({Text})")]
+    public static partial void SessionEnded(ILogger logger, ulong sessionId, string endpoint, string reason, string text);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Broker at {Endpoint} knows no session on this connection; resuming (ticket: {HasTicket})")]
+    public static partial void NoSession(ILogger logger, string endpoint, bool hasTicket);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Broker at {Endpoint} did not answer HELLO within {WaitedMs} ms; closing connection {Epoch}")]
+    public static partial void HelloUnanswered(ILogger logger, string endpoint, long waitedMs, long epoch);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "A push handler for command {Command} threw; the subscription goes on")]
+    public static partial void PushHandlerFailed(ILogger logger, int command, Exception exception);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Push {Command} could not be read as {Type}; skipped ({Count} so far)")]
+    public static partial void PushUnreadable(ILogger logger, int command, string type, long count, Exception exception);
+
+    [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "A session event handler threw")]
+    public static partial void EventHandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1016, Level = LogLevel.Warning, Message = "A push subscriber's buffer is full; dropped its oldest push ({Count} dropped so far)")]
+    public static partial void PushDropped(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 1017, Level = LogLevel.Debug, Message = "Closing session {SessionId} at {Endpoint}: no CLOSED within {WaitedMs} ms, closing the socket anyway")]
+    public static partial void CloseUnanswered(ILogger logger, ulong sessionId, string endpoint, long waitedMs);
 }

@@ -25,13 +25,26 @@ public sealed class ClientConnectionTests
     }
 
     [Test]
-    public async Task Connect_PeerNeverAnswersHeartbeat_ThrowsTimeout()
+    public async Task Connect_PeerNeverAnswers_ThrowsTimeout()
     {
-        using var broker = new FakeBroker { AnswerHeartbeats = false };
+        using var broker = new FakeBroker { AnswerHeartbeats = false, AnswerHellos = false };
         var options = new ZmqGameClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(300) };
 
         var connect = ZmqGameClient.ConnectAsync(broker.Endpoint, options);
 
+        await broker.NextHelloAsync();
+        Assert.That(async () => await connect.Within(), Throws.InstanceOf<TimeoutException>().With.Message.Contains(broker.Endpoint));
+    }
+
+    [Test]
+    public async Task Connect_PeerAnswersHeartbeatsButNeverWelcomes_ThrowsTimeout()
+    {
+        using var broker = new FakeBroker { AnswerHellos = false };
+        var options = new ZmqGameClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(400), HeartbeatInterval = TimeSpan.FromMilliseconds(50) };
+
+        var connect = ZmqGameClient.ConnectAsync(broker.Endpoint, options);
+
+        await broker.NextHelloAsync();
         await broker.NextHeartbeatAsync();
         Assert.That(async () => await connect.Within(), Throws.InstanceOf<TimeoutException>().With.Message.Contains(broker.Endpoint));
     }
@@ -53,12 +66,14 @@ public sealed class ClientConnectionTests
     }
 
     [Test]
-    public async Task Connect_BrokerAnswers_SentHeartbeatFirst()
+    public async Task Connect_BrokerWelcomes_SaidHelloFirstAndReturnsWithSession()
     {
         using var broker = new FakeBroker();
         await using var client = await ConnectAsync(broker);
-        Assert.That(broker.Heartbeats.TryRead(out _), Is.True, "ConnectAsync returned after the broker answered a heartbeat");
+        Assert.That(broker.Hellos.TryRead(out var hello), Is.True, "ConnectAsync returned after the broker answered HELLO");
+        Assert.That(hello!.Ticket, Is.Empty, "a new session: no ticket");
         Assert.That(client.Endpoint, Is.EqualTo(broker.Endpoint));
+        Assert.That(client.Session, Is.Not.Null);
     }
 
     [Test]

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+
+namespace ZmqGame.Client.Internal;
+
+/// <summary>
+/// Runs callbacks one at a time, in the order queued, on the thread pool: the socket thread queues user-facing
+/// events here so user code never runs on it, and a slow handler delays only later events.
+/// </summary>
+internal sealed class EventQueue
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Action> queue = new();
+    private readonly ILogger logger;
+    private int running;
+
+    public EventQueue(ILogger logger) => this.logger = logger;
+
+    public void Enqueue(Action action)
+    {
+        queue.Enqueue(action);
+        if (Interlocked.CompareExchange(ref running, 1, 0) == 0)
+        {
+            ThreadPool.QueueUserWorkItem(static s => ((EventQueue)s!).Drain(), this);
+        }
+    }
+
+    private void Drain()
+    {
+        while (true)
+        {
+            while (queue.TryDequeue(out var action))
+            {
+                try
+                {
+                    action();
+                }
+                catch (Exception ex)
+                {
+                    Log.EventHandlerFailed(logger, ex);
+                }
+            }
+
+            Volatile.Write(ref running, 0);
+            if (queue.IsEmpty || Interlocked.CompareExchange(ref running, 1, 0) != 0)
+            {
+                return;
+            }
+        }
+    }
+}
