@@ -36,7 +36,8 @@ internal static class SessionCommand
         Options:
           --broker <endpoint>          broker frontend (default tcp://localhost:5555)
           --service <service>          service of `<cmd> <json>` lines
-          --session-service <service>  service whose workers get this session's connect/close events (default none)
+          --session-service <service>  service whose workers get this session's connect/close events
+                               (default: the --service; "" for none)
           --server-key <z85>           the broker's CURVE public key: encrypt the connection (default plain)
           --timeout <duration>         deadline of each request (default 5s)
           --connect-timeout <duration> how long to wait for the broker to open the session (default 5s)
@@ -332,6 +333,8 @@ internal static class SessionCommand
                 }
             }
 
+            // Connect/close events go to the service the session talks to, unless told otherwise ("" = none).
+            result.SessionService ??= result.Service;
             try
             {
                 new ZmqGameClientOptions { SessionService = result.SessionService, ServerPublicKey = result.ServerKey }.Validate();

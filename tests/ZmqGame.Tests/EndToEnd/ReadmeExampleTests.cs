@@ -41,6 +41,65 @@ public sealed class ReadmeExampleTests
         Assert.That(missing!.Status, Is.EqualTo(Status.NoSuchRoute));
     }
 
+    /// <summary>README.md, "Chat, push and kick in five minutes", typed into the real executables.</summary>
+    [Test]
+    [Platform(Exclude = "Win")]
+    [NonParallelizable]
+    public async Task ReadmeChatWalkthrough_TwoSessionsChat_TriggerAnnouncesAndKicks_CloseHookOnce()
+    {
+        var patience = TimeSpan.FromSeconds(30);
+        using var broker = ProcessUnderTest.Start("ZmqGame.Broker", "tcp://127.0.0.1:0", "tcp://127.0.0.1:0", "--control", "tcp://127.0.0.1:0", "--session-key-file", "");
+        var listening = await broker.WaitForLineAsync(Broker.BrokerProcessTests.ListeningLine, patience);
+        var (frontend, backend, control) = (listening.Groups[1].Value.TrimEnd(','), listening.Groups[2].Value.TrimEnd(','), listening.Groups[3].Value);
+        using var worker = ProcessUnderTest.Start("ZmqGame.Worker.Host", "--broker", backend);
+        await worker.WaitForLineAsync("Slot 0 of service 'lobby' READY", patience);
+
+        using var ann = ProcessUnderTest.Start("ZmqGame.Client.Cli", "session", "--service", "lobby", "--broker", frontend);
+        using var bob = ProcessUnderTest.Start("ZmqGame.Client.Cli", "session", "--service", "lobby", "--broker", frontend);
+        await ann.WaitForLineAsync("^session [0-9]+ user=- groups=$", patience);
+        await bob.WaitForLineAsync("^session [0-9]+ user=- groups=$", patience);
+
+        ann.WriteLine("""1 {"Name": "ann"}""");
+        bob.WriteLine("""1 {"Name": "bob"}""");
+        await ann.WaitForLineAsync("^reply 1 .*\"ann\"", patience);
+        await bob.WaitForLineAsync("^reply 1 .*\"bob\"", patience);
+        ann.WriteLine("""2 {"Room": "tavern"}""");
+        await ann.WaitForLineAsync("^reply 2 ", patience);
+        bob.WriteLine("""2 {"Room": "tavern"}""");
+        await bob.WaitForLineAsync("^reply 2 ", patience);
+        ann.WriteLine("""3 {"Room": "tavern", "Text": "hi bob!"}""");
+        const string chatLine = """push 100 {"Room":"tavern","From":"ann","Text":"hi bob!"}""";
+        await ann.WaitForLineAsync("^" + System.Text.RegularExpressions.Regex.Escape(chatLine) + "$", patience);
+        await bob.WaitForLineAsync("^" + System.Text.RegularExpressions.Regex.Escape(chatLine) + "$", patience);
+
+        var broadcast = await RunAsync(patience, "ZmqGame.Trigger.Cli", "broadcast", "--logged-in", "--cmd", "900", "--json", """{"Text": "server restarts in 5 minutes"}""", "--broker", control);
+        Assert.That(broadcast.Output.Trim(), Is.EqualTo("pushed cmd 900 to 2 sessions (0 dropped)"));
+        const string announcement = """push 900 {"Text":"server restarts in 5 minutes"}""";
+        await ann.WaitForLineAsync("^" + System.Text.RegularExpressions.Regex.Escape(announcement) + "$", patience);
+        await bob.WaitForLineAsync("^" + System.Text.RegularExpressions.Regex.Escape(announcement) + "$", patience);
+
+        var kick = await RunAsync(patience, "ZmqGame.Trigger.Cli", "kick", "--user", "bob", "--reason", "AFK too long", "--broker", control);
+        Assert.That(kick.Output.Trim(), Is.EqualTo("kicked 1 session"));
+        await bob.WaitForLineAsync("^closed kicked: AFK too long$", patience);
+        await ann.WaitForLineAsync("""^push 101 \{"Room":"tavern","User":"bob","What":"left"\}$""", patience);
+        await worker.WaitForLineAsync("client closed: session [0-9]+ user bob reason Kicked \\(AFK too long\\)", patience);
+
+        ann.CloseInput();
+        bob.CloseInput();
+        Assert.That(await ann.WaitForExitAsync(patience), Is.Zero, ann.Output);
+        Assert.That(await bob.WaitForExitAsync(patience), Is.Zero, bob.Output);
+        await worker.WaitForLineAsync("client closed: session [0-9]+ user ann reason ClientClosed", patience);
+        Assert.That(worker.Lines.Count(l => l.Contains("user bob reason", StringComparison.Ordinal)), Is.EqualTo(1), worker.Output);
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(TimeSpan patience, string project, params string[] args)
+    {
+        using var process = ProcessUnderTest.Start(project, args);
+        var code = await process.WaitForExitAsync(patience);
+        Assert.That(code, Is.Zero, process.Output);
+        return (code, process.Output);
+    }
+
     [MessagePackObject(true)]
     public record Hello(string Name);
 

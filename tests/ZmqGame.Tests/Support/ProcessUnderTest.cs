@@ -100,6 +100,16 @@ internal sealed partial class ProcessUnderTest : IDisposable
         }
     }
 
+    /// <summary>Writes one line to the process's standard input.</summary>
+    public void WriteLine(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
+    }
+
+    /// <summary>Closes the process's standard input (end of input).</summary>
+    public void CloseInput() => _process.StandardInput.Close();
+
     /// <summary>SIGTERM: what a supervisor or `kill` sends for a graceful stop.</summary>
     public void Terminate() => Signal(SigTerm);
 
