@@ -51,6 +51,7 @@ internal static class SessionBench
             throw new ArgumentException("sessions needs --frontend, --control and --broker-pid");
         }
 
+        var stateBytes = SessionStateSize.BytesPerSession(sessions);
         var rssBefore = ProcStatus.RssBytes(brokerPid.Value);
         using var admin = new DealerSocket(control);
         var socketCount = (sessions + perSocket - 1) / perSocket;
@@ -152,7 +153,7 @@ internal static class SessionBench
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"sessions={sessions} alive={alive} open_s={openSeconds:F1} rss_before_mb={rssBefore / 1048576.0:F1} rss_after_mb={rssAfter / 1048576.0:F1} " +
-                $"bytes_per_session={perSessionBytes:F0} heartbeat_ms={heartbeat.TotalMilliseconds:F0} idle_s={idle.TotalSeconds:F0} idle_cpu_pct={idleCpuPct:F2} " +
+                $"bytes_per_session={perSessionBytes:F0} state_bytes_per_session={stateBytes:F0} heartbeat_ms={heartbeat.TotalMilliseconds:F0} idle_s={idle.TotalSeconds:F0} idle_cpu_pct={idleCpuPct:F2} " +
                 $"broadcasts={broadcasts} received={received} leave_ms_p50={leave[leave.Count / 2]:F1} leave_ms_max={leave[^1]:F1} " +
                 $"reach_ms_p50={reach[reach.Count / 2]:F1} reach_ms_max={reach[^1]:F1}"));
             return received == (long)broadcasts * alive ? 0 : 1;

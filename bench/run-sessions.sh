@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Sessions at scale against the ZmqGame broker process (the C brokers have no sessions to compare with):
+#   - memory per idle session: the broker's resident memory before and after opening them (transport included),
+#     and the session layer's own managed state per session (measured in-process);
+#   - idle CPU: every session heartbeats the broker (default every 2.5 s, the client library's default) for IDLE s;
+#   - broadcast: one push to every session through the control endpoint, BROADCASTS times: "leave" is when the
+#     broker answers the control request (it answers after handing the push to every connection), "reach" when the
+#     last copy arrived at the bench's sockets.
+# The sessions are opened by ZmqGame.Bench over a few DEALER sockets, each connected PER_SOCKET times.
+#
+# Usage:  bash bench/run-sessions.sh      (about 3 minutes with the defaults)
+# Knobs:  SESSIONS=10000 PER_SOCKET=100 IDLE=20 BROADCASTS=10 HEARTBEAT_MS=2500 SIZE=64 REPS=1
+#         RESULTS=bench/results/sessions ART=bench/.artifacts UPDATE_DOCS=1
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RESULTS=${RESULTS:-$ROOT/bench/results/sessions}
+ART=${ART:-$ROOT/bench/.artifacts}
+UPDATE_DOCS=${UPDATE_DOCS:-1}
+SESSIONS=${SESSIONS:-10000}
+PER_SOCKET=${PER_SOCKET:-100}
+IDLE=${IDLE:-20}
+BROADCASTS=${BROADCASTS:-10}
+HEARTBEAT_MS=${HEARTBEAT_MS:-2500}
+SIZE=${SIZE:-64}
+REPS=${REPS:-1}
+PY=${PY:-/usr/bin/python3}
+CLK_TCK=$(getconf CLK_TCK)
+NCPU=$(nproc)
+
+# Each session is a TCP connection on both sides: raise the open-file limit as far as allowed.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((SESSIONS + 1000)) ]; then
+  echo "open-file limit $(ulimit -n) is below SESSIONS+1000; lower SESSIONS or raise the limit" >&2; exit 1
+fi
+
+echo "== build ZmqGame (Release) into $ART"
+for proj in broker/ZmqGame.Broker bench/ZmqGame.Bench; do
+  dotnet build "$ROOT/$proj" -c Release --artifacts-path "$ART" -nologo -v q >/dev/null || { echo "build of $proj failed" >&2; exit 1; }
+done
+BROKER_DLL=$ART/bin/ZmqGame.Broker/release/ZmqGame.Broker.dll
+BENCH_DLL=$ART/bin/ZmqGame.Bench/release/ZmqGame.Bench.dll
+
+mkdir -p "$RESULTS"
+RUNDIR=$(cd "$RESULTS" && pwd)/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$RUNDIR"
+{
+  echo "date: $(date -Is)"
+  echo "host: $(uname -srm), $NCPU cpus,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+  echo "dotnet: $(dotnet --version)"
+  echo "command: bench/run-sessions.sh (SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET IDLE=$IDLE BROADCASTS=$BROADCASTS HEARTBEAT_MS=$HEARTBEAT_MS SIZE=$SIZE REPS=$REPS)"
+  echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
+} | tee "$RUNDIR/env.txt"
+
+BROKER=
+cleanup() { [ -n "$BROKER" ] && kill -TERM "$BROKER" 2>/dev/null && wait "$BROKER" 2>/dev/null; }
+trap cleanup EXIT
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+steal_ticks() { awk '/^cpu /{print $9; exit}' /proc/stat; }
+
+: >"$RUNDIR/results.kv"
+for rep in $(seq "$REPS"); do
+  FE=$(free_port); BE=$(free_port); CT=$(free_port)
+  dotnet "$BROKER_DLL" "tcp://127.0.0.1:$FE" "tcp://127.0.0.1:$BE" --control "tcp://127.0.0.1:$CT" --session-key-file "" \
+    >"$RUNDIR/broker.$rep.log" 2>&1 &
+  BROKER=$!
+  for i in $(seq 100); do grep -q "Broker listening" "$RUNDIR/broker.$rep.log" && break; sleep 0.1; done
+  st0=$(steal_ticks); t0=$(date +%s.%N)
+  echo "== rep $rep: $SESSIONS sessions"
+  dotnet "$BENCH_DLL" sessions --frontend "tcp://127.0.0.1:$FE" --control "tcp://127.0.0.1:$CT" --broker-pid "$BROKER" \
+    --sessions "$SESSIONS" --per-socket "$PER_SOCKET" --idle "$IDLE" --broadcasts "$BROADCASTS" --heartbeat "$HEARTBEAT_MS" \
+    --size "$SIZE" >"$RUNDIR/bench.$rep.out" 2>"$RUNDIR/bench.$rep.err"
+  rc=$?
+  st1=$(steal_ticks); t1=$(date +%s.%N)
+  steal=$(awk -v a="$st0" -v b="$st1" -v t0="$t0" -v t1="$t1" -v k="$CLK_TCK" -v n="$NCPU" 'BEGIN{printf "%.1f", (b-a)/k/((t1-t0)*n)*100}')
+  kill -TERM "$BROKER" 2>/dev/null; wait "$BROKER" 2>/dev/null; BROKER=
+  if [ $rc -ne 0 ] || ! [ -s "$RUNDIR/bench.$rep.out" ]; then echo "  bench failed (rc=$rc): $(cat "$RUNDIR/bench.$rep.err")" >&2; continue; fi
+  echo "$(cat "$RUNDIR/bench.$rep.out") steal_pct=$steal" | tee -a "$RUNDIR/results.kv"
+done
+
+"$PY" - "$RUNDIR/results.kv" >"$RUNDIR/table.md" <<'PYEOF'
+import sys
+rows = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[1]) if line.strip()]
+if not rows:
+    print("(no successful run)"); sys.exit(0)
+print("| sessions | broker RSS per session | session state per session | idle broker CPU (heartbeat every %s ms) | broadcast leaves the broker (p50 / max) | broadcast reaches all (p50 / max) | pushes received | steal |" % rows[0]["heartbeat_ms"])
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+for r in rows:
+    print("| %s | %.1f KB | %s B | %s %% of one core | %s / %s ms | %s / %s ms | %s of %d | %s %% |" % (
+        r["sessions"], float(r["bytes_per_session"]) / 1024, r["state_bytes_per_session"], r["idle_cpu_pct"],
+        r["leave_ms_p50"], r["leave_ms_max"], r["reach_ms_p50"], r["reach_ms_max"],
+        r["received"], int(r["broadcasts"]) * int(r["alive"]), r["steal_pct"]))
+print()
+print("Run: `%s`, %s." % (open(sys.argv[1].replace("results.kv", "env.txt")).read().split("command: ")[1].split("\n")[0],
+                            open(sys.argv[1].replace("results.kv", "env.txt")).read().split("\n")[0].replace("date: ", "")))
+PYEOF
+echo
+cat "$RUNDIR/table.md"
+if [ "$UPDATE_DOCS" = 1 ]; then
+  "$PY" "$ROOT/bench/tables.py" splice "$ROOT/docs/performance.md" sessions "$RUNDIR/table.md"
+  echo "docs/performance.md: sessions section regenerated"
+fi
+echo "results: $RUNDIR"
