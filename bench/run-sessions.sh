@@ -3,9 +3,10 @@
 #   - memory per idle session: the broker's resident memory before and after opening them (transport included),
 #     and the session layer's own managed state per session (measured in-process);
 #   - idle CPU: every session heartbeats the broker (default every 2.5 s, the client library's default) for IDLE s;
-#   - broadcast: one push to every session through the control endpoint, BROADCASTS times: "leave" is when the
-#     broker answers the control request (it answers after handing the push to every connection), "reach" when the
-#     last copy arrived at the bench's sockets.
+#   - broadcast: one push to every session through the control endpoint, BROADCASTS times: "handed to the
+#     transport" is the broker's own fan-out loop (stats: last_push_fanout_us), "control answer" when the trigger's
+#     request was answered (after the fan-out, behind the copies in the transport's queues), "reach" when the last
+#     copy arrived at the bench's sockets.
 # The sessions are opened by ZmqGame.Bench over a few DEALER sockets, each connected PER_SOCKET times.
 #
 # Usage:  bash bench/run-sessions.sh      (about 3 minutes with the defaults)
@@ -82,12 +83,12 @@ import sys
 rows = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[1]) if line.strip()]
 if not rows:
     print("(no successful run)"); sys.exit(0)
-print("| sessions | broker RSS per session | session state per session | idle broker CPU (heartbeat every %s ms) | broadcast leaves the broker (p50 / max) | broadcast reaches all (p50 / max) | pushes received | steal |" % rows[0]["heartbeat_ms"])
-print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| sessions | broker RSS per session | session state per session | idle broker CPU (heartbeat every %s ms) | broadcast handed to the transport (p50 / max) | control answer after the broadcast (p50 / max) | broadcast reaches all (p50 / max) | pushes received | steal |" % rows[0]["heartbeat_ms"])
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for r in rows:
-    print("| %s | %.1f KB | %s B | %s %% of one core | %s / %s ms | %s / %s ms | %s of %d | %s %% |" % (
+    print("| %s | %.1f KB | %s B | %s %% of one core | %s / %s ms | %s / %s ms | %s / %s ms | %s of %d | %s %% |" % (
         r["sessions"], float(r["bytes_per_session"]) / 1024, r["state_bytes_per_session"], r["idle_cpu_pct"],
-        r["leave_ms_p50"], r["leave_ms_max"], r["reach_ms_p50"], r["reach_ms_max"],
+        r["fanout_ms_p50"], r["fanout_ms_max"], r["leave_ms_p50"], r["leave_ms_max"], r["reach_ms_p50"], r["reach_ms_max"],
         r["received"], int(r["broadcasts"]) * int(r["alive"]), r["steal_pct"]))
 print()
 print("Run: `%s`, %s." % (open(sys.argv[1].replace("results.kv", "env.txt")).read().split("command: ")[1].split("\n")[0],

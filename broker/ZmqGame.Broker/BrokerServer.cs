@@ -815,6 +815,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
             ["sessions_detached"] = _sessions.Detached,
             ["sessions_backlogged"] = _sessions.Backlogged,
             ["groups"] = _sessions.GroupCount,
+            ["last_push_fanout_us"] = (long)_sessions.LastPushFanOut.TotalMicroseconds,
         };
     }
 

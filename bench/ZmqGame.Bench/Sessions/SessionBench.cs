@@ -58,24 +58,43 @@ internal static class SessionBench
         var sockets = new List<DealerSocket>(socketCount);
         try
         {
-            for (var s = 0; s < socketCount; s++)
+
+            // HELLO once per connection: a DEALER sends round-robin over its connected pipes, so wait until every
+            // connection is up first. A pipe that was still missing gets its HELLO in a later round (a second HELLO on
+            // a pipe just replaces its session) until the broker holds them all.
+            var opened = Stopwatch.StartNew();
+            var connected = 0;
+            using (var monitorPoller = new NetMQPoller())
             {
-                var socket = new DealerSocket();
-                socket.Options.Linger = TimeSpan.Zero;
-                socket.Options.ReceiveHighWatermark = 0;
-                var connections = Math.Min(perSocket, sessions - (s * perSocket));
-                for (var c = 0; c < connections; c++)
+                monitorPoller.RunAsync();
+                var monitors = new List<NetMQ.Monitoring.NetMQMonitor>();
+                for (var s = 0; s < socketCount; s++)
                 {
-                    socket.Connect(frontend);
+                    var socket = new DealerSocket();
+                    socket.Options.Linger = TimeSpan.Zero;
+                    socket.Options.ReceiveHighWatermark = 0;
+                    var monitor = new NetMQ.Monitoring.NetMQMonitor(socket, $"inproc://zmqgame-bench-{Guid.NewGuid():N}", SocketEvents.Connected);
+                    monitor.Connected += (_, _) => Interlocked.Increment(ref connected);
+                    monitor.AttachToPoller(monitorPoller);
+                    monitors.Add(monitor);
+                    var connections = Math.Min(perSocket, sessions - (s * perSocket));
+                    for (var c = 0; c < connections; c++)
+                    {
+                        socket.Connect(frontend);
+                    }
+
+                    sockets.Add(socket);
                 }
 
-                sockets.Add(socket);
+                while (Volatile.Read(ref connected) < sessions && opened.Elapsed < TimeSpan.FromSeconds(60))
+                {
+                    Thread.Sleep(50);
+                }
+
+                monitorPoller.Stop();
+                monitors.ForEach(m => m.Dispose());
             }
 
-            // HELLO once per connection: a DEALER sends round-robin over its connected pipes. A pipe not yet connected
-            // is skipped, so keep saying HELLO (a second HELLO on a pipe just replaces its session) until the broker
-            // holds them all.
-            var opened = Stopwatch.StartNew();
             while (Stat(admin, "sessions") < sessions)
             {
                 if (opened.Elapsed > TimeSpan.FromMinutes(3))
@@ -128,6 +147,7 @@ internal static class SessionBench
             var payload = MessagePackSerializer.Serialize(new byte[size]);
             var leave = new List<double>();
             var reach = new List<double>();
+            var fanOut = new List<double>();
             var received = 0L;
             for (var r = 0; r < broadcasts; r++)
             {
@@ -145,16 +165,18 @@ internal static class SessionBench
 
                 reach.Add(clock.Elapsed.TotalMilliseconds);
                 received += got;
+                fanOut.Add(Stat(admin, "last_push_fanout_us") / 1000.0);
             }
 
             leave.Sort();
             reach.Sort();
+            fanOut.Sort();
             var perSessionBytes = (rssAfter - rssBefore) / (double)sessions;
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"sessions={sessions} alive={alive} open_s={openSeconds:F1} rss_before_mb={rssBefore / 1048576.0:F1} rss_after_mb={rssAfter / 1048576.0:F1} " +
                 $"bytes_per_session={perSessionBytes:F0} state_bytes_per_session={stateBytes:F0} heartbeat_ms={heartbeat.TotalMilliseconds:F0} idle_s={idle.TotalSeconds:F0} idle_cpu_pct={idleCpuPct:F2} " +
-                $"broadcasts={broadcasts} received={received} leave_ms_p50={leave[leave.Count / 2]:F1} leave_ms_max={leave[^1]:F1} " +
+                $"broadcasts={broadcasts} received={received} fanout_ms_p50={fanOut[fanOut.Count / 2]:F1} fanout_ms_max={fanOut[^1]:F1} leave_ms_p50={leave[leave.Count / 2]:F1} leave_ms_max={leave[^1]:F1} " +
                 $"reach_ms_p50={reach[reach.Count / 2]:F1} reach_ms_max={reach[^1]:F1}"));
             return received == (long)broadcasts * alive ? 0 : 1;
         }

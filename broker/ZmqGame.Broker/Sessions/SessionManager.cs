@@ -296,6 +296,7 @@ internal sealed class SessionManager
         payload.CopyTo(frames, 1);
         var message = new OutboundMessage(ZgClient.Push, frames);
         _stats.Pushes++;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = new ActionResult();
         foreach (var session in Resolve(args))
         {
@@ -310,8 +311,12 @@ internal sealed class SessionManager
             }
         }
 
+        LastPushFanOut = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         return result;
     }
+
+    /// <summary>How long the last push took to hand its copies to every targeted connection (or queue).</summary>
+    public TimeSpan LastPushFanOut { get; private set; }
 
     private ActionResult Kick(ActionArgs args)
     {
