@@ -19,14 +19,14 @@ internal interface IBrokerProbe
 /// <see cref="ControlConnection"/> (docs/protocol.md), whose <c>counters</c> map holds <c>workers_registered</c>.
 /// One short-lived connection per question.
 /// </summary>
-internal sealed class BrokerStatsProbe(string endpoint, TimeSpan timeout) : IBrokerProbe
+internal sealed class BrokerStatsProbe(string endpoint, TimeSpan timeout, CurveKeys? curve = null) : IBrokerProbe
 {
     public string Endpoint => endpoint;
 
     public async Task<long?> WorkersRegisteredAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var connection = new ControlConnection(endpoint);
+        var connection = new ControlConnection(endpoint, curve);
         await using (connection.ConfigureAwait(false))
         {
             try

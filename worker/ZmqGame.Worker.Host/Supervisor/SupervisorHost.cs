@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging;
 using NetMQ;
 using NLog.Extensions.Logging;
 
+using ZmqGame.Trigger;
+
 namespace ZmqGame.Worker.Host.Supervisor;
 
 /// <summary>
@@ -69,7 +71,8 @@ internal static class SupervisorHost
         }
 
         var command = ChildCommandFor(childArgs, options.WorkerPath);
-        var probe = string.IsNullOrWhiteSpace(options.Control) ? null : new BrokerStatsProbe(options.Control, TimeSpan.FromSeconds(2));
+        var curve = string.IsNullOrEmpty(options.ControlServerKey) ? null : CurveKeys.FromZ85(options.ControlServerKey, options.ControlSecretKey!);
+        var probe = string.IsNullOrWhiteSpace(options.Control) ? null : new BrokerStatsProbe(options.Control, TimeSpan.FromSeconds(2), curve);
         var stop = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var supervisor = new WorkerSupervisor(options, command, logger, TimeProvider.System, probe);
         await using var supervisorScope = supervisor.ConfigureAwait(false);

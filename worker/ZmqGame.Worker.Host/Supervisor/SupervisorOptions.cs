@@ -45,6 +45,15 @@ public sealed class SupervisorOptions
     public string? Control { get; set; }
 
     /// <summary>
+    /// The broker's CURVE public key (Z85), when its control endpoint requires CURVE; with <see cref="ControlSecretKey"/>,
+    /// a trigger key pair on the broker's allow-list (<c>trigger keygen</c>). Both or neither.
+    /// </summary>
+    public string? ControlServerKey { get; set; }
+
+    /// <summary>The secret key (Z85) of the trigger key pair the supervisor proves to a CURVE control endpoint.</summary>
+    public string? ControlSecretKey { get; set; }
+
+    /// <summary>
     /// The worker build the children run: a <c>.dll</c> (run with the same dotnet host) or an executable. Default: this
     /// build's own <c>ZmqGame.Worker.Host.dll</c>, with symbolic links resolved. For deploys that swap a symbolic link
     /// (<c>current → releases/v2</c>), set it to the path through the link so that a reload runs the new target.
@@ -94,6 +103,22 @@ public sealed class SupervisorOptions
         if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromHours(1))
         {
             errors.Add($"DrainTimeout must be between 0 and 1 h (was {DrainTimeout})");
+        }
+
+        if (string.IsNullOrEmpty(ControlServerKey) != string.IsNullOrEmpty(ControlSecretKey))
+        {
+            errors.Add("ControlServerKey and ControlSecretKey go together (both or neither)");
+        }
+        else if (!string.IsNullOrEmpty(ControlServerKey))
+        {
+            try
+            {
+                _ = ZmqGame.Trigger.CurveKeys.FromZ85(ControlServerKey, ControlSecretKey!);
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add("ControlServerKey/ControlSecretKey: " + ex.Message);
+            }
         }
 
         if (errors.Count > 0)
