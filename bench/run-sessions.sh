@@ -10,7 +10,8 @@
 # The sessions are opened by ZmqGame.Bench over a few DEALER sockets, each connected PER_SOCKET times.
 #
 # Usage:  bash bench/run-sessions.sh      (about 3 minutes with the defaults)
-# Knobs:  SESSIONS=10000 PER_SOCKET=100 IDLE=20 BROADCASTS=10 HEARTBEAT_MS=2500 SIZE=64 REPS=1
+# Knobs:  SESSIONS=10000 PER_SOCKET=100 IDLE=20 BROADCASTS=10 HEARTBEATS_MS="2500 10000" SIZE=64 REPS=1
+#         (one broker run per heartbeat interval; its SessionTimeout is 4 heartbeat intervals, at least 10 s)
 #         RESULTS=bench/results/sessions ART=bench/.artifacts UPDATE_DOCS=1
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +22,7 @@ SESSIONS=${SESSIONS:-10000}
 PER_SOCKET=${PER_SOCKET:-100}
 IDLE=${IDLE:-20}
 BROADCASTS=${BROADCASTS:-10}
-HEARTBEAT_MS=${HEARTBEAT_MS:-2500}
+HEARTBEATS_MS=${HEARTBEATS_MS:-"2500 10000"}
 SIZE=${SIZE:-64}
 REPS=${REPS:-1}
 PY=${PY:-/usr/bin/python3}
@@ -48,7 +49,7 @@ mkdir -p "$RUNDIR"
   echo "date: $(date -Is)"
   echo "host: $(uname -srm), $NCPU cpus,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   echo "dotnet: $(dotnet --version)"
-  echo "command: bench/run-sessions.sh (SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET IDLE=$IDLE BROADCASTS=$BROADCASTS HEARTBEAT_MS=$HEARTBEAT_MS SIZE=$SIZE REPS=$REPS)"
+  echo "command: bench/run-sessions.sh (SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET IDLE=$IDLE BROADCASTS=$BROADCASTS HEARTBEATS_MS=\"$HEARTBEATS_MS\" SIZE=$SIZE REPS=$REPS)"
   echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
 } | tee "$RUNDIR/env.txt"
 
@@ -60,22 +61,26 @@ steal_ticks() { awk '/^cpu /{print $9; exit}' /proc/stat; }
 
 : >"$RUNDIR/results.kv"
 for rep in $(seq "$REPS"); do
+for HEARTBEAT_MS in $HEARTBEATS_MS; do
   FE=$(free_port); BE=$(free_port); CT=$(free_port)
+  TIMEOUT_MS=$(( HEARTBEAT_MS * 4 > 10000 ? HEARTBEAT_MS * 4 : 10000 ))
+  TAG="$rep.hb$HEARTBEAT_MS"
   dotnet "$BROKER_DLL" "tcp://127.0.0.1:$FE" "tcp://127.0.0.1:$BE" --control "tcp://127.0.0.1:$CT" --session-key-file "" \
-    >"$RUNDIR/broker.$rep.log" 2>&1 &
+    --session-timeout "$(awk -v ms="$TIMEOUT_MS" 'BEGIN{printf "00:00:%06.3f", ms/1000}')" >"$RUNDIR/broker.$TAG.log" 2>&1 &
   BROKER=$!
-  for i in $(seq 100); do grep -q "Broker listening" "$RUNDIR/broker.$rep.log" && break; sleep 0.1; done
+  for i in $(seq 100); do grep -q "Broker listening" "$RUNDIR/broker.$TAG.log" && break; sleep 0.1; done
   st0=$(steal_ticks); t0=$(date +%s.%N)
-  echo "== rep $rep: $SESSIONS sessions"
+  echo "== rep $rep: $SESSIONS sessions, heartbeat every $HEARTBEAT_MS ms, session timeout $TIMEOUT_MS ms"
   dotnet "$BENCH_DLL" sessions --frontend "tcp://127.0.0.1:$FE" --control "tcp://127.0.0.1:$CT" --broker-pid "$BROKER" \
     --sessions "$SESSIONS" --per-socket "$PER_SOCKET" --idle "$IDLE" --broadcasts "$BROADCASTS" --heartbeat "$HEARTBEAT_MS" \
-    --size "$SIZE" >"$RUNDIR/bench.$rep.out" 2>"$RUNDIR/bench.$rep.err"
+    --size "$SIZE" >"$RUNDIR/bench.$TAG.out" 2>"$RUNDIR/bench.$TAG.err"
   rc=$?
   st1=$(steal_ticks); t1=$(date +%s.%N)
   steal=$(awk -v a="$st0" -v b="$st1" -v t0="$t0" -v t1="$t1" -v k="$CLK_TCK" -v n="$NCPU" 'BEGIN{printf "%.1f", (b-a)/k/((t1-t0)*n)*100}')
   kill -TERM "$BROKER" 2>/dev/null; wait "$BROKER" 2>/dev/null; BROKER=
-  if [ $rc -ne 0 ] || ! [ -s "$RUNDIR/bench.$rep.out" ]; then echo "  bench failed (rc=$rc): $(cat "$RUNDIR/bench.$rep.err")" >&2; continue; fi
-  echo "$(cat "$RUNDIR/bench.$rep.out") steal_pct=$steal" | tee -a "$RUNDIR/results.kv"
+  if [ $rc -ne 0 ] || ! [ -s "$RUNDIR/bench.$TAG.out" ]; then echo "  bench failed (rc=$rc): $(cat "$RUNDIR/bench.$TAG.err")" >&2; continue; fi
+  echo "$(cat "$RUNDIR/bench.$TAG.out") steal_pct=$steal" | tee -a "$RUNDIR/results.kv"
+done
 done
 
 "$PY" - "$RUNDIR/results.kv" >"$RUNDIR/table.md" <<'PYEOF'
@@ -83,11 +88,11 @@ import sys
 rows = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[1]) if line.strip()]
 if not rows:
     print("(no successful run)"); sys.exit(0)
-print("| sessions | broker RSS per session | session state per session | idle broker CPU (heartbeat every %s ms) | broadcast handed to the transport (p50 / max) | control answer after the broadcast (p50 / max) | broadcast reaches all (p50 / max) | pushes received | steal |" % rows[0]["heartbeat_ms"])
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| sessions | heartbeat | broker RSS per session | session state per session | idle broker CPU | broadcast handed to the transport (p50 / max) | control answer after the broadcast (p50 / max) | broadcast reaches all (p50 / max) | pushes received | steal |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for r in rows:
-    print("| %s | %.1f KB | %s B | %s %% of one core | %s / %s ms | %s / %s ms | %s / %s ms | %s of %d | %s %% |" % (
-        r["sessions"], float(r["bytes_per_session"]) / 1024, r["state_bytes_per_session"], r["idle_cpu_pct"],
+    print("| %s | every %.1f s | %.1f KB | %s B | %s %% of one core | %s / %s ms | %s / %s ms | %s / %s ms | %s of %d | %s %% |" % (
+        r["sessions"], float(r["heartbeat_ms"]) / 1000, float(r["bytes_per_session"]) / 1024, r["state_bytes_per_session"], r["idle_cpu_pct"],
         r["fanout_ms_p50"], r["fanout_ms_max"], r["leave_ms_p50"], r["leave_ms_max"], r["reach_ms_p50"], r["reach_ms_max"],
         r["received"], int(r["broadcasts"]) * int(r["alive"]), r["steal_pct"]))
 print()
