@@ -147,7 +147,7 @@ internal sealed class SessionManager
         }
 
         var nowMs = NowMs;
-        if (_ended.ContainsKey(opened.SessionId) || nowMs - opened.IssuedMs > _timeoutMs * 3 / 2 || opened.IssuedMs > nowMs + 60_000)
+        if (_ended.ContainsKey(opened.SessionId) || nowMs - opened.IssuedMs > _timeoutMs * 2 || opened.IssuedMs > nowMs + 60_000)
         {
             Refuse(id, "session expired");
             return;
@@ -210,7 +210,9 @@ internal sealed class SessionManager
             return HeartbeatAnswer.NoSession;
         }
 
-        if (NowMs - session.TicketIssuedMs > _timeoutMs / 2)
+        // A ticket at most one timeout old, from a client heard within the last timeout, is at most two timeouts old
+        // when that client comes back to a restarted broker: the window such a broker accepts.
+        if (NowMs - session.TicketIssuedMs > _timeoutMs)
         {
             SendWelcome(session, resumed: false);
         }
@@ -698,7 +700,8 @@ internal sealed class SessionManager
             }
         }
 
-        var until = NowMs + _timeoutMs * 2;
+        // Longer than a ticket is accepted (two timeouts): a closed session's ticket never resumes it.
+        var until = NowMs + _timeoutMs * 3;
         _ended[session.Id] = until;
         _endedOrder.Enqueue((session.Id, until));
 

@@ -59,7 +59,7 @@ public sealed class SessionResumeTests
             // The broker goes away and comes back on the same endpoints with the same session key.
             var (frontend, backend, control) = (first.Frontend, first.Backend, first.Control);
             first.Dispose();
-            using var second = new BrokerFixture(o =>
+            using var second = await RebindAsync(o =>
             {
                 o.Frontend = frontend;
                 o.Backend = backend;
@@ -81,6 +81,24 @@ public sealed class SessionResumeTests
         {
             first.Dispose();
             File.Delete(keyFile);
+        }
+    }
+
+    /// <summary>A broker on the endpoints its predecessor just closed: NetMQ closes listeners asynchronously, so binding
+    /// is retried until the port is free again (bounded).</summary>
+    private static async Task<BrokerFixture> RebindAsync(Action<ZmqGame.Broker.BrokerOptions> configure)
+    {
+        var deadline = DateTime.UtcNow + Raw.Wait;
+        while (true)
+        {
+            try
+            {
+                return new BrokerFixture(configure);
+            }
+            catch (ZmqGame.Broker.BrokerBindException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
         }
     }
 

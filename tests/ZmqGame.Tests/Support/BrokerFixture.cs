@@ -19,7 +19,15 @@ internal sealed class BrokerFixture : IDisposable
         };
         configure?.Invoke(Options);
         Server = new BrokerServer(Options);
-        Server.Start();
+        try
+        {
+            Server.Start();
+        }
+        catch
+        {
+            Server.Dispose();
+            throw;
+        }
     }
 
     public BrokerOptions Options { get; }
