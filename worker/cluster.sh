@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a complete local ZmqGame cluster: one broker and one worker host serving the sample
-# services (echo, game). Ctrl-C (or SIGTERM) stops both gracefully.
+# services (echo, game, lobby). Ctrl-C (or SIGTERM) stops both gracefully.
 #
 #   bash worker/cluster.sh                       # frontend tcp://*:5555, backend :5556, control 127.0.0.1:5557
 #   FRONTEND_PORT=6555 BACKEND_PORT=6556 CONTROL_PORT=6557 bash worker/cluster.sh
