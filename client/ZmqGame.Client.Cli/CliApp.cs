@@ -243,16 +243,29 @@ internal static class CliApp
         {
             return (await ZmqGameClient.ConnectAsync(invocation.Broker, options, cancellationToken).ConfigureAwait(false), ExitOk);
         }
-        catch (TimeoutException ex)
+        catch (Exception ex) when (StartFailure(ex, CancellationToken.None) is { } code)
         {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return (null, ExitNoBroker);
+            return (null, await ReportStartFailureAsync(ex, code, stderr).ConfigureAwait(false));
         }
-        catch (ArgumentException ex)
-        {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return (null, ExitUsage);
-        }
+    }
+
+    /// <summary>
+    /// The exit code of an error while connecting or starting: no broker answered (3), a bad setting (2), interrupted
+    /// through <paramref name="cancellationToken"/> (130); null for any other error.
+    /// </summary>
+    internal static int? StartFailure(Exception error, CancellationToken cancellationToken) => error switch
+    {
+        TimeoutException => ExitNoBroker,
+        ArgumentException => ExitUsage,
+        OperationCanceledException when cancellationToken.IsCancellationRequested => ExitCancelled,
+        _ => null,
+    };
+
+    /// <summary>Writes the one-line message for a <see cref="StartFailure"/> and returns its exit code.</summary>
+    internal static async Task<int> ReportStartFailureAsync(Exception error, int code, TextWriter stderr)
+    {
+        await stderr.WriteLineAsync(code == ExitCancelled ? "error: interrupted" : $"error: {error.Message}").ConfigureAwait(false);
+        return code;
     }
 
     internal static string FormatDuration(TimeSpan value) =>

@@ -81,20 +81,9 @@ internal static class SessionCommand
         {
             client = await ZmqGameClient.ConnectAsync(settings.Broker, options, cancellationToken).ConfigureAwait(false);
         }
-        catch (TimeoutException ex)
+        catch (Exception ex) when (CliApp.StartFailure(ex, cancellationToken) is { } code)
         {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return CliApp.ExitNoBroker;
-        }
-        catch (ArgumentException ex)
-        {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return CliApp.ExitUsage;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            await stderr.WriteLineAsync("error: interrupted").ConfigureAwait(false);
-            return CliApp.ExitCancelled;
+            return await CliApp.ReportStartFailureAsync(ex, code, stderr).ConfigureAwait(false);
         }
 
         var lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });

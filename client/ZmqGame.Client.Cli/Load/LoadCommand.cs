@@ -68,20 +68,9 @@ internal static class LoadCommand
         {
             result = await new LoadEngine(options).RunAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (TimeoutException ex)
+        catch (Exception ex) when (CliApp.StartFailure(ex, cancellationToken) is { } code)
         {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return CliApp.ExitNoBroker;
-        }
-        catch (ArgumentException ex)
-        {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            return CliApp.ExitUsage;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            await stderr.WriteLineAsync("error: interrupted").ConfigureAwait(false);
-            return CliApp.ExitCancelled;
+            return await CliApp.ReportStartFailureAsync(ex, code, stderr).ConfigureAwait(false);
         }
 
         if (format is "text" or "both")
