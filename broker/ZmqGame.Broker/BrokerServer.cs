@@ -897,6 +897,12 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
                 _in.Clear();
             }
         }
+
+        // Session events queued while handling the batch (a HELLO's connected event, a kick's closed event).
+        if (_sessions.HasPendingEvents)
+        {
+            Guard(_sessions.FlushEvents);
+        }
     }
 
     private void Guard(Action action)
