@@ -28,8 +28,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
     private static readonly byte[] ControlHeaderBytes = Control.Header.ToArray();
     private static readonly byte[] RequestCommand = [Mdp.Request];
     private static readonly byte[] ZgReplyCommand = [ZgClient.Reply];
-    private static readonly byte[] ZgHeartbeatCommand = [ZgClient.Heartbeat];
-    private static readonly byte[][] ZgCommands = [[0], [1], [2], [3], [4], [5], [6], [7]];
+    private static readonly byte[][] ZgCommands = [[0], [1], [2], [3], [4], [5], [6], [7], [8]];
     private static readonly byte[] NotAuthorised = MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = "not authorised" });
     private static readonly byte[] AuthOk = MessagePackSerializer.Serialize(new Dictionary<string, bool> { ["ok"] = true });
     private static readonly byte[][] WorkerCommands = [[0], [Mdp.Ready], [Mdp.Request], [Mdp.Reply], [Mdp.Heartbeat], [Mdp.Disconnect]];
@@ -415,22 +414,15 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         switch (f.Span(3)[0])
         {
             case ZgClient.Request:
-                HandleZgRequest();
+                HandleZgRequest(sessionBound: false);
+                break;
+            case ZgClient.SessionRequest:
+                HandleZgRequest(sessionBound: true);
                 break;
             case ZgClient.Heartbeat:
                 Stats.ClientHeartbeats++;
                 var answer = _sessions.Heartbeat(f.Span(0), f.Count > 4 ? f.Span(4) : ReadOnlySpan<byte>.Empty);
-                if (TrySendIdentity(_frontend!, f.Span(0)))
-                {
-                    SendEmpty(_frontend!, more: true);
-                    SendConstant(_frontend!, ZgClientHeader, more: true);
-                    SendConstant(_frontend!, answer == HeartbeatAnswer.Heartbeat ? ZgHeartbeatCommand : ZgCommands[ZgClient.NoSession], more: false);
-                }
-                else
-                {
-                    Stats.UnroutableClient++;
-                }
-
+                SendZgCommand(f.Span(0), answer == HeartbeatAnswer.Heartbeat ? ZgClient.Heartbeat : ZgClient.NoSession);
                 break;
             case ZgClient.Hello when f.Count >= 5:
                 _sessions.Hello(f.Span(0), f.Span(4), f.Count > 5 ? f.Span(5) : ReadOnlySpan<byte>.Empty);
@@ -444,17 +436,46 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         }
     }
 
-    private void HandleZgRequest()
+    private void SendNoSession(ReadOnlySpan<byte> client) => SendZgCommand(client, ZgClient.NoSession);
+
+    /// <summary>A ZGC01 message without a body: [client][""]["ZGC01"][command].</summary>
+    private void SendZgCommand(ReadOnlySpan<byte> client, byte command)
     {
-        // [client][""]["ZGC01"][0x01][service][request header][payload…]
-        var f = _in;
-        if (f.Count < 6 || !RequestHeader.TryRead(f.Span(5), out var header))
+        if (!TrySendIdentity(_frontend!, client))
         {
-            _badInput.Report(BadInput.FrontendBadRequestHeader, f.Span(0), "ZGC01 REQUEST without a valid request header");
+            Stats.UnroutableClient++;
             return;
         }
 
-        var service = f.Span(4);
+        SendEmpty(_frontend!, more: true);
+        SendConstant(_frontend!, ZgClientHeader, more: true);
+        SendConstant(_frontend!, ZgCommands[command], more: false);
+    }
+
+    private void HandleZgRequest(bool sessionBound)
+    {
+        // [client][""]["ZGC01"][0x01][service][request header][payload…]
+        // [client][""]["ZGC01"][0x08][session id][service][request header][payload…]
+        var f = _in;
+        var at = sessionBound ? 5 : 4;
+        if (f.Count < at + 2 || !RequestHeader.TryRead(f.Span(at + 1), out var header) || (sessionBound && f.Size(4) != 8))
+        {
+            _badInput.Report(BadInput.FrontendBadRequestHeader, f.Span(0), "ZGC01 REQUEST without a valid request header (or session id)");
+            return;
+        }
+
+        var session = _sessions.Touch(f.Span(0));
+        if (sessionBound && (session is null || session.Id != System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(f.Span(4))))
+        {
+            // Not the session the client believes it has (the broker restarted, or the connection changed): the
+            // request does not run; the client resumes its session and sends it again.
+            Stats.NoSessionRequests++;
+            SendStatus(ClientKind.ZmqGame, f.Span(0), header.RequestId, Status.NoSession, "no session: this connection does not have the session the request names");
+            SendNoSession(f.Span(0));
+            return;
+        }
+
+        var service = f.Span(at);
         if (!Dispatcher.IsValidServiceName(service))
         {
             _badInput.Report(BadInput.FrontendBadService, f.Span(0), "request with an empty, too long or mmi.* service name");
@@ -465,10 +486,10 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         var request = Rent();
         request.SetClientId(f.Span(0));
         request.Kind = ClientKind.ZmqGame;
-        request.Session = _sessions.Touch(f.Span(0));
+        request.Session = session;
         request.RequestId = header.RequestId;
         request.Command = header.Command;
-        request.BodyCount = f.MoveTo(5, request.Body);
+        request.BodyCount = f.MoveTo(at + 1, request.Body);
         _dispatcher.ClientRequest(service, request, header.TimeoutMs);
     }
 

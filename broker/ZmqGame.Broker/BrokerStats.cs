@@ -66,6 +66,7 @@ internal sealed class BrokerStats
     public long EventsExpired;
     public long EventsDropped;
     public long ControlRefused;
+    public long NoSessionRequests;
     public long Actions;
 
     public void CountBadInput(BadInput kind) => _badInput[(int)kind]++;
@@ -123,6 +124,7 @@ internal sealed class BrokerStats
             ["events_expired"] = Volatile.Read(ref EventsExpired),
             ["events_dropped"] = Volatile.Read(ref EventsDropped),
             ["control_refused"] = Volatile.Read(ref ControlRefused),
+            ["no_session_requests"] = Volatile.Read(ref NoSessionRequests),
             ["actions"] = Volatile.Read(ref Actions),
             ["bad_input"] = BadInputTotal,
         };

@@ -54,6 +54,7 @@ public sealed class ZmqGameRequestException : Exception
         Status.Busy => "busy",
         Status.NotAuthorised => "not authorised",
         Status.BadRequest => "bad request",
+        Status.NoSession => "no session",
         _ => $"status {(byte)status}",
     };
 

@@ -19,4 +19,10 @@ public enum Status : byte
     NotAuthorised = 6,
     /// <summary>The request was malformed (header, service name or payload).</summary>
     BadRequest = 7,
+    /// <summary>
+    /// The request named a session its connection does not have (the broker restarted, or the connection changed): it
+    /// did not run. The client library resumes its session and sends the request again; callers see it only if that
+    /// cannot happen before the deadline.
+    /// </summary>
+    NoSession = 8,
 }

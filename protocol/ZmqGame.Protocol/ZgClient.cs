@@ -39,4 +39,11 @@ internal static class ZgClient
     /// (the broker restarted, or ZeroMQ reconnected underneath). The client sends HELLO with its ticket.
     /// </summary>
     public const byte NoSession = 0x07;
+
+    /// <summary>
+    /// Client to broker, SESSION REQUEST: [session id (u64)][service][request header][payload…], a REQUEST made in the
+    /// named session. When the connection has that session it is served like REQUEST; otherwise the broker answers it
+    /// <c>no session</c> (it does not run) and sends NO SESSION.
+    /// </summary>
+    public const byte SessionRequest = 0x08;
 }

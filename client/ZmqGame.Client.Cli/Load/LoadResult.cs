@@ -13,7 +13,7 @@ namespace ZmqGame.Client.Cli.Load;
 internal sealed class LoadResult
 {
     private static readonly Status[] KnownStatuses =
-        [Status.NoSuchRoute, Status.HandlerFailed, Status.Timeout, Status.WorkerLost, Status.Busy, Status.NotAuthorised, Status.BadRequest];
+        [Status.NoSuchRoute, Status.HandlerFailed, Status.Timeout, Status.WorkerLost, Status.Busy, Status.NotAuthorised, Status.BadRequest, Status.NoSession];
 
     public LoadResult(LoadOptions options, int payloadSize)
     {

@@ -513,10 +513,23 @@ internal sealed class ClientCore : IAsyncDisposable
         }
 
         var header = new RequestHeader(request.Id, request.Command, (uint)Math.Ceiling(remainingMs));
-        var message = new NetMQMessage(6);
+        var message = new NetMQMessage(7);
         message.AppendEmptyFrame();
         message.Append(ZgClient.Header.ToArray());
-        message.Append(new[] { ZgClient.Request });
+        if (sessionId != 0)
+        {
+            // SESSION REQUEST: a broker that does not have this session on this connection answers `no session`
+            // instead of running it without one; the request is then sent again once the session is resumed.
+            var id = new byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(id, sessionId);
+            message.Append(new[] { ZgClient.SessionRequest });
+            message.Append(id);
+        }
+        else
+        {
+            message.Append(new[] { ZgClient.Request });
+        }
+
         message.Append(request.ServiceBytes);
         message.Append(header.ToArray());
         message.Append(request.Payload);
@@ -806,6 +819,19 @@ internal sealed class ClientCore : IAsyncDisposable
         if (message.FrameCount < 4 || !ReplyHeader.TryRead(Span(message[3]), out var header))
         {
             CountMalformed("REPLY without a valid reply header");
+            return;
+        }
+
+        if (header.Status == Status.NoSession && pending.TryGetValue(header.RequestId, out var waiting))
+        {
+            // It did not run: hold it, and everything after it, until the session is resumed on this connection.
+            unsent.Enqueue(waiting);
+            linkWelcomed = false;
+            if (!helloPending && !closing && socket is not null)
+            {
+                SendHello(time.GetTimestamp(), resume: ticket is not null);
+            }
+
             return;
         }
 

@@ -59,6 +59,37 @@ public sealed class SessionTests
     }
 
     [Test]
+    public async Task SessionRequest_NamingThisConnectionsSession_IsServedWithIt_AndNamingAnother_IsAnsweredNoSession()
+    {
+        using var broker = new BrokerFixture();
+        var service = Unique("game");
+        using var worker = await RawZgWorker.StartAsync(broker, service);
+        using var client = new RawSessionClient(broker.Frontend);
+        client.Hello();
+
+        Send(client.Socket, [], B("ZGC01"), [ZgClient.SessionRequest], FakeSessionId(client.Id), B(service), RawZg.RequestHeader(1, 1, 0), B("mine"));
+        var (address, header, session) = worker.NextRequest();
+        worker.Reply(address, header.RequestId, B("ok"));
+        Assert.That(session.SessionId, Is.EqualTo(client.Id));
+        Assert.That(client.Next(f => f.Count >= 4 && f[2][0] == ZgClient.Reply)[3][12], Is.Zero);
+
+        Send(client.Socket, [], B("ZGC01"), [ZgClient.SessionRequest], FakeSessionId(client.Id + 1), B(service), RawZg.RequestHeader(2, 1, 0), B("not mine"));
+        var reply = client.Next(f => f.Count >= 4 && f[2][0] == ZgClient.Reply);
+        Assert.That((Status)reply[3][12], Is.EqualTo(Status.NoSession));
+        Assert.That(client.Next(f => f.Count == 3 && f[2][0] == ZgClient.NoSession), Is.Not.Null, "and NO SESSION, so the client resumes");
+        Assert.That(broker.Stats.NoSessionRequests, Is.EqualTo(1));
+        var nothing = new List<byte[]>();
+        Assert.That(worker.Socket.TryReceiveMultipartBytes(TimeSpan.FromMilliseconds(200), ref nothing), Is.False, "it did not run");
+    }
+
+    private static byte[] FakeSessionId(ulong id)
+    {
+        var bytes = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes, id);
+        return bytes;
+    }
+
+    [Test]
     public async Task Request_ToAStockMdpWorker_CarriesNoSessionFrame()
     {
         using var broker = new BrokerFixture();

@@ -56,6 +56,36 @@ public sealed class ClientSessionTests
     }
 
     [Test]
+    public async Task Request_NamesItsSession_AndANoSessionAnswer_ResumesThenSendsItAgain()
+    {
+        await using var client = await ConnectAsync(broker);
+        var id = client.Session!.Id;
+        await broker.NextHelloAsync();
+        var answeredNoSession = 0;
+        broker.Responder = request =>
+        {
+            if (!RequestHeader.TryRead(request[5].ToByteArray(), out var header))
+            {
+                return null;
+            }
+
+            // The first time, as a restarted broker would: this connection has no session.
+            return Interlocked.Increment(ref answeredNoSession) == 1
+                ? FakeBroker.Reply(request[0].ToByteArray(), header.RequestId, Status.NoSession, "no session"u8.ToArray())
+                : FakeBroker.Reply(request[0].ToByteArray(), header.RequestId, Status.Ok, request[6].ToByteArray());
+        };
+
+        var reply = await client.RequestRawAsync("game", 1, "again"u8.ToArray());
+
+        Assert.That(reply, Is.EqualTo("again"u8.ToArray()), "the request ran once the session was back");
+        Assert.That(await broker.SessionRequests.ReadAsync(), Is.EqualTo(id), "sent as a SESSION REQUEST naming the session");
+        var resume = await broker.NextHelloAsync();
+        Assert.That(resume.Ticket, Is.EqualTo(FakeBroker.TicketFor(id)), "resumed with the ticket");
+        Assert.That(await broker.SessionRequests.ReadAsync(), Is.EqualTo(id));
+        Assert.That(answeredNoSession, Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task Heartbeat_WithSession_CarriesSessionIdBigEndian()
     {
         var options = FastOptions();

@@ -19,6 +19,7 @@ internal sealed class FakeBroker : IDisposable
     private readonly NetMQPoller poller;
     private readonly Channel<NetMQMessage> received = Channel.CreateUnbounded<NetMQMessage>();
     private readonly Channel<HeartbeatSeen> heartbeats = Channel.CreateUnbounded<HeartbeatSeen>();
+    private readonly Channel<ulong> sessionRequests = Channel.CreateUnbounded<ulong>();
     private readonly Channel<HelloSeen> hellos = Channel.CreateUnbounded<HelloSeen>();
     private readonly Channel<byte[]> closes = Channel.CreateUnbounded<byte[]>();
     private long nextSession = Random.Shared.Next(1, 1_000_000) * 1000L;
@@ -107,6 +108,9 @@ internal sealed class FakeBroker : IDisposable
         get => responder;
         set => responder = value;
     }
+
+    /// <summary>The session id each SESSION REQUEST named, in arrival order (the request itself is read as a REQUEST).</summary>
+    public ChannelReader<ulong> SessionRequests => sessionRequests.Reader;
 
     /// <summary>Each heartbeat (sender and session frame), in arrival order.</summary>
     public ChannelReader<HeartbeatSeen> Heartbeats => heartbeats.Reader;
@@ -258,6 +262,26 @@ internal sealed class FakeBroker : IDisposable
             }
             else
             {
+                if (command == ZgClient.SessionRequest && message.FrameCount >= 5 && message[4].MessageSize == 8)
+                {
+                    // Tests read every request in the REQUEST shape; the session it named is kept aside.
+                    sessionRequests.Writer.TryWrite(BinaryPrimitives.ReadUInt64BigEndian(message[4].Buffer));
+                    var plain = new NetMQMessage();
+                    for (var i = 0; i < message.FrameCount; i++)
+                    {
+                        if (i == 3)
+                        {
+                            plain.Append(new[] { ZgClient.Request });
+                        }
+                        else if (i != 4)
+                        {
+                            plain.Append(message[i]);
+                        }
+                    }
+
+                    message = plain;
+                }
+
                 var answer = responder?.Invoke(message);
                 if (answer is not null)
                 {

@@ -67,6 +67,10 @@ public sealed class SessionResumeTests
                 o.SessionKeyFile = keyFile;
             });
 
+            // Asked at once, before the client may have noticed the restart: it names its session, the new broker
+            // answers `no session`, the client resumes and sends it again.
+            var whoAmINow = await client.RequestAsync<Name, Name>("game", 2, new Name(string.Empty));
+            Assert.That(whoAmINow.Value, Is.EqualTo("ann"));
             var again = await resumed.Task.WaitAsync(Raw.Wait);
             Assert.That(again.Session.Id, Is.EqualTo(id));
             Assert.That(again.Session.UserId, Is.EqualTo("ann"));
