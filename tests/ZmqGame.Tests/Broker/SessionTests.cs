@@ -419,6 +419,60 @@ public sealed class SessionTests
     }
 
     [Test]
+    public async Task Event_HeldByAWorkerThatSaysDisconnect_GoesToTheNextWorker_Once()
+    {
+        using var broker = new BrokerFixture();
+        var service = Unique("lobby");
+        using var first = await RawZgWorker.StartAsync(broker, service);
+        using var client = new RawSessionClient(broker.Frontend);
+        client.Hello(service);
+
+        // The first worker takes the connected event, then leaves without answering it (a graceful stop racing it).
+        var held = ReceiveUntil(first.Socket, f => IsWorkerCommand(f, 0x02));
+        Assert.That(EventHeader.TryRead(held[5], out var header) && header.Type == SessionEventType.Connected, Is.True);
+        Send(first.Socket, [], B("MDPW01"), [Mdp.Disconnect]);
+        using var second = await RawZgWorker.StartAsync(broker, service, waitIdle: false);
+
+        var again = second.NextEvent();
+        Assert.That(again.Header.Type, Is.EqualTo(SessionEventType.Connected));
+        Assert.That(again.Session.SessionId, Is.EqualTo(client.Id));
+        client.Close();
+        Assert.That(second.NextEvent().Header.Type, Is.EqualTo(SessionEventType.Closed), "the next event is the close, not the connect again");
+    }
+
+    [Test]
+    public async Task Event_HeldByAWorkerWhoseConnectionDrops_IsSentOnceMore()
+    {
+        using var broker = new BrokerFixture();
+        var service = Unique("lobby");
+        var first = await RawZgWorker.StartAsync(broker, service);
+        using var client = new RawSessionClient(broker.Frontend);
+        client.Hello(service);
+        ReceiveUntil(first.Socket, f => IsWorkerCommand(f, 0x02));
+
+        first.Dispose(); // a crash: the connection closes while it holds the event
+        using var second = await RawZgWorker.StartAsync(broker, service, waitIdle: false);
+
+        var again = second.NextEvent();
+        Assert.That(again.Header.Type, Is.EqualTo(SessionEventType.Connected));
+        Assert.That(again.Session.SessionId, Is.EqualTo(client.Id));
+    }
+
+    [Test]
+    public async Task Event_WithNoZmqGameWorkerBeforeItsTimeout_IsDroppedAndCounted()
+    {
+        using var broker = new BrokerFixture(o => o.EventTimeout = TimeSpan.FromMilliseconds(200));
+        var service = Unique("lobby");
+        using var stock = await broker.RawWorkerAsync(service);
+        using var client = new RawSessionClient(broker.Frontend);
+        client.Hello(service);
+
+        await Eventually.True(() => broker.Server.InvokeAsync(() => broker.Stats.EventsExpired == 1), "the connected event expired");
+        var nothing = new List<byte[]>();
+        Assert.That(stock.TryReceiveMultipartBytes(TimeSpan.FromMilliseconds(100), ref nothing), Is.False, "a stock MDP worker never gets an event");
+    }
+
+    [Test]
     public async Task WorkerEvent_FromTheControlEndpoint_ReachesOneZmqGameWorker()
     {
         using var broker = new BrokerFixture();
