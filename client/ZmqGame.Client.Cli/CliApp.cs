@@ -176,7 +176,8 @@ internal static class CliApp
         await client.DisposeAsync().ConfigureAwait(false);
 
         var service = Encoding.UTF8.GetBytes(invocation.Service);
-        var reply = await Task.Run(
+        var reply = await OwnThread.Run(
+            "client mdp",
             () =>
             {
                 using var dealer = new DealerSocket();
@@ -212,8 +213,7 @@ internal static class CliApp
 
                 cancellationToken.ThrowIfCancellationRequested();
                 return null;
-            },
-            cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
 
         if (reply is null)
         {

@@ -110,16 +110,12 @@ internal static class SessionCommand
             var pushReader = PrintPushesAsync(pushes, Print);
             try
             {
-                while (true)
+                // Console.In reads block the calling thread: read on a thread of our own (not the pool, whose threads
+                // NetMQ needs), so Ctrl-C need not wait for a line.
+                var input = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                _ = OwnThread.Run("client session stdin", () => ReadLines(stdin, input.Writer));
+                await foreach (var line in input.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    // Console.In reads block the calling thread: read on the pool, so Ctrl-C need not wait for a line.
-                    var line = await Task.Run(() => stdin.ReadLineAsync(cancellationToken).AsTask(), CancellationToken.None)
-                        .WaitAsync(cancellationToken).ConfigureAwait(false);
-                    if (line is null)
-                    {
-                        break;
-                    }
-
                     if (!string.IsNullOrWhiteSpace(line))
                     {
                         requests.RemoveAll(t => t.IsCompleted);
@@ -253,6 +249,23 @@ internal static class SessionCommand
     }
 
     private static string OneLine(string text) => text.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
+    /// <summary>Copies input lines to <paramref name="lines"/> until the input ends (or fails: then as if it ended).</summary>
+    private static bool ReadLines(TextReader stdin, ChannelWriter<string> lines)
+    {
+        try
+        {
+            while (stdin.ReadLine() is { } line)
+            {
+                lines.TryWrite(line);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+        }
+
+        return lines.TryComplete();
+    }
 
     private static async Task WriteLinesAsync(ChannelReader<string> lines, TextWriter stdout)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -15,8 +16,8 @@ namespace ZmqGame.Trigger;
 /// supervisor's broker probe.
 /// </summary>
 /// <remarks>
-/// Commands run one at a time (a gate), each on the calling thread (<see cref="Ask"/>) or a pool thread
-/// (<see cref="AskAsync"/>). A command that ends without its answer (timeout, cancellation) closes the socket, so a
+/// Commands run one at a time (a gate), each on the calling thread (<see cref="Ask"/>) or the connection's own
+/// thread (<see cref="AskAsync"/>): never blocking a pool thread, since NetMQ completes socket I/O on the pool. A command that ends without its answer (timeout, cancellation) closes the socket, so a
 /// late answer can never be taken for the next command's; the next command opens a new one (and, with CURVE, proves
 /// the trigger key again). An answer <c>{"error": …}</c> becomes a <see cref="TriggerException"/> (Refused).
 /// </remarks>
@@ -29,6 +30,8 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
     private static readonly byte[] AuthCommand = Encoding.ASCII.GetBytes(Control.Auth);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly BlockingCollection<Action> _work = new();
+    private Thread? _thread;
     private readonly CurveKeys? _curve;
     private DealerSocket? _socket;
     private bool _disposed;
@@ -46,7 +49,7 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
     /// <summary>True when the connection is CURVE-encrypted and proves a trigger key with <c>auth</c>.</summary>
     public bool UsesCurve => _curve is not null;
 
-    /// <summary>Sends one command and waits for its result frame, on a pool thread.</summary>
+    /// <summary>Sends one command and waits for its result frame, on the connection's own thread.</summary>
     /// <exception cref="TriggerException">No answer within <paramref name="timeout"/>, a refusal, or an unreadable answer.</exception>
     public async Task<byte[]> AskAsync(string command, IReadOnlyList<byte[]> arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -54,7 +57,7 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await Task.Run(() => AskUnderGate(command, arguments, timeout, clock, cancellationToken), CancellationToken.None).ConfigureAwait(false);
+            return await OnConnectionThread(() => AskUnderGate(command, arguments, timeout, clock, cancellationToken)).ConfigureAwait(false);
         }
         finally
         {
@@ -87,8 +90,7 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
         _gate.Wait();
         try
         {
-            _disposed = true;
-            CloseSocket();
+            Close();
         }
         finally
         {
@@ -101,8 +103,7 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            _disposed = true;
-            CloseSocket();
+            Close();
         }
         finally
         {
@@ -278,6 +279,53 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Runs <paramref name="work"/> (under the gate) on this connection's thread, started on first use.</summary>
+    private Task<byte[]> OnConnectionThread(Func<byte[]> work)
+    {
+        var done = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_thread is null)
+        {
+            _thread = new Thread(() =>
+            {
+                foreach (var item in _work.GetConsumingEnumerable())
+                {
+                    item();
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "ZmqGame.Trigger " + Endpoint,
+            };
+            _thread.Start();
+        }
+
+        _work.Add(() =>
+        {
+            try
+            {
+                done.SetResult(work());
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        });
+        return done.Task;
+    }
+
+    /// <summary>Under the gate: closes the socket and ends the connection's thread.</summary>
+    private void Close()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        CloseSocket();
+        _work.CompleteAdding();
     }
 
     private void CloseSocket()

@@ -118,6 +118,42 @@ public sealed class WorkerSlotTests
     }
 
     [Test]
+    public async Task BlockingHandlers_EverySlotRunsAtOnce_ThenAllReply()
+    {
+        // Handlers that block their thread (a synchronous database call) in every slot: each slot still runs its
+        // request at once, instead of waiting for the thread pool to grow by a thread or two a second.
+        const int Slots = 64;
+        using var started = new CountdownEvent(Slots);
+        using var release = new ManualResetEventSlim();
+        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: Slots));
+        app.MapService("game").Map<Num, Num>(Hold, (n, _) =>
+        {
+            started.Signal();
+            release.Wait(Wait);
+            return n;
+        });
+        await app.StartAsync();
+        var slots = Enumerable.Range(0, Slots).Select(_ => _broker.Expect(Mdp.Ready).Identity).ToList();
+
+        try
+        {
+            for (var i = 0; i < Slots; i++)
+            {
+                _broker.SendRequest(slots[i], "c" + i, FakeBroker.ZgBody((ulong)i, Hold, new Num(i)));
+            }
+
+            Assert.That(started.Wait(Wait), Is.True, $"only {Slots - started.CurrentCount} of {Slots} blocking handlers started");
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        var clients = Enumerable.Range(0, Slots).Select(_ => WorkerReply.Client(_broker.Expect(Mdp.Reply))).ToList();
+        Assert.That(clients, Is.EquivalentTo(Enumerable.Range(0, Slots).Select(i => "c" + i)));
+    }
+
+    [Test]
     public async Task BrokerSilent_SlotReconnectsWithNewSocketAndReady()
     {
         await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1, heartbeat: TimeSpan.FromMilliseconds(50)));

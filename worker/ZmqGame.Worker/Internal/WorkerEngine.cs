@@ -78,6 +78,7 @@ internal sealed class WorkerEngine : IDisposable
             throw new InvalidOperationException("The worker is already started.");
         }
 
+        ReservePoolThreads(_slots.Length + Environment.ProcessorCount);
         _queue.ReceiveReady += OnQueueReady;
         _tick.Elapsed += OnTick;
         _poller.Add(_queue);
@@ -86,6 +87,21 @@ internal sealed class WorkerEngine : IDisposable
         foreach (var slot in _slots)
         {
             _ = RecoverAsync(slot, waitFirst: false);
+        }
+    }
+
+    /// <summary>
+    /// Handlers run on the thread pool, and NetMQ completes socket I/O (heartbeats, replies) there too. Handlers that
+    /// block their thread (a synchronous database call, <c>Thread.Sleep</c>) in every slot would leave that I/O
+    /// waiting for the pool to grow, about a thread per half second; so the pool starts with a thread per slot plus
+    /// one per core. Only ever raised.
+    /// </summary>
+    internal static void ReservePoolThreads(int workerThreads)
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        if (workers < workerThreads)
+        {
+            ThreadPool.SetMinThreads(workerThreads, completionPorts);
         }
     }
 
