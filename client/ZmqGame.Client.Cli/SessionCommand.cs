@@ -113,7 +113,7 @@ internal static class SessionCommand
                 // Console.In reads block the calling thread: read on a thread of our own (not the pool, whose threads
                 // NetMQ needs), so Ctrl-C need not wait for a line.
                 var input = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-                _ = OwnThread.Run("client session stdin", () => ReadLines(stdin, input.Writer));
+                _ = OwnThread.Run("client session stdin", () => ReadLines(stdin, input.Writer, cancellationToken));
                 await foreach (var line in input.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 {
                     if (!string.IsNullOrWhiteSpace(line))
@@ -251,16 +251,17 @@ internal static class SessionCommand
     private static string OneLine(string text) => text.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     /// <summary>Copies input lines to <paramref name="lines"/> until the input ends (or fails: then as if it ended).</summary>
-    private static bool ReadLines(TextReader stdin, ChannelWriter<string> lines)
+    private static bool ReadLines(TextReader stdin, ChannelWriter<string> lines, CancellationToken cancellationToken)
     {
         try
         {
-            while (stdin.ReadLine() is { } line)
+            // Through ReadLineAsync, which a reader may be built on alone; this thread waits for it.
+            while (stdin.ReadLineAsync(cancellationToken).AsTask().GetAwaiter().GetResult() is { } line)
             {
                 lines.TryWrite(line);
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
         {
         }
 
