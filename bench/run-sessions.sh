@@ -13,6 +13,10 @@
 # Knobs:  SESSIONS=10000 PER_SOCKET=100 IDLE=20 BROADCASTS=10 HEARTBEATS_MS="2500 10000" SIZE=64 REPS=1
 #         (one broker run per heartbeat interval; its SessionTimeout is 4 heartbeat intervals, at least 10 s)
 #         RESULTS=bench/results/sessions ART=bench/.artifacts UPDATE_DOCS=1
+# Profile: PROFILE=1 (PROFILE_S=8) does not measure, it finds where the idle broker's time goes: during the idle
+#         phase, `strace -c -f` (system calls per heartbeat answered) and then `perf record -g` (functions by share of
+#         broker CPU, .NET frames named through DOTNET_PerfMapEnabled) each attach to the broker for PROFILE_S seconds.
+#         Both slow the broker, so the sessions table is left alone; the profile goes to the sessions-profile section.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RESULTS=${RESULTS:-$ROOT/bench/results/sessions}
@@ -25,6 +29,12 @@ BROADCASTS=${BROADCASTS:-10}
 HEARTBEATS_MS=${HEARTBEATS_MS:-"2500 10000"}
 SIZE=${SIZE:-64}
 REPS=${REPS:-1}
+PROFILE=${PROFILE:-0}
+PROFILE_S=${PROFILE_S:-8}
+if [ "$PROFILE" = 1 ]; then
+  for tool in strace perf; do command -v $tool >/dev/null || { echo "PROFILE=1 needs $tool" >&2; exit 1; }; done
+  IDLE=$(( IDLE > 2 * PROFILE_S + 4 ? IDLE : 2 * PROFILE_S + 4 ))
+fi
 PY=${PY:-/usr/bin/python3}
 CLK_TCK=$(getconf CLK_TCK)
 NCPU=$(nproc)
@@ -49,7 +59,7 @@ mkdir -p "$RUNDIR"
   echo "date: $(date -Is)"
   echo "host: $(uname -srm), $NCPU cpus,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   echo "dotnet: $(dotnet --version)"
-  echo "command: bench/run-sessions.sh (SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET IDLE=$IDLE BROADCASTS=$BROADCASTS HEARTBEATS_MS=\"$HEARTBEATS_MS\" SIZE=$SIZE REPS=$REPS)"
+  echo "command: bench/run-sessions.sh (SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET IDLE=$IDLE BROADCASTS=$BROADCASTS HEARTBEATS_MS=\"$HEARTBEATS_MS\" SIZE=$SIZE REPS=$REPS$([ "$PROFILE" = 1 ] && echo " PROFILE=1 PROFILE_S=$PROFILE_S"))"
   echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
 } | tee "$RUNDIR/env.txt"
 
@@ -65,7 +75,7 @@ for HEARTBEAT_MS in $HEARTBEATS_MS; do
   FE=$(free_port); BE=$(free_port); CT=$(free_port)
   TIMEOUT_MS=$(( HEARTBEAT_MS * 4 > 10000 ? HEARTBEAT_MS * 4 : 10000 ))
   TAG="$rep.hb$HEARTBEAT_MS"
-  dotnet "$BROKER_DLL" "tcp://127.0.0.1:$FE" "tcp://127.0.0.1:$BE" --control "tcp://127.0.0.1:$CT" --session-key-file "" \
+  DOTNET_PerfMapEnabled=$PROFILE dotnet "$BROKER_DLL" "tcp://127.0.0.1:$FE" "tcp://127.0.0.1:$BE" --control "tcp://127.0.0.1:$CT" --session-key-file "" \
     --session-timeout "$(awk -v ms="$TIMEOUT_MS" 'BEGIN{printf "00:00:%06.3f", ms/1000}')" >"$RUNDIR/broker.$TAG.log" 2>&1 &
   BROKER=$!
   for i in $(seq 100); do grep -q "Broker listening" "$RUNDIR/broker.$TAG.log" && break; sleep 0.1; done
@@ -73,7 +83,17 @@ for HEARTBEAT_MS in $HEARTBEATS_MS; do
   echo "== rep $rep: $SESSIONS sessions, heartbeat every $HEARTBEAT_MS ms, session timeout $TIMEOUT_MS ms"
   dotnet "$BENCH_DLL" sessions --frontend "tcp://127.0.0.1:$FE" --control "tcp://127.0.0.1:$CT" --broker-pid "$BROKER" \
     --sessions "$SESSIONS" --per-socket "$PER_SOCKET" --idle "$IDLE" --broadcasts "$BROADCASTS" --heartbeat "$HEARTBEAT_MS" \
-    --size "$SIZE" >"$RUNDIR/bench.$TAG.out" 2>"$RUNDIR/bench.$TAG.err"
+    --size "$SIZE" >"$RUNDIR/bench.$TAG.out" 2>"$RUNDIR/bench.$TAG.err" &
+  BENCH=$!
+  if [ "$PROFILE" = 1 ]; then
+    for i in $(seq 1200); do grep -q "^idle:" "$RUNDIR/bench.$TAG.err" && break; kill -0 $BENCH 2>/dev/null || break; sleep 0.1; done
+    sleep 1
+    timeout -s INT "$PROFILE_S" strace -c -f -q -p "$BROKER" -o "$RUNDIR/strace.$TAG.txt" 2>/dev/null
+    perf record -q -F 499 -g -p "$BROKER" -o "$RUNDIR/perf.$TAG.data" -- sleep "$PROFILE_S" >/dev/null 2>&1
+    perf report -i "$RUNDIR/perf.$TAG.data" --no-children --sort sym --stdio -g none --percent-limit 1 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' >"$RUNDIR/perf.$TAG.txt"
+  fi
+  wait $BENCH
   rc=$?
   st1=$(steal_ticks); t1=$(date +%s.%N)
   steal=$(awk -v a="$st0" -v b="$st1" -v t0="$t0" -v t1="$t1" -v k="$CLK_TCK" -v n="$NCPU" 'BEGIN{printf "%.1f", (b-a)/k/((t1-t0)*n)*100}')
@@ -82,6 +102,15 @@ for HEARTBEAT_MS in $HEARTBEATS_MS; do
   echo "$(cat "$RUNDIR/bench.$TAG.out") steal_pct=$steal" | tee -a "$RUNDIR/results.kv"
 done
 done
+
+if [ "$PROFILE" = 1 ]; then
+  "$PY" "$ROOT/bench/tables.py" sessions-profile "$RUNDIR" >"$RUNDIR/profile.md"
+  echo; cat "$RUNDIR/profile.md"
+  [ "$UPDATE_DOCS" = 1 ] && "$PY" "$ROOT/bench/tables.py" splice "$ROOT/docs/performance.md" sessions-profile "$RUNDIR/profile.md" \
+    && echo "docs/performance.md: sessions-profile section regenerated"
+  echo "results: $RUNDIR"
+  exit 0
+fi
 
 "$PY" - "$RUNDIR/results.kv" >"$RUNDIR/table.md" <<'PYEOF'
 import sys

@@ -3,6 +3,8 @@
 
   tables.py peers RUNDIR          table of a run-peers.sh run (ZmqGame broker vs C mdbroker, C peers)
   tables.py fullstack RUNDIR     table of a run-fullstack.sh run (ZmqGame stack vs C stack)
+  tables.py sessions-profile RUNDIR  where the idle broker's time goes (run-sessions.sh PROFILE=1): system calls
+                                 per heartbeat answered (strace -c) and functions by share of CPU (perf)
   tables.py splice DOC NAME FILE replace the text between <!-- BEGIN GENERATED: NAME --> and
                                  <!-- END GENERATED: NAME --> in DOC with the contents of FILE
 
@@ -181,11 +183,73 @@ def splice(doc, name, path):
     open(doc, "w").write(text)
 
 
+def strace_counts(path):
+    """{syscall: (calls, errors)} from `strace -c` output."""
+    counts = {}
+    for line in open(path):
+        parts = line.split()
+        if len(parts) >= 5 and re.match(r"^[0-9.]+$", parts[0]) and parts[-1] != "total":
+            calls = int(parts[3])
+            errors = int(parts[4]) if len(parts) == 6 else 0
+            counts[parts[-1]] = (calls, errors)
+    return counts
+
+
+def perf_top(path, limit=10):
+    """[(percent, symbol)] from `perf report --no-children --sort sym --stdio -g none`."""
+    top = []
+    for line in open(path):
+        m = re.match(r"^\s*([0-9.]+)%\s+\[[.k]\]\s+(.*)$", line)
+        if m:
+            symbol = re.sub(r"\[OptimizedTier1\]|\[Optimized\]|\[Tier1\]|\[Tier0\]|\[PreJIT\]|\[QuickJitted\]", "", m.group(2)).strip()
+            symbol = re.sub(r"\(.*\)$", "()", symbol)
+            top.append((float(m.group(1)), symbol))
+    return top[:limit]
+
+
+def sessions_profile(rundir):
+    env = open(os.path.join(rundir, "env.txt")).read()
+    command = env.split("command: ")[1].split("\n")[0]
+    date = env.split("\n")[0].replace("date: ", "")
+    sessions = re.search(r"SESSIONS=(\d+)", command).group(1)
+    out = []
+    tags = sorted(f[len("strace."):-len(".txt")] for f in os.listdir(rundir) if f.startswith("strace.") and f.endswith(".txt"))
+    for tag in tags:
+        heartbeat_s = int(tag.split(".hb")[1]) / 1000
+        out.append("Idle broker, %s sessions, a heartbeat from each every %.1f s:" % (sessions, heartbeat_s))
+        out.append("")
+        counts = strace_counts(os.path.join(rundir, "strace.%s.txt" % tag))
+        answered = counts.get("sendto", (0, 0))[0]
+        if answered:
+            total = sum(c for c, _ in counts.values())
+            parts = []
+            for name, (calls, errors) in sorted(counts.items(), key=lambda kv: -kv[1][0])[:6]:
+                parts.append("%s %.1f%s" % (name, calls / answered, " (%.1f failed)" % (errors / answered) if errors else ""))
+            out.append("- system calls per heartbeat answered (per broker `sendto`, %d of them): **%.1f** — %s" % (answered, total / answered, ", ".join(parts)))
+        else:
+            out.append("- system calls: no `sendto` seen (strace could not attach?)")
+        top = perf_top(os.path.join(rundir, "perf.%s.txt" % tag))
+        if top:
+            out.append("- functions by share of the broker's CPU samples (self time):")
+            out.append("")
+            out.append("| share | function |")
+            out.append("| --- | --- |")
+            for pct, symbol in top:
+                out.append("| %.1f %% | `%s` |" % (pct, symbol.replace("|", "\\|")))
+        else:
+            out.append("- functions: no perf samples (perf could not attach?)")
+        out.append("")
+    out.append("Run: `%s`, %s." % (command, date))
+    return "\n".join(out) + "\n"
+
+
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "peers":
         sys.stdout.write(peers(sys.argv[2]))
     elif len(sys.argv) >= 3 and sys.argv[1] == "fullstack":
         sys.stdout.write(fullstack(sys.argv[2]))
+    elif len(sys.argv) >= 3 and sys.argv[1] == "sessions-profile":
+        sys.stdout.write(sessions_profile(sys.argv[2]))
     elif len(sys.argv) == 5 and sys.argv[1] == "splice":
         splice(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

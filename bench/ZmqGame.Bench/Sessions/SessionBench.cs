@@ -119,6 +119,7 @@ internal static class SessionBench
             // Idle: every connection heartbeats (round-robin again: perSocket heartbeats per socket per interval).
             var cpu0 = ProcStat.ReadProcess(brokerPid.Value);
             var idleClock = Stopwatch.StartNew();
+            Console.Error.WriteLine($"idle: {sockets.Count * perSocket} sessions heartbeat every {heartbeat.TotalMilliseconds:F0} ms for {idle.TotalSeconds:F0} s");
             var nextBeat = TimeSpan.Zero;
             while (idleClock.Elapsed < idle)
             {
