@@ -75,7 +75,9 @@ for HEARTBEAT_MS in $HEARTBEATS_MS; do
   FE=$(free_port); BE=$(free_port); CT=$(free_port)
   TIMEOUT_MS=$(( HEARTBEAT_MS * 4 > 10000 ? HEARTBEAT_MS * 4 : 10000 ))
   TAG="$rep.hb$HEARTBEAT_MS"
-  DOTNET_PerfMapEnabled=$PROFILE dotnet "$BROKER_DLL" "tcp://127.0.0.1:$FE" "tcp://127.0.0.1:$BE" --control "tcp://127.0.0.1:$CT" --session-key-file "" \
+  # Profiling: perf names JIT-compiled frames from /tmp/perf-PID.map only for code in anonymous memory, so W^X
+  # double mapping (code in a memfd) is off for the profiled broker.
+  DOTNET_PerfMapEnabled=$PROFILE DOTNET_EnableWriteXorExecute=$((1 - PROFILE)) dotnet "$BROKER_DLL" "tcp://127.0.0.1:$FE" "tcp://127.0.0.1:$BE" --control "tcp://127.0.0.1:$CT" --session-key-file "" \
     --session-timeout "$(awk -v ms="$TIMEOUT_MS" 'BEGIN{printf "00:00:%06.3f", ms/1000}')" >"$RUNDIR/broker.$TAG.log" 2>&1 &
   BROKER=$!
   for i in $(seq 100); do grep -q "Broker listening" "$RUNDIR/broker.$TAG.log" && break; sleep 0.1; done
