@@ -68,6 +68,9 @@ cpu_ticks() { # "user sys" ticks of one PID
   local f; f=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || { echo "0 0"; return; }
   set -- $f; echo "${12} ${13}"
 }
+ctx_switches() { # voluntary + involuntary context switches of every live thread of one PID
+  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/{n+=$2} END{print n+0}'
+}
 steal_ticks() { awk '/^cpu /{print $9; exit}' /proc/stat; }
 port_used() { ss -Htan exclude time-wait "sport = :$1" | grep -q .; }
 wait_listen() { local i; for i in $(seq 100); do ss -Hltnp "sport = :$1" | grep -q "pid=$2," && return 0; kill -0 "$2" 2>/dev/null || return 1; sleep 0.1; done; return 1; }
@@ -112,7 +115,7 @@ TSV=$RUNDIR/results.tsv
   echo "command: bench/run-fullstack.sh (LOADS=\"$LOADS\" DUR=$DUR WARM=$WARM REPS=$REPS SIZE=$SIZE WORKERS=$WORKERS)"
   echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')${BROKER_ENV:+ broker with $BROKER_ENV}"
 } | tee "$RUNDIR/env.txt"
-printf 'rep\tattempt\tconfig\tworkers\tclients\tdepth\treqs\trps\tp50_us\tp99_us\tp999_us\terrors\tsent\tsrv_user_s\tsrv_sys_s\twrk_user_s\twrk_sys_s\tlg_user_s\tlg_sys_s\tsteal_pct\n' >"$TSV"
+printf 'rep\tattempt\tconfig\tworkers\tclients\tdepth\treqs\trps\tp50_us\tp99_us\tp999_us\terrors\tsent\tsrv_user_s\tsrv_sys_s\twrk_user_s\twrk_sys_s\tlg_user_s\tlg_sys_s\tsteal_pct\tsrv_ctxsw\twrk_ctxsw\tlg_ctxsw\n' >"$TSV"
 
 run_one() { # rep stack clients depth
   local rep=$1 stack=$2 clients=$3 depth=$4 off feport beport fe be srv wrk tag
@@ -139,19 +142,23 @@ run_one() { # rep stack clients depth
   wait_workers $beport "$WORKERS" "$wrk" || { stop_pid "$wrk"; stop_pid "$srv"; return 1; }
   sleep 0.5 # READY
 
-  local c0 c1 w0 w1 st0 st1 t0 t1 rc out err
+  local c0 c1 w0 w1 x0 x1 y0 y1 st0 st1 t0 t1 rc out err
   c0=$(cpu_ticks "$srv"); w0=$(cpu_ticks "$wrk"); st0=$(steal_ticks); t0=$(date +%s.%N)
+  x0=$(ctx_switches "$srv"); y0=$(ctx_switches "$wrk")
+  # The load generator's context switches, all its threads included, from its rusage at exit.
+  local LGTIME=(/usr/bin/time -f "%w %c" -o "$RUNDIR/$tag.lg.time")
   case $stack in
     c_stack)
-      "$B/loadgen" -e "$fe" -c "$clients" -d "$depth" -s "$SIZE" -t "$DUR" -w "$WARM" --mdp echo \
+      "${LGTIME[@]}" "$B/loadgen" -e "$fe" -c "$clients" -d "$depth" -s "$SIZE" -t "$DUR" -w "$WARM" --mdp echo \
         >"$RUNDIR/$tag.lg.out" 2>"$RUNDIR/$tag.lg.err" ;;
     zmqgame_stack)
-      dotnet "$BENCH_DLL" load --broker "$fe" -c "$clients" -d "$depth" -s "$SIZE" -t "${DUR}s" -w "${WARM}s" \
+      "${LGTIME[@]}" dotnet "$BENCH_DLL" load --broker "$fe" -c "$clients" -d "$depth" -s "$SIZE" -t "${DUR}s" -w "${WARM}s" \
         --service game --cmd 5 --broker-pid "$srv" --worker-pid "$wrk" --format kv \
         >"$RUNDIR/$tag.lg.out" 2>"$RUNDIR/$tag.lg.err" ;;
   esac
   rc=$?
   st1=$(steal_ticks); t1=$(date +%s.%N); c1=$(cpu_ticks "$srv"); w1=$(cpu_ticks "$wrk")
+  x1=$(ctx_switches "$srv"); y1=$(ctx_switches "$wrk")
   stop_pid "$wrk"; stop_pid "$srv"
   out=$(cat "$RUNDIR/$tag.lg.out"); err=$(cat "$RUNDIR/$tag.lg.err")
   if [ $rc -ne 0 ] || [ -z "$out" ]; then echo "  load generator failed (rc=$rc): $err" >&2; return 1; fi
@@ -166,7 +173,8 @@ run_one() { # rep stack clients depth
     "$(kv reqs "$out")" "$(kv rps "$out")" "$(kv p50_us "$out")" "$(kv p99_us "$out")" "$(kv p999_us "$out")" \
     "$(kv errors "$out")" "$sent" "$(ticks_to_s $su)" "$(ticks_to_s $ss)" "$(ticks_to_s $wu)" "$(ticks_to_s $ws)" \
     "$lgu" "$lgs" >>"$TSV"
-  printf '%s\n' "$steal" >>"$TSV"
+  printf '%s\t%s\t%s\t%s\n' "$steal" $(( x1 - x0 )) $(( y1 - y0 )) \
+    "$(awk '{print $1 + $2}' "$RUNDIR/$tag.lg.time" 2>/dev/null | tail -n 1)" >>"$TSV"
   printf '  %-14s %s steal=%s%%\n' "$stack" "$(echo "$out" | cut -d' ' -f1-10)" "$steal"
 }
 

@@ -82,6 +82,8 @@ def summary(rs):
         "srv": med([per_m(r, "srv_user_s", "srv_sys_s") for r in rs]),
         "wrk": med([per_m(r, "wrk_user_s", "wrk_sys_s") for r in rs]),
         "lg": med([per_m(r, "lg_user_s", "lg_sys_s") for r in rs]),
+        "ctx": "/".join(fmt(med([num(r, k) / num(r, "sent") if num(r, "sent") > 0 else float("nan") for r in rs]), "%.1f")
+                        for k in ("srv_ctxsw", "wrk_ctxsw", "lg_ctxsw")),
         "steal": max([num(r, "steal_pct") for r in rs], default=float("nan")),
         "errors": sum(int(num(r, "errors")) if num(r, "errors") == num(r, "errors") else 0 for r in rs),
         "n": len(rs),
@@ -150,8 +152,8 @@ def fullstack(rundir):
     rows = load_rows(rundir)
     c_cfg, z_cfg = "c_stack", "zmqgame_stack"
     out = header("fullstack", rundir, rows)
-    out.append("| load (clients × depth) | stack | requests/s | p50 µs | p99 µs | p999 µs | broker CPU s / 1M | worker CPU s / 1M | load gen CPU s / 1M | errors | max steal % |")
-    out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    out.append("| load (clients × depth) | stack | requests/s | p50 µs | p99 µs | p999 µs | broker CPU s / 1M | worker CPU s / 1M | load gen CPU s / 1M | context switches / request (broker/worker/load gen) | errors | max steal % |")
+    out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     ratios = {}
     for load in loads_of(rows):
         c = summary(cell(rows, c_cfg, load))
@@ -160,12 +162,12 @@ def fullstack(rundir):
             if s["n"] == 0:
                 continue
             rng = " [%s–%s]" % (fmt(s["rps_min"]), fmt(s["rps_max"])) if s["n"] > 1 else ""
-            out.append("| %s × %s | %s | %s%s | %s | %s | %s | %s | %s | %s | %d | %s |" % (
+            out.append("| %s × %s | %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %d | %s |" % (
                 load[0], load[1], name, fmt(s["rps"]), rng, fmt(s["p50"]), fmt(s["p99"]), fmt(s["p999"]),
-                fmt(s["srv"], "%.1f"), fmt(s["wrk"], "%.1f"), fmt(s["lg"], "%.1f"), s["errors"], fmt(s["steal"], "%.1f")))
+                fmt(s["srv"], "%.1f"), fmt(s["wrk"], "%.1f"), fmt(s["lg"], "%.1f"), s["ctx"], s["errors"], fmt(s["steal"], "%.1f")))
         if c["n"] and z["n"]:
             ratios[load] = ratio(z["rps"], c["rps"])
-            out.append("| %s × %s | **ratio** | **%s** | | | | | | | | |" % (load[0], load[1], fmt(ratios[load], "%.2f×")))
+            out.append("| %s × %s | **ratio** | **%s** | | | | | | | | | |" % (load[0], load[1], fmt(ratios[load], "%.2f×")))
     out.append("")
     out.append("Target: ZmqGame stack requests/s ≥ 0.7× the C stack at the same concurrency: %s." % ", ".join(
         "%s × %s: %s" % (l[0], l[1], verdict(ratios[l], 0.7, True)) for l in loads_of(rows) if l in ratios))
