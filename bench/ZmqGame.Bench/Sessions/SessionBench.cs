@@ -63,6 +63,7 @@ internal static class SessionBench
             // connection is up first. A pipe that was still missing gets its HELLO in a later round (a second HELLO on
             // a pipe just replaces its session) until the broker holds them all.
             var opened = Stopwatch.StartNew();
+            var connectSeconds = 0.0;
             var connected = 0;
             using (var monitorPoller = new NetMQPoller())
             {
@@ -91,6 +92,7 @@ internal static class SessionBench
                     Thread.Sleep(50);
                 }
 
+                connectSeconds = opened.Elapsed.TotalSeconds;
                 monitorPoller.Stop();
                 monitors.ForEach(m => m.Dispose());
             }
@@ -183,7 +185,7 @@ internal static class SessionBench
             var perSessionBytes = (rssAfter - rssBefore) / (double)sessions;
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"sessions={sessions} alive={alive} open_s={openSeconds:F1} rss_before_mb={rssBefore / 1048576.0:F1} rss_after_mb={rssAfter / 1048576.0:F1} " +
+                $"sessions={sessions} alive={alive} connect_s={connectSeconds:F1} open_s={openSeconds:F1} rss_before_mb={rssBefore / 1048576.0:F1} rss_after_mb={rssAfter / 1048576.0:F1} " +
                 $"bytes_per_session={perSessionBytes:F0} state_bytes_per_session={stateBytes:F0} heartbeat_ms={heartbeat.TotalMilliseconds:F0} idle_s={idle.TotalSeconds:F0} idle_cpu_pct={idleCpuPct:F2} " +
                 $"broadcasts={broadcasts} received={received} fanout_ms_p50={fanOut[fanOut.Count / 2]:F1} fanout_ms_max={fanOut[^1]:F1} leave_ms_p50={leave[leave.Count / 2]:F1} leave_ms_max={leave[^1]:F1} " +
                 $"reach_ms_p50={reach[reach.Count / 2]:F1} reach_ms_max={reach[^1]:F1}"));
