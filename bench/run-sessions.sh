@@ -13,6 +13,8 @@
 # Knobs:  SESSIONS=10000 PER_SOCKET=100 IDLE=20 BROADCASTS=10 HEARTBEATS_MS="2500 10000" SIZE=64 REPS=1
 #         (one broker run per heartbeat interval; its SessionTimeout is 4 heartbeat intervals, at least 10 s)
 #         RESULTS=bench/results/sessions ART=bench/.artifacts UPDATE_DOCS=1
+#         BROKER_ENV='ZMQGAME_Broker__ListenBacklog=100' runs the broker with extra environment (here: NetMQ's
+#         default listen backlog, to see what 10,000 clients connecting at once cost without room for them)
 # Profile: PROFILE=1 (PROFILE_S=8) does not measure, it finds where the idle broker's time goes: during the idle
 #         phase, `strace -c -f` (system calls per heartbeat answered) and then `perf record -g` (functions by share of
 #         broker CPU, .NET frames named through DOTNET_PerfMapEnabled) each attach to the broker for PROFILE_S seconds.
@@ -29,6 +31,7 @@ BROADCASTS=${BROADCASTS:-10}
 HEARTBEATS_MS=${HEARTBEATS_MS:-"2500 10000"}
 SIZE=${SIZE:-64}
 REPS=${REPS:-1}
+BROKER_ENV=${BROKER_ENV:-}
 PROFILE=${PROFILE:-0}
 PROFILE_S=${PROFILE_S:-8}
 if [ "$PROFILE" = 1 ]; then
@@ -59,8 +62,8 @@ mkdir -p "$RUNDIR"
   echo "date: $(date -Is)"
   echo "host: $(uname -srm), $NCPU cpus,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   echo "dotnet: $(dotnet --version)"
-  echo "command: bench/run-sessions.sh (SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET IDLE=$IDLE BROADCASTS=$BROADCASTS HEARTBEATS_MS=\"$HEARTBEATS_MS\" SIZE=$SIZE REPS=$REPS$([ "$PROFILE" = 1 ] && echo " PROFILE=1 PROFILE_S=$PROFILE_S"))"
-  echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "command: ${BROKER_ENV:+BROKER_ENV='$BROKER_ENV' }bench/run-sessions.sh (SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET IDLE=$IDLE BROADCASTS=$BROADCASTS HEARTBEATS_MS=\"$HEARTBEATS_MS\" SIZE=$SIZE REPS=$REPS$([ "$PROFILE" = 1 ] && echo " PROFILE=1 PROFILE_S=$PROFILE_S"))"
+  echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')${BROKER_ENV:+ broker with $BROKER_ENV}"
 } | tee "$RUNDIR/env.txt"
 
 BROKER=
@@ -77,7 +80,7 @@ for HEARTBEAT_MS in $HEARTBEATS_MS; do
   TAG="$rep.hb$HEARTBEAT_MS"
   # Profiling: perf names JIT-compiled frames from /tmp/perf-PID.map only for code in anonymous memory, so W^X
   # double mapping (code in a memfd) is off for the profiled broker.
-  DOTNET_PerfMapEnabled=$PROFILE DOTNET_EnableWriteXorExecute=$((1 - PROFILE)) dotnet "$BROKER_DLL" "tcp://127.0.0.1:$FE" "tcp://127.0.0.1:$BE" --control "tcp://127.0.0.1:$CT" --session-key-file "" \
+  env $BROKER_ENV DOTNET_PerfMapEnabled=$PROFILE DOTNET_EnableWriteXorExecute=$((1 - PROFILE)) dotnet "$BROKER_DLL" "tcp://127.0.0.1:$FE" "tcp://127.0.0.1:$BE" --control "tcp://127.0.0.1:$CT" --session-key-file "" \
     --session-timeout "$(awk -v ms="$TIMEOUT_MS" 'BEGIN{printf "00:00:%06.3f", ms/1000}')" >"$RUNDIR/broker.$TAG.log" 2>&1 &
   BROKER=$!
   for i in $(seq 100); do grep -q "Broker listening" "$RUNDIR/broker.$TAG.log" && break; sleep 0.1; done
@@ -119,11 +122,11 @@ import sys
 rows = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[1]) if line.strip()]
 if not rows:
     print("(no successful run)"); sys.exit(0)
-print("| sessions | heartbeat | broker RSS per session | session state per session | idle broker CPU | broadcast handed to the transport (p50 / max) | control answer after the broadcast (p50 / max) | broadcast reaches all (p50 / max) | pushes received | steal |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| sessions | heartbeat | all connected / all sessions open | broker RSS per session | session state per session | idle broker CPU | broadcast handed to the transport (p50 / max) | control answer after the broadcast (p50 / max) | broadcast reaches all (p50 / max) | pushes received | steal |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for r in rows:
-    print("| %s | every %.1f s | %.1f KB | %s B | %s %% of one core | %s / %s ms | %s / %s ms | %s / %s ms | %s of %d | %s %% |" % (
-        r["sessions"], float(r["heartbeat_ms"]) / 1000, float(r["bytes_per_session"]) / 1024, r["state_bytes_per_session"], r["idle_cpu_pct"],
+    print("| %s | every %.1f s | %s s / %s s | %.1f KB | %s B | %s %% of one core | %s / %s ms | %s / %s ms | %s / %s ms | %s of %d | %s %% |" % (
+        r["sessions"], float(r["heartbeat_ms"]) / 1000, r.get("connect_s", "-"), r["open_s"], float(r["bytes_per_session"]) / 1024, r["state_bytes_per_session"], r["idle_cpu_pct"],
         r["fanout_ms_p50"], r["fanout_ms_max"], r["leave_ms_p50"], r["leave_ms_max"], r["reach_ms_p50"], r["reach_ms_max"],
         r["received"], int(r["broadcasts"]) * int(r["alive"]), r["steal_pct"]))
 print()

@@ -45,6 +45,14 @@ internal sealed class BrokerOptions
     [Range(1, 10_000_000)]
     public int SendHighWatermark { get; set; } = 10_000;
 
+    /// <summary>
+    /// Connections the operating system may hold for the broker before it accepts them (the listen backlog; capped by
+    /// net.core.somaxconn). Thousands of clients reconnect at once after a broker restart or a network blip; with a
+    /// short backlog the ones that do not fit wait for their TCP retransmission timers, seconds each time.
+    /// </summary>
+    [Range(1, 65535)]
+    public int ListenBacklog { get; set; } = 4096;
+
     /// <summary>Time window in which one kind of bad input is logged at most once (the rest are counted).</summary>
     public TimeSpan BadInputLogInterval { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -858,6 +858,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         socket.Options.MaxMsgSize = _options.MaxMessageSize;
         socket.Options.SendHighWatermark = _options.SendHighWatermark;
         socket.Options.ReceiveHighWatermark = _options.SendHighWatermark;
+        socket.Options.Backlog = _options.ListenBacklog;
         if (disconnectNotice)
         {
             socket.Options.DisconnectMessage = PeerGoneMarker;
