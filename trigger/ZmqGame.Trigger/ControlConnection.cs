@@ -17,8 +17,9 @@ namespace ZmqGame.Trigger;
 /// </summary>
 /// <remarks>
 /// Commands run one at a time (a gate), each on the calling thread (<see cref="Ask"/>) or the connection's own
-/// thread (<see cref="AskAsync"/>): never blocking a pool thread, since NetMQ completes socket I/O on the pool. A command that ends without its answer (timeout, cancellation) closes the socket, so a
-/// late answer can never be taken for the next command's; the next command opens a new one (and, with CURVE, proves
+/// thread (<see cref="AskAsync"/>): never blocking a pool thread, since NetMQ completes socket I/O on the pool. A
+/// command that ends without its answer (timeout, cancellation) closes the socket, so a late answer can never be
+/// taken for the next command's; the next command opens a new one (and, with CURVE, proves
 /// the trigger key again). An answer <c>{"error": …}</c> becomes a <see cref="TriggerException"/> (Refused).
 /// </remarks>
 internal sealed class ControlConnection : IDisposable, IAsyncDisposable
@@ -31,8 +32,8 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly BlockingCollection<Action> _work = new();
-    private Thread? _thread;
     private readonly CurveKeys? _curve;
+    private Thread? _thread;
     private DealerSocket? _socket;
     private bool _disposed;
 
@@ -57,6 +58,7 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             return await OnConnectionThread(() => AskUnderGate(command, arguments, timeout, clock, cancellationToken)).ConfigureAwait(false);
         }
         finally
@@ -293,6 +295,8 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
                 {
                     item();
                 }
+
+                _work.Dispose();
             })
             {
                 IsBackground = true,
@@ -326,6 +330,10 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
         _disposed = true;
         CloseSocket();
         _work.CompleteAdding();
+        if (_thread is null)
+        {
+            _work.Dispose();
+        }
     }
 
     private void CloseSocket()

@@ -96,7 +96,7 @@ internal sealed class WorkerEngine : IDisposable
     /// waiting for the pool to grow, about a thread per half second; so the pool starts with a thread per slot plus
     /// one per core. Only ever raised.
     /// </summary>
-    internal static void ReservePoolThreads(int workerThreads)
+    private static void ReservePoolThreads(int workerThreads)
     {
         ThreadPool.GetMinThreads(out var workers, out var completionPorts);
         if (workers < workerThreads)
