@@ -17,6 +17,7 @@
 #   ART=bench/.artifacts                  dotnet build output (Release)
 #   UPDATE_DOCS=1                         0 = do not rewrite the generated section of docs/performance.md
 #   BROKER_ENV=                           extra environment for the ZmqGame broker
+#   WORKER_ENV= LOADGEN_ENV=               extra environment for the ZmqGame worker host / load generator
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -24,6 +25,8 @@ RESULTS=${RESULTS:-$ROOT/bench/results/fullstack}
 ART=${ART:-$ROOT/bench/.artifacts}
 UPDATE_DOCS=${UPDATE_DOCS:-1}
 BROKER_ENV=${BROKER_ENV:-}
+WORKER_ENV=${WORKER_ENV:-}
+LOADGEN_ENV=${LOADGEN_ENV:-}
 DUR=${DUR:-5}
 WARM=${WARM:-1}
 SIZE=${SIZE:-64}
@@ -113,7 +116,7 @@ TSV=$RUNDIR/results.tsv
   echo "host: $(uname -srm), $NCPU cpus,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   echo "libzmq: $(pkg-config --modversion libzmq 2>/dev/null)  dotnet: $(dotnet --version)  gcc: $(gcc -dumpfullversion)"
   echo "command: bench/run-fullstack.sh (LOADS=\"$LOADS\" DUR=$DUR WARM=$WARM REPS=$REPS SIZE=$SIZE WORKERS=$WORKERS)"
-  echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')${BROKER_ENV:+ broker with $BROKER_ENV}"
+  echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')${BROKER_ENV:+ broker with $BROKER_ENV}${WORKER_ENV:+ worker with $WORKER_ENV}${LOADGEN_ENV:+ load generator with $LOADGEN_ENV}"
 } | tee "$RUNDIR/env.txt"
 printf 'rep\tattempt\tconfig\tworkers\tclients\tdepth\treqs\trps\tp50_us\tp99_us\tp999_us\terrors\tsent\tsrv_user_s\tsrv_sys_s\twrk_user_s\twrk_sys_s\tlg_user_s\tlg_sys_s\tsteal_pct\tsrv_ctxsw\twrk_ctxsw\tlg_ctxsw\n' >"$TSV"
 
@@ -136,7 +139,7 @@ run_one() { # rep stack clients depth
   fi
   case $stack in
     c_stack)       start_bg "$RUNDIR/$tag.wrk.log" "$B/worker" --mdp echo "$be" "$WORKERS" ;;
-    zmqgame_stack) start_bg "$RUNDIR/$tag.wrk.log" dotnet "$WORKER_DLL" --broker "$be" --slots "$WORKERS" --service game ;;
+    zmqgame_stack) start_bg "$RUNDIR/$tag.wrk.log" env $WORKER_ENV dotnet "$WORKER_DLL" --broker "$be" --slots "$WORKERS" --service game ;;
   esac
   wrk=$LASTPID
   wait_workers $beport "$WORKERS" "$wrk" || { stop_pid "$wrk"; stop_pid "$srv"; return 1; }
@@ -152,7 +155,7 @@ run_one() { # rep stack clients depth
       "${LGTIME[@]}" "$B/loadgen" -e "$fe" -c "$clients" -d "$depth" -s "$SIZE" -t "$DUR" -w "$WARM" --mdp echo \
         >"$RUNDIR/$tag.lg.out" 2>"$RUNDIR/$tag.lg.err" ;;
     zmqgame_stack)
-      "${LGTIME[@]}" dotnet "$BENCH_DLL" load --broker "$fe" -c "$clients" -d "$depth" -s "$SIZE" -t "${DUR}s" -w "${WARM}s" \
+      "${LGTIME[@]}" env $LOADGEN_ENV dotnet "$BENCH_DLL" load --broker "$fe" -c "$clients" -d "$depth" -s "$SIZE" -t "${DUR}s" -w "${WARM}s" \
         --service game --cmd 5 --broker-pid "$srv" --worker-pid "$wrk" --format kv \
         >"$RUNDIR/$tag.lg.out" 2>"$RUNDIR/$tag.lg.err" ;;
   esac
