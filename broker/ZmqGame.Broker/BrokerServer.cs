@@ -5,21 +5,23 @@ using Microsoft.Extensions.Logging.Abstractions;
 using NetMQ;
 using NetMQ.Sockets;
 using ZmqGame.Broker.Sessions;
+using ZmqGame.Broker.Transport;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Broker;
 
 /// <summary>
-/// The ZmqGame broker: three ROUTER sockets (frontend for clients, backend for workers, control for
-/// the trigger and admin tools) owned by one poller thread. This class is the transport: it parses
-/// frames, moves them between sockets without copying, and leaves routing to <see cref="Dispatcher"/>.
+/// The ZmqGame broker: three ROUTER endpoints (frontend for clients, backend for workers, control for
+/// the trigger and admin tools) served by one loop thread that owns all broker state. TCP endpoints
+/// run on the broker's own ZMTP transport over epoll (<see cref="ZmtpRouter"/>); the control endpoint,
+/// a CURVE frontend and other transports run on NetMQ (<see cref="NetMqRouter"/>). This class parses
+/// frames, moves them between endpoints, and leaves routing to <see cref="Dispatcher"/>.
 /// </summary>
 internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
 {
     /// <summary>What the ROUTERs report, as [identity][this], when a peer's connection closes.</summary>
     internal static readonly byte[] PeerGoneMarker = "\0ZG-PEER-GONE"u8.ToArray();
 
-    private const int BatchSize = 256;
     private const int PoolLimit = 4096;
 
     private static readonly byte[] MdpClientHeader = Mdp.ClientHeader.ToArray();
@@ -50,16 +52,17 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
     private NetMQ.Monitoring.NetMQMonitor? _controlMonitor;
     private long _frontendClosed;
     private long _controlClosed;
+    private RouterSocket? _frontendSocket;
+    private RouterSocket? _controlSocket;
     private long _controlPeerGone;
     private readonly FrameBuffer _in = new();
     private readonly Stack<PendingRequest> _pool = new();
     private readonly byte[] _replyHeader = new byte[ReplyHeader.Size];
-    private RouterSocket? _frontend;
-    private RouterSocket? _backend;
-    private RouterSocket? _control;
-    private NetMQTimer? _timer;
-    private NetMQQueue<Action>? _actions;
-    private NetMQPoller? _poller;
+    private IRouter? _frontend;
+    private IRouter? _backend;
+    private IRouter? _control;
+    private BrokerLoop? _loop;
+    private NetMQPoller? _side;
     private int _disposed;
 
     public BrokerServer(BrokerOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
@@ -93,66 +96,111 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
 
     public string ControlEndpoint { get; private set; } = string.Empty;
 
-    /// <summary>Binds the three endpoints and starts the poller thread.</summary>
+    /// <summary>Binds the three endpoints and starts the loop thread.</summary>
     public void Start()
     {
-        if (_poller is not null)
+        if (_loop is not null)
         {
             throw new InvalidOperationException("the broker is already started");
         }
 
-        _frontend = CreateRouter(disconnectNotice: true);
-        _backend = CreateRouter(disconnectNotice: true);
-        _control = CreateRouter(disconnectNotice: true);
-        if (_certificate is not null)
+        _loop = new BrokerLoop(_time, ex => BrokerLog.LoopError(_logger, ex))
         {
-            _control.Options.CurveServer = true;
-            _control.Options.CurveCertificate = _certificate;
-            if (_options.Security.FrontendCurve)
+            TickInterval = TimeSpan.FromTicks(Math.Clamp(_options.HeartbeatInterval.Ticks / 4, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(100).Ticks)),
+            Tick = () =>
             {
-                _frontend.Options.CurveServer = true;
-                _frontend.Options.CurveCertificate = _certificate;
-            }
+                Guard(_dispatcher.Tick);
+                Guard(_sessions.Tick);
+                Guard(_sessions.FlushEvents);
+            },
+
+            // Session events queued while handling the turn (a HELLO's connected event, a kick's closed event).
+            AfterTurn = () =>
+            {
+                if (_sessions.HasPendingEvents)
+                {
+                    Guard(_sessions.FlushEvents);
+                }
+            },
+        };
+        _side = new NetMQPoller();
+        try
+        {
+            var frontendCurve = _certificate is not null && _options.Security.FrontendCurve;
+            _frontend = Open("frontend", _options.Frontend, curve: frontendCurve, () => Deliver(HandleFrontend), out _frontendSocket);
+            _backend = Open("backend", _options.Backend, curve: false, () => Deliver(HandleBackend), out _);
+            _control = Open("control", _options.Control, curve: _certificate is not null, () => Deliver(HandleControl), out _controlSocket);
+        }
+        catch
+        {
+            _frontend?.Dispose();
+            _backend?.Dispose();
+            _loop.Dispose();
+            _side.Dispose();
+            throw;
         }
 
-        FrontendEndpoint = Bind(_frontend, "frontend", _options.Frontend);
-        BackendEndpoint = Bind(_backend, "backend", _options.Backend);
-        ControlEndpoint = Bind(_control, "control", _options.Control);
-
-        _frontend.ReceiveReady += (_, _) => Drain(_frontend, HandleFrontend);
-        _backend.ReceiveReady += (_, _) => Drain(_backend, HandleBackend);
-        _control.ReceiveReady += (_, _) => Drain(_control, HandleControl);
-        var tick = TimeSpan.FromTicks(Math.Clamp(_options.HeartbeatInterval.Ticks / 4, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(100).Ticks));
-        _timer = new NetMQTimer(tick);
-        _timer.Elapsed += (_, _) => Guard(() =>
-        {
-            _dispatcher.Tick();
-            _sessions.Tick();
-            _sessions.FlushEvents();
-        });
-        _actions = new NetMQQueue<Action>();
-        _actions.ReceiveReady += (_, e) =>
-        {
-            while (e.Queue.TryDequeue(out var action, TimeSpan.Zero))
-            {
-                Guard(action);
-            }
-
-            Guard(_sessions.FlushEvents);
-        };
-        _poller = [_frontend, _backend, _control, _timer, _actions];
+        FrontendEndpoint = _frontend.Endpoint;
+        BackendEndpoint = _backend.Endpoint;
+        ControlEndpoint = _control.Endpoint;
+        _side.RunAsync("zmqgame-broker-netmq");
         if (_certificate is not null)
         {
             // NetMQ reports no failed CURVE handshake; a connection that closes without ever having been a peer
             // (no peer-gone notice) is one. Counted as connections closed minus peers gone.
-            _controlMonitor = Monitor(_control, () => _controlClosed++);
-            if (_options.Security.FrontendCurve)
+            _controlMonitor = Monitor(_controlSocket!, () => Interlocked.Increment(ref _controlClosed));
+            if (_frontendSocket is not null)
             {
-                _frontendMonitor = Monitor(_frontend, () => _frontendClosed++);
+                _frontendMonitor = Monitor(_frontendSocket, () => Interlocked.Increment(ref _frontendClosed));
             }
         }
-        _poller.RunAsync("zmqgame-broker");
+
+        _loop.Start("zmqgame-broker");
         BrokerLog.Listening(_logger, FrontendEndpoint, BackendEndpoint, ControlEndpoint);
+    }
+
+    /// <summary>
+    /// A ROUTER endpoint: the broker's own transport for plain TCP where epoll exists, else a NetMQ socket (CURVE,
+    /// inproc, ipc, or no epoll) on the side poller.
+    /// </summary>
+    private IRouter Open(string name, string endpoint, bool curve, Action onMessage, out RouterSocket? netMqSocket)
+    {
+        netMqSocket = null;
+        if (!curve && Native.Supported && ZmtpRouter.Serves(endpoint))
+        {
+            try
+            {
+                return new ZmtpRouter(_loop!, endpoint, _options.MaxMessageSize, _options.SendHighWatermark, _options.ListenBacklog,
+                    _in, onMessage, (peer, why) => _badInput.Report(BadInput.ConnectionDropped, peer, $"{name} connection closed: {why}"));
+            }
+            catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                throw new BrokerBindException($"cannot bind the {name} endpoint {endpoint}: address already in use");
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ArgumentException or FormatException)
+            {
+                throw new BrokerBindException($"cannot bind the {name} endpoint {endpoint}: {ex.Message}");
+            }
+        }
+
+        var socket = CreateRouter(disconnectNotice: true);
+        if (curve)
+        {
+            socket.Options.CurveServer = true;
+            socket.Options.CurveCertificate = _certificate!;
+        }
+
+        try
+        {
+            var bound = Bind(socket, name, endpoint);
+            netMqSocket = socket;
+            return new NetMqRouter(_loop!, _side!, socket, bound, _in, onMessage);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Completes when the service has at least <paramref name="count"/> idle workers.</summary>
@@ -194,21 +242,24 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
             return;
         }
 
-        // Monitors detach from the poller while it still runs.
+        // Monitors detach from the side poller while it still runs; then the side poller stops, then the loop.
         _frontendMonitor?.Dispose();
         _controlMonitor?.Dispose();
-        if (_poller is not null)
+        if (_side is not null)
         {
-            _poller.Stop();
-            _poller.Dispose();
+            if (_side.IsRunning)
+            {
+                _side.Stop();
+            }
+
+            _side.Dispose();
         }
 
-        _timer = null;
-        _actions?.Dispose();
+        _loop?.Dispose();
         _frontend?.Dispose();
         _backend?.Dispose();
         _control?.Dispose();
-        if (_poller is not null)
+        if (_loop is not null)
         {
             BrokerLog.Stopped(_logger);
         }
@@ -251,7 +302,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         return true;
     }
 
-    private static void SendSessionFrame(RouterSocket socket, Session? session, bool more)
+    private static void SendSessionFrame(IRouter socket, Session? session, bool more)
     {
         var user = session is null ? ReadOnlySpan<byte>.Empty : session.UserIdUtf8;
         var msg = default(Msg);
@@ -824,8 +875,12 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         }
 
         var counters = Stats.Snapshot();
-        counters["curve_rejected.control"] = _controlMonitor is null ? 0 : Math.Max(0, _controlClosed - _controlPeerGone);
-        counters["curve_rejected.frontend"] = _frontendMonitor is null ? 0 : Math.Max(0, _frontendClosed - Stats.ClientDisconnects);
+        counters["curve_rejected.control"] = _controlMonitor is null ? 0 : Math.Max(0, Interlocked.Read(ref _controlClosed) - _controlPeerGone);
+        counters["curve_rejected.frontend"] = _frontendMonitor is null ? 0 : Math.Max(0, Interlocked.Read(ref _frontendClosed) - Stats.ClientDisconnects);
+        if (_frontend is NetMqRouter proxied)
+        {
+            counters["unroutable_client"] += proxied.Dropped;
+        }
         return new Dictionary<string, object>
         {
             ["counters"] = counters,
@@ -846,7 +901,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
     {
         var monitor = new NetMQ.Monitoring.NetMQMonitor(socket, $"inproc://zmqgame-monitor-{Guid.NewGuid():N}", SocketEvents.Disconnected);
         monitor.Disconnected += (_, _) => onClosed();
-        monitor.AttachToPoller(_poller!);
+        monitor.AttachToPoller(_side!);
         return monitor;
     }
 
@@ -902,28 +957,20 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
     private static string Connectable(string address) =>
         address is "tcp://*" or "tcp://0.0.0.0" ? "tcp://127.0.0.1" : address;
 
-    private void Drain(RouterSocket socket, Action handle)
+    /// <summary>Handles the message a router put in <see cref="_in"/>, then frees what was not moved or sent.</summary>
+    private void Deliver(Action handle)
     {
-        for (var i = 0; i < BatchSize && _in.TryReceive(socket); i++)
+        try
         {
-            try
-            {
-                handle();
-            }
-            catch (Exception ex)
-            {
-                BrokerLog.LoopError(_logger, ex);
-            }
-            finally
-            {
-                _in.Clear();
-            }
+            handle();
         }
-
-        // Session events queued while handling the batch (a HELLO's connected event, a kick's closed event).
-        if (_sessions.HasPendingEvents)
+        catch (Exception ex)
         {
-            Guard(_sessions.FlushEvents);
+            BrokerLog.LoopError(_logger, ex);
+        }
+        finally
+        {
+            _in.Clear();
         }
     }
 
@@ -941,12 +988,12 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
 
     private void Post(Action action)
     {
-        if (_actions is null)
+        if (_loop is null)
         {
             throw new InvalidOperationException("the broker is not started");
         }
 
-        _actions.Enqueue(action);
+        _loop.Post(action);
     }
 
     private PendingRequest Rent() => _pool.TryPop(out var request) ? request : NewRequest();
@@ -990,58 +1037,17 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
     }
 
     /// <summary>First frame of an outgoing message. False, with nothing sent, if the peer is gone or its queue is full.</summary>
-    private static bool TrySendIdentity(RouterSocket socket, ReadOnlySpan<byte> identity)
-    {
-        var msg = default(Msg);
-        msg.InitPool(identity.Length);
-        identity.CopyTo(msg.Slice());
-        try
-        {
-            if (socket.TrySend(ref msg, TimeSpan.Zero, more: true))
-            {
-                return true;
-            }
-        }
-        catch (HostUnreachableException)
-        {
-        }
+    private static bool TrySendIdentity(IRouter socket, ReadOnlySpan<byte> identity) => socket.TryBegin(identity);
 
-        msg.Close();
-        return false;
-    }
+    private static void SendEmpty(IRouter socket, bool more) => socket.Send(ReadOnlySpan<byte>.Empty, more);
 
-    private static void SendEmpty(RouterSocket socket, bool more)
-    {
-        var msg = default(Msg);
-        msg.InitEmpty();
-        SendFrame(socket, ref msg, more);
-    }
+    /// <summary>Sends an immutable array (a transport may reference it instead of copying).</summary>
+    private static void SendConstant(IRouter socket, byte[] bytes, bool more) => socket.SendConstant(bytes, more);
 
-    /// <summary>Sends an immutable array without copying it.</summary>
-    private static void SendConstant(RouterSocket socket, byte[] bytes, bool more)
-    {
-        var msg = default(Msg);
-        msg.InitGC(bytes, bytes.Length);
-        SendFrame(socket, ref msg, more);
-    }
+    private static void SendCopy(IRouter socket, ReadOnlySpan<byte> bytes, bool more) => socket.Send(bytes, more);
 
-    private static void SendCopy(RouterSocket socket, ReadOnlySpan<byte> bytes, bool more)
-    {
-        var msg = default(Msg);
-        msg.InitPool(bytes.Length);
-        bytes.CopyTo(msg.Slice());
-        SendFrame(socket, ref msg, more);
-    }
-
-    /// <summary>A later frame of a message whose identity frame was accepted: ROUTER takes it without waiting.</summary>
-    private static void SendFrame(RouterSocket socket, ref Msg msg, bool more)
-    {
-        if (!socket.TrySend(ref msg, TimeSpan.Zero, more))
-        {
-            msg.Close();
-            msg.InitEmpty();
-        }
-    }
+    /// <summary>A later frame of a message whose identity frame was accepted.</summary>
+    private static void SendFrame(IRouter socket, ref Msg msg, bool more) => socket.Send(ref msg, more);
 
     private static string Printable(ReadOnlySpan<byte> bytes)
     {

@@ -25,6 +25,9 @@ internal enum BadInput
     BadTicket,
     BackendBadAction,
     ControlBadAction,
+
+    /// <summary>A connection closed by the broker for breaking ZMTP: a bad greeting or handshake, an oversized frame.</summary>
+    ConnectionDropped,
 }
 
 /// <summary>

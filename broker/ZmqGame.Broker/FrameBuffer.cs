@@ -35,6 +35,58 @@ internal sealed class FrameBuffer
 
     public int Size(int index) => _frames[index].Size;
 
+    /// <summary>Starts a message from a peer: the routing identity, referenced (not copied); frames follow with <see cref="Add(ReadOnlySpan{byte})"/>.</summary>
+    public void Begin(byte[] identity)
+    {
+        Count = 1;
+        Overflow = false;
+        _frames[0].InitGC(identity, identity.Length);
+    }
+
+    /// <summary>Starts an empty message; frames follow with <see cref="Add(ref Msg)"/>.</summary>
+    public void Start()
+    {
+        Count = 0;
+        Overflow = false;
+    }
+
+    /// <summary>The sender's message had more frames than were kept.</summary>
+    public void MarkOverflow() => Overflow = true;
+
+    /// <summary>Appends a copy of one received frame; past <see cref="MaxFrames"/> the frame is dropped and <see cref="Overflow"/> set.</summary>
+    public void Add(ReadOnlySpan<byte> frame)
+    {
+        if (Count == MaxFrames)
+        {
+            Overflow = true;
+            return;
+        }
+
+        ref var msg = ref _frames[Count++];
+        if (frame.IsEmpty)
+        {
+            msg.InitEmpty();
+            return;
+        }
+
+        msg.InitPool(frame.Length);
+        frame.CopyTo(msg.Slice());
+    }
+
+    /// <summary>Appends a frame by moving it (the source is left empty); past <see cref="MaxFrames"/> it is freed and <see cref="Overflow"/> set.</summary>
+    public void Add(ref Msg frame)
+    {
+        if (Count == MaxFrames)
+        {
+            Overflow = true;
+            frame.Close();
+            frame.InitEmpty();
+            return;
+        }
+
+        _frames[Count++].Move(ref frame);
+    }
+
     /// <summary>Receives one whole message without waiting; false when none is ready.</summary>
     public bool TryReceive(NetMQSocket socket)
     {

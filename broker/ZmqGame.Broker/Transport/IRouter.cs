@@ -1,0 +1,26 @@
+using NetMQ;
+
+namespace ZmqGame.Broker.Transport;
+
+/// <summary>
+/// One ROUTER endpoint of the broker, used only on the broker's loop thread. A received message reaches the
+/// broker as [identity][frames…] in its <see cref="FrameBuffer"/>; a message out starts with
+/// <see cref="TryBegin"/> and continues frame by frame until one is sent without more.
+/// </summary>
+internal interface IRouter : IDisposable
+{
+    /// <summary>The bound endpoint, connectable from this host (a chosen port filled in).</summary>
+    string Endpoint { get; }
+
+    /// <summary>Starts a message to a peer. False, with nothing sent, if the peer is gone or its queue is full.</summary>
+    bool TryBegin(ReadOnlySpan<byte> identity);
+
+    /// <summary>The next frame, taking the message's contents (it is left empty).</summary>
+    void Send(ref Msg frame, bool more);
+
+    /// <summary>The next frame, copied.</summary>
+    void Send(ReadOnlySpan<byte> frame, bool more);
+
+    /// <summary>The next frame from an array nobody changes afterwards (may be referenced instead of copied).</summary>
+    void SendConstant(byte[] frame, bool more);
+}

@@ -1,0 +1,247 @@
+using System.Collections.Concurrent;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace ZmqGame.Broker.Transport;
+
+/// <summary>
+/// A ROUTER endpoint that NetMQ serves: the control endpoint, a CURVE frontend, inproc/ipc endpoints, and every
+/// endpoint where epoll is missing. NetMQ's socket lives on a side poller thread; whole messages cross to the
+/// broker's loop through a queue, and messages out cross back. The loop cannot ask NetMQ whether a peer is still
+/// there, so <see cref="TryBegin"/> always accepts; a message NetMQ cannot route is dropped on the side thread and
+/// counted in <see cref="Dropped"/>.
+/// </summary>
+internal sealed class NetMqRouter : IRouter
+{
+    private const int BatchSize = 256;
+
+    private readonly BrokerLoop _loop;
+    private readonly RouterSocket _socket;
+    private readonly FrameBuffer _in;
+    private readonly Action _onMessage;
+    private readonly ConcurrentQueue<Message> _inbox = new();
+    private readonly ConcurrentBag<Message> _free = [];
+    private readonly NetMQQueue<Message> _outbox = new();
+    private Message? _sending;
+    private long _dropped;
+
+    public NetMqRouter(BrokerLoop loop, NetMQPoller side, RouterSocket socket, string endpoint, FrameBuffer into, Action onMessage)
+    {
+        _loop = loop;
+        _socket = socket;
+        _in = into;
+        _onMessage = onMessage;
+        Endpoint = endpoint;
+        _socket.ReceiveReady += (_, _) => Receive();
+        _outbox.ReceiveReady += (_, _) => SendQueued();
+        side.Add(_socket);
+        side.Add(_outbox);
+        loop.AddSource(Drain);
+    }
+
+    public string Endpoint { get; }
+
+    /// <summary>Messages NetMQ could not route (peer gone or its queue full).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    public bool TryBegin(ReadOnlySpan<byte> identity)
+    {
+        _sending = Rent();
+        ref var frame = ref _sending.Frames[0];
+        frame.InitPool(identity.Length);
+        identity.CopyTo(frame.Slice());
+        _sending.Count = 1;
+        return true;
+    }
+
+    public void Send(ref Msg frame, bool more)
+    {
+        if (_sending is { } message && message.Count < FrameBuffer.MaxFrames)
+        {
+            message.Frames[message.Count++].Move(ref frame);
+        }
+        else
+        {
+            frame.Close();
+            frame.InitEmpty();
+        }
+
+        if (!more)
+        {
+            Post();
+        }
+    }
+
+    public void Send(ReadOnlySpan<byte> frame, bool more)
+    {
+        var msg = default(Msg);
+        if (frame.IsEmpty)
+        {
+            msg.InitEmpty();
+        }
+        else
+        {
+            msg.InitPool(frame.Length);
+            frame.CopyTo(msg.Slice());
+        }
+
+        Send(ref msg, more);
+    }
+
+    public void SendConstant(byte[] frame, bool more)
+    {
+        var msg = default(Msg);
+        msg.InitGC(frame, frame.Length);
+        Send(ref msg, more);
+    }
+
+    /// <summary>The socket and queue are the side poller's; the server stops that poller first.</summary>
+    public void Dispose()
+    {
+        _outbox.Dispose();
+        _socket.Dispose();
+    }
+
+    private void Post()
+    {
+        if (_sending is { } message)
+        {
+            _sending = null;
+            _outbox.Enqueue(message);
+        }
+    }
+
+    // ------------------------------------------------------------------ side thread
+
+    private void Receive()
+    {
+        var any = false;
+        for (var i = 0; i < BatchSize; i++)
+        {
+            var message = Rent();
+            if (!_socket.TryReceive(ref message.Frames[0], TimeSpan.Zero))
+            {
+                Return(message);
+                break;
+            }
+
+            message.Count = 1;
+            var more = message.Frames[0].HasMore;
+            while (more)
+            {
+                // The frames of one message arrive together: this never waits.
+                var spare = default(Msg);
+                spare.InitEmpty();
+                ref var frame = ref message.Count < FrameBuffer.MaxFrames ? ref message.Frames[message.Count] : ref spare;
+                _socket.Receive(ref frame);
+                more = frame.HasMore;
+                if (message.Count < FrameBuffer.MaxFrames)
+                {
+                    message.Count++;
+                }
+                else
+                {
+                    message.Overflow = true;
+                    spare.Close();
+                }
+            }
+
+            _inbox.Enqueue(message);
+            any = true;
+        }
+
+        if (any)
+        {
+            _loop.Wake();
+        }
+    }
+
+    private void SendQueued()
+    {
+        while (_outbox.TryDequeue(out var message, TimeSpan.Zero))
+        {
+            var sent = 0;
+            try
+            {
+                if (_socket.TrySend(ref message.Frames[0], TimeSpan.Zero, more: message.Count > 1))
+                {
+                    for (sent = 1; sent < message.Count; sent++)
+                    {
+                        // ROUTER takes the rest of an accepted message without waiting.
+                        _socket.TrySend(ref message.Frames[sent], TimeSpan.Zero, more: sent < message.Count - 1);
+                    }
+                }
+                else
+                {
+                    Interlocked.Increment(ref _dropped);
+                }
+            }
+            catch (HostUnreachableException)
+            {
+                Interlocked.Increment(ref _dropped);
+            }
+
+            Return(message);
+        }
+    }
+
+    // ------------------------------------------------------------------ loop thread
+
+    private void Drain()
+    {
+        for (var n = 0; n < BatchSize && _inbox.TryDequeue(out var message); n++)
+        {
+            _in.Start();
+            for (var i = 0; i < message.Count; i++)
+            {
+                _in.Add(ref message.Frames[i]);
+            }
+
+            if (message.Overflow)
+            {
+                _in.MarkOverflow();
+            }
+
+            Return(message);
+            _onMessage();
+        }
+
+        if (!_inbox.IsEmpty)
+        {
+            // More than a batch: the next turn takes the rest, after the other endpoints had theirs.
+            _loop.Wake();
+        }
+    }
+
+    private Message Rent() => _free.TryTake(out var message) ? message : new Message();
+
+    private void Return(Message message)
+    {
+        for (var i = 0; i < message.Count; i++)
+        {
+            message.Frames[i].Close();
+            message.Frames[i].InitEmpty();
+        }
+
+        message.Count = 0;
+        message.Overflow = false;
+        _free.Add(message);
+    }
+
+    private sealed class Message
+    {
+        public Message()
+        {
+            for (var i = 0; i < Frames.Length; i++)
+            {
+                Frames[i].InitEmpty();
+            }
+        }
+
+        public Msg[] Frames { get; } = new Msg[FrameBuffer.MaxFrames];
+
+        public int Count { get; set; }
+
+        public bool Overflow { get; set; }
+    }
+}
