@@ -4,7 +4,9 @@
 #     and the session layer's own managed state per session (measured in-process);
 #   - idle CPU: every session heartbeats the broker (default every 2.5 s, the client library's default) for IDLE s;
 #   - broadcast: one push to every session through the control endpoint, BROADCASTS times: "handed to the
-#     transport" is the broker's own fan-out loop (stats: last_push_fanout_us), "control answer" when the trigger's
+#     transport" is the broker's own fan-out loop (stats: last_push_fanout_us), "written to the sockets" when the
+#     broker's turn that fanned it out had written every copy into the connections' kernel buffers
+#     (last_push_written_us: the push has left the broker), "control answer" when the trigger's
 #     request was answered (after the fan-out, behind the copies in the transport's queues), "reach" when the last
 #     copy arrived at the bench's sockets.
 # The sessions are opened by ZmqGame.Bench over a few DEALER sockets, each connected PER_SOCKET times.
@@ -122,12 +124,12 @@ import sys
 rows = [dict(kv.split("=", 1) for kv in line.split()) for line in open(sys.argv[1]) if line.strip()]
 if not rows:
     print("(no successful run)"); sys.exit(0)
-print("| sessions | heartbeat | all connected / all sessions open | broker RSS per session | session state per session | idle broker CPU | broadcast handed to the transport (p50 / max) | control answer after the broadcast (p50 / max) | broadcast reaches all (p50 / max) | pushes received | steal |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| sessions | heartbeat | all connected / all sessions open | broker RSS per session | session state per session | idle broker CPU | broadcast handed to the transport (p50 / max) | broadcast written to the sockets (p50 / max) | control answer after the broadcast (p50 / max) | broadcast reaches all (p50 / max) | pushes received | steal |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for r in rows:
-    print("| %s | every %.1f s | %s s / %s s | %.1f KB | %s B | %s %% of one core | %s / %s ms | %s / %s ms | %s / %s ms | %s of %d | %s %% |" % (
+    print("| %s | every %.1f s | %s s / %s s | %.1f KB | %s B | %s %% of one core | %s / %s ms | %s / %s ms | %s / %s ms | %s / %s ms | %s of %d | %s %% |" % (
         r["sessions"], float(r["heartbeat_ms"]) / 1000, r.get("connect_s", "-"), r["open_s"], float(r["bytes_per_session"]) / 1024, r["state_bytes_per_session"], r["idle_cpu_pct"],
-        r["fanout_ms_p50"], r["fanout_ms_max"], r["leave_ms_p50"], r["leave_ms_max"], r["reach_ms_p50"], r["reach_ms_max"],
+        r["fanout_ms_p50"], r["fanout_ms_max"], r.get("written_ms_p50", "-"), r.get("written_ms_max", "-"), r["leave_ms_p50"], r["leave_ms_max"], r["reach_ms_p50"], r["reach_ms_max"],
         r["received"], int(r["broadcasts"]) * int(r["alive"]), r["steal_pct"]))
 print()
 print("Run: `%s`, %s." % (open(sys.argv[1].replace("results.kv", "env.txt")).read().split("command: ")[1].split("\n")[0],

@@ -52,6 +52,8 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
     private NetMQ.Monitoring.NetMQMonitor? _controlMonitor;
     private long _frontendClosed;
     private long _controlClosed;
+    private long _pushWrittenFor;
+    private TimeSpan _lastPushWritten;
     private RouterSocket? _frontendSocket;
     private RouterSocket? _controlSocket;
     private long _controlPeerGone;
@@ -122,6 +124,16 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
                     Guard(_sessions.FlushEvents);
                 }
             },
+        };
+        _loop.AfterFlush = () =>
+        {
+            var started = _sessions.LastPushStartedAt;
+            if (started != _pushWrittenFor)
+            {
+                // The turn that fanned the push out has written it to every socket that had room for it.
+                _pushWrittenFor = started;
+                _lastPushWritten = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            }
         };
         _side = new NetMQPoller();
         try
@@ -892,6 +904,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
             ["sessions_backlogged"] = _sessions.Backlogged,
             ["groups"] = _sessions.GroupCount,
             ["last_push_fanout_us"] = (long)_sessions.LastPushFanOut.TotalMicroseconds,
+            ["last_push_written_us"] = (long)_lastPushWritten.TotalMicroseconds,
         };
     }
 

@@ -159,6 +159,7 @@ internal static class SessionBench
             var leave = new List<double>();
             var reach = new List<double>();
             var fanOut = new List<double>();
+            var written = new List<double>();
             var received = 0L;
             for (var r = 0; r < broadcasts; r++)
             {
@@ -177,17 +178,19 @@ internal static class SessionBench
                 reach.Add(clock.Elapsed.TotalMilliseconds);
                 received += got;
                 fanOut.Add(Stat(admin, "last_push_fanout_us") / 1000.0);
+                written.Add(Stat(admin, "last_push_written_us") / 1000.0);
             }
 
             leave.Sort();
             reach.Sort();
             fanOut.Sort();
+            written.Sort();
             var perSessionBytes = (rssAfter - rssBefore) / (double)sessions;
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"sessions={sessions} alive={alive} connect_s={connectSeconds:F1} open_s={openSeconds:F1} rss_before_mb={rssBefore / 1048576.0:F1} rss_after_mb={rssAfter / 1048576.0:F1} " +
                 $"bytes_per_session={perSessionBytes:F0} state_bytes_per_session={stateBytes:F0} heartbeat_ms={heartbeat.TotalMilliseconds:F0} idle_s={idle.TotalSeconds:F0} idle_cpu_pct={idleCpuPct:F2} " +
-                $"broadcasts={broadcasts} received={received} fanout_ms_p50={fanOut[fanOut.Count / 2]:F1} fanout_ms_max={fanOut[^1]:F1} leave_ms_p50={leave[leave.Count / 2]:F1} leave_ms_max={leave[^1]:F1} " +
+                $"broadcasts={broadcasts} received={received} fanout_ms_p50={fanOut[fanOut.Count / 2]:F1} fanout_ms_max={fanOut[^1]:F1} written_ms_p50={written[written.Count / 2]:F1} written_ms_max={written[^1]:F1} leave_ms_p50={leave[leave.Count / 2]:F1} leave_ms_max={leave[^1]:F1} " +
                 $"reach_ms_p50={reach[reach.Count / 2]:F1} reach_ms_max={reach[^1]:F1}"));
             return received == (long)broadcasts * alive ? 0 : 1;
         }

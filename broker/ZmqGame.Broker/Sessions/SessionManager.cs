@@ -299,6 +299,7 @@ internal sealed class SessionManager
         var message = new OutboundMessage(ZgClient.Push, frames);
         _stats.Pushes++;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        LastPushStartedAt = started;
         var result = new ActionResult();
         foreach (var session in Resolve(args))
         {
@@ -316,6 +317,9 @@ internal sealed class SessionManager
         LastPushFanOut = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         return result;
     }
+
+    /// <summary>When the last push began (a <see cref="System.Diagnostics.Stopwatch"/> timestamp; 0 before the first).</summary>
+    public long LastPushStartedAt { get; private set; }
 
     /// <summary>How long the last push took to hand its copies to every targeted connection (or queue).</summary>
     public TimeSpan LastPushFanOut { get; private set; }

@@ -66,6 +66,9 @@ internal sealed class BrokerLoop : IDisposable
     /// <summary>Runs at the end of every turn, before output is written.</summary>
     public Action? AfterTurn { get; set; }
 
+    /// <summary>Runs at the end of every turn, after output was written.</summary>
+    public Action? AfterFlush { get; set; }
+
     public bool IsLoopThread => Thread.CurrentThread == _thread;
 
     /// <summary>Watches <paramref name="fd"/>; returns the token for <see cref="Modify"/> and <see cref="Remove"/>.</summary>
@@ -201,6 +204,14 @@ internal sealed class BrokerLoop : IDisposable
             }
 
             FlushAll();
+            try
+            {
+                AfterFlush?.Invoke();
+            }
+            catch (Exception ex)
+            {
+                _onError(ex);
+            }
         }
     }
 
