@@ -75,7 +75,7 @@ ctx_switches() { # voluntary + involuntary context switches of every live thread
   cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/{n+=$2} END{print n+0}'
 }
 steal_ticks() { awk '/^cpu /{print $9; exit}' /proc/stat; }
-port_used() { ss -Htan exclude time-wait "sport = :$1" | grep -q .; }
+port_used() { ss -Htan "sport = :$1" | grep -q .; }   # TIME-WAIT too: a client-side TIME-WAIT on the port blocks bind
 wait_listen() { local i; for i in $(seq 100); do ss -Hltnp "sport = :$1" | grep -q "pid=$2," && return 0; kill -0 "$2" 2>/dev/null || return 1; sleep 0.1; done; return 1; }
 wait_workers() { # PORT N PID
   local i n=0

@@ -53,6 +53,12 @@ internal sealed class BrokerOptions
     [Range(1, 65535)]
     public int ListenBacklog { get; set; } = 4096;
 
+    /// <summary>
+    /// A TCP connection that has not finished the ZeroMQ handshake (greeting and READY) within this time is closed and
+    /// counted (<c>bad_input.ConnectionDropped</c>): port scanners and stuck peers do not hold connections forever.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Time window in which one kind of bad input is logged at most once (the rest are counted).</summary>
     public TimeSpan BadInputLogInterval { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -95,6 +101,11 @@ internal sealed class BrokerOptions
         if (HeartbeatInterval <= TimeSpan.Zero)
         {
             throw new ArgumentException("invalid broker options: HeartbeatInterval must be positive");
+        }
+
+        if (HandshakeTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("invalid broker options: HandshakeTimeout must be positive");
         }
 
         if (RequestTimeout <= TimeSpan.Zero)

@@ -106,7 +106,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
             throw new InvalidOperationException("the broker is already started");
         }
 
-        _loop = new BrokerLoop(_time, ex => BrokerLog.LoopError(_logger, ex))
+        _loop = new BrokerLoop(ex => BrokerLog.LoopError(_logger, ex))
         {
             TickInterval = TimeSpan.FromTicks(Math.Clamp(_options.HeartbeatInterval.Ticks / 4, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(100).Ticks)),
             Tick = () =>
@@ -183,7 +183,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
             try
             {
                 return new ZmtpRouter(_loop!, endpoint, _options.MaxMessageSize, _options.SendHighWatermark, _options.ListenBacklog,
-                    _in, onMessage, (peer, why) => _badInput.Report(BadInput.ConnectionDropped, peer, $"{name} connection closed: {why}"));
+                    _options.HandshakeTimeout, _in, onMessage, (peer, why) => _badInput.Report(BadInput.ConnectionDropped, peer, $"{name} connection closed: {why}"));
             }
             catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
             {

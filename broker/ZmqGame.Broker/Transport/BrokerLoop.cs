@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace ZmqGame.Broker.Transport;
 
@@ -28,8 +29,8 @@ internal sealed class BrokerLoop : IDisposable
     private readonly ConcurrentQueue<Action> _posted = new();
     private readonly List<Action> _sources = [];
     private readonly List<IFlushable> _dirty = [];
+    private readonly List<Action> _ticks = [];
     private readonly Action<Exception> _onError;
-    private readonly TimeProvider _time;
     private readonly byte[] _events = new byte[MaxEvents * 16];
     private readonly int _epoll = -1;
     private readonly int _wakeFd = -1;
@@ -41,9 +42,8 @@ internal sealed class BrokerLoop : IDisposable
     private volatile bool _stopping;
     private Thread? _thread;
 
-    public BrokerLoop(TimeProvider time, Action<Exception> onError)
+    public BrokerLoop(Action<Exception> onError)
     {
-        _time = time;
         _onError = onError;
         if (Native.Supported)
         {
@@ -60,7 +60,7 @@ internal sealed class BrokerLoop : IDisposable
     /// <summary>Interval of <see cref="Tick"/>.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Runs every <see cref="TickInterval"/> on the loop thread.</summary>
+    /// <summary>Runs every <see cref="TickInterval"/> (real time) on the loop thread, after those added with <see cref="AddTick"/>.</summary>
     public Action? Tick { get; set; }
 
     /// <summary>Runs at the end of every turn, before output is written.</summary>
@@ -110,8 +110,11 @@ internal sealed class BrokerLoop : IDisposable
         _freeSlots.Push(slot);
     }
 
-    /// <summary>Asks for <see cref="IFlushable.Flush"/> at the end of this turn (once, however often asked).</summary>
+    /// <summary>Asks for <see cref="IFlushable.Flush"/> at the end of this turn (the caller asks once per turn).</summary>
     public void RequestFlush(IFlushable target) => _dirty.Add(target);
+
+    /// <summary>Also runs every <see cref="TickInterval"/> (a transport's housekeeping).</summary>
+    public void AddTick(Action tick) => _ticks.Add(tick);
 
     /// <summary>Called every turn on the loop thread (a queue other threads fill, then <see cref="Wake"/>).</summary>
     public void AddSource(Action drain) => _sources.Add(drain);
@@ -165,12 +168,12 @@ internal sealed class BrokerLoop : IDisposable
 
     private void Run()
     {
-        var tickTicks = (long)(TickInterval.TotalSeconds * _time.TimestampFrequency);
-        var nextTick = _time.GetTimestamp() + tickTicks;
+        var tickTicks = (long)(TickInterval.TotalSeconds * Stopwatch.Frequency);
+        var nextTick = Stopwatch.GetTimestamp() + tickTicks;
         while (!_stopping)
         {
-            var now = _time.GetTimestamp();
-            var waitMs = now >= nextTick ? 0 : (int)Math.Ceiling((nextTick - now) * 1000.0 / _time.TimestampFrequency);
+            var now = Stopwatch.GetTimestamp();
+            var waitMs = now >= nextTick ? 0 : (int)Math.Ceiling((nextTick - now) * 1000.0 / Stopwatch.Frequency);
             if (Volatile.Read(ref _wakePending) != 0)
             {
                 waitMs = 0;
@@ -190,9 +193,14 @@ internal sealed class BrokerLoop : IDisposable
                     _sources[i]();
                 }
 
-                if (_time.GetTimestamp() >= nextTick)
+                if (Stopwatch.GetTimestamp() >= nextTick)
                 {
-                    nextTick = _time.GetTimestamp() + tickTicks;
+                    nextTick = Stopwatch.GetTimestamp() + tickTicks;
+                    foreach (var tick in _ticks)
+                    {
+                        tick();
+                    }
+
                     Tick?.Invoke();
                 }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using NetMQ;
@@ -29,6 +30,8 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     private readonly Socket _listener;
     private readonly int _listenerFd;
     private readonly ulong _listenerToken;
+    private readonly Queue<(Connection Connection, long Deadline)> _handshaking = new();
+    private readonly long _handshakeTicks;
     private uint _nextId = (uint)Random.Shared.Next();
     private Connection? _sending;
 
@@ -37,10 +40,11 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     /// <param name="maxFrameSize">A larger frame closes the connection (0: no limit).</param>
     /// <param name="highWatermark">Messages queued to one peer before <see cref="TryBegin"/> refuses.</param>
     /// <param name="backlog">The listen backlog.</param>
+    /// <param name="handshakeTimeout">A connection not through the greeting and READY by then is closed (rejected).</param>
     /// <param name="into">Where a received message is put for <paramref name="onMessage"/>.</param>
     /// <param name="onMessage">Handles the message in <paramref name="into"/>.</param>
     /// <param name="onRejected">A connection closed for breaking the protocol: its identity (if it had one) and why.</param>
-    public ZmtpRouter(BrokerLoop loop, string endpoint, int maxFrameSize, int highWatermark, int backlog,
+    public ZmtpRouter(BrokerLoop loop, string endpoint, int maxFrameSize, int highWatermark, int backlog, TimeSpan handshakeTimeout,
         FrameBuffer into, Action onMessage, Action<ReadOnlySpan<byte>, string> onRejected)
     {
         _loop = loop;
@@ -50,6 +54,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         MaxFrameSize = maxFrameSize <= 0 ? long.MaxValue : maxFrameSize;
         HighWatermark = Math.Max(1, highWatermark);
         _peersBySpan = _peers.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _handshakeTicks = (long)(handshakeTimeout.TotalSeconds * Stopwatch.Frequency);
         var (address, port, shown) = Parse(endpoint);
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -74,6 +79,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         }
 
         Endpoint = $"tcp://{shown}:{((IPEndPoint)_listener.LocalEndPoint!).Port}";
+        loop.AddTick(CloseStuckHandshakes);
     }
 
     public string Endpoint { get; }
@@ -147,6 +153,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
             }
 
             _connections.Add(connection);
+            _handshaking.Enqueue((connection, Stopwatch.GetTimestamp() + _handshakeTicks));
             connection.WriteRaw(Zmtp.Hello);
         }
     }
@@ -163,6 +170,20 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     }
 
     private uint NextGeneratedId() => _nextId++;
+
+    /// <summary>Closes connections still in the handshake past their deadline (oldest first; deadlines are in order).</summary>
+    private void CloseStuckHandshakes()
+    {
+        var now = Stopwatch.GetTimestamp();
+        while (_handshaking.TryPeek(out var entry) && (entry.Deadline <= now || entry.Connection.PastHandshake))
+        {
+            _handshaking.Dequeue();
+            if (!entry.Connection.PastHandshake)
+            {
+                entry.Connection.Reject("no ZeroMQ handshake within the handshake timeout");
+            }
+        }
+    }
 
     private static (IPAddress Address, int Port, string Shown) Parse(string endpoint)
     {
@@ -220,6 +241,9 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         public ulong Token { get; set; }
 
         public byte[]? Identity { get; private set; }
+
+        /// <summary>Ready or closed: no longer subject to the handshake timeout.</summary>
+        public bool PastHandshake => _state is State.Ready or State.Closed;
 
         /// <summary>Messages queued since the output was last empty (the high-watermark count).</summary>
         public int Queued { get; set; }
@@ -607,7 +631,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
             }
         }
 
-        private void Reject(string why)
+        public void Reject(string why)
         {
             router._onRejected(Identity ?? [], why);
             Close(notify: true);
