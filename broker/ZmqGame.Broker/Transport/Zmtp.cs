@@ -82,7 +82,8 @@ internal static class Zmtp
             return false;
         }
 
-        size = (long)BinaryPrimitives.ReadUInt64BigEndian(data[1..]);
+        // A size past long.MaxValue reads as long.MaxValue: too large for any limit, never negative.
+        size = (long)Math.Min(BinaryPrimitives.ReadUInt64BigEndian(data[1..]), long.MaxValue);
         headerSize = 9;
         return true;
     }

@@ -8,8 +8,8 @@ using NetMQ;
 namespace ZmqGame.Broker.Transport;
 
 /// <summary>
-/// A ZeroMQ ROUTER on TCP written for the broker's loop: ZMTP 3.1 with the NULL mechanism, so libzmq, NetMQ and
-/// every other ZeroMQ DEALER or REQ talk to it unchanged. Sockets are non-blocking and watched by the loop's epoll;
+/// A ZeroMQ ROUTER on TCP written for the broker's loop: ZMTP 3.1 with the NULL mechanism, so libzmq 4.x, NetMQ 4
+/// and every other ZMTP 3 DEALER or REQ talk to it unchanged (ZMTP 1.0/2.0 peers, libzmq 3.x and older, are refused). Sockets are non-blocking and watched by the loop's epoll;
 /// a readable connection is read once per turn and every whole message in it is handed to the broker at once; what
 /// the broker sends is queued per connection and written at the end of the turn, one send per connection. No
 /// thread other than the loop's touches anything here.
@@ -51,7 +51,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         _in = into;
         _onMessage = onMessage;
         _onRejected = onRejected;
-        MaxFrameSize = maxFrameSize <= 0 ? long.MaxValue : maxFrameSize;
+        MaxFrameSize = maxFrameSize <= 0 ? Connection.MaxUnit : Math.Min(maxFrameSize, Connection.MaxUnit);
         HighWatermark = Math.Max(1, highWatermark);
         _peersBySpan = _peers.GetAlternateLookup<ReadOnlySpan<byte>>();
         _handshakeTicks = (long)(handshakeTimeout.TotalSeconds * Stopwatch.Frequency);
@@ -225,8 +225,8 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     /// <summary>One peer connection: parse state, what it has sent but not finished, what is queued to it.</summary>
     private sealed class Connection(ZmtpRouter router, int fd) : IPollable, IFlushable
     {
-        /// <summary>Largest greeting, command or message accepted (a larger one closes the connection).</summary>
-        private const long MaxUnit = int.MaxValue / 2;
+        /// <summary>Largest frame or message accepted whatever the configured limit (a larger one closes the connection).</summary>
+        public const long MaxUnit = int.MaxValue / 2;
 
         private State _state;
         private long _need;
@@ -442,7 +442,11 @@ internal sealed class ZmtpRouter : IRouter, IPollable
             var at = 0;
             while (at < message.Length)
             {
-                Zmtp.TryReadHeader(message[at..], out _, out var size, out var headerSize);
+                if (!Zmtp.TryReadHeader(message[at..], out _, out var size, out var headerSize))
+                {
+                    break;
+                }
+
                 fb.Add(message.Slice(at + headerSize, (int)size));
                 at += headerSize + (int)size;
             }
