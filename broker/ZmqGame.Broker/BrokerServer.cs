@@ -6,6 +6,7 @@ using NetMQ;
 using NetMQ.Sockets;
 using ZmqGame.Broker.Sessions;
 using ZmqGame.Broker.Transport;
+using ZmqGame.Transport;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Broker;
@@ -63,7 +64,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
     private IRouter? _frontend;
     private IRouter? _backend;
     private IRouter? _control;
-    private BrokerLoop? _loop;
+    private EventLoop? _loop;
     private NetMQPoller? _side;
     private int _disposed;
 
@@ -106,7 +107,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
             throw new InvalidOperationException("the broker is already started");
         }
 
-        _loop = new BrokerLoop(ex => BrokerLog.LoopError(_logger, ex))
+        _loop = new EventLoop(ex => BrokerLog.LoopError(_logger, ex))
         {
             TickInterval = TimeSpan.FromTicks(Math.Clamp(_options.HeartbeatInterval.Ticks / 4, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(100).Ticks)),
             Tick = () =>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using NetMQ;
 using NetMQ.Sockets;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Broker.Transport;
 
@@ -15,7 +16,7 @@ internal sealed class NetMqRouter : IRouter
 {
     private const int BatchSize = 256;
 
-    private readonly BrokerLoop _loop;
+    private readonly EventLoop _loop;
     private readonly RouterSocket _socket;
     private readonly FrameBuffer _in;
     private readonly Action _onMessage;
@@ -25,7 +26,7 @@ internal sealed class NetMqRouter : IRouter
     private Message? _sending;
     private long _dropped;
 
-    public NetMqRouter(BrokerLoop loop, NetMQPoller side, RouterSocket socket, string endpoint, FrameBuffer into, Action onMessage)
+    public NetMqRouter(EventLoop loop, NetMQPoller side, RouterSocket socket, string endpoint, FrameBuffer into, Action onMessage)
     {
         _loop = loop;
         _socket = socket;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using ZmqGame.Broker.Transport;
+using ZmqGame.Transport;
 using static ZmqGame.Tests.Transport.RawZmtp;
 
 namespace ZmqGame.Tests.Transport;

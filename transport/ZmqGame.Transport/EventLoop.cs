@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace ZmqGame.Broker.Transport;
+namespace ZmqGame.Transport;
 
 /// <summary>Something registered with the loop's epoll set.</summary>
 internal interface IPollable
@@ -21,7 +21,7 @@ internal interface IFlushable
 /// state is touched on this thread only. Where epoll is missing, the loop waits on an event instead and every
 /// endpoint is a NetMQ socket drained as a source.
 /// </summary>
-internal sealed class BrokerLoop : IDisposable
+internal sealed class EventLoop : IDisposable
 {
     private const int MaxEvents = 256;
     private const ulong WakeToken = ulong.MaxValue;
@@ -38,11 +38,13 @@ internal sealed class BrokerLoop : IDisposable
     private Slot[] _slots = new Slot[64];
     private readonly Stack<int> _freeSlots = new();
     private int _slotCount;
+    private readonly Lock _wakeLock = new();
     private int _wakePending;
+    private volatile bool _disposed;
     private volatile bool _stopping;
     private Thread? _thread;
 
-    public BrokerLoop(Action<Exception> onError)
+    public EventLoop(Action<Exception> onError)
     {
         _onError = onError;
         if (Native.Supported)
@@ -126,19 +128,28 @@ internal sealed class BrokerLoop : IDisposable
         Wake();
     }
 
-    /// <summary>Ends the current or next wait. Any thread.</summary>
+    /// <summary>Ends the current or next wait. Any thread; after <see cref="Dispose"/> it throws <see cref="ObjectDisposedException"/>.</summary>
     public void Wake()
     {
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
-            if (_wakeFd >= 0)
+            // The lock keeps a wake-up from writing to a descriptor number that Dispose closed (and the OS reused).
+            lock (_wakeLock)
             {
-                Native.Signal(_wakeFd);
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_wakeFd >= 0)
+                {
+                    Native.Signal(_wakeFd);
+                }
+                else
+                {
+                    _wakeEvent!.Set();
+                }
             }
-            else
-            {
-                _wakeEvent!.Set();
-            }
+        }
+        else
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
         }
     }
 
@@ -150,20 +161,34 @@ internal sealed class BrokerLoop : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
         _stopping = true;
-        if (_thread is not null)
+        if (_thread is not null && _thread != Thread.CurrentThread)
         {
             Wake();
             _thread.Join();
         }
 
-        if (_epoll >= 0)
+        lock (_wakeLock)
         {
-            Native.Close(_wakeFd);
-            Native.Close(_epoll);
-        }
+            if (_disposed)
+            {
+                return;
+            }
 
-        _wakeEvent?.Dispose();
+            _disposed = true;
+            if (_epoll >= 0)
+            {
+                Native.Close(_wakeFd);
+                Native.Close(_epoll);
+            }
+
+            _wakeEvent?.Dispose();
+        }
     }
 
     private void Run()
@@ -185,7 +210,14 @@ internal sealed class BrokerLoop : IDisposable
                 Volatile.Write(ref _wakePending, 0);
                 while (_posted.TryDequeue(out var action))
                 {
-                    action();
+                    try
+                    {
+                        action();
+                    }
+                    catch (Exception ex)
+                    {
+                        _onError(ex);
+                    }
                 }
 
                 for (var i = 0; i < _sources.Count; i++)

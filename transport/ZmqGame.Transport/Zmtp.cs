@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace ZmqGame.Broker.Transport;
+namespace ZmqGame.Transport;
 
 /// <summary>
 /// ZMTP 3.1 (ZeroMQ RFC 37) as a ROUTER with the NULL mechanism speaks it: the 64-byte greeting, the READY
@@ -22,7 +22,10 @@ internal static class Zmtp
     public const int MaxHeaderSize = 9;
 
     /// <summary>What a ROUTER sends first: greeting (version 3.1, NULL, not as-server) and READY (Socket-Type ROUTER).</summary>
-    public static readonly byte[] Hello = BuildHello();
+    public static readonly byte[] Hello = BuildHello("ROUTER");
+
+    /// <summary>What a DEALER sends first: greeting and READY (Socket-Type DEALER, no identity asked).</summary>
+    public static readonly byte[] DealerHello = BuildHello("DEALER");
 
     private static ReadOnlySpan<byte> Ready => "READY"u8;
 
@@ -131,7 +134,10 @@ internal static class Zmtp
     /// Reads a READY command's properties. Null when the peer may talk to a ROUTER (the routing id it asks for is
     /// set, empty if none), else why not.
     /// </summary>
-    public static string? ReadReady(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> identity)
+    public static string? ReadReady(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> identity) => ReadReady(body, "ROUTER", out identity);
+
+    /// <summary>As <see cref="ReadReady(ReadOnlySpan{byte}, out ReadOnlySpan{byte})"/> for a socket of type <paramref name="ours"/> (ROUTER or DEALER).</summary>
+    public static string? ReadReady(ReadOnlySpan<byte> body, string ours, out ReadOnlySpan<byte> identity)
     {
         identity = default;
         var at = 1 + body[0];
@@ -172,9 +178,10 @@ internal static class Zmtp
             return "READY without a Socket-Type";
         }
 
-        return socketType.SequenceEqual("DEALER"u8) || socketType.SequenceEqual("REQ"u8) || socketType.SequenceEqual("ROUTER"u8)
-            ? null
-            : $"a {Encoding.ASCII.GetString(socketType)} socket cannot talk to a ROUTER";
+        var fits = ours == "ROUTER"
+            ? socketType.SequenceEqual("DEALER"u8) || socketType.SequenceEqual("REQ"u8) || socketType.SequenceEqual("ROUTER"u8)
+            : socketType.SequenceEqual("ROUTER"u8) || socketType.SequenceEqual("REP"u8) || socketType.SequenceEqual("DEALER"u8);
+        return fits ? null : $"a {Encoding.ASCII.GetString(socketType)} socket cannot talk to a {ours}";
     }
 
     /// <summary>The PONG answering a PING command body (echoes its context, RFC 37).</summary>
@@ -195,7 +202,25 @@ internal static class Zmtp
         return header + body;
     }
 
-    private static byte[] BuildHello()
+    /// <summary>
+    /// Walks the frames of a whole message (as <see cref="ZmtpStream"/> hands it on): the next frame's body, advancing
+    /// <paramref name="at"/>; false at the end.
+    /// </summary>
+    public static bool NextFrame(ReadOnlySpan<byte> message, ref int at, out ReadOnlySpan<byte> frame)
+    {
+        if (at >= message.Length || !TryReadHeader(message[at..], out _, out var size, out var headerSize)
+            || size > message.Length - at - headerSize)
+        {
+            frame = default;
+            return false;
+        }
+
+        frame = message.Slice(at + headerSize, (int)size);
+        at += headerSize + (int)size;
+        return true;
+    }
+
+    private static byte[] BuildHello(string socketType)
     {
         var hello = new List<byte>(GreetingSize + 32);
         hello.Add(0xFF);
@@ -214,8 +239,8 @@ internal static class Zmtp
         ready.AddRange("READY"u8.ToArray());
         ready.Add(11);
         ready.AddRange("Socket-Type"u8.ToArray());
-        ready.AddRange(new byte[] { 0, 0, 0, 6 });
-        ready.AddRange("ROUTER"u8.ToArray());
+        ready.AddRange(new byte[] { 0, 0, 0, (byte)socketType.Length });
+        ready.AddRange(Encoding.ASCII.GetBytes(socketType));
         hello.Add(FlagCommand);
         hello.Add((byte)ready.Count);
         hello.AddRange(ready);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ZmqGame.Broker.Transport;
+namespace ZmqGame.Transport;
 
 /// <summary>
 /// The Linux system calls the broker's own transport uses: epoll, eventfd and non-blocking stream sockets.
@@ -30,6 +30,7 @@ internal static unsafe partial class Native
     private const int IPPROTO_TCP = 6;
     private const int SOL_SOCKET = 1;
     private const int SO_REUSEADDR = 2;
+    private const int SO_ERROR = 4;
     private const int TCP_NODELAY = 1;
 
     /// <summary>glibc packs <c>struct epoll_event</c> on x86-64 only: 12 bytes there, 16 elsewhere.</summary>
@@ -116,6 +117,14 @@ internal static unsafe partial class Native
 
     public static void Close(int fd) => _ = close(fd);
 
+    /// <summary>The pending error of a socket (SO_ERROR: how a non-blocking connect ended); 0 if none.</summary>
+    public static int SocketError(int fd)
+    {
+        var error = 0;
+        var length = sizeof(int);
+        return getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 ? error : Marshal.GetLastPInvokeError();
+    }
+
     /// <summary>SO_REUSEADDR, before bind.</summary>
     public static void SetReuseAddress(int fd)
     {
@@ -151,6 +160,9 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int setsockopt(int fd, int level, int name, void* value, int length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getsockopt(int fd, int level, int name, void* value, int* length);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint recv(int fd, byte* buffer, nuint length, int flags);
