@@ -179,7 +179,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
     private IRouter Open(string name, string endpoint, bool curve, Action onMessage, out RouterSocket? netMqSocket)
     {
         netMqSocket = null;
-        if (!curve && Native.Supported && ZmtpRouter.Serves(endpoint))
+        if (!curve && Native.Supported && ZmtpRouter.Serves(endpoint) && !TransportChoice.NetMqForced)
         {
             try
             {

@@ -101,11 +101,23 @@ internal sealed class EventLoop : IDisposable
         return token;
     }
 
-    public void Modify(int fd, uint events, ulong token) => _ = Native.EpollModify(_epoll, fd, events, token);
+    public void Modify(int fd, uint events, ulong token)
+    {
+        if (!_disposed)
+        {
+            _ = Native.EpollModify(_epoll, fd, events, token);
+        }
+    }
 
     /// <summary>Stops watching; call before closing the fd. Events already returned for it are ignored.</summary>
     public void Remove(int fd, ulong token)
     {
+        if (_disposed)
+        {
+            // The epoll descriptor is closed (its number may belong to something else by now).
+            return;
+        }
+
         _ = Native.EpollDelete(_epoll, fd);
         var slot = (int)(uint)token;
         _slots[slot] = new Slot(null, _slots[slot].Generation);

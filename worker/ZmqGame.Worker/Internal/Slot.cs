@@ -1,24 +1,23 @@
-using NetMQ.Sockets;
 using Polly;
 
 namespace ZmqGame.Worker.Internal;
 
 internal enum SlotState
 {
-    /// <summary>Socket open, READY sent (or last REPLY sent): the broker may hand it one request.</summary>
+    /// <summary>Connection open, READY sent (or last REPLY sent): the broker may hand it one request.</summary>
     Idle,
 
     /// <summary>Holds one request; its handler runs.</summary>
     Busy,
 
-    /// <summary>No socket: waiting for the reconnect backoff.</summary>
+    /// <summary>No connection: waiting for the reconnect backoff.</summary>
     Down,
 
     /// <summary>DISCONNECT sent (or never to reconnect): takes nothing more.</summary>
     Stopped,
 }
 
-/// <summary>One MDP worker identity: a DEALER socket holding at most one request. Touched only by the poller thread.</summary>
+/// <summary>One MDP worker identity: a DEALER connection holding at most one request. Touched only by the I/O thread.</summary>
 internal sealed class Slot(ServiceDefinition service, int index, SlotLiveness liveness)
 {
     public ServiceDefinition Service { get; } = service;
@@ -29,7 +28,8 @@ internal sealed class Slot(ServiceDefinition service, int index, SlotLiveness li
 
     public ResiliencePipeline<bool> Reconnect { get; set; } = ResiliencePipeline<bool>.Empty;
 
-    public DealerSocket? Socket { get; set; }
+    /// <summary>The slot's connection to the broker; null while down.</summary>
+    public IWorkerLink? Link { get; set; }
 
     public SlotState State { get; set; } = SlotState.Down;
 

@@ -1,14 +1,12 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
-using NetMQ;
-using NetMQ.Sockets;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Worker.Internal;
 
 /// <summary>
-/// The socket side of a worker: one <see cref="NetMQPoller"/> thread owns every slot's DEALER socket, the
-/// heartbeat timer and the queue through which handler results and reconnect attempts come back.
+/// The connection side of a worker: one I/O thread (<see cref="IWorkerIo"/>) owns every slot's DEALER connection and
+/// the heartbeat tick; handler results and reconnect attempts come back to it through <see cref="IWorkerIo.Post"/>.
 /// </summary>
 internal sealed class WorkerEngine : IDisposable
 {
@@ -19,16 +17,13 @@ internal sealed class WorkerEngine : IDisposable
     private static readonly byte[] DisconnectCommand = [Mdp.Disconnect];
     private static readonly byte[] NoRawRoute = "error: no raw route"u8.ToArray();
     private static readonly byte[] ActionHeader = ZgWorker.Header.ToArray();
-    private static readonly TimeSpan FinalLinger = TimeSpan.FromSeconds(1);
-    private const int ReceiveBatch = 64;
 
     private readonly WorkerOptions _options;
     private readonly ILogger _logger;
     private readonly WorkerCounters _counters;
     private readonly RequestPipeline _pipeline;
-    private readonly NetMQPoller _poller = [];
-    private readonly NetMQQueue<Action> _queue = new();
-    private readonly NetMQTimer _tick;
+    private readonly IWorkerIo _io;
+    private readonly TimeSpan _tick;
     private readonly Slot[] _slots;
     private readonly CancellationTokenSource _stopCts = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -46,7 +41,8 @@ internal sealed class WorkerEngine : IDisposable
         _counters = counters;
         _pipeline = new RequestPipeline(logger, counters);
         var tick = options.HeartbeatInterval / 4;
-        _tick = new NetMQTimer(tick < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : tick);
+        _tick = tick < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : tick;
+        _io = WorkerIo.Create(options.Broker, ex => Log.PollerError(logger, ex));
 
         var slots = new List<Slot>();
         foreach (var service in services)
@@ -70,7 +66,7 @@ internal sealed class WorkerEngine : IDisposable
 
     public int SlotCount => _slots.Length;
 
-    /// <summary>Starts the poller thread and connects every slot (READY).</summary>
+    /// <summary>Starts the I/O thread and connects every slot (READY).</summary>
     public void Start()
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
@@ -79,11 +75,7 @@ internal sealed class WorkerEngine : IDisposable
         }
 
         ReservePoolThreads(_slots.Length + Environment.ProcessorCount);
-        _queue.ReceiveReady += OnQueueReady;
-        _tick.Elapsed += OnTick;
-        _poller.Add(_queue);
-        _poller.Add(_tick);
-        _poller.RunAsync("ZmqGame.Worker", isBackgroundThread: true);
+        _io.Start("ZmqGame.Worker", _tick, OnTick);
         foreach (var slot in _slots)
         {
             _ = RecoverAsync(slot, waitFirst: false);
@@ -107,7 +99,7 @@ internal sealed class WorkerEngine : IDisposable
 
     /// <summary>
     /// Graceful stop: idle slots DISCONNECT at once, busy slots reply then DISCONNECT; after the shutdown timeout
-    /// (or when <paramref name="cancellationToken"/> fires) the rest are abandoned. Then poller, then sockets are disposed.
+    /// (or when <paramref name="cancellationToken"/> fires) the rest are abandoned. Then the I/O thread stops and the connections close.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -165,7 +157,7 @@ internal sealed class WorkerEngine : IDisposable
         }
     }
 
-    private void Post(Action action) => _queue.Enqueue(action);
+    private void Post(Action action) => _io.Post(action);
 
     private void Teardown()
     {
@@ -174,45 +166,22 @@ internal sealed class WorkerEngine : IDisposable
             return;
         }
 
-        if (_poller.IsRunning)
-        {
-            _poller.Stop();
-        }
-
-        _poller.Dispose();
+        _io.Dispose();
         foreach (var slot in _slots)
         {
-            slot.Socket?.Dispose();
-            slot.Socket = null;
-        }
-
-        _queue.Dispose();
-    }
-
-    // ---- poller thread from here on ----
-
-    private void OnQueueReady(object? sender, NetMQQueueEventArgs<Action> e)
-    {
-        for (var i = 0; i < ReceiveBatch && e.Queue.TryDequeue(out var action, TimeSpan.Zero); i++)
-        {
-            try
-            {
-                action();
-            }
-            catch (Exception ex)
-            {
-                Log.PollerError(_logger, ex);
-            }
+            slot.Link = null;
         }
     }
 
-    private void OnTick(object? sender, NetMQTimerEventArgs e)
+    // ---- I/O thread from here on ----
+
+    private void OnTick()
     {
         try
         {
             foreach (var slot in _slots)
             {
-                if (slot.Socket is null || slot.State == SlotState.Stopped)
+                if (slot.Link is null || slot.State == SlotState.Stopped)
                 {
                     continue;
                 }
@@ -243,55 +212,45 @@ internal sealed class WorkerEngine : IDisposable
             return;
         }
 
-        var socket = new DealerSocket();
+        IWorkerLink? link = null;
         try
         {
-            socket.Options.Linger = FinalLinger;
-            socket.Connect(_options.Broker);
+            link = _io.Connect(
+                _options.Broker,
+                frames =>
+                {
+                    if (slot.Link == link)
+                    {
+                        Handle(slot, frames);
+                    }
+                },
+                reason =>
+                {
+                    if (slot.Link == link)
+                    {
+                        LoseConnection(slot, reason);
+                    }
+                });
         }
         catch (Exception ex)
         {
-            socket.Dispose();
             Log.ConnectionLost(_logger, slot.Service.Name, slot.Index, $"cannot connect to {_options.Broker}: {ex.Message}");
             attempt.TrySetResult(false);
             return;
         }
 
-        socket.ReceiveReady += (_, _) => OnReceiveReady(slot, socket);
-        _poller.Add(socket);
-        slot.Socket = socket;
+        slot.Link = link;
         slot.State = SlotState.Idle;
         slot.ContactWaiter = attempt;
         slot.Liveness.Reset();
         var ready = Command(ReadyCommand);
-        ready.Append(slot.Service.Name, Encoding.UTF8);
-        ready.Append(new WorkerInfo(_options.Version, slot.Service.IdempotentCommands()).Serialize());
+        ready.Add(Encoding.UTF8.GetBytes(slot.Service.Name));
+        ready.Add(new WorkerInfo(_options.Version, slot.Service.IdempotentCommands()).Serialize());
         Send(slot, ready, "READY");
         Log.SlotReady(_logger, slot.Service.Name, slot.Index, _options.Broker);
     }
 
-    private void OnReceiveReady(Slot slot, DealerSocket socket)
-    {
-        try
-        {
-            for (var i = 0; i < ReceiveBatch && slot.Socket == socket; i++)
-            {
-                NetMQMessage? message = null;
-                if (!socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref message))
-                {
-                    break;
-                }
-
-                Handle(slot, message);
-            }
-        }
-        catch (Exception ex)
-        {
-            Log.PollerError(_logger, ex);
-        }
-    }
-
-    private void Handle(Slot slot, NetMQMessage message)
+    private void Handle(Slot slot, List<byte[]> message)
     {
         slot.Liveness.Heard();
         if (slot.ContactWaiter is { } waiter)
@@ -300,13 +259,13 @@ internal sealed class WorkerEngine : IDisposable
             waiter.TrySetResult(true);
         }
 
-        if (message.FrameCount < 3 || !message[0].IsEmpty || !Is(message[1], Mdp.WorkerHeader) || message[2].MessageSize != 1)
+        if (message.Count < 3 || message[0].Length != 0 || !message[1].AsSpan().SequenceEqual(Mdp.WorkerHeader) || message[2].Length != 1)
         {
             Unexpected(slot, "not an MDPW01 message");
             return;
         }
 
-        var command = message[2].Buffer[0];
+        var command = message[2][0];
         if (slot.State == SlotState.Stopped)
         {
             if (command == Mdp.Request)
@@ -333,9 +292,9 @@ internal sealed class WorkerEngine : IDisposable
         }
     }
 
-    private void OnRequest(Slot slot, NetMQMessage message)
+    private void OnRequest(Slot slot, List<byte[]> message)
     {
-        if (message.FrameCount < 5 || !message[4].IsEmpty)
+        if (message.Count < 5 || message[4].Length != 0)
         {
             Unexpected(slot, "malformed REQUEST");
             return;
@@ -348,15 +307,12 @@ internal sealed class WorkerEngine : IDisposable
         }
 
         Interlocked.Increment(ref _counters.Requests);
-        var body = new byte[message.FrameCount - 5][];
-        for (var i = 0; i < body.Length; i++)
-        {
-            body[i] = Bytes(message[i + 5]);
-        }
+        var body = new byte[message.Count - 5][];
+        message.CopyTo(5, body, 0, body.Length);
 
         var cts = new CancellationTokenSource();
         slot.State = SlotState.Busy;
-        slot.Client = Bytes(message[3]);
+        slot.Client = message[3];
         slot.RequestCts = cts;
         var service = slot.Service;
         var generation = slot.Generation;
@@ -488,13 +444,8 @@ internal sealed class WorkerEngine : IDisposable
             return;
         }
 
-        var message = new NetMQMessage();
-        message.AppendEmptyFrame();
-        message.Append(ActionHeader);
-        foreach (var frame in frames)
-        {
-            message.Append(frame);
-        }
+        var message = new List<byte[]>(frames.Length + 2) { Array.Empty<byte>(), ActionHeader };
+        message.AddRange(frames);
 
         if (Send(slot, message, "ZGW01 " + action))
         {
@@ -506,7 +457,7 @@ internal sealed class WorkerEngine : IDisposable
             DropAction(action, "send queue full");
         }
 
-        static bool Connected(Slot s) => s.Socket is not null && s.State is SlotState.Idle or SlotState.Busy;
+        static bool Connected(Slot s) => s.Link is not null && s.State is SlotState.Idle or SlotState.Busy;
     }
 
     private void DropAction(string action, string reason)
@@ -529,12 +480,9 @@ internal sealed class WorkerEngine : IDisposable
         }
 
         var message = Command(ReplyCommand);
-        message.Append(slot.Client);
-        message.AppendEmptyFrame();
-        foreach (var frame in reply)
-        {
-            message.Append(frame);
-        }
+        message.Add(slot.Client);
+        message.Add([]);
+        message.AddRange(reply);
 
         slot.Client = null;
         slot.RequestId = null;
@@ -558,7 +506,7 @@ internal sealed class WorkerEngine : IDisposable
         }
     }
 
-    /// <summary>Closes the slot's socket (linger 0), abandons its request, and starts or continues the reconnect backoff.</summary>
+    /// <summary>Closes the slot's connection (dropping what it still queues), abandons its request, and starts or continues the reconnect backoff.</summary>
     private void LoseConnection(Slot slot, string reason)
     {
         CloseSocket(slot);
@@ -586,14 +534,12 @@ internal sealed class WorkerEngine : IDisposable
         }
     }
 
-    private void CloseSocket(Slot slot)
+    private static void CloseSocket(Slot slot)
     {
-        if (slot.Socket is { } socket)
+        if (slot.Link is { } link)
         {
-            slot.Socket = null;
-            _poller.Remove(socket);
-            socket.Options.Linger = TimeSpan.Zero;
-            socket.Dispose();
+            slot.Link = null;
+            link.Close();
         }
     }
 
@@ -629,7 +575,7 @@ internal sealed class WorkerEngine : IDisposable
                 case SlotState.Busy:
                     busy++;
                     var draining = Command(HeartbeatCommand);
-                    draining.Append(Mdp.DrainingFlag.ToArray());
+                    draining.Add(Mdp.DrainingFlag.ToArray());
                     Send(slot, draining, "HEARTBEAT draining");
                     break;
                 case SlotState.Idle:
@@ -684,20 +630,20 @@ internal sealed class WorkerEngine : IDisposable
 
         var text = $"worker lost: the handler was abandoned when the worker stopped (shutdown timeout {_options.ShutdownTimeout})";
         var message = Command(ReplyCommand);
-        message.Append(slot.Client);
-        message.AppendEmptyFrame();
+        message.Add(slot.Client);
+        message.Add([]);
         if (slot.HoldsEvent)
         {
             // An event's answer has no body: the broker only needs to know the event was taken care of.
         }
         else if (slot.RequestId is { } id)
         {
-            message.Append(new ReplyHeader(id, Status.WorkerLost).ToArray());
-            message.Append(text, Encoding.UTF8);
+            message.Add(new ReplyHeader(id, Status.WorkerLost).ToArray());
+            message.Add(Encoding.UTF8.GetBytes(text));
         }
         else
         {
-            message.Append("error: " + text, Encoding.UTF8);
+            message.Add(Encoding.UTF8.GetBytes("error: " + text));
         }
 
         Send(slot, message, "REPLY");
@@ -711,14 +657,14 @@ internal sealed class WorkerEngine : IDisposable
         }
     }
 
-    private bool Send(Slot slot, NetMQMessage message, string what)
+    private bool Send(Slot slot, List<byte[]> message, string what)
     {
-        if (slot.Socket is not { } socket)
+        if (slot.Link is not { } link)
         {
             return false;
         }
 
-        if (!socket.TrySendMultipartMessage(message))
+        if (!link.TrySend(message))
         {
             Log.SendFailed(_logger, slot.Service.Name, slot.Index, what);
             return false;
@@ -734,22 +680,9 @@ internal sealed class WorkerEngine : IDisposable
         Log.UnexpectedMessage(_logger, slot.Service.Name, slot.Index, reason);
     }
 
-    private static NetMQMessage Command(byte[] command)
-    {
-        var message = new NetMQMessage();
-        message.AppendEmptyFrame();
-        message.Append(Header);
-        message.Append(command);
-        return message;
-    }
+    private static List<byte[]> Command(byte[] command) => [[], Header, command];
 
-    private static bool Is(NetMQFrame frame, ReadOnlySpan<byte> expected) =>
-        frame.Buffer.AsSpan(0, frame.MessageSize).SequenceEqual(expected);
-
-    private static byte[] Bytes(NetMQFrame frame) =>
-        frame.Buffer.Length == frame.MessageSize ? frame.Buffer : frame.ToByteArray();
-
-    // ---- reconnect (off the poller thread; talks to it through the queue) ----
+    // ---- reconnect (off the I/O thread; talks to it through Post) ----
 
     /// <summary>
     /// One outage of a slot, driven by its Polly backoff. Each attempt opens a new socket, sends READY and succeeds
