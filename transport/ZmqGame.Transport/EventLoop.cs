@@ -59,7 +59,7 @@ internal sealed class EventLoop : IDisposable
         }
     }
 
-    /// <summary>Interval of <see cref="Tick"/>.</summary>
+    /// <summary>Interval of <see cref="Tick"/>; <see cref="Timeout.InfiniteTimeSpan"/> for none.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Runs every <see cref="TickInterval"/> (real time) on the loop thread, after those added with <see cref="AddTick"/>.</summary>
@@ -67,6 +67,9 @@ internal sealed class EventLoop : IDisposable
 
     /// <summary>Runs at the end of every turn, before output is written.</summary>
     public Action? AfterTurn { get; set; }
+
+    /// <summary>Runs on the loop thread once the loop has stopped, before the thread ends.</summary>
+    public Action? OnExit { get; set; }
 
     /// <summary>Runs at the end of every turn, after output was written.</summary>
     public Action? AfterFlush { get; set; }
@@ -165,6 +168,13 @@ internal sealed class EventLoop : IDisposable
         }
     }
 
+    /// <summary>Ends the loop after its current turn (<see cref="OnExit"/> runs then); <see cref="Dispose"/> still frees it. Any thread.</summary>
+    public void RequestStop()
+    {
+        _stopping = true;
+        Wake();
+    }
+
     public void Start(string name)
     {
         _thread = new Thread(Run) { IsBackground = true, Name = name };
@@ -205,12 +215,32 @@ internal sealed class EventLoop : IDisposable
 
     private void Run()
     {
-        var tickTicks = (long)(TickInterval.TotalSeconds * Stopwatch.Frequency);
+        try
+        {
+            RunTurns();
+        }
+        finally
+        {
+            try
+            {
+                OnExit?.Invoke();
+            }
+            catch (Exception ex)
+            {
+                _onError(ex);
+            }
+        }
+    }
+
+    private void RunTurns()
+    {
+        var ticking = TickInterval > TimeSpan.Zero;
+        var tickTicks = ticking ? (long)(TickInterval.TotalSeconds * Stopwatch.Frequency) : long.MaxValue / 2;
         var nextTick = Stopwatch.GetTimestamp() + tickTicks;
         while (!_stopping)
         {
             var now = Stopwatch.GetTimestamp();
-            var waitMs = now >= nextTick ? 0 : (int)Math.Ceiling((nextTick - now) * 1000.0 / Stopwatch.Frequency);
+            var waitMs = !ticking ? -1 : now >= nextTick ? 0 : (int)Math.Ceiling((nextTick - now) * 1000.0 / Stopwatch.Frequency);
             if (Volatile.Read(ref _wakePending) != 0)
             {
                 waitMs = 0;
@@ -237,7 +267,7 @@ internal sealed class EventLoop : IDisposable
                     _sources[i]();
                 }
 
-                if (Stopwatch.GetTimestamp() >= nextTick)
+                if (ticking && Stopwatch.GetTimestamp() >= nextTick)
                 {
                     nextTick = Stopwatch.GetTimestamp() + tickTicks;
                     foreach (var tick in _ticks)

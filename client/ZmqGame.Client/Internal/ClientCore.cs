@@ -3,8 +3,6 @@ using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using NetMQ;
-using NetMQ.Sockets;
 using Polly;
 using Polly.Retry;
 using ZmqGame.Protocol;
@@ -12,8 +10,8 @@ using ZmqGame.Protocol;
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
-/// The engine behind <see cref="ZmqGameClient"/>. One dedicated thread runs a <see cref="NetMQPoller"/> that owns
-/// the DEALER socket; every other thread talks to it through <see cref="commands"/>. Pending requests live in a
+/// The engine behind <see cref="ZmqGameClient"/>. One dedicated I/O thread (<see cref="IClientIo"/>) owns the
+/// connection to the broker; every other thread talks to it through <see cref="commands"/>. Pending requests live in a
 /// concurrent map so that replies (poller thread), deadlines (timer threads) and cancellation (any thread) can
 /// each complete a request by removing it. A background loop opens sockets and, when one dies, reopens it with a
 /// Polly exponential backoff with jitter.
@@ -36,8 +34,8 @@ internal sealed class ClientCore : IAsyncDisposable
     private readonly ZmqGameClientOptions options;
     private readonly TimeProvider time;
     private readonly ILogger logger;
-    private readonly NetMQQueue<Command> commands = new();
-    private readonly NetMQPoller poller;
+    private readonly ConcurrentQueue<Command> commands = new();
+    private readonly IClientIo io;
     private readonly ConcurrentDictionary<ulong, PendingRequest> pending = new();
     private readonly CancellationTokenSource lifetime = new();
     private readonly TaskCompletionSource<bool> firstConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -47,7 +45,6 @@ internal sealed class ClientCore : IAsyncDisposable
     private readonly long heartbeatTicks;
     private readonly byte[] sessionService;
     private readonly byte[]? serverKey;
-    private readonly NetMQCertificate? clientCertificate;
     private readonly EventQueue events;
     private readonly object subscribersGate = new();
     private PushSubscription[] subscribers = [];
@@ -58,8 +55,8 @@ internal sealed class ClientCore : IAsyncDisposable
     private int disposed;
     private bool pollerStarted;
 
-    // Poller-thread state.
-    private DealerSocket? socket;
+    // I/O-thread state.
+    private IClientLink? socket;
     private Link? link;
     private long epoch;
     private long lastSent;
@@ -93,13 +90,11 @@ internal sealed class ClientCore : IAsyncDisposable
         logger = (ILogger?)options.LoggerFactory?.CreateLogger("ZmqGame.Client") ?? NullLogger.Instance;
         sessionService = options.SessionServiceBytes();
         serverKey = options.ServerKey();
-        clientCertificate = serverKey is null ? null : new NetMQCertificate();
         events = new EventQueue(logger);
         heartbeatTicks = ToTimestampTicks(options.HeartbeatInterval);
         livenessTicks = heartbeatTicks * options.Liveness;
 
-        poller = new NetMQPoller { commands };
-        commands.ReceiveReady += OnCommandsReady;
+        io = ClientIo.Create(endpoint, serverKey, ex => Log.PollerError(logger, ex));
 
         reopenPipeline = new ResiliencePipelineBuilder<Link?> { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions<Link?>
@@ -175,9 +170,8 @@ internal sealed class ClientCore : IAsyncDisposable
     /// <summary>Starts the socket thread, the tick timer and the connection loop. Called once.</summary>
     public void Start()
     {
-        var thread = new Thread(RunPoller) { IsBackground = true, Name = "ZmqGame.Client " + endpoint };
+        io.Start("ZmqGame.Client " + endpoint, OnWake, OnExit);
         pollerStarted = true;
-        thread.Start();
 
         var tick = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, options.HeartbeatInterval.Ticks / 4));
         tickTimer = time.CreateTimer(static s => ((ClientCore)s!).Post(Command.TickCommand), this, tick, tick);
@@ -269,7 +263,7 @@ internal sealed class ClientCore : IAsyncDisposable
 
         if (pollerStarted)
         {
-            poller.StopAsync();
+            io.Stop();
             await pollerExited.Task.ConfigureAwait(false);
         }
 
@@ -282,8 +276,7 @@ internal sealed class ClientCore : IAsyncDisposable
         }
 
         firstConnected.TrySetCanceled();
-        poller.Dispose();
-        commands.Dispose();
+        io.Dispose();
         lifetime.Dispose();
     }
 
@@ -315,6 +308,7 @@ internal sealed class ClientCore : IAsyncDisposable
         try
         {
             commands.Enqueue(Command.CloseSession(answered)); // Post() refuses once disposed
+            io.Wake();
         }
         catch (ObjectDisposedException)
         {
@@ -364,6 +358,7 @@ internal sealed class ClientCore : IAsyncDisposable
         try
         {
             commands.Enqueue(command);
+            io.Wake();
             return true;
         }
         catch (ObjectDisposedException)
@@ -432,29 +427,18 @@ internal sealed class ClientCore : IAsyncDisposable
         }
     }
 
-    // ---------------------------------------------------------------- poller thread
+    // ---------------------------------------------------------------- I/O thread
 
-    private void RunPoller()
+    private void OnExit()
     {
-        try
-        {
-            poller.Run();
-        }
-        catch (Exception ex)
-        {
-            Log.PollerError(logger, ex);
-        }
-        finally
-        {
-            CloseSocket();
-            unsent.Clear();
-            pollerExited.TrySetResult(true);
-        }
+        CloseSocket();
+        unsent.Clear();
+        pollerExited.TrySetResult(true);
     }
 
-    private void OnCommandsReady(object? sender, NetMQQueueEventArgs<Command> e)
+    private void OnWake()
     {
-        for (var i = 0; i < MaxBatch && commands.TryDequeue(out var command, TimeSpan.Zero); i++)
+        for (var i = 0; i < MaxBatch && commands.TryDequeue(out var command); i++)
         {
             try
             {
@@ -478,6 +462,12 @@ internal sealed class ClientCore : IAsyncDisposable
             {
                 Log.PollerError(logger, ex);
             }
+        }
+
+        if (!commands.IsEmpty)
+        {
+            // More than a batch: the rest next turn, after the socket had its turn.
+            io.Wake();
         }
     }
 
@@ -513,28 +503,26 @@ internal sealed class ClientCore : IAsyncDisposable
         }
 
         var header = new RequestHeader(request.Id, request.Command, (uint)Math.Ceiling(remainingMs));
-        var message = new NetMQMessage(7);
-        message.AppendEmptyFrame();
-        message.Append(ZgClient.Header.ToArray());
+        var message = new List<byte[]>(7) { Array.Empty<byte>(), ZgClientHeader };
         if (sessionId != 0)
         {
             // SESSION REQUEST: a broker that does not have this session on this connection answers `no session`
             // instead of running it without one; the request is then sent again once the session is resumed.
             var id = new byte[8];
             BinaryPrimitives.WriteUInt64BigEndian(id, sessionId);
-            message.Append(new[] { ZgClient.SessionRequest });
-            message.Append(id);
+            message.Add([ZgClient.SessionRequest]);
+            message.Add(id);
         }
         else
         {
-            message.Append(new[] { ZgClient.Request });
+            message.Add([ZgClient.Request]);
         }
 
-        message.Append(request.ServiceBytes);
-        message.Append(header.ToArray());
-        message.Append(request.Payload);
+        message.Add(request.ServiceBytes);
+        message.Add(header.ToArray());
+        message.Add(request.Payload);
 
-        if (!socket!.TrySendMultipartMessage(TimeSpan.Zero, message))
+        if (!socket!.TrySend(message))
         {
             Log.SendQueueFull(logger, endpoint, request.Id);
             if (pending.TryRemove(request.Id, out _))
@@ -559,28 +547,33 @@ internal sealed class ClientCore : IAsyncDisposable
         }
 
         CloseSocket();
-        var dealer = new DealerSocket();
-        dealer.Options.Linger = TimeSpan.Zero;
-        if (serverKey is not null)
-        {
-            dealer.Options.CurveServerKey = serverKey;
-            dealer.Options.CurveCertificate = clientCertificate!;
-        }
-
+        IClientLink? opened = null;
         try
         {
-            dealer.Connect(endpoint);
+            opened = io.Connect(
+                endpoint,
+                frames =>
+                {
+                    if (ReferenceEquals(socket, opened))
+                    {
+                        OnMessage(frames);
+                    }
+                },
+                _ =>
+                {
+                    if (ReferenceEquals(socket, opened))
+                    {
+                        LinkLost(time.GetTimestamp() - lastReceived);
+                    }
+                });
         }
         catch (Exception ex)
         {
-            dealer.Dispose();
             newLink.SetFailed(new ArgumentException($"cannot connect to \"{endpoint}\": {ex.Message}", ex));
             return;
         }
 
-        dealer.ReceiveReady += OnSocketReady;
-        poller.Add(dealer);
-        socket = dealer;
+        socket = opened;
         link = newLink;
         newLink.Epoch = ++epoch;
         Interlocked.Increment(ref connectionsOpened);
@@ -593,13 +586,8 @@ internal sealed class ClientCore : IAsyncDisposable
     /// <summary>HELLO: [session service][ticket]; the ticket only when resuming.</summary>
     private void SendHello(long now, bool resume)
     {
-        var message = new NetMQMessage(5);
-        message.AppendEmptyFrame();
-        message.Append(ZgClient.Header.ToArray());
-        message.Append(new[] { ZgClient.Hello });
-        message.Append(sessionService);
-        message.Append(resume && ticket is not null ? ticket : []);
-        if (socket!.TrySendMultipartMessage(TimeSpan.Zero, message))
+        List<byte[]> message = [[], ZgClientHeader, [ZgClient.Hello], sessionService, resume && ticket is not null ? ticket : []];
+        if (socket!.TrySend(message))
         {
             lastSent = now;
             helloPending = true;
@@ -616,11 +604,8 @@ internal sealed class ClientCore : IAsyncDisposable
             return;
         }
 
-        var message = new NetMQMessage(3);
-        message.AppendEmptyFrame();
-        message.Append(ZgClient.Header.ToArray());
-        message.Append(new[] { ZgClient.Close });
-        if (!socket.TrySendMultipartMessage(TimeSpan.Zero, message))
+        List<byte[]> message = [[], ZgClientHeader, [ZgClient.Close]];
+        if (!socket.TrySend(message))
         {
             answered.TrySetResult(false);
             return;
@@ -683,18 +668,15 @@ internal sealed class ClientCore : IAsyncDisposable
 
     private void SendHeartbeat(long now)
     {
-        var message = new NetMQMessage(4);
-        message.AppendEmptyFrame();
-        message.Append(ZgClient.Header.ToArray());
-        message.Append(new[] { ZgClient.Heartbeat });
+        List<byte[]> message = [[], ZgClientHeader, [ZgClient.Heartbeat]];
         if (sessionId != 0)
         {
             var id = new byte[8];
             BinaryPrimitives.WriteUInt64BigEndian(id, sessionId);
-            message.Append(id);
+            message.Add(id);
         }
 
-        if (socket!.TrySendMultipartMessage(TimeSpan.Zero, message))
+        if (socket!.TrySend(message))
         {
             lastSent = now;
             lastHeartbeatSent = now;
@@ -736,10 +718,9 @@ internal sealed class ClientCore : IAsyncDisposable
             return;
         }
 
-        socket.ReceiveReady -= OnSocketReady;
-        poller.Remove(socket);
-        socket.Dispose();
+        var closing = socket;
         socket = null;
+        closing.Close();
         link?.SetClosed();
         link = null;
         heardOnLink = false;
@@ -749,47 +730,36 @@ internal sealed class ClientCore : IAsyncDisposable
         closeAnswered = null;
     }
 
-    private void OnSocketReady(object? sender, NetMQSocketEventArgs e)
+    private void OnMessage(List<byte[]> message)
     {
-        if (!ReferenceEquals(e.Socket, socket))
+        lastReceived = time.GetTimestamp();
+        heardOnLink = true;
+        if (link is { IsAnswered: false } answering)
         {
-            return;
+            answering.SetAnswered();
+            Log.Connected(logger, endpoint, answering.Epoch);
         }
 
-        NetMQMessage? message = null;
-        for (var i = 0; i < MaxBatch && socket is not null && socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref message); i++)
+        try
         {
-            lastReceived = time.GetTimestamp();
-            heardOnLink = true;
-            if (link is { IsAnswered: false } answering)
-            {
-                answering.SetAnswered();
-                Log.Connected(logger, endpoint, answering.Epoch);
-            }
-
-            try
-            {
-                Dispatch(message);
-            }
-            catch (Exception ex)
-            {
-                CountMalformed("unexpected error: " + ex.Message);
-            }
-
-            message = null;
+            Dispatch(message);
+        }
+        catch (Exception ex)
+        {
+            CountMalformed("unexpected error: " + ex.Message);
         }
     }
 
     /// <summary>One case per ZGC01 command byte.</summary>
-    private void Dispatch(NetMQMessage message)
+    private void Dispatch(List<byte[]> message)
     {
-        if (message.FrameCount < 3 || message[0].MessageSize != 0 || !Span(message[1]).SequenceEqual(ZgClient.Header) || message[2].MessageSize != 1)
+        if (message.Count < 3 || message[0].Length != 0 || !message[1].AsSpan().SequenceEqual(ZgClient.Header) || message[2].Length != 1)
         {
             CountMalformed("not a ZGC01 message");
             return;
         }
 
-        switch (message[2].Buffer[0])
+        switch (message[2][0])
         {
             case ZgClient.Reply:
                 HandleReply(message);
@@ -809,14 +779,14 @@ internal sealed class ClientCore : IAsyncDisposable
                 HandleNoSession();
                 break;
             default:
-                CountMalformed($"unknown ZGC01 command 0x{message[2].Buffer[0]:X2}");
+                CountMalformed($"unknown ZGC01 command 0x{message[2][0]:X2}");
                 break;
         }
     }
 
-    private void HandleReply(NetMQMessage message)
+    private void HandleReply(List<byte[]> message)
     {
-        if (message.FrameCount < 4 || !ReplyHeader.TryRead(Span(message[3]), out var header))
+        if (message.Count < 4 || !ReplyHeader.TryRead(message[3], out var header))
         {
             CountMalformed("REPLY without a valid reply header");
             return;
@@ -842,7 +812,7 @@ internal sealed class ClientCore : IAsyncDisposable
             return;
         }
 
-        var payload = message.FrameCount >= 5 ? message[4].ToByteArray() : [];
+        var payload = message.Count >= 5 ? message[4] : [];
         if (header.Status == Status.Ok)
         {
             request.Complete(payload);
@@ -855,17 +825,17 @@ internal sealed class ClientCore : IAsyncDisposable
     }
 
     /// <summary>WELCOME: [welcome map][ticket].</summary>
-    private void HandleWelcome(NetMQMessage message)
+    private void HandleWelcome(List<byte[]> message)
     {
-        if (message.FrameCount < 4 || !Welcome.TryParse(message[3].ToByteArray(), out var welcome))
+        if (message.Count < 4 || !Welcome.TryParse(message[3], out var welcome))
         {
             CountMalformed("WELCOME without a valid welcome map");
             return;
         }
 
-        if (message.FrameCount >= 5 && message[4].MessageSize is > 0 and <= MaxTicketBytes)
+        if (message.Count >= 5 && message[4].Length is > 0 and <= MaxTicketBytes)
         {
-            ticket = message[4].ToByteArray();
+            ticket = message[4];
         }
 
         helloPending = false;
@@ -897,16 +867,16 @@ internal sealed class ClientCore : IAsyncDisposable
     }
 
     /// <summary>CLOSED: [reason][text]. Unless this client closed it, a fresh session is asked for at once.</summary>
-    private void HandleClosed(NetMQMessage message)
+    private void HandleClosed(List<byte[]> message)
     {
-        if (message.FrameCount < 4 || message[3].MessageSize != 1)
+        if (message.Count < 4 || message[3].Length != 1)
         {
             CountMalformed("CLOSED without a one-byte reason");
             return;
         }
 
-        var reason = (SessionCloseReason)message[3].Buffer[0];
-        var text = message.FrameCount >= 5 ? Payload.ErrorText(Span(message[4])) : string.Empty;
+        var reason = (SessionCloseReason)message[3][0];
+        var text = message.Count >= 5 ? Payload.ErrorText(message[4]) : string.Empty;
         var closedId = sessionId;
         sessionId = 0;
         ticket = null;
@@ -941,9 +911,9 @@ internal sealed class ClientCore : IAsyncDisposable
     }
 
     /// <summary>PUSH: [push header][payload]; offered to every subscriber, never blocking.</summary>
-    private void HandlePush(NetMQMessage message)
+    private void HandlePush(List<byte[]> message)
     {
-        if (message.FrameCount < 4 || !PushHeader.TryRead(Span(message[3]), out var header))
+        if (message.Count < 4 || !PushHeader.TryRead(message[3], out var header))
         {
             CountMalformed("PUSH without a valid push header");
             return;
@@ -956,7 +926,7 @@ internal sealed class ClientCore : IAsyncDisposable
             return;
         }
 
-        var push = new ServerPush(header.Command, message.FrameCount >= 5 ? message[4].ToByteArray() : []);
+        var push = new ServerPush(header.Command, message.Count >= 5 ? message[4] : []);
         foreach (var subscriber in current)
         {
             if ((subscriber.Command is null || subscriber.Command == header.Command) && !subscriber.Offer(push))
@@ -988,7 +958,7 @@ internal sealed class ClientCore : IAsyncDisposable
         }
     }
 
-    private static ReadOnlySpan<byte> Span(NetMQFrame frame) => frame.Buffer.AsSpan(0, frame.MessageSize);
+    private static readonly byte[] ZgClientHeader = ZgClient.Header.ToArray();
 
     private enum CommandKind
     {
