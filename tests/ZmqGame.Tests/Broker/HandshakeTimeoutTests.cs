@@ -8,6 +8,7 @@ namespace ZmqGame.Tests.Broker;
 
 /// <summary>A TCP connection that never finishes the ZeroMQ handshake is closed after HandshakeTimeout; peers that did are not.</summary>
 [TestFixture]
+[Category(Categories.OwnTransport)]
 public sealed class HandshakeTimeoutTests
 {
     [Test]

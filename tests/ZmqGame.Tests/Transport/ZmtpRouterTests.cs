@@ -15,6 +15,7 @@ namespace ZmqGame.Tests.Transport;
 /// peers that send exactly the bytes a test chooses.
 /// </summary>
 [TestFixture]
+[Category(Categories.OwnTransport)]
 public sealed class ZmtpRouterTests
 {
     private const byte MdpReady = 0x01;
