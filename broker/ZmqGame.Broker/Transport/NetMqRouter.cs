@@ -9,12 +9,16 @@ namespace ZmqGame.Broker.Transport;
 /// A ROUTER endpoint that NetMQ serves: the control endpoint, a CURVE frontend, inproc/ipc endpoints, and every
 /// endpoint where epoll is missing. NetMQ's socket lives on a side poller thread; whole messages cross to the
 /// broker's loop through a queue, and messages out cross back. The loop cannot ask NetMQ whether a peer is still
-/// there, so <see cref="TryBegin"/> always accepts; a message NetMQ cannot route is dropped on the side thread and
-/// counted in <see cref="Dropped"/>.
+/// there, so <see cref="TryBegin"/> accepts unless the peer's queue was found full within the last
+/// <see cref="FullBackoff"/> (then the broker keeps the message, as for a full connection of its own transport); a
+/// message NetMQ cannot route (peer gone, queue full) is dropped on the side thread and counted in <see cref="Dropped"/>.
 /// </summary>
 internal sealed class NetMqRouter : IRouter
 {
     private const int BatchSize = 256;
+
+    /// <summary>How long a peer whose queue NetMQ found full is reported full to the broker before a message is tried again.</summary>
+    private static readonly long FullBackoff = System.Diagnostics.Stopwatch.Frequency / 20;
 
     private readonly EventLoop _loop;
     private readonly RouterSocket _socket;
@@ -23,6 +27,7 @@ internal sealed class NetMqRouter : IRouter
     private readonly ConcurrentQueue<Message> _inbox = new();
     private readonly ConcurrentBag<Message> _free = [];
     private readonly NetMQQueue<Message> _outbox = new();
+    private readonly ConcurrentDictionary<byte[], long> _full = new(ByteKeyComparer.Instance);
     private Message? _sending;
     private long _dropped;
 
@@ -47,6 +52,16 @@ internal sealed class NetMqRouter : IRouter
 
     public bool TryBegin(ReadOnlySpan<byte> identity)
     {
+        if (!_full.IsEmpty && _full.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(identity, out var since))
+        {
+            if (System.Diagnostics.Stopwatch.GetTimestamp() - since < FullBackoff)
+            {
+                return false;
+            }
+
+            _full.GetAlternateLookup<ReadOnlySpan<byte>>().TryRemove(identity, out _, out _);
+        }
+
         _sending = Rent();
         ref var frame = ref _sending.Frames[0];
         frame.InitPool(identity.Length);
@@ -174,6 +189,8 @@ internal sealed class NetMqRouter : IRouter
                 }
                 else
                 {
+                    // The peer's queue is full: tell the loop, which holds further messages for a while.
+                    _full[message.Frames[0].ToArray()] = System.Diagnostics.Stopwatch.GetTimestamp();
                     Interlocked.Increment(ref _dropped);
                 }
             }
@@ -192,6 +209,11 @@ internal sealed class NetMqRouter : IRouter
     {
         for (var n = 0; n < BatchSize && _inbox.TryDequeue(out var message); n++)
         {
+            if (!_full.IsEmpty && message.Count == 2 && message.Frames[1].Slice().SequenceEqual(BrokerServer.PeerGoneMarker))
+            {
+                _full.GetAlternateLookup<ReadOnlySpan<byte>>().TryRemove(message.Frames[0].Slice(), out _, out _);
+            }
+
             _in.Start();
             for (var i = 0; i < message.Count; i++)
             {

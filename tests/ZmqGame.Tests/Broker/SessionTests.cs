@@ -511,7 +511,6 @@ public sealed class SessionTests
     }
 
     [Test]
-    [Category(Categories.OwnTransport)]
     public async Task Push_ToASessionWhoseConnectionIsFull_IsQueuedThenDroppedAtTheLimit_AndCounted()
     {
         using var broker = new BrokerFixture(o =>
