@@ -224,7 +224,7 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         return done.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="func"/> on the poller thread (which owns all broker state) and returns its result.</summary>
+    /// <summary>Runs <paramref name="func"/> on the loop thread (which owns all broker state) and returns its result.</summary>
     public Task<T> InvokeAsync<T>(Func<T> func)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -242,10 +242,10 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         return done.Task;
     }
 
-    /// <summary>The routing state; touch it on the poller thread only (see <see cref="InvokeAsync{T}"/>).</summary>
+    /// <summary>The routing state; touch it on the loop thread only (see <see cref="InvokeAsync{T}"/>).</summary>
     internal Dispatcher Dispatcher => _dispatcher;
 
-    /// <summary>The client sessions; touch them on the poller thread only (see <see cref="InvokeAsync{T}"/>).</summary>
+    /// <summary>The client sessions; touch them on the loop thread only (see <see cref="InvokeAsync{T}"/>).</summary>
     internal SessionManager Sessions => _sessions;
 
     public void Dispose()

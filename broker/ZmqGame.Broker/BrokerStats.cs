@@ -31,7 +31,7 @@ internal enum BadInput
 }
 
 /// <summary>
-/// Broker counters. Written only by the broker's poller thread; read from anywhere (64-bit reads).
+/// Broker counters. Written only by the broker's loop thread; read from anywhere (64-bit reads).
 /// </summary>
 internal sealed class BrokerStats
 {

@@ -5,7 +5,7 @@ namespace ZmqGame.Broker;
 
 /// <summary>
 /// The broker's request routing, free of sockets: services, their least-recently-used idle workers,
-/// bounded waiting queues with deadlines, worker liveness and heartbeats. Runs on the poller thread
+/// bounded waiting queues with deadlines, worker liveness and heartbeats. Runs on the loop thread
 /// only; the transport calls it for each parsed message and on each timer tick, and it answers
 /// through <see cref="IBrokerOutput"/>.
 /// </summary>

@@ -5,7 +5,7 @@ namespace ZmqGame.Broker.Sessions;
 
 /// <summary>
 /// One client session: the connection it is on (null while the client is between connections), its user binding,
-/// groups and the messages waiting for its connection. Owned by the poller thread.
+/// groups and the messages waiting for its connection. Owned by the broker's loop thread.
 /// </summary>
 internal sealed class Session
 {

@@ -26,7 +26,7 @@ internal enum HeartbeatAnswer
 /// <summary>
 /// Client sessions, free of sockets: the session of each frontend connection, user bindings (one session per user),
 /// groups, expiry, resume tickets, per-session outbound queues, and the session actions of workers and the trigger.
-/// Runs on the poller thread only.
+/// Runs on the broker's loop thread only.
 /// </summary>
 internal sealed class SessionManager
 {

@@ -12,7 +12,7 @@ namespace ZmqGame.Client.Internal;
 /// <summary>
 /// The engine behind <see cref="ZmqGameClient"/>. One dedicated I/O thread (<see cref="IClientIo"/>) owns the
 /// connection to the broker; every other thread talks to it through <see cref="commands"/>. Pending requests live in a
-/// concurrent map so that replies (poller thread), deadlines (timer threads) and cancellation (any thread) can
+/// concurrent map so that replies (I/O thread), deadlines (timer threads) and cancellation (any thread) can
 /// each complete a request by removing it. A background loop opens sockets and, when one dies, reopens it with a
 /// Polly exponential backoff with jitter.
 /// <para>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace ZmqGame.Worker.Internal;
 
 /// <summary>
-/// One event handed from the poller to the thread pool: its hooks or handler run, then the event is answered
+/// One event handed from the I/O thread to the thread pool: its hooks or handler run, then the event is answered
 /// (an empty REPLY) through the engine's queue, whatever they did. A hook or handler never takes the worker down.
 /// </summary>
 internal sealed class EventWork : IThreadPoolWorkItem

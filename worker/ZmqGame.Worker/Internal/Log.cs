@@ -50,7 +50,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1031, Level = LogLevel.Warning, Message = "Slot {Slot} of service '{Service}': could not send {Command} (send queue full)")]
     public static partial void SendFailed(ILogger logger, string service, int slot, string command);
 
-    [LoggerMessage(EventId = 1032, Level = LogLevel.Error, Message = "Worker poller: unexpected error")]
+    [LoggerMessage(EventId = 1032, Level = LogLevel.Error, Message = "Worker I/O thread: unexpected error")]
     public static partial void PollerError(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1040, Level = LogLevel.Debug, Message = "Service '{Service}': session action {Action} sent by slot {Slot}")]

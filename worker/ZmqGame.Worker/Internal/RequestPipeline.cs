@@ -5,7 +5,7 @@ using ZmqGame.Protocol;
 namespace ZmqGame.Worker.Internal;
 
 /// <summary>
-/// Runs one request through its hooks and handler, off the poller thread, and turns every outcome into reply
+/// Runs one request through its hooks and handler, off the I/O thread, and turns every outcome into reply
 /// body frames: a handler never takes the worker down.
 /// </summary>
 internal sealed class RequestPipeline(ILogger logger, WorkerCounters counters)

@@ -3,7 +3,7 @@ using ZmqGame.Protocol;
 
 namespace ZmqGame.Worker.Internal;
 
-/// <summary>One request handed from the poller to the thread pool; its result goes back through the engine's queue.</summary>
+/// <summary>One request handed from the I/O thread to the thread pool; its result goes back through the engine's queue.</summary>
 internal sealed class RequestWork(
     WorkerEngine engine,
     RequestPipeline pipeline,

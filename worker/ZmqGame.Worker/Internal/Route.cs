@@ -95,7 +95,7 @@ internal sealed class ServiceDefinition
     /// <summary>Closed hooks to run, service first. Set when the app starts.</summary>
     public Func<ClientEvent, ValueTask>[] Closed { get; private set; } = [];
 
-    /// <summary>Trigger event commands without a handler already logged (poller thread only).</summary>
+    /// <summary>Trigger event commands without a handler already logged (I/O thread only).</summary>
     public HashSet<int> UnknownEventsLogged { get; } = [];
 
     /// <summary>True when the service serves anything: routes, a raw route, events or client hooks.</summary>

@@ -132,11 +132,11 @@ internal sealed class WorkerEngine : IDisposable
         _stopCts.Dispose();
     }
 
-    /// <summary>Hands a result computed off the poller thread back to the slot that owns the request.</summary>
+    /// <summary>Hands a result computed off the I/O thread back to the slot that owns the request.</summary>
     internal void PostCompletion(Slot slot, int generation, IReadOnlyList<byte[]> reply) => Post(() => Complete(slot, generation, reply));
 
     /// <summary>
-    /// Hands a session action (ZGW01 frames after the header) to the poller: it goes out on <paramref name="preferred"/>
+    /// Hands a session action (ZGW01 frames after the header) to the I/O thread: it goes out on <paramref name="preferred"/>
     /// if that slot is connected (so it precedes the slot's reply), else on the first connected slot, else it is dropped.
     /// </summary>
     internal void PostAction(Slot? preferred, string action, byte[][] frames)
