@@ -136,6 +136,9 @@ internal sealed class EventLoop : IDisposable
     /// <summary>Called every turn on the loop thread (a queue other threads fill, then <see cref="Wake"/>).</summary>
     public void AddSource(Action drain) => _sources.Add(drain);
 
+    /// <summary>Reports an error caught on the loop thread to the loop's error handler.</summary>
+    public void ReportError(Exception exception) => _onError(exception);
+
     /// <summary>Runs <paramref name="action"/> on the loop thread. Any thread.</summary>
     public void Post(Action action)
     {

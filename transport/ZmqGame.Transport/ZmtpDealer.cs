@@ -94,7 +94,8 @@ internal sealed class ZmtpDealer : ZmtpStream
         _onMessage(_frames);
     }
 
-    protected override void OnClosed(bool wasReady, string? refused) => _onClosed(refused ?? (wasReady ? "connection closed" : "connection failed"));
+    protected override void OnClosed(bool wasReady, string why, bool refused) =>
+        _onClosed(refused ? why : wasReady ? "connection closed: " + why : "connection failed: " + why);
 
     protected override void CloseSocket() => _socket.Dispose();
 }

@@ -78,8 +78,8 @@ internal abstract class ZmtpStream : IPollable, IFlushable
     /// <summary>One whole message: its frames, each with its ZMTP header (<see cref="Zmtp.NextFrame"/> walks them).</summary>
     protected abstract void OnMessage(ReadOnlySpan<byte> message);
 
-    /// <summary>The connection closed: by the peer, by an error, or refused (<paramref name="refused"/> says why).</summary>
-    protected abstract void OnClosed(bool wasReady, string? refused);
+    /// <summary>The connection closed: by the peer, by an error, or refused for breaking the protocol (<paramref name="refused"/>); <paramref name="why"/> says which.</summary>
+    protected abstract void OnClosed(bool wasReady, string why, bool refused);
 
     /// <summary>Closes the socket (after it left the loop).</summary>
     protected virtual void CloseSocket() => Native.Close(Fd);
@@ -199,9 +199,9 @@ internal abstract class ZmtpStream : IPollable, IFlushable
     public void Reject(string why) => Close(why, refused: true);
 
     /// <summary>Closes the connection; <see cref="OnClosed"/> runs unless <paramref name="quiet"/>.</summary>
-    public void Close(bool quiet = false) => Close(null, refused: false, quiet);
+    public void Close(bool quiet = false) => Close("closed here", refused: false, quiet);
 
-    private void Close(string? why, bool refused, bool quiet = false)
+    private void Close(string why, bool refused, bool quiet = false)
     {
         if (_state == State.Closed)
         {
@@ -220,7 +220,7 @@ internal abstract class ZmtpStream : IPollable, IFlushable
             // Before the socket closes: whoever sees the close (a peer, a test) sees it counted.
             if (!quiet)
             {
-                OnClosed(wasReady, refused ? why : null);
+                OnClosed(wasReady, why, refused);
             }
         }
         finally
@@ -364,7 +364,16 @@ internal abstract class ZmtpStream : IPollable, IFlushable
                 return at;
             }
 
-            OnMessage(rest[..end]);
+            try
+            {
+                OnMessage(rest[..end]);
+            }
+            catch (Exception ex)
+            {
+                // The owner's failure is not the stream's: the message is consumed and the next one parsed as usual.
+                _loop.ReportError(ex);
+            }
+
             at += end;
         }
 

@@ -254,7 +254,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
             router._onMessage();
         }
 
-        protected override void OnClosed(bool wasReady, string? refused)
+        protected override void OnClosed(bool wasReady, string why, bool refused)
         {
             router._connections.Remove(this);
             if (router._sending == this)
@@ -267,9 +267,9 @@ internal sealed class ZmtpRouter : IRouter, IPollable
                 router._peers.Remove(Identity);
             }
 
-            if (refused is not null)
+            if (refused)
             {
-                router._onRejected(Identity ?? [], refused);
+                router._onRejected(Identity ?? [], why);
             }
 
             if (wasReady)
