@@ -295,16 +295,13 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         SendEmpty(socket, more: request.BodyCount > 0);
 
         // The request keeps its frames until the reply (a departing worker may hand it back); the
-        // copies sent share the same buffers (reference counted), nothing is duplicated.
+        // transport copies their bytes into the worker's connection buffer.
         var body = request.Body;
         var last = request.BodyCount - 1;
         var withSession = request.Kind == ClientKind.ZmqGame && worker.Info is not null;
-        var copy = default(Msg);
         for (var i = 0; i <= last; i++)
         {
-            copy.InitEmpty();
-            copy.Copy(ref body[i]);
-            SendFrame(socket, ref copy, more: i < last || (i == 0 && withSession));
+            SendCopy(socket, body[i].Slice(), more: i < last || (i == 0 && withSession));
             if (i == 0 && withSession)
             {
                 // A ZmqGame worker learns who asks: the session frame goes right after the request header.

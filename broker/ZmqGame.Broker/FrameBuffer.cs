@@ -13,6 +13,7 @@ internal sealed class FrameBuffer
 
     private readonly Msg[] _frames = new Msg[MaxFrames];
     private Msg _overflow;
+    private bool _borrowed;
 
     public FrameBuffer()
     {
@@ -40,6 +41,7 @@ internal sealed class FrameBuffer
     {
         Count = 1;
         Overflow = false;
+        _borrowed = false;
         _frames[0].InitGC(identity, identity.Length);
     }
 
@@ -48,6 +50,7 @@ internal sealed class FrameBuffer
     {
         Count = 0;
         Overflow = false;
+        _borrowed = false;
     }
 
     /// <summary>The sender's message had more frames than were kept.</summary>
@@ -71,6 +74,22 @@ internal sealed class FrameBuffer
 
         msg.InitPool(frame.Length);
         frame.CopyTo(msg.Slice());
+    }
+
+    /// <summary>
+    /// Appends a frame that refers to <paramref name="buffer"/> without copying: valid only until <see cref="Clear"/>
+    /// (the transport reuses the buffer). <see cref="MoveTo"/> copies such frames; nothing else may keep them.
+    /// </summary>
+    public void AddBorrowed(byte[] buffer, int offset, int count)
+    {
+        if (Count == MaxFrames)
+        {
+            Overflow = true;
+            return;
+        }
+
+        _borrowed = true;
+        _frames[Count++].InitGC(buffer, offset, count);
     }
 
     /// <summary>Appends a frame by moving it (the source is left empty); past <see cref="MaxFrames"/> it is freed and <see cref="Overflow"/> set.</summary>
@@ -124,13 +143,29 @@ internal sealed class FrameBuffer
         return true;
     }
 
-    /// <summary>Moves frames [from, Count) into <paramref name="destination"/>; returns how many.</summary>
+    /// <summary>Moves frames [from, Count) into <paramref name="destination"/> (borrowed ones as copies); returns how many.</summary>
     public int MoveTo(int from, Msg[] destination)
     {
         var n = 0;
         for (var i = from; i < Count; i++)
         {
-            destination[n++].Move(ref _frames[i]);
+            if (_borrowed)
+            {
+                ref var copy = ref destination[n++];
+                var size = _frames[i].Size;
+                if (size == 0)
+                {
+                    copy.InitEmpty();
+                    continue;
+                }
+
+                copy.InitPool(size);
+                _frames[i].Slice().CopyTo(copy.Slice());
+            }
+            else
+            {
+                destination[n++].Move(ref _frames[i]);
+            }
         }
 
         return n;

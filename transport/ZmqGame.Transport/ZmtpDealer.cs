@@ -82,11 +82,11 @@ internal sealed class ZmtpDealer : ZmtpStream
 
     protected override string? OnPeerReady(ReadOnlySpan<byte> readyBody) => Zmtp.ReadReady(readyBody, "DEALER", out _);
 
-    protected override void OnMessage(ReadOnlySpan<byte> message)
+    protected override void OnMessage(ArraySegment<byte> message)
     {
         _frames.Clear();
         var at = 0;
-        while (Zmtp.NextFrame(message, ref at, out var frame))
+        while (Zmtp.NextFrame(message.AsSpan(), ref at, out var frame))
         {
             _frames.Add(frame.ToArray());
         }

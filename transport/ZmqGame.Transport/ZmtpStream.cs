@@ -75,8 +75,11 @@ internal abstract class ZmtpStream : IPollable, IFlushable
     /// <summary>The peer's READY: null to go on (record what is needed), else why the peer is refused.</summary>
     protected abstract string? OnPeerReady(ReadOnlySpan<byte> readyBody);
 
-    /// <summary>One whole message: its frames, each with its ZMTP header (<see cref="Zmtp.NextFrame"/> walks them).</summary>
-    protected abstract void OnMessage(ReadOnlySpan<byte> message);
+    /// <summary>
+    /// One whole message: its frames, each with its ZMTP header (<see cref="Zmtp.NextFrame"/> walks them). The bytes are
+    /// the stream's read buffer: valid during the call only.
+    /// </summary>
+    protected abstract void OnMessage(ArraySegment<byte> message);
 
     /// <summary>The connection closed: by the peer, by an error, or refused for breaking the protocol (<paramref name="refused"/>); <paramref name="why"/> says which.</summary>
     protected abstract void OnClosed(bool wasReady, string why, bool refused);
@@ -251,8 +254,10 @@ internal abstract class ZmtpStream : IPollable, IFlushable
             return;
         }
 
-        var data = fromStash ? _stash.AsSpan(0, _stashCount + n) : _readBuffer.AsSpan(0, n);
-        var used = Parse(data);
+        var array = fromStash ? _stash! : _readBuffer;
+        var length = fromStash ? _stashCount + n : n;
+        var used = Parse(array, length);
+        var data = array.AsSpan(0, length);
         if (_state == State.Closed)
         {
             return;
@@ -288,13 +293,13 @@ internal abstract class ZmtpStream : IPollable, IFlushable
         _stashCount = left;
     }
 
-    /// <summary>Consumes every whole unit (greeting, command, message) in <paramref name="data"/>; returns bytes used.</summary>
-    private int Parse(ReadOnlySpan<byte> data)
+    /// <summary>Consumes every whole unit (greeting, command, message) in the first <paramref name="length"/> bytes of <paramref name="array"/>; returns bytes used.</summary>
+    private int Parse(byte[] array, int length)
     {
         var at = 0;
         while (_state != State.Closed)
         {
-            var rest = data[at..];
+            var rest = array.AsSpan(at, length - at);
             if (_state == State.Greeting)
             {
                 if (rest.Length > 0 && rest[0] != 0xFF)
@@ -366,7 +371,7 @@ internal abstract class ZmtpStream : IPollable, IFlushable
 
             try
             {
-                OnMessage(rest[..end]);
+                OnMessage(new ArraySegment<byte>(array, at, end));
             }
             catch (Exception ex)
             {

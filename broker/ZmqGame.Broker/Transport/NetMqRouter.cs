@@ -72,6 +72,15 @@ internal sealed class NetMqRouter : IRouter
 
     public void Send(ref Msg frame, bool more)
     {
+        if (frame.MsgType == MsgType.GC && _sending is not null)
+        {
+            // May point into a buffer the loop reuses (a borrowed frame): the side thread gets its own copy.
+            Send(frame.Slice(), more);
+            frame.Close();
+            frame.InitEmpty();
+            return;
+        }
+
         if (_sending is { } message && message.Count < FrameBuffer.MaxFrames)
         {
             message.Frames[message.Count++].Move(ref frame);

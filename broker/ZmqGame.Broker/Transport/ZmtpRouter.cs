@@ -241,14 +241,16 @@ internal sealed class ZmtpRouter : IRouter, IPollable
             return null;
         }
 
-        protected override void OnMessage(ReadOnlySpan<byte> message)
+        protected override void OnMessage(ArraySegment<byte> message)
         {
+            // The frames point into the read buffer (no copy); the broker copies what it keeps (FrameBuffer.MoveTo).
             var fb = router._in;
             fb.Begin(Identity!);
+            var bytes = message.AsSpan();
             var at = 0;
-            while (Zmtp.NextFrame(message, ref at, out var frame))
+            while (Zmtp.NextFrame(bytes, ref at, out var frame))
             {
-                fb.Add(frame);
+                fb.AddBorrowed(message.Array!, message.Offset + at - frame.Length, frame.Length);
             }
 
             router._onMessage();
