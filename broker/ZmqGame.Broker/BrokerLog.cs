@@ -25,7 +25,10 @@ internal static partial class BrokerLog
     [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Trigger {PublicKey} authenticated on the control endpoint")]
     public static partial void TriggerAuthenticated(ILogger logger, string publicKey);
 
-    [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "Broker poller loop error; continuing")]
+    [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "Broker cannot accept on the {Endpoint} endpoint (errno {Errno}: out of file descriptors? raise the limit, ulimit -n); new connections wait in the backlog, retrying each tick")]
+    public static partial void AcceptFailed(ILogger logger, string endpoint, int errno);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "Broker loop error; continuing")]
     public static partial void LoopError(ILogger logger, Exception exception);
 }
 

@@ -184,7 +184,8 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
             try
             {
                 return new ZmtpRouter(_loop!, endpoint, _options.MaxMessageSize, _options.SendHighWatermark, _options.ListenBacklog,
-                    _options.HandshakeTimeout, _in, onMessage, (peer, why) => _badInput.Report(BadInput.ConnectionDropped, peer, $"{name} connection closed: {why}"));
+                    _options.HandshakeTimeout, _in, onMessage, (peer, why) => _badInput.Report(BadInput.ConnectionDropped, peer, $"{name} connection closed: {why}"),
+                    errno => BrokerLog.AcceptFailed(_logger, name, errno));
             }
             catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
             {

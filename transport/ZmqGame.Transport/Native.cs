@@ -10,6 +10,7 @@ internal static unsafe partial class Native
 {
     public const int EAGAIN = 11;
     public const int EINTR = 4;
+    public const int ECONNABORTED = 103;
 
     public const uint EPOLLIN = 0x001;
     public const uint EPOLLOUT = 0x004;

@@ -31,6 +31,9 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     private readonly int _listenerFd;
     private readonly ulong _listenerToken;
     private readonly Queue<(Connection Connection, long Deadline)> _handshaking = new();
+    private readonly Action<int> _onAcceptFailed;
+    private bool _acceptPaused;
+    private long _acceptWarnedAt;
     private readonly long _handshakeTicks;
     private uint _nextId = (uint)Random.Shared.Next();
     private Connection? _sending;
@@ -44,9 +47,11 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     /// <param name="into">Where a received message is put for <paramref name="onMessage"/>.</param>
     /// <param name="onMessage">Handles the message in <paramref name="into"/>.</param>
     /// <param name="onRejected">A connection closed for breaking the protocol: its identity (if it had one) and why.</param>
+    /// <param name="onAcceptFailed">Accepting failed with this errno (out of descriptors): accepting pauses until the next tick (said at most every 10 s).</param>
     public ZmtpRouter(EventLoop loop, string endpoint, int maxFrameSize, int highWatermark, int backlog, TimeSpan handshakeTimeout,
-        FrameBuffer into, Action onMessage, Action<ReadOnlySpan<byte>, string> onRejected)
+        FrameBuffer into, Action onMessage, Action<ReadOnlySpan<byte>, string> onRejected, Action<int> onAcceptFailed)
     {
+        _onAcceptFailed = onAcceptFailed;
         _loop = loop;
         _in = into;
         _onMessage = onMessage;
@@ -137,7 +142,21 @@ internal sealed class ZmtpRouter : IRouter, IPollable
             var fd = Native.Accept(_listenerFd);
             if (fd < 0)
             {
-                // EAGAIN: nothing more; anything else (EMFILE, ECONNABORTED): try again next turn.
+                if (fd is not -Native.EAGAIN and not -Native.EINTR and not -Native.ECONNABORTED && !_acceptPaused)
+                {
+                    // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays in the backlog and
+                    // the listener stays readable. Stop watching it until the next tick instead of spinning.
+                    _acceptPaused = true;
+                    _loop.Modify(_listenerFd, 0, _listenerToken);
+                    var now = Stopwatch.GetTimestamp();
+                    if (_acceptWarnedAt == 0 || now - _acceptWarnedAt > 10 * Stopwatch.Frequency)
+                    {
+                        // Said at most every 10 s while it lasts.
+                        _acceptWarnedAt = now;
+                        _onAcceptFailed(-fd);
+                    }
+                }
+
                 return;
             }
 
@@ -170,9 +189,18 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
     private uint NextGeneratedId() => _nextId++;
 
-    /// <summary>Closes connections still in the handshake past their deadline (oldest first; deadlines are in order).</summary>
+    /// <summary>
+    /// Every tick: watches the listener again if accepting was paused, and closes connections still in the handshake
+    /// past their deadline (oldest first; deadlines are in order).
+    /// </summary>
     private void CloseStuckHandshakes()
     {
+        if (_acceptPaused)
+        {
+            _acceptPaused = false;
+            _loop.Modify(_listenerFd, Native.EPOLLIN, _listenerToken);
+        }
+
         var now = Stopwatch.GetTimestamp();
         while (_handshaking.TryPeek(out var entry) && (entry.Deadline <= now || entry.Connection.PastHandshake))
         {

@@ -40,9 +40,15 @@ internal sealed partial class ProcessUnderTest : IDisposable
     public static ProcessUnderTest Start(string project, params string[] args) => StartDll(Executables.Dll(project), args);
 
     /// <summary>Starts <c>dotnet <paramref name="dll"/> args…</c> (a build output or a copy of one).</summary>
-    public static ProcessUnderTest StartDll(string dll, params string[] args)
+    public static ProcessUnderTest StartDll(string dll, params string[] args) => StartDll(dll, fileLimit: null, args);
+
+    /// <summary>Starts project <paramref name="project"/>'s executable with at most <paramref name="fileLimit"/> open files (<c>ulimit -n</c>).</summary>
+    public static ProcessUnderTest StartWithFileLimit(string project, int fileLimit, params string[] args) =>
+        StartDll(Executables.Dll(project), fileLimit, args);
+
+    private static ProcessUnderTest StartDll(string dll, int? fileLimit, string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(fileLimit is null ? "dotnet" : "bash")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -50,6 +56,14 @@ internal sealed partial class ProcessUnderTest : IDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
+        if (fileLimit is { } limit)
+        {
+            // bash -c SCRIPT $0 $@: the limit, then dotnet's arguments.
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add("ulimit -n \"$0\" && exec dotnet \"$@\"");
+            info.ArgumentList.Add(limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         info.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
