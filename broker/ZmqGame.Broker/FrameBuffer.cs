@@ -3,8 +3,9 @@ using NetMQ;
 namespace ZmqGame.Broker;
 
 /// <summary>
-/// One received multipart message as reusable <see cref="Msg"/> frames: no allocation per message.
-/// Frames can be moved out (to a pending request or straight onto another socket).
+/// One received multipart message as reusable <see cref="Msg"/> frames: no allocation per message. The broker's own
+/// transport fills it with frames that point into its read buffer; NetMQ endpoints move their frames in. Frames can
+/// be moved out (to a pending request, copied if borrowed) or sent on.
 /// </summary>
 internal sealed class FrameBuffer
 {
@@ -12,7 +13,6 @@ internal sealed class FrameBuffer
     public const int MaxFrames = 32;
 
     private readonly Msg[] _frames = new Msg[MaxFrames];
-    private Msg _overflow;
     private bool _borrowed;
 
     public FrameBuffer()
@@ -21,8 +21,6 @@ internal sealed class FrameBuffer
         {
             _frames[i].InitEmpty();
         }
-
-        _overflow.InitEmpty();
     }
 
     public int Count { get; private set; }
@@ -104,43 +102,6 @@ internal sealed class FrameBuffer
         }
 
         _frames[Count++].Move(ref frame);
-    }
-
-    /// <summary>Receives one whole message without waiting; false when none is ready.</summary>
-    public bool TryReceive(NetMQSocket socket)
-    {
-        Count = 0;
-        Overflow = false;
-        if (!socket.TryReceive(ref _frames[0], TimeSpan.Zero))
-        {
-            return false;
-        }
-
-        Count = 1;
-        var more = _frames[0].HasMore;
-        while (more)
-        {
-            if (Count == MaxFrames)
-            {
-                Overflow = true;
-                do
-                {
-                    socket.Receive(ref _overflow);
-                    more = _overflow.HasMore;
-                    _overflow.Close();
-                    _overflow.InitEmpty();
-                }
-                while (more);
-                break;
-            }
-
-            // The frames of one message arrive together: this never waits.
-            socket.Receive(ref _frames[Count]);
-            more = _frames[Count].HasMore;
-            Count++;
-        }
-
-        return true;
     }
 
     /// <summary>Moves frames [from, Count) into <paramref name="destination"/> (borrowed ones as copies); returns how many.</summary>

@@ -51,8 +51,6 @@ internal abstract class ZmtpStream : IPollable, IFlushable
     /// <summary>The socket's descriptor; set by the subclass before <see cref="Watch"/>.</summary>
     protected int Fd { get; set; } = -1;
 
-    public bool IsReady => _state == State.Ready;
-
     public bool IsClosed => _state == State.Closed;
 
     /// <summary>Ready or closed: no longer subject to a handshake timeout.</summary>

@@ -93,9 +93,6 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
     internal int HighWatermark { get; }
 
-    /// <summary>Connections, handshaken or not.</summary>
-    public int ConnectionCount => _connections.Count;
-
     /// <summary>True if <paramref name="endpoint"/> is one this router serves (TCP).</summary>
     public static bool Serves(string endpoint) => TcpEndpoint.IsTcp(endpoint);
 
