@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 using NLog.Extensions.Logging;
 using ZmqGame.Broker;
 
-// Run socket completions on the epoll thread instead of handing each to the thread pool: one thread
-// hand-off less per message (see docs/performance.md). Set before the first socket exists; an explicit
+// For the endpoints NetMQ serves (control, CURVE, and all of them without epoll or with ZMQGAME_TRANSPORT=netmq):
+// run .NET socket completions on the epoll thread instead of handing each to the thread pool, one thread hand-off
+// less per message. Set before the first socket exists; an explicit
 // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0 in the environment wins.
 const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
