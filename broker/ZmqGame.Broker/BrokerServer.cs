@@ -315,11 +315,11 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
 
     private static void SendSessionFrame(IRouter socket, Session? session, bool more)
     {
+        // At most FixedSize + 255 bytes (user ids are bounded): built on the stack, copied by the transport.
         var user = session is null ? ReadOnlySpan<byte>.Empty : session.UserIdUtf8;
-        var msg = default(Msg);
-        msg.InitPool(SessionContext.SizeOf(user));
-        SessionContext.Write(msg.Slice(), session?.Id ?? 0, session?.Flags ?? 0, user);
-        SendFrame(socket, ref msg, more);
+        Span<byte> frame = stackalloc byte[SessionContext.SizeOf(user)];
+        SessionContext.Write(frame, session?.Id ?? 0, session?.Flags ?? 0, user);
+        SendCopy(socket, frame, more);
     }
 
     // ------------------------------------------------------------------ ISessionOutput
