@@ -146,10 +146,15 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         }
         catch
         {
+            // The side poller first: NetMQ refuses to dispose a poller that holds disposed sockets.
+            _side.Dispose();
             _frontend?.Dispose();
             _backend?.Dispose();
             _loop.Dispose();
-            _side.Dispose();
+            _side = null;
+            _loop = null;
+            _frontend = null;
+            _backend = null;
             throw;
         }
 

@@ -1,0 +1,44 @@
+using NetMQ.Sockets;
+using ZmqGame.Broker;
+using ZmqGame.Tests.Support;
+using static ZmqGame.Tests.Support.Raw;
+
+namespace ZmqGame.Tests.Broker;
+
+/// <summary>Start-up failures: a clear bind error, and nothing left half-open.</summary>
+[TestFixture]
+public sealed class BrokerStartTests
+{
+    [Test]
+    public async Task Start_ControlPortTaken_ThrowsBindError_AndReleasesTheEndpointsAlreadyBound()
+    {
+        using var taken = new BrokerFixture();
+        var name = Guid.NewGuid().ToString("N");
+
+        // Frontend and backend on inproc: NetMQ endpoints on the side poller, bound before the control endpoint fails.
+        var options = new BrokerOptions
+        {
+            Frontend = $"inproc://front-{name}",
+            Backend = $"inproc://back-{name}",
+            Control = taken.Control,
+        };
+        using (var failing = new BrokerServer(options))
+        {
+            var error = Assert.Throws<BrokerBindException>(failing.Start);
+            Assert.That(error!.Message, Does.Contain("control").And.Contain("address already in use"));
+        }
+
+        // The same inproc names bind again, and that broker serves.
+        options.Control = "tcp://127.0.0.1:0";
+        using var broker = new BrokerServer(options);
+        broker.Start();
+        using var worker = new DealerSocket(broker.BackendEndpoint);
+        Send(worker, [], B("MDPW01"), [0x01], B("echo"));
+        await broker.WaitForIdleWorkersAsync("echo", 1).WaitAsync(Wait);
+        using var client = new RequestSocket(broker.FrontendEndpoint);
+        Send(client, B("MDPC01"), B("echo"), B("hi"));
+        var request = ReceiveUntil(worker, f => IsWorkerCommand(f, 0x02));
+        Send(worker, [], B("MDPW01"), [0x03], request[3], [], request[5]);
+        Assert.That(Receive(client).Select(S), Is.EqualTo(new[] { "MDPC01", "echo", "hi" }));
+    }
+}
