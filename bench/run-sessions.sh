@@ -19,7 +19,9 @@
 #         default listen backlog, to see what 10,000 clients connecting at once cost without room for them)
 # Profile: PROFILE=1 (PROFILE_S=8) does not measure, it finds where the idle broker's time goes: during the idle
 #         phase, `strace -c -f` (system calls per heartbeat answered) and then `perf record -g` (functions by share of
-#         broker CPU, .NET frames named through DOTNET_PerfMapEnabled) each attach to the broker for PROFILE_S seconds.
+#         broker CPU, .NET frames named through DOTNET_PerfMapEnabled) each attach to the broker for PROFILE_S seconds;
+#         then, while broadcasts run back to back (BROADCASTS defaults to 60 here), `perf record -g` again for
+#         BROADCAST_PROFILE_S (4) seconds: where a broadcast's time goes.
 #         Both slow the broker, so the sessions table is left alone; the profile goes to the sessions-profile section.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +31,8 @@ UPDATE_DOCS=${UPDATE_DOCS:-1}
 SESSIONS=${SESSIONS:-10000}
 PER_SOCKET=${PER_SOCKET:-100}
 IDLE=${IDLE:-20}
-BROADCASTS=${BROADCASTS:-10}
+BROADCASTS=${BROADCASTS:-$([ "${PROFILE:-0}" = 1 ] && echo 60 || echo 10)}
+BROADCAST_PROFILE_S=${BROADCAST_PROFILE_S:-4}
 HEARTBEATS_MS=${HEARTBEATS_MS:-"2500 10000"}
 SIZE=${SIZE:-64}
 REPS=${REPS:-1}
@@ -79,11 +82,13 @@ for rep in $(seq "$REPS"); do
 for HEARTBEAT_MS in $HEARTBEATS_MS; do
   FE=$(free_port); BE=$(free_port); CT=$(free_port)
   TIMEOUT_MS=$(( HEARTBEAT_MS * 4 > 10000 ? HEARTBEAT_MS * 4 : 10000 ))
+  # Profiling: the bench sends no heartbeats while it broadcasts, and 60 broadcasts under perf outlast 10 s.
+  [ "$PROFILE" = 1 ] && [ "$TIMEOUT_MS" -lt 60000 ] && TIMEOUT_MS=60000
   TAG="$rep.hb$HEARTBEAT_MS"
   # Profiling: perf names JIT-compiled frames from /tmp/perf-PID.map only for code in anonymous memory, so W^X
   # double mapping (code in a memfd) is off for the profiled broker.
   env $BROKER_ENV DOTNET_PerfMapEnabled=$PROFILE DOTNET_EnableWriteXorExecute=$((1 - PROFILE)) dotnet "$BROKER_DLL" "tcp://127.0.0.1:$FE" "tcp://127.0.0.1:$BE" --control "tcp://127.0.0.1:$CT" --session-key-file "" \
-    --session-timeout "$(awk -v ms="$TIMEOUT_MS" 'BEGIN{printf "00:00:%06.3f", ms/1000}')" >"$RUNDIR/broker.$TAG.log" 2>&1 &
+    --session-timeout "$(awk -v ms="$TIMEOUT_MS" 'BEGIN{printf "00:%02d:%06.3f", int(ms/60000), (ms%60000)/1000}')" >"$RUNDIR/broker.$TAG.log" 2>&1 &
   BROKER=$!
   for i in $(seq 100); do grep -q "Broker listening" "$RUNDIR/broker.$TAG.log" && break; sleep 0.1; done
   st0=$(steal_ticks); t0=$(date +%s.%N)
@@ -99,6 +104,10 @@ for HEARTBEAT_MS in $HEARTBEATS_MS; do
     perf record -q -F 499 -g -p "$BROKER" -o "$RUNDIR/perf.$TAG.data" -- sleep "$PROFILE_S" >/dev/null 2>&1
     perf report -i "$RUNDIR/perf.$TAG.data" --no-children --sort sym --stdio -g none --percent-limit 1 2>/dev/null \
       | grep -v '^#' | grep -v '^$' >"$RUNDIR/perf.$TAG.txt"
+    for i in $(seq 1200); do grep -q "^broadcasts:" "$RUNDIR/bench.$TAG.err" && break; kill -0 $BENCH 2>/dev/null || break; sleep 0.1; done
+    perf record -q -F 999 -g -p "$BROKER" -o "$RUNDIR/perf.bcast.$TAG.data" -- sleep "$BROADCAST_PROFILE_S" >/dev/null 2>&1
+    perf report -i "$RUNDIR/perf.bcast.$TAG.data" --no-children --sort sym --stdio -g none --percent-limit 1 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' >"$RUNDIR/perf.bcast.$TAG.txt"
   fi
   wait $BENCH
   rc=$?

@@ -241,6 +241,16 @@ def sessions_profile(rundir):
         else:
             out.append("- functions: no perf samples (perf could not attach?)")
         out.append("")
+        bcast_path = os.path.join(rundir, "perf.bcast.%s.txt" % tag)
+        bcast = perf_top(bcast_path) if os.path.exists(bcast_path) else []
+        if bcast:
+            out.append("Broadcasting, one push to all %s sessions after another (the same run): functions by share of the broker's CPU samples (self time):" % sessions)
+            out.append("")
+            out.append("| share | function |")
+            out.append("| --- | --- |")
+            for pct, symbol in bcast:
+                out.append("| %.1f %% | `%s` |" % (pct, symbol.replace("|", "\\|")))
+            out.append("")
     out.append("Run: `%s`, %s." % (command, date))
     return "\n".join(out) + "\n"
 

@@ -156,6 +156,7 @@ internal static class SessionBench
             // Broadcasts: the control answer comes once the broker has handed the push to every connection; the
             // last copy received here is when it reached them all.
             var payload = MessagePackSerializer.Serialize(new byte[size]);
+            Console.Error.WriteLine($"broadcasts: {broadcasts} pushes to every session, one after another");
             var leave = new List<double>();
             var reach = new List<double>();
             var fanOut = new List<double>();
