@@ -30,34 +30,16 @@ public sealed class BrokerStartTests
 
         // The same inproc names bind again (once NetMQ has finished closing the failed broker's sockets, which it does
         // in the background), and that broker serves.
-        options.Control = "tcp://127.0.0.1:0";
-        using var broker = await StartWhenFreeAsync(options);
-        using var worker = new DealerSocket(broker.BackendEndpoint);
-        Send(worker, [], B("MDPW01"), [0x01], B("echo"));
-        await broker.WaitForIdleWorkersAsync("echo", 1).WaitAsync(Wait);
-        using var client = new RequestSocket(broker.FrontendEndpoint);
+        using var broker = await BrokerFixture.StartWhenFreeAsync(o =>
+        {
+            o.Frontend = options.Frontend;
+            o.Backend = options.Backend;
+        });
+        using var worker = await broker.RawWorkerAsync("echo");
+        using var client = new RequestSocket(broker.Frontend);
         Send(client, B("MDPC01"), B("echo"), B("hi"));
         var request = ReceiveUntil(worker, f => IsWorkerCommand(f, 0x02));
         Send(worker, [], B("MDPW01"), [0x03], request[3], [], request[5]);
         Assert.That(Receive(client).Select(S), Is.EqualTo(new[] { "MDPC01", "echo", "hi" }));
-    }
-
-    private static async Task<BrokerServer> StartWhenFreeAsync(BrokerOptions options)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (true)
-        {
-            var broker = new BrokerServer(options);
-            try
-            {
-                broker.Start();
-                return broker;
-            }
-            catch (BrokerBindException) when (DateTime.UtcNow < deadline)
-            {
-                broker.Dispose();
-                await Task.Delay(20);
-            }
-        }
     }
 }

@@ -59,7 +59,7 @@ public sealed class SessionResumeTests
             // The broker goes away and comes back on the same endpoints with the same session key.
             var (frontend, backend, control) = (first.Frontend, first.Backend, first.Control);
             first.Dispose();
-            using var second = await RebindAsync(o =>
+            using var second = await BrokerFixture.StartWhenFreeAsync(o =>
             {
                 o.Frontend = frontend;
                 o.Backend = backend;
@@ -90,22 +90,6 @@ public sealed class SessionResumeTests
 
     /// <summary>A broker on the endpoints its predecessor just closed: NetMQ closes listeners asynchronously, so binding
     /// is retried until the port is free again (bounded).</summary>
-    private static async Task<BrokerFixture> RebindAsync(Action<ZmqGame.Broker.BrokerOptions> configure)
-    {
-        var deadline = DateTime.UtcNow + Raw.Wait;
-        while (true)
-        {
-            try
-            {
-                return new BrokerFixture(configure);
-            }
-            catch (ZmqGame.Broker.BrokerBindException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(20);
-            }
-        }
-    }
-
     [MessagePackObject(true)]
     public record Name(string Value);
 }

@@ -32,6 +32,26 @@ internal sealed class BrokerFixture : IDisposable
 
     public BrokerOptions Options { get; }
 
+    /// <summary>
+    /// A broker on endpoints another broker has just released: binding is retried until the operating system (or NetMQ,
+    /// which closes sockets in the background) lets it go, within <see cref="Raw.Wait"/>.
+    /// </summary>
+    public static async Task<BrokerFixture> StartWhenFreeAsync(Action<BrokerOptions> configure)
+    {
+        var deadline = DateTime.UtcNow + Raw.Wait;
+        while (true)
+        {
+            try
+            {
+                return new BrokerFixture(configure);
+            }
+            catch (BrokerBindException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
+
     public BrokerServer Server { get; }
 
     public string Frontend => Server.FrontendEndpoint;
