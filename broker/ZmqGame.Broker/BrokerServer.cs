@@ -194,11 +194,11 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
             }
             catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
             {
-                throw new BrokerBindException($"cannot bind the {name} endpoint {endpoint}: address already in use");
+                throw BindError(name, endpoint, "address already in use");
             }
             catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ArgumentException or FormatException)
             {
-                throw new BrokerBindException($"cannot bind the {name} endpoint {endpoint}: {ex.Message}");
+                throw BindError(name, endpoint, ex.Message);
             }
         }
 
@@ -948,13 +948,16 @@ internal sealed class BrokerServer : IBrokerOutput, ISessionOutput, IDisposable
         }
         catch (AddressAlreadyInUseException)
         {
-            throw new BrokerBindException($"cannot bind the {name} endpoint {endpoint}: address already in use");
+            throw BindError(name, endpoint, "address already in use");
         }
         catch (Exception ex) when (ex is NetMQException or ArgumentException or FormatException)
         {
-            throw new BrokerBindException($"cannot bind the {name} endpoint {endpoint}: {ex.Message}");
+            throw BindError(name, endpoint, ex.Message);
         }
     }
+
+    private static BrokerBindException BindError(string name, string endpoint, string why) =>
+        new($"cannot bind the {name} endpoint {endpoint}: {why}");
 
     private static string BindEndpoint(RouterSocket socket, string endpoint)
     {

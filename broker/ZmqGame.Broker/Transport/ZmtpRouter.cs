@@ -111,7 +111,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
     public void Send(ref Msg frame, bool more)
     {
-        _sending?.Write(frame.Slice(), more);
+        _sending?.WriteFrame(frame.Slice(), more);
         frame.Close();
         frame.InitEmpty();
         if (!more)
@@ -122,7 +122,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
     public void Send(ReadOnlySpan<byte> frame, bool more)
     {
-        _sending?.Write(frame, more);
+        _sending?.WriteFrame(frame, more);
         if (!more)
         {
             _sending = null;
@@ -231,8 +231,6 @@ internal sealed class ZmtpRouter : IRouter, IPollable
             Fd = fd;
             Watch(Zmtp.Hello);
         }
-
-        public void Write(ReadOnlySpan<byte> frame, bool more) => WriteFrame(frame, more);
 
         protected override string? OnPeerReady(ReadOnlySpan<byte> readyBody)
         {
