@@ -1,7 +1,7 @@
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
-/// One outstanding request. Whoever removes it from <see cref="ClientCore"/>'s pending map (reply on the
+/// One outstanding request. Whoever removes it from <see cref="RequestTable"/> (reply on the
 /// poller thread, deadline timer, cancellation, connection loss, dispose) completes it; the others find
 /// nothing to remove, so a request completes exactly once.
 /// </summary>

@@ -1,0 +1,122 @@
+using Microsoft.Extensions.Logging;
+
+namespace ZmqGame.Client.Internal;
+
+/// <summary>
+/// The client's I/O thread and its one connection to the broker. Everything but <see cref="Wake"/>,
+/// <see cref="Stop"/> and <see cref="ConnectionsOpened"/> runs on that thread. Each connection gets an epoch (1, 2, …)
+/// and a <see cref="Internal.Link"/> the reconnect loop watches; messages and the loss of a connection that was
+/// replaced meanwhile are ignored.
+/// </summary>
+internal sealed class ClientConnection : IDisposable
+{
+    private readonly string endpoint;
+    private readonly ILogger logger;
+    private readonly IClientIo io;
+    private IClientLink? socket;
+    private long connectionsOpened;
+
+    public ClientConnection(string endpoint, byte[]? serverKey, ILogger logger)
+    {
+        this.endpoint = endpoint;
+        this.logger = logger;
+        io = ClientIo.Create(endpoint, serverKey, ex => Log.PollerError(logger, ex));
+    }
+
+    /// <summary>True while a connection is open.</summary>
+    public bool IsOpen => socket is not null;
+
+    /// <summary>The current connection's epoch (the last one's after it closed; 0 before the first).</summary>
+    public long Epoch { get; private set; }
+
+    /// <summary>The reconnect loop's view of the current connection; null while none is open.</summary>
+    public Link? Link { get; private set; }
+
+    /// <summary>The broker sent something on the current connection.</summary>
+    public bool HeardOnLink { get; private set; }
+
+    /// <summary>Connections opened so far. Any thread.</summary>
+    public long ConnectionsOpened => Interlocked.Read(ref connectionsOpened);
+
+    /// <summary>Starts the I/O thread: <paramref name="onWake"/> runs on it after <see cref="Wake"/>, <paramref name="onExit"/> last.</summary>
+    public void Start(string name, Action onWake, Action onExit) => io.Start(name, onWake, onExit);
+
+    /// <summary>Has the I/O thread run its wake handler soon. Any thread.</summary>
+    public void Wake() => io.Wake();
+
+    /// <summary>Ends the I/O thread (after its exit handler). Any thread; returns at once.</summary>
+    public void Stop() => io.Stop();
+
+    /// <summary>
+    /// Opens a connection for <paramref name="newLink"/> (the caller closed the previous one). False when it cannot be
+    /// opened: <paramref name="newLink"/> has failed then. Messages and loss of this connection, while it is the
+    /// current one, go to <paramref name="onMessage"/> and <paramref name="onLost"/>.
+    /// </summary>
+    public bool TryOpen(Link newLink, Action<List<byte[]>> onMessage, Action onLost)
+    {
+        IClientLink? opened = null;
+        try
+        {
+            opened = io.Connect(
+                endpoint,
+                frames =>
+                {
+                    if (ReferenceEquals(socket, opened))
+                    {
+                        onMessage(frames);
+                    }
+                },
+                _ =>
+                {
+                    if (ReferenceEquals(socket, opened))
+                    {
+                        onLost();
+                    }
+                });
+        }
+        catch (Exception ex)
+        {
+            newLink.SetFailed(new ArgumentException($"cannot connect to \"{endpoint}\": {ex.Message}", ex));
+            return false;
+        }
+
+        socket = opened;
+        Link = newLink;
+        newLink.Epoch = ++Epoch;
+        Interlocked.Increment(ref connectionsOpened);
+        return true;
+    }
+
+    /// <summary>Queues a message without waiting; false if it cannot go (no connection, queue full).</summary>
+    public bool TrySend(List<byte[]> message) => socket!.TrySend(message);
+
+    /// <summary>The broker sent something: the first time on a connection, the reconnect loop learns it answered.</summary>
+    public void Heard()
+    {
+        HeardOnLink = true;
+        if (Link is { IsAnswered: false } answering)
+        {
+            answering.SetAnswered();
+            Log.Connected(logger, endpoint, answering.Epoch);
+        }
+    }
+
+    /// <summary>Closes the current connection, dropping what is queued; false when none was open.</summary>
+    public bool Close()
+    {
+        if (socket is null)
+        {
+            return false;
+        }
+
+        var closing = socket;
+        socket = null;
+        closing.Close();
+        Link?.SetClosed();
+        Link = null;
+        HeardOnLink = false;
+        return true;
+    }
+
+    public void Dispose() => io.Dispose();
+}

@@ -1,0 +1,259 @@
+using ZmqGame.Protocol;
+
+namespace ZmqGame.Client.Internal;
+
+/// <summary>
+/// What runs on the client's I/O thread: the command queue, opening and losing connections, the liveness tick,
+/// and each message from the broker handed to the part it concerns.
+/// </summary>
+internal sealed partial class ClientCore
+{
+    private const int MaxBatch = 256;
+
+    private void OnExit()
+    {
+        CloseSocket();
+        requests.ClearUnsent();
+        pollerExited.TrySetResult(true);
+    }
+
+    private void OnWake()
+    {
+        for (var i = 0; i < MaxBatch && commands.TryDequeue(out var command); i++)
+        {
+            try
+            {
+                switch (command.Kind)
+                {
+                    case ClientCommandKind.Send:
+                        HandleSend(command.Request!);
+                        break;
+                    case ClientCommandKind.Tick:
+                        HandleTick();
+                        break;
+                    case ClientCommandKind.Open:
+                        HandleOpen(command.Link!);
+                        break;
+                    case ClientCommandKind.CloseSession:
+                        session.Close(command.Answered!);
+                        break;
+                }
+            }
+            catch (Exception ex)
+            {
+                Log.PollerError(logger, ex);
+            }
+        }
+
+        if (!commands.IsEmpty)
+        {
+            // More than a batch: the rest next turn, after the socket had its turn.
+            connection.Wake();
+        }
+    }
+
+    private void HandleSend(PendingRequest request)
+    {
+        if (!requests.IsPending(request.Id))
+        {
+            return;
+        }
+
+        if (!connection.IsOpen || !session.LinkWelcomed)
+        {
+            // No connection the broker has opened a session on: the request waits (its deadline still runs).
+            requests.Hold(request);
+            return;
+        }
+
+        SendRequest(request);
+    }
+
+    private void SendRequest(PendingRequest request)
+    {
+        var now = time.GetTimestamp();
+        if (requests.TrySend(request, connection, session.Id, now))
+        {
+            liveness.Sent(now);
+        }
+    }
+
+    /// <summary>The session is open on this connection: the held requests go, oldest first.</summary>
+    private void FlushUnsent()
+    {
+        while (requests.HasUnsent && connection.IsOpen)
+        {
+            requests.TryTakeUnsent(out var request);
+            if (requests.IsPending(request.Id))
+            {
+                SendRequest(request);
+            }
+        }
+    }
+
+    private void HandleOpen(Link newLink)
+    {
+        if (Volatile.Read(ref disposed) != 0)
+        {
+            newLink.SetClosed();
+            return;
+        }
+
+        CloseSocket();
+        if (!connection.TryOpen(newLink, OnMessage, () => LinkLost(liveness.SilentTicks(time.GetTimestamp()))))
+        {
+            return;
+        }
+
+        var now = time.GetTimestamp();
+        liveness.Opened(now);
+        session.Opened(now);
+    }
+
+    private void HandleTick()
+    {
+        if (!connection.IsOpen)
+        {
+            return;
+        }
+
+        var now = time.GetTimestamp();
+        switch (liveness.Check(now, session.HelloWaitingSince))
+        {
+            case LivenessVerdict.Silent:
+                LinkLost(liveness.SilentTicks(now));
+                break;
+            case LivenessVerdict.HelloUnanswered:
+                // The broker talks (heartbeats) but never answered HELLO, e.g. it was lost under a ZeroMQ reconnect:
+                // a fresh socket says HELLO again, which never ends a session this one might still get.
+                Log.HelloUnanswered(logger, endpoint, time.ToMilliseconds(now - session.HelloWaitingSince!.Value), connection.Epoch);
+                LinkLost(liveness.SilentTicks(now), logSilence: false);
+                break;
+            case LivenessVerdict.Heartbeat:
+                if (connection.TrySend(ClientFrames.Heartbeat(session.Id)))
+                {
+                    liveness.HeartbeatSent(now);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The connection died (silence or the transport said so): the requests written to it fail.</summary>
+    private void LinkLost(long silentTicks, bool logSilence = true)
+    {
+        var lostEpoch = connection.Epoch;
+        var lostLink = connection.Link;
+        CloseSocket();
+
+        var failed = requests.FailSentOn(lostEpoch);
+        if (logSilence)
+        {
+            Log.LinkLost(logger, endpoint, time.ToMilliseconds(silentTicks), lostEpoch, failed);
+        }
+
+        lostLink?.SetClosed();
+    }
+
+    private void CloseSocket()
+    {
+        if (connection.Close())
+        {
+            session.ConnectionClosed();
+        }
+    }
+
+    private void OnMessage(List<byte[]> message)
+    {
+        liveness.Received(time.GetTimestamp());
+        connection.Heard();
+
+        try
+        {
+            Dispatch(message);
+        }
+        catch (Exception ex)
+        {
+            CountMalformed("unexpected error: " + ex.Message);
+        }
+    }
+
+    /// <summary>One case per ZGC01 command byte.</summary>
+    private void Dispatch(List<byte[]> message)
+    {
+        if (!ClientFrames.TryReadCommand(message, out var command))
+        {
+            CountMalformed("not a ZGC01 message");
+            return;
+        }
+
+        switch (command)
+        {
+            case ZgClient.Reply:
+                HandleReply(message);
+                break;
+            case ZgClient.Heartbeat:
+                break; // liveness was refreshed above
+            case ZgClient.Hello:
+                if (!ClientFrames.TryReadWelcome(message, out var welcome, out var ticket))
+                {
+                    CountMalformed("WELCOME without a valid welcome map");
+                    break;
+                }
+
+                session.Welcomed(welcome, ticket);
+                break;
+            case ZgClient.Push:
+                if (!ClientFrames.TryReadPush(message, out var pushHeader, out var pushPayload))
+                {
+                    CountMalformed("PUSH without a valid push header");
+                    break;
+                }
+
+                pushes.Deliver(pushHeader.Command, pushPayload);
+                break;
+            case ZgClient.Close:
+                if (!ClientFrames.TryReadClosed(message, out var reason, out var text))
+                {
+                    CountMalformed("CLOSED without a one-byte reason");
+                    break;
+                }
+
+                session.ClosedByBroker(reason, text);
+                break;
+            case ZgClient.NoSession:
+                session.NoSession();
+                break;
+            default:
+                CountMalformed($"unknown ZGC01 command 0x{command:X2}");
+                break;
+        }
+    }
+
+    private void HandleReply(List<byte[]> message)
+    {
+        if (!ClientFrames.TryReadReply(message, out var header, out var payload))
+        {
+            CountMalformed("REPLY without a valid reply header");
+            return;
+        }
+
+        if (header.Status == Status.NoSession && requests.TryHoldAgain(header.RequestId))
+        {
+            // It did not run: hold it, and everything after it, until the session is resumed on this connection.
+            session.RequestRefused();
+            return;
+        }
+
+        requests.Complete(header, payload);
+    }
+
+    private void CountMalformed(string reason)
+    {
+        var count = Interlocked.Increment(ref malformedMessages);
+        if ((count & (count - 1)) == 0)
+        {
+            Log.Malformed(logger, reason, count); // 1st, 2nd, 4th, 8th…: visible, never a flood
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using ZmqGame.Protocol;
+
+namespace ZmqGame.Client.Internal;
+
+/// <summary>
+/// The client's outstanding requests: ids, deadlines, the requests waiting for a session, and every way a request
+/// ends. Pending requests live in a concurrent map so that replies (I/O thread), deadlines (timer threads),
+/// cancellation (any thread), connection loss and disposal can each complete a request by removing it; whoever
+/// removes it completes it, so a request completes exactly once.
+/// <para>
+/// The queue of unsent requests (<see cref="Hold"/>, <see cref="TryTakeUnsent"/>) and <see cref="TrySend"/> belong to
+/// the I/O thread.
+/// </para>
+/// </summary>
+internal sealed class RequestTable
+{
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly string endpoint;
+    private readonly ConcurrentDictionary<ulong, PendingRequest> pending = new();
+    private readonly Queue<PendingRequest> unsent = new(); // I/O thread
+    private readonly Action<PendingRequest, CancellationToken> cancel;
+    private long nextRequestId;
+    private long unknownReplies;
+
+    public RequestTable(TimeProvider time, ILogger logger, string endpoint)
+    {
+        this.time = time;
+        this.logger = logger;
+        this.endpoint = endpoint;
+        cancel = CancelRequest;
+    }
+
+    public int Count => pending.Count;
+
+    public long UnknownReplies => Interlocked.Read(ref unknownReplies);
+
+    /// <summary>True while something is held until the session is open. I/O thread.</summary>
+    public bool HasUnsent => unsent.Count > 0;
+
+    /// <summary>Registers a request with a fresh id; its deadline timer and cancellation run from here on.</summary>
+    public PendingRequest Add(string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var id = (ulong)Interlocked.Increment(ref nextRequestId);
+        var deadline = time.GetTimestamp() + time.ToTimestampTicks(timeout);
+        var request = new PendingRequest(id, service, serviceBytes, command, payload, timeout, deadline);
+        pending[id] = request;
+
+        var timer = time.CreateTimer(static s => ((ExpiryState)s!).Fire(), new ExpiryState(this, request), timeout, Timeout.InfiniteTimeSpan);
+        request.Attach(timer, cancel, cancellationToken);
+        return request;
+    }
+
+    /// <summary>False when the request already ended (reply, deadline, cancellation, loss, disposal).</summary>
+    public bool IsPending(ulong id) => pending.ContainsKey(id);
+
+    /// <summary>Removes a request; true when the caller now owns completing it.</summary>
+    public bool TryRemove(ulong id) => pending.TryRemove(id, out _);
+
+    /// <summary>Fails every pending request (disposal).</summary>
+    public void FailAll()
+    {
+        foreach (var id in pending.Keys)
+        {
+            if (pending.TryRemove(id, out var request))
+            {
+                request.Fail(new ObjectDisposedException(nameof(ZmqGameClient), "the client was disposed before the request completed"));
+            }
+        }
+    }
+
+    /// <summary>Fails the requests written to the connection <paramref name="epoch"/>, which was lost; returns how many.</summary>
+    public int FailSentOn(long epoch)
+    {
+        var failed = 0;
+        foreach (var entry in pending)
+        {
+            var request = entry.Value;
+            if (request.SentEpoch == epoch && pending.TryRemove(entry.Key, out _))
+            {
+                failed++;
+                request.Fail(new ZmqGameRequestException(
+                    Status.Timeout, request.Service, request.Command,
+                    $"connection to the broker at {endpoint} was lost before the reply",
+                    connectionLost: true, inner: null));
+            }
+        }
+
+        return failed;
+    }
+
+    /// <summary>Completes the request a REPLY answers; a reply nobody waits for is counted. I/O thread.</summary>
+    public void Complete(ReplyHeader header, byte[] payload)
+    {
+        if (!pending.TryRemove(header.RequestId, out var request))
+        {
+            var count = Interlocked.Increment(ref unknownReplies);
+            Log.UnknownReply(logger, header.RequestId, count);
+            return;
+        }
+
+        if (header.Status == Status.Ok)
+        {
+            request.Complete(payload);
+        }
+        else
+        {
+            request.Fail(new ZmqGameRequestException(
+                header.Status, request.Service, request.Command, Payload.ErrorText(payload), connectionLost: false, inner: null));
+        }
+    }
+
+    /// <summary>
+    /// Holds a request until a session is open on the connection (its deadline still runs). Now and then the queue
+    /// forgets the requests that ended meanwhile. I/O thread.
+    /// </summary>
+    public void Hold(PendingRequest request)
+    {
+        unsent.Enqueue(request);
+        if (unsent.Count > 1024 && unsent.Count % 1024 == 0)
+        {
+            PruneUnsent();
+        }
+    }
+
+    /// <summary>
+    /// The broker answered <c>no session</c> to a request, so it did not run: holds it again, if still pending,
+    /// until the session is resumed. I/O thread.
+    /// </summary>
+    public bool TryHoldAgain(ulong id)
+    {
+        if (!pending.TryGetValue(id, out var waiting))
+        {
+            return false;
+        }
+
+        unsent.Enqueue(waiting);
+        return true;
+    }
+
+    /// <summary>The oldest held request. I/O thread.</summary>
+    public bool TryTakeUnsent(out PendingRequest request)
+    {
+        if (unsent.Count == 0)
+        {
+            request = null!;
+            return false;
+        }
+
+        request = unsent.Dequeue();
+        return true;
+    }
+
+    /// <summary>Forgets the held requests (the I/O thread is ending). I/O thread.</summary>
+    public void ClearUnsent() => unsent.Clear();
+
+    /// <summary>
+    /// Writes a request on <paramref name="connection"/> with what is left of its deadline; true when it went (the
+    /// caller counts it as traffic). A full send queue fails the request with <see cref="Status.Busy"/>. I/O thread.
+    /// </summary>
+    public bool TrySend(PendingRequest request, ClientConnection connection, ulong sessionId, long now)
+    {
+        var remainingMs = (request.DeadlineTimestamp - now) * 1000.0 / time.TimestampFrequency;
+        if (remainingMs < 1)
+        {
+            return false; // its deadline timer is about to end it
+        }
+
+        var header = new RequestHeader(request.Id, request.Command, (uint)Math.Ceiling(remainingMs));
+        var message = ClientFrames.Request(sessionId, request.ServiceBytes, header, request.Payload);
+        if (!connection.TrySend(message))
+        {
+            Log.SendQueueFull(logger, endpoint, request.Id);
+            if (pending.TryRemove(request.Id, out _))
+            {
+                request.Fail(new ZmqGameRequestException(
+                    Status.Busy, request.Service, request.Command, "the client's send queue to the broker is full", connectionLost: false, inner: null));
+            }
+
+            return false;
+        }
+
+        request.SentEpoch = connection.Epoch;
+        return true;
+    }
+
+    private void PruneUnsent()
+    {
+        var keep = unsent.Where(r => pending.ContainsKey(r.Id)).ToList();
+        unsent.Clear();
+        foreach (var request in keep)
+        {
+            unsent.Enqueue(request);
+        }
+    }
+
+    private void Expire(PendingRequest request)
+    {
+        if (pending.TryRemove(request.Id, out _))
+        {
+            request.Fail(new ZmqGameRequestException(
+                Status.Timeout, request.Service, request.Command,
+                $"no reply within {request.Timeout.TotalMilliseconds:0} ms", connectionLost: false, inner: null));
+        }
+    }
+
+    private void CancelRequest(PendingRequest request, CancellationToken token)
+    {
+        if (pending.TryRemove(request.Id, out _))
+        {
+            request.Cancel(token);
+        }
+    }
+
+    private sealed class ExpiryState
+    {
+        private readonly RequestTable owner;
+        private readonly PendingRequest request;
+
+        public ExpiryState(RequestTable owner, PendingRequest request)
+        {
+            this.owner = owner;
+            this.request = request;
+        }
+
+        public void Fire() => owner.Expire(request);
+    }
+}
