@@ -1,0 +1,84 @@
+using ZmqGame.Client.Internal;
+using ZmqGame.Tests.Support;
+
+namespace ZmqGame.Tests.Client;
+
+/// <summary><see cref="ClientLiveness"/> on a manual clock: when a heartbeat is due and when silence ends a connection.</summary>
+[TestFixture]
+public sealed class ClientLivenessTests
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    private ManualTimeProvider time = null!;
+    private ClientLiveness liveness = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        time = new ManualTimeProvider();
+        liveness = new ClientLiveness(time, Interval, liveness: 3);
+        var now = time.GetTimestamp();
+        liveness.Opened(now);
+        liveness.Sent(now);
+    }
+
+    [Test]
+    public void Check_TrafficBothWaysWithinInterval_Alive()
+    {
+        time.Advance(TimeSpan.FromMilliseconds(900));
+        Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt: null), Is.EqualTo(LivenessVerdict.Alive));
+    }
+
+    [Test]
+    public void Check_NothingSentForInterval_Heartbeat()
+    {
+        time.Advance(Interval);
+        liveness.Received(time.GetTimestamp());
+        Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat));
+    }
+
+    [Test]
+    public void Check_SilentBrokerAfterHeartbeat_NextHeartbeatOnlyAfterAnInterval()
+    {
+        time.Advance(Interval);
+        liveness.HeartbeatSent(time.GetTimestamp());
+        liveness.Sent(time.GetTimestamp());
+
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt: null), Is.EqualTo(LivenessVerdict.Alive), "heard nothing, but asked half an interval ago");
+
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat));
+        Assert.That(liveness.HeartbeatsSent, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Check_SilentForLivenessIntervals_Silent()
+    {
+        time.Advance(Interval * 3);
+        Assert.Multiple(() =>
+        {
+            Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt: null), Is.EqualTo(LivenessVerdict.Silent));
+            Assert.That(liveness.SilentTicks(time.GetTimestamp()), Is.EqualTo((Interval * 3).Ticks));
+        });
+    }
+
+    [Test]
+    public void Check_HelloUnansweredForLivenessIntervalsWhileBrokerTalks_HelloUnanswered()
+    {
+        var helloSentAt = time.GetTimestamp();
+        time.Advance(Interval * 3);
+        liveness.Received(time.GetTimestamp());
+        Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt), Is.EqualTo(LivenessVerdict.HelloUnanswered));
+    }
+
+    [Test]
+    public void TickInterval_QuarterOfHeartbeatAtLeastAMillisecond()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(ClientLiveness.TickInterval(TimeSpan.FromSeconds(2)), Is.EqualTo(TimeSpan.FromMilliseconds(500)));
+            Assert.That(ClientLiveness.TickInterval(TimeSpan.FromMilliseconds(2)), Is.EqualTo(TimeSpan.FromMilliseconds(1)));
+        });
+    }
+}
