@@ -21,12 +21,12 @@ internal static class MdpWorker
     private static readonly byte[] DrainingFrame = Mdp.DrainingFlag.ToArray();
     private static readonly byte[][] Commands = [[0], [Mdp.Ready], [Mdp.Request], [Mdp.Reply], [Mdp.Heartbeat], [Mdp.Disconnect]];
 
-    /// <summary>READY for <paramref name="service"/>; <paramref name="info"/> (a ZmqGame worker's <see cref="WorkerInfo"/>) is handed over.</summary>
-    public static void WriteReady<TWriter>(TWriter writer, ReadOnlySpan<byte> service, byte[]? info)
+    /// <summary>READY for <paramref name="service"/> (UTF-8); it and <paramref name="info"/> (a ZmqGame worker's <see cref="WorkerInfo"/>) are handed over.</summary>
+    public static void WriteReady<TWriter>(TWriter writer, byte[] service, byte[]? info)
         where TWriter : IFrameWriter
     {
         WriteCommand(writer, Mdp.Ready, more: true);
-        writer.Write(service, more: info is not null);
+        writer.WriteConstant(service, more: info is not null);
         if (info is not null)
         {
             writer.WriteConstant(info, more: false);
