@@ -1,4 +1,3 @@
-using System.Globalization;
 using MessagePack;
 using ZmqGame.Protocol;
 
@@ -41,59 +40,24 @@ public sealed class BrokerStats
     {
         try
         {
-            var map = MessagePackSerializer.Deserialize<Dictionary<string, object?>>(result, Payload.Options)
+            var report = MessagePackSerializer.Deserialize<StatsReport?>(result, Payload.Options)
                 ?? throw new MessagePackSerializationException("nil");
-            var counters = new Dictionary<string, long>(StringComparer.Ordinal);
-            var gauges = new Dictionary<string, long>(StringComparer.Ordinal);
             var services = new Dictionary<string, ServiceStats>(StringComparer.Ordinal);
-            foreach (var (key, value) in map)
+            foreach (var (name, service) in report.Services)
             {
-                if (IsNumber(value))
+                if (service is not null)
                 {
-                    gauges[key] = ToLong(value);
+                    services[name] = ServiceStats.From(service);
                 }
             }
 
-            if (map.TryGetValue("counters", out var c) && c is IDictionary<object, object?> counterMap)
-            {
-                foreach (var (key, value) in counterMap)
-                {
-                    if (key is string name && IsNumber(value))
-                    {
-                        counters[name] = ToLong(value);
-                    }
-                }
-            }
-
-            if (map.TryGetValue("services", out var s) && s is IDictionary<object, object?> serviceMap)
-            {
-                foreach (var (key, value) in serviceMap)
-                {
-                    if (key is string name && value is IDictionary<object, object?> service)
-                    {
-                        services[name] = ServiceStats.From(service);
-                    }
-                }
-            }
-
-            return new BrokerStats(result, counters, gauges, services);
+            return new BrokerStats(result, report.Counters, report.Gauges, services);
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or InvalidCastException or OverflowException)
         {
             throw new TriggerException(TriggerFailure.MalformedAnswer, "the stats answer is not a stats map: " + ex.Message, innerException: ex);
         }
     }
-
-    internal static bool IsNumber(object? value) =>
-        value is sbyte or byte or short or ushort or int or uint or long or ulong or float or double;
-
-    internal static long ToLong(object? value) => value switch
-    {
-        null => 0,
-        float or double => (long)Convert.ToDouble(value, CultureInfo.InvariantCulture),
-        _ when IsNumber(value) => Convert.ToInt64(value, CultureInfo.InvariantCulture),
-        _ => 0,
-    };
 }
 
 /// <summary>One service in <see cref="BrokerStats.Services"/>.</summary>
@@ -119,25 +83,8 @@ public sealed class ServiceStats
     /// <summary>Each worker of the service.</summary>
     public IReadOnlyList<WorkerStats> WorkerList { get; }
 
-    internal static ServiceStats From(IDictionary<object, object?> map)
-    {
-        var list = new List<WorkerStats>();
-        if (map.TryGetValue("worker_list", out var w) && w is object?[] entries)
-        {
-            foreach (var entry in entries)
-            {
-                if (entry is IDictionary<object, object?> worker)
-                {
-                    list.Add(WorkerStats.From(worker));
-                }
-            }
-        }
-
-        return new ServiceStats(Number(map, "workers"), Number(map, "idle"), Number(map, "waiting"), list);
-    }
-
-    internal static long Number(IDictionary<object, object?> map, string key) =>
-        map.TryGetValue(key, out var value) ? BrokerStats.ToLong(value) : 0;
+    internal static ServiceStats From(ServiceReport report) =>
+        new(report.Workers, report.Idle, report.Waiting, report.WorkerList.Where(w => w is not null).Select(WorkerStats.From).ToList());
 }
 
 /// <summary>One worker in <see cref="ServiceStats.WorkerList"/>.</summary>
@@ -167,12 +114,6 @@ public sealed class WorkerStats
     /// <summary>Requests it has answered.</summary>
     public long Served { get; }
 
-    internal static WorkerStats From(IDictionary<object, object?> map)
-    {
-        var uptime = map.TryGetValue("uptime_s", out var u) && BrokerStats.IsNumber(u) ? Convert.ToDouble(u, CultureInfo.InvariantCulture) : 0;
-        return new WorkerStats(Text(map, "id"), Text(map, "version"), Text(map, "state"), uptime, ServiceStats.Number(map, "served"));
-    }
-
-    private static string Text(IDictionary<object, object?> map, string key) =>
-        map.TryGetValue(key, out var value) && value is string text ? text : string.Empty;
+    internal static WorkerStats From(WorkerReport report) =>
+        new(report.Id ?? string.Empty, report.Version ?? string.Empty, report.State ?? string.Empty, report.UptimeSeconds, report.Served);
 }

@@ -27,7 +27,6 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
     /// <summary>The broker's text for a command on a connection that has not proved a trigger key.</summary>
     internal const string NotAuthorised = "not authorised";
 
-    private static readonly byte[] Header = Control.Header.ToArray();
     private static readonly byte[] AuthCommand = Encoding.ASCII.GetBytes(Control.Auth);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -205,14 +204,8 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
     private byte[] Exchange(byte[] command, IReadOnlyList<byte[]> arguments, TimeSpan timeout, Stopwatch clock, CancellationToken cancellationToken)
     {
         var socket = _socket!;
-        var request = new byte[3 + arguments.Count][];
-        request[0] = [];
-        request[1] = Header;
-        request[2] = command;
-        for (var i = 0; i < arguments.Count; i++)
-        {
-            request[3 + i] = arguments[i];
-        }
+        var request = new List<byte[]>(3 + arguments.Count);
+        Control.WriteCommand(new FrameListWriter(request), command, arguments);
 
         try
         {
@@ -230,9 +223,9 @@ internal sealed class ControlConnection : IDisposable, IAsyncDisposable
                     continue;
                 }
 
-                if (Control.IsAnswer(frames) && frames[2].AsSpan().SequenceEqual(command))
+                if (Control.TryReadAnswer(new ListFrames(frames), out var resultIndex) && frames[Control.CommandIndex].AsSpan().SequenceEqual(command))
                 {
-                    return frames[3];
+                    return frames[resultIndex];
                 }
 
                 // Anything else (not the control protocol, or another command's answer) is not ours: keep waiting.

@@ -1,4 +1,3 @@
-using System.Text;
 using ZmqGame.Protocol;
 using ZmqGame.Worker.Internal;
 
@@ -121,9 +120,6 @@ public sealed class SessionSender
     private void Send(string action, ActionArgs args, byte[]? payload = null)
     {
         var engine = _engine() ?? throw new InvalidOperationException("Session actions can be sent once the worker app has started.");
-        byte[][] frames = payload is null
-            ? [Encoding.ASCII.GetBytes(action), args.Serialize()]
-            : [Encoding.ASCII.GetBytes(action), args.Serialize(), payload];
-        engine.PostAction(_slot, action, frames);
+        engine.PostAction(_slot, action, args.Serialize(), payload);
     }
 }

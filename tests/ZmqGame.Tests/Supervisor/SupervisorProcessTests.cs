@@ -123,7 +123,7 @@ public sealed class SupervisorProcessTests
         supervisor.Signal(SupervisorProcess.SigTerm);
 
         var lost = Assert.ThrowsAsync<ZmqGameRequestException>(async () => await held.WaitAsync(Patience));
-        Assert.That(lost!.Status, Is.EqualTo(Protocol.Status.WorkerLost), lost.Message);
+        Assert.That(lost!.Status, Is.EqualTo(ZmqGame.Protocol.Status.WorkerLost), lost.Message);
         Assert.That(await supervisor.WaitForExitAsync(), Is.Zero, supervisor.Output);
         Assert.That(supervisor.Output, Does.Contain("still running after the drain deadline (00:00:01): SIGKILL"));
         Assert.That(supervisor.Output, Does.Contain("(1 killed at the drain deadline)"));

@@ -13,8 +13,6 @@ namespace ZmqGame.Worker.Host.Supervisor;
 /// </summary>
 internal sealed class SupervisorAdmin : IDisposable
 {
-    private static readonly byte[] Header = Control.Header.ToArray();
-
     private readonly WorkerSupervisor _supervisor;
     private readonly RouterSocket _socket = new();
     private readonly NetMQQueue<(byte[] Peer, byte[] Command, byte[] Result)> _replies = new();
@@ -40,7 +38,9 @@ internal sealed class SupervisorAdmin : IDisposable
         {
             while (e.Queue.TryDequeue(out var reply, TimeSpan.Zero))
             {
-                _socket.TrySendMultipartBytes(TimeSpan.Zero, reply.Peer, [], Header, reply.Command, reply.Result);
+                var answer = new List<byte[]>(5) { reply.Peer };
+                Control.WriteAnswer(new FrameListWriter(answer), reply.Command, reply.Result);
+                _socket.TrySendMultipartBytes(TimeSpan.Zero, answer);
             }
         };
         _poller = [_socket, _replies];
@@ -62,13 +62,13 @@ internal sealed class SupervisorAdmin : IDisposable
         var frames = new List<byte[]>();
         for (var i = 0; i < 64 && _socket.TryReceiveMultipartBytes(TimeSpan.Zero, ref frames); i++)
         {
-            if (frames.Count != 4 || frames[1].Length != 0 || !frames[2].AsSpan().SequenceEqual(Header))
+            if (!Control.TryReadCommand(new ListFrames(frames, start: 1), out var request) || request.ArgumentCount != 0)
             {
                 continue; // not the control protocol: nothing to answer
             }
 
             var peer = frames[0];
-            var command = frames[3];
+            var command = frames[1 + Control.CommandIndex];
             switch (System.Text.Encoding.UTF8.GetString(command))
             {
                 case "status":

@@ -7,16 +7,12 @@ namespace ZmqGame.Worker.Internal;
 /// <summary>
 /// The connection side of a worker: one I/O thread (<see cref="IWorkerIo"/>) owns every slot's DEALER connection and
 /// the heartbeat tick; handler results and reconnect attempts come back to it through <see cref="IWorkerIo.Post"/>.
+/// Its frames are written and read by the codecs <see cref="MdpWorker"/> and <see cref="ZgWorker"/>. The graceful stop
+/// is in WorkerEngine.Stopping.cs, the reconnect backoff in WorkerEngine.Outage.cs.
 /// </summary>
-internal sealed class WorkerEngine : IDisposable
+internal sealed partial class WorkerEngine : IDisposable
 {
-    private static readonly byte[] Header = Mdp.WorkerHeader.ToArray();
-    private static readonly byte[] ReadyCommand = [Mdp.Ready];
-    private static readonly byte[] ReplyCommand = [Mdp.Reply];
-    private static readonly byte[] HeartbeatCommand = [Mdp.Heartbeat];
-    private static readonly byte[] DisconnectCommand = [Mdp.Disconnect];
     private static readonly byte[] NoRawRoute = "error: no raw route"u8.ToArray();
-    private static readonly byte[] ActionHeader = ZgWorker.Header.ToArray();
 
     private readonly WorkerOptions _options;
     private readonly ILogger _logger;
@@ -136,10 +132,10 @@ internal sealed class WorkerEngine : IDisposable
     internal void PostCompletion(Slot slot, int generation, IReadOnlyList<byte[]> reply) => Post(() => Complete(slot, generation, reply));
 
     /// <summary>
-    /// Hands a session action (ZGW01 frames after the header) to the I/O thread: it goes out on <paramref name="preferred"/>
+    /// Hands a session action (its arguments and payload frames) to the I/O thread: it goes out on <paramref name="preferred"/>
     /// if that slot is connected (so it precedes the slot's reply), else on the first connected slot, else it is dropped.
     /// </summary>
-    internal void PostAction(Slot? preferred, string action, byte[][] frames)
+    internal void PostAction(Slot? preferred, string action, byte[] arguments, byte[]? payload)
     {
         if (Volatile.Read(ref _tornDown) != 0)
         {
@@ -149,7 +145,7 @@ internal sealed class WorkerEngine : IDisposable
 
         try
         {
-            Post(() => SendAction(preferred, action, frames));
+            Post(() => SendAction(preferred, action, arguments, payload));
         }
         catch (ObjectDisposedException)
         {
@@ -192,7 +188,7 @@ internal sealed class WorkerEngine : IDisposable
                 }
                 else if (slot.Liveness.HeartbeatDue())
                 {
-                    Send(slot, Command(HeartbeatCommand), "HEARTBEAT");
+                    Send(slot, Heartbeat(draining: false), "HEARTBEAT");
                 }
             }
         }
@@ -243,9 +239,11 @@ internal sealed class WorkerEngine : IDisposable
         slot.State = SlotState.Idle;
         slot.ContactWaiter = attempt;
         slot.Liveness.Reset();
-        var ready = Command(ReadyCommand);
-        ready.Add(Encoding.UTF8.GetBytes(slot.Service.Name));
-        ready.Add(new WorkerInfo(_options.Version, slot.Service.IdempotentCommands()).Serialize());
+        var ready = new List<byte[]>(5);
+        MdpWorker.WriteReady(
+            new FrameListWriter(ready),
+            Encoding.UTF8.GetBytes(slot.Service.Name),
+            new WorkerInfo(_options.Version, slot.Service.IdempotentCommands()).Serialize());
         Send(slot, ready, "READY");
         Log.SlotReady(_logger, slot.Service.Name, slot.Index, _options.Broker);
     }
@@ -259,13 +257,12 @@ internal sealed class WorkerEngine : IDisposable
             waiter.TrySetResult(true);
         }
 
-        if (message.Count < 3 || message[0].Length != 0 || !message[1].AsSpan().SequenceEqual(Mdp.WorkerHeader) || message[2].Length != 1)
+        if (!MdpWorker.TryReadCommand(new ListFrames(message), out var command))
         {
             Unexpected(slot, "not an MDPW01 message");
             return;
         }
 
-        var command = message[2][0];
         if (slot.State == SlotState.Stopped)
         {
             if (command == Mdp.Request)
@@ -294,7 +291,7 @@ internal sealed class WorkerEngine : IDisposable
 
     private void OnRequest(Slot slot, List<byte[]> message)
     {
-        if (message.Count < 5 || message[4].Length != 0)
+        if (!MdpWorker.TryReadEnvelope(new ListFrames(message), Mdp.Request, out var request))
         {
             Unexpected(slot, "malformed REQUEST");
             return;
@@ -307,12 +304,12 @@ internal sealed class WorkerEngine : IDisposable
         }
 
         Interlocked.Increment(ref _counters.Requests);
-        var body = new byte[message.Count - 5][];
-        message.CopyTo(5, body, 0, body.Length);
+        var body = new byte[request.BodyCount][];
+        message.CopyTo(MdpWorkerEnvelope.BodyStart, body, 0, body.Length);
 
         var cts = new CancellationTokenSource();
         slot.State = SlotState.Busy;
-        slot.Client = message[3];
+        slot.Client = message[MdpWorkerEnvelope.ClientIndex];
         slot.RequestCts = cts;
         var service = slot.Service;
         var generation = slot.Generation;
@@ -435,7 +432,7 @@ internal sealed class WorkerEngine : IDisposable
         }
     }
 
-    private void SendAction(Slot? preferred, string action, byte[][] frames)
+    private void SendAction(Slot? preferred, string action, byte[] arguments, byte[]? payload)
     {
         var slot = preferred is not null && Connected(preferred) ? preferred : Array.Find(_slots, Connected);
         if (slot is null)
@@ -444,8 +441,8 @@ internal sealed class WorkerEngine : IDisposable
             return;
         }
 
-        var message = new List<byte[]>(frames.Length + 2) { Array.Empty<byte>(), ActionHeader };
-        message.AddRange(frames);
+        var message = new List<byte[]>(5);
+        ZgWorker.WriteAction(new FrameListWriter(message), Encoding.ASCII.GetBytes(action), arguments, payload);
 
         if (Send(slot, message, "ZGW01 " + action))
         {
@@ -479,10 +476,8 @@ internal sealed class WorkerEngine : IDisposable
             return;
         }
 
-        var message = Command(ReplyCommand);
-        message.Add(slot.Client);
-        message.Add([]);
-        message.AddRange(reply);
+        var message = new List<byte[]>(MdpWorkerEnvelope.BodyStart + reply.Count);
+        MdpWorker.WriteReply(new FrameListWriter(message), slot.Client, reply);
 
         slot.Client = null;
         slot.RequestId = null;
@@ -496,7 +491,7 @@ internal sealed class WorkerEngine : IDisposable
 
         if (_stopping)
         {
-            Send(slot, Command(DisconnectCommand), "DISCONNECT");
+            Send(slot, Disconnect(), "DISCONNECT");
             slot.State = SlotState.Stopped;
             CheckDrained();
         }
@@ -558,105 +553,6 @@ internal sealed class WorkerEngine : IDisposable
         slot.HoldsEvent = false;
     }
 
-    private void BeginStop()
-    {
-        if (_stopping)
-        {
-            return;
-        }
-
-        _stopping = true;
-        _ = _stopCts.CancelAsync();
-        var busy = 0;
-        foreach (var slot in _slots)
-        {
-            switch (slot.State)
-            {
-                case SlotState.Busy:
-                    busy++;
-                    var draining = Command(HeartbeatCommand);
-                    draining.Add(Mdp.DrainingFlag.ToArray());
-                    Send(slot, draining, "HEARTBEAT draining");
-                    break;
-                case SlotState.Idle:
-                    Send(slot, Command(DisconnectCommand), "DISCONNECT");
-                    slot.ContactWaiter?.TrySetCanceled();
-                    slot.ContactWaiter = null;
-                    slot.State = SlotState.Stopped;
-                    break;
-                default:
-                    slot.State = SlotState.Stopped;
-                    break;
-            }
-        }
-
-        Log.Stopping(_logger, busy);
-        CheckDrained();
-    }
-
-    private void ForceStop()
-    {
-        var count = 0;
-        foreach (var slot in _slots)
-        {
-            if (slot.State == SlotState.Busy)
-            {
-                // Say so before leaving: the broker would otherwise take the DISCONNECT of a worker that
-                // holds a request as "never started" and run it elsewhere, while this handler may have
-                // done part of its work.
-                ReplyAbandoned(slot);
-                AbandonRequest(slot);
-                Send(slot, Command(DisconnectCommand), "DISCONNECT");
-                slot.State = SlotState.Stopped;
-                count++;
-            }
-        }
-
-        if (count > 0)
-        {
-            Volatile.Write(ref _abandoned, count);
-            Log.ShutdownTimedOut(_logger, _options.ShutdownTimeout, count);
-        }
-
-        CheckDrained();
-    }
-
-    private void ReplyAbandoned(Slot slot)
-    {
-        if (slot.Client is null)
-        {
-            return;
-        }
-
-        var text = $"worker lost: the handler was abandoned when the worker stopped (shutdown timeout {_options.ShutdownTimeout})";
-        var message = Command(ReplyCommand);
-        message.Add(slot.Client);
-        message.Add([]);
-        if (slot.HoldsEvent)
-        {
-            // An event's answer has no body: the broker only needs to know the event was taken care of.
-        }
-        else if (slot.RequestId is { } id)
-        {
-            message.Add(new ReplyHeader(id, Status.WorkerLost).ToArray());
-            message.Add(Encoding.UTF8.GetBytes(text));
-        }
-        else
-        {
-            message.Add(Encoding.UTF8.GetBytes("error: " + text));
-        }
-
-        Send(slot, message, "REPLY");
-    }
-
-    private void CheckDrained()
-    {
-        if (_stopping && Array.TrueForAll(_slots, s => s.State == SlotState.Stopped))
-        {
-            _drained.TrySetResult();
-        }
-    }
-
     private bool Send(Slot slot, List<byte[]> message, string what)
     {
         if (slot.Link is not { } link)
@@ -680,53 +576,17 @@ internal sealed class WorkerEngine : IDisposable
         Log.UnexpectedMessage(_logger, slot.Service.Name, slot.Index, reason);
     }
 
-    private static List<byte[]> Command(byte[] command) => [[], Header, command];
-
-    // ---- reconnect (off the I/O thread; talks to it through Post) ----
-
-    /// <summary>
-    /// One outage of a slot, driven by its Polly backoff. Each attempt opens a new socket, sends READY and succeeds
-    /// on the first message from the broker; an attempt that hears nothing within the liveness fails and Polly waits
-    /// the next (longer, jittered) delay. After a lost connection the first attempt only waits (close, wait, reopen).
-    /// </summary>
-    private async Task RecoverAsync(Slot slot, bool waitFirst)
+    private static List<byte[]> Heartbeat(bool draining)
     {
-        var state = new Outage(this, slot, waitFirst);
-        try
-        {
-            await slot.Reconnect.ExecuteAsync(static (o, ct) => o.AttemptAsync(ct), state, _stopCts.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-        catch (ObjectDisposedException)
-        {
-            // Torn down while an attempt was being posted.
-        }
-        catch (Exception ex)
-        {
-            Log.PollerError(_logger, ex);
-        }
+        var message = new List<byte[]>(4);
+        MdpWorker.WriteHeartbeat(new FrameListWriter(message), draining);
+        return message;
     }
 
-    private sealed class Outage(WorkerEngine engine, Slot slot, bool waitFirst)
+    private static List<byte[]> Disconnect()
     {
-        private bool _waitNext = waitFirst;
-
-        public async ValueTask<bool> AttemptAsync(CancellationToken cancellationToken)
-        {
-            if (_waitNext)
-            {
-                // The connection that was just lost is this outage's first failed attempt.
-                _waitNext = false;
-                return false;
-            }
-
-            var attempt = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var registration = cancellationToken.Register(static a => ((TaskCompletionSource<bool>)a!).TrySetCanceled(), attempt);
-            engine.Post(() => engine.Open(slot, attempt));
-            return await attempt.Task.ConfigureAwait(false);
-        }
+        var message = new List<byte[]>(3);
+        MdpWorker.WriteDisconnect(new FrameListWriter(message));
+        return message;
     }
 }

@@ -1,16 +1,5 @@
 namespace ZmqGame.Protocol;
 
-/// <summary>
-/// The ZmqGame worker extension of the backend protocol (header "ZGW01"): session actions a ZmqGame worker sends
-/// to the broker on its worker socket, <c>[""]["ZGW01"][action][arguments][payload…]</c>. Fire and forget: the
-/// broker never answers. The same actions, with the same arguments, are control commands (see <see cref="Control"/>).
-/// </summary>
-internal static class ZgWorker
-{
-    /// <summary>Protocol header of a ZmqGame worker's session actions: "ZGW01".</summary>
-    public static ReadOnlySpan<byte> Header => "ZGW01"u8;
-}
-
 /// <summary>Names of the session actions (ASCII words), shared by ZGW01 and the control endpoint.</summary>
 internal static class SessionActions
 {

@@ -1,9 +1,9 @@
 using ZmqGame.Protocol;
 
-namespace ZmqGame.Tests;
+namespace ZmqGame.Tests.Protocol;
 
 [TestFixture]
-public sealed class ProtocolCodecTests
+public sealed class HeaderFrameTests
 {
     [Test]
     public void RequestHeader_RoundTrips()
