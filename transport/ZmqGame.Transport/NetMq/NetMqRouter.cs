@@ -138,7 +138,7 @@ internal sealed class NetMqRouter : IRouter
         Send(ref msg, more);
     }
 
-    /// <summary>The socket and queue are the side poller's; the server stops that poller first.</summary>
+    /// <summary>The socket and queue are the side poller's; the broker host stops that poller first.</summary>
     public void Dispose()
     {
         _outbox.Dispose();
