@@ -3,10 +3,10 @@ using Microsoft.Extensions.Logging;
 
 namespace ZmqGame.Broker;
 
-/// <summary>Runs a <see cref="BrokerServer"/> for the life of the generic host (stops on SIGTERM/Ctrl-C).</summary>
+/// <summary>Runs a <see cref="BrokerHost"/> for the life of the generic host (stops on SIGTERM/Ctrl-C).</summary>
 internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory loggerFactory) : IHostedService, IDisposable
 {
-    private BrokerServer? _server;
+    private BrokerHost? _server;
 
     /// <summary>Binds the endpoints and starts serving; throws <see cref="BrokerBindException"/> when an endpoint cannot be bound.</summary>
     public void Bind()
@@ -16,7 +16,7 @@ internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory 
             return;
         }
 
-        var server = new BrokerServer(options, loggerFactory);
+        var server = new BrokerHost(options, loggerFactory);
         try
         {
             server.Start();

@@ -1,23 +1,27 @@
 using Microsoft.Extensions.Logging;
 using ZmqGame.Protocol;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Broker;
 
 /// <summary>
 /// The broker's request routing, free of sockets: services, their least-recently-used idle workers,
 /// bounded waiting queues with deadlines, worker liveness and heartbeats. Runs on the loop thread
-/// only; the transport calls it for each parsed message and on each timer tick, and it answers
-/// through <see cref="IBrokerOutput"/>.
+/// only; the endpoints call it for each decoded message and the host on each timer tick, and it answers
+/// one way through <see cref="IWorkerChannel"/> and <see cref="IClientChannel"/>. It owns every request it is handed
+/// until it gives it back to the <see cref="RequestPool"/>. Deadlines and liveness are in Dispatcher.Tick.cs.
 /// </summary>
 /// <remarks>
 /// Invariant: a service has idle workers only while it has no waiting requests. A worker that
 /// becomes idle takes the oldest waiting request first; a request that arrives takes the idle
 /// worker that has waited longest.
 /// </remarks>
-internal sealed class Dispatcher
+internal sealed partial class Dispatcher
 {
     private readonly BrokerOptions _options;
-    private readonly IBrokerOutput _output;
+    private readonly IWorkerChannel _workerChannel;
+    private readonly IClientChannel _clientChannel;
+    private readonly RequestPool _pool;
     private readonly BrokerStats _stats;
     private readonly BadInputLog _badInput;
     private readonly ILogger _logger;
@@ -34,10 +38,13 @@ internal sealed class Dispatcher
     private readonly long _requestTimeoutTicks;
     private readonly long _eventTimeoutTicks;
 
-    public Dispatcher(BrokerOptions options, IBrokerOutput output, BrokerStats stats, BadInputLog badInput, ILogger logger, TimeProvider time)
+    public Dispatcher(BrokerOptions options, IWorkerChannel workers, IClientChannel clients, RequestPool pool, BrokerStats stats,
+        BadInputLog badInput, ILogger logger, TimeProvider time)
     {
         _options = options;
-        _output = output;
+        _workerChannel = workers;
+        _clientChannel = clients;
+        _pool = pool;
         _stats = stats;
         _badInput = badInput;
         _logger = logger;
@@ -80,8 +87,8 @@ internal sealed class Dispatcher
         if (service is null)
         {
             _badInput.Report(BadInput.ServiceLimit, request.ClientId, $"more than {_options.MaxServices} services");
-            _output.SendStatus(request, Status.BadRequest, "unknown service and the broker's service limit is reached");
-            _output.Release(request);
+            _clientChannel.SendStatus(request, Status.BadRequest, "unknown service and the broker's service limit is reached");
+            _pool.Release(request);
             return;
         }
 
@@ -108,7 +115,7 @@ internal sealed class Dispatcher
         if (service is null)
         {
             _stats.EventsDropped++;
-            _output.Release(ev);
+            _pool.Release(ev);
             return;
         }
 
@@ -134,7 +141,7 @@ internal sealed class Dispatcher
         if (!IsValidServiceName(serviceName))
         {
             _badInput.Report(BadInput.BackendBadService, identity, "READY with an empty, too long or mmi.* service name");
-            _output.SendWorkerCommand(identity, Mdp.Disconnect);
+            _workerChannel.SendCommand(identity, Mdp.Disconnect);
             return;
         }
 
@@ -142,7 +149,7 @@ internal sealed class Dispatcher
         if (service is null)
         {
             _badInput.Report(BadInput.ServiceLimit, identity, $"more than {_options.MaxServices} services");
-            _output.SendWorkerCommand(identity, Mdp.Disconnect);
+            _workerChannel.SendCommand(identity, Mdp.Disconnect);
             return;
         }
 
@@ -164,42 +171,35 @@ internal sealed class Dispatcher
     }
 
     /// <summary>
-    /// REPLY, first half: the worker that may forward this reply, or null after a protocol error
-    /// (unknown worker, no request held, or a client address other than the one it holds).
-    /// The caller forwards the reply and then calls <see cref="CompleteReply"/>.
+    /// REPLY: the worker's answer to the request it holds. Forwarded to the client through <see cref="IClientChannel"/>
+    /// (the body is <paramref name="reply"/>'s frames from <paramref name="bodyAt"/> on); the request is released; the
+    /// worker is idle again and takes the next request. False, and nothing forwarded, after a protocol error (unknown
+    /// worker, no request held, or a client address other than the one it holds).
     /// </summary>
-    public Worker? BeginReply(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientAddress)
+    public bool WorkerReply(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientAddress, FrameBuffer reply, int bodyAt)
     {
         if (!_workersBySpan.TryGetValue(identity, out var worker))
         {
             _badInput.Report(BadInput.BackendNotReady, identity, "REPLY from a worker that never sent READY");
-            _output.SendWorkerCommand(identity, Mdp.Disconnect);
-            return null;
+            _workerChannel.SendCommand(identity, Mdp.Disconnect);
+            return false;
         }
 
         worker.ExpiresAt = Now + _expiryTicks;
-        if (worker.State != WorkerState.Busy || worker.Current is null || !clientAddress.SequenceEqual(worker.Current.ClientId))
+        if (worker.State != WorkerState.Busy || worker.Current is not { } done || !clientAddress.SequenceEqual(done.ClientId))
         {
             _badInput.Report(BadInput.BackendUnexpectedReply, identity, "REPLY without a matching request");
             RemoveWorker(worker, "protocol error: unexpected REPLY", sendDisconnect: true);
-            return null;
+            return false;
         }
 
-        return worker;
-    }
-
-    /// <summary>REPLY, second half: the reply was forwarded; the worker is idle again and takes the next request.</summary>
-    public void CompleteReply(Worker worker)
-    {
+        _clientChannel.ForwardReply(worker, done, reply, bodyAt);
         _stats.Replies++;
         worker.RequestsServed++;
-        if (worker.Current is { } done)
-        {
-            worker.Current = null;
-            _output.Release(done);
-        }
-
+        worker.Current = null;
+        _pool.Release(done);
         MakeIdle(worker, Now);
+        return true;
     }
 
     /// <summary>HEARTBEAT from a worker (any traffic also counts as a sign of life).</summary>
@@ -213,7 +213,7 @@ internal sealed class Dispatcher
 
         // A worker the broker does not know (for example after a broker restart): tell it to reconnect.
         _badInput.Report(BadInput.BackendNotReady, identity, "HEARTBEAT from a worker that never sent READY");
-        _output.SendWorkerCommand(identity, Mdp.Disconnect);
+        _workerChannel.SendCommand(identity, Mdp.Disconnect);
     }
 
     /// <summary>A worker's HEARTBEAT said "draining": it takes no new request from now on.</summary>
@@ -257,57 +257,7 @@ internal sealed class Dispatcher
         }
         else
         {
-            _output.SendWorkerCommand(identity, Mdp.Disconnect);
-        }
-    }
-
-    /// <summary>Expires queued requests and silent workers; heartbeats workers that were sent nothing lately.</summary>
-    public void Tick()
-    {
-        var now = Now;
-        _scratchServices.Clear();
-        foreach (var service in _services.Values)
-        {
-            if (service.EarliestDeadline <= now)
-            {
-                ExpireWaiting(service, now);
-            }
-
-            if (service.WorkerCount == 0 && service.WaitingCount == 0)
-            {
-                _scratchServices.Add(service);
-            }
-        }
-
-        foreach (var empty in _scratchServices)
-        {
-            _services.Remove(empty.Name);
-        }
-
-        _scratchWorkers.Clear();
-        _scratchWorkers.AddRange(_workers.Values);
-        foreach (var worker in _scratchWorkers)
-        {
-            if (worker.ExpiresAt <= now)
-            {
-                _stats.WorkersExpired++;
-                RemoveWorker(worker, "no heartbeat within its liveness", sendDisconnect: true);
-            }
-            else if (worker.NextHeartbeatAt <= now)
-            {
-                worker.NextHeartbeatAt = now + _heartbeatTicks;
-                _output.SendWorkerCommand(worker.Identity, Mdp.Heartbeat);
-            }
-        }
-    }
-
-    /// <summary>Completes when the service has at least <paramref name="count"/> idle workers.</summary>
-    public void AddIdleWaiter(string service, int count, TaskCompletionSource done)
-    {
-        var waiter = new IdleWaiter(System.Text.Encoding.UTF8.GetBytes(service), count, done);
-        if (!waiter.TryComplete(this))
-        {
-            _idleWaiters.Add(waiter);
+            _workerChannel.SendCommand(identity, Mdp.Disconnect);
         }
     }
 
@@ -347,8 +297,8 @@ internal sealed class Dispatcher
         if (service.Waiting.Count >= _options.MaxQueuedPerService)
         {
             _stats.Busy++;
-            _output.SendStatus(request, Status.Busy, $"service {service.NameText} has {service.Waiting.Count} requests waiting");
-            _output.Release(request);
+            _clientChannel.SendStatus(request, Status.Busy, $"service {service.NameText} has {service.Waiting.Count} requests waiting");
+            _pool.Release(request);
             return;
         }
 
@@ -378,7 +328,7 @@ internal sealed class Dispatcher
         if (service.Events.Count >= _options.MaxQueuedPerService)
         {
             _stats.EventsDropped++;
-            _output.Release(ev);
+            _pool.Release(ev);
             return;
         }
 
@@ -441,7 +391,7 @@ internal sealed class Dispatcher
 
         worker.State = WorkerState.Busy;
         worker.Current = request;
-        if (_output.SendRequest(worker, request))
+        if (_workerChannel.SendRequest(worker, request))
         {
             _stats.Dispatched++;
             worker.NextHeartbeatAt = now + _heartbeatTicks;
@@ -499,48 +449,6 @@ internal sealed class Dispatcher
         }
     }
 
-    private void ExpireWaiting(Service service, long now)
-    {
-        service.EarliestDeadline = Math.Min(
-            Math.Min(ExpireQueue(service.Retry, now), ExpireQueue(service.Events, now)),
-            ExpireQueue(service.Waiting, now));
-    }
-
-    /// <summary>Answers the expired requests of a queue, keeps the order of the rest; returns their earliest deadline.</summary>
-    private long ExpireQueue(Queue<PendingRequest> queue, long now)
-    {
-        var earliest = long.MaxValue;
-        var count = queue.Count;
-        for (var i = 0; i < count; i++)
-        {
-            var request = queue.Dequeue();
-            if (request.Deadline <= now)
-            {
-                Expire(request);
-                continue;
-            }
-
-            earliest = Math.Min(earliest, request.Deadline);
-            queue.Enqueue(request);
-        }
-
-        return earliest;
-    }
-
-    private void Expire(PendingRequest request)
-    {
-        if (request.Kind == ClientKind.Event)
-        {
-            _stats.EventsExpired++;
-            _output.Release(request);
-            return;
-        }
-
-        _stats.TimedOut++;
-        _output.SendStatus(request, Status.Timeout, $"no worker of service {request.Service?.NameText} took the request before its deadline");
-        _output.Release(request);
-    }
-
     /// <summary>
     /// Forgets a worker. A request it held is dispatched again when the worker handed it back
     /// (<paramref name="handedBack"/>), or when the worker was lost and declared the request's command
@@ -583,13 +491,13 @@ internal sealed class Dispatcher
             worker.Current = null;
             _stats.WorkerLost++;
             BrokerLog.WorkerLostRequest(_logger, id, service.NameText, held.RequestId, reason);
-            _output.SendStatus(held, Status.WorkerLost, $"worker lost: {reason}");
-            _output.Release(held);
+            _clientChannel.SendStatus(held, Status.WorkerLost, $"worker lost: {reason}");
+            _pool.Release(held);
         }
 
         if (sendDisconnect)
         {
-            _output.SendWorkerCommand(worker.Identity, Mdp.Disconnect);
+            _workerChannel.SendCommand(worker.Identity, Mdp.Disconnect);
         }
     }
 
@@ -611,23 +519,4 @@ internal sealed class Dispatcher
     }
 
     private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
-
-    private sealed record IdleWaiter(byte[] Service, int Count, TaskCompletionSource Done)
-    {
-        public bool TryComplete(Dispatcher dispatcher)
-        {
-            if (Done.Task.IsCompleted)
-            {
-                return true;
-            }
-
-            if (dispatcher.IdleWorkersOf(Service) < Count)
-            {
-                return false;
-            }
-
-            Done.TrySetResult();
-            return true;
-        }
-    }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using NetMQ;
 using ZmqGame.Protocol;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Broker;
 

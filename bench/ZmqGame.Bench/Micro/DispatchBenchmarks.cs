@@ -21,7 +21,7 @@ public class DispatchBenchmarks
         queued.FillWorkers();
     }
 
-    /// <summary>ClientRequest → SendRequest to an idle worker → BeginReply → CompleteReply.</summary>
+    /// <summary>ClientRequest → SendRequest to an idle worker → WorkerReply.</summary>
     [Benchmark(OperationsPerInvoke = Batch)]
     public void ForwardAndReply()
     {

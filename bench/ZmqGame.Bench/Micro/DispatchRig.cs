@@ -1,20 +1,25 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using ZmqGame.Broker;
 using ZmqGame.Protocol;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Bench.Micro;
 
 /// <summary>
-/// The broker's <see cref="Dispatcher"/> with a transport that does nothing, so only dispatch logic is measured:
-/// ClientRequest → SendRequest (the worker is chosen) → BeginReply / CompleteReply (the worker is idle again).
+/// The broker's <see cref="Dispatcher"/> with worker and client channels that do nothing, so only dispatch logic is
+/// measured: ClientRequest → SendRequest (the worker is chosen) → WorkerReply (forwarded, the request back in the
+/// <see cref="RequestPool"/>, the worker idle again). Requests are rented from the pool, as the frontend does.
 /// </summary>
 internal sealed class DispatchRig
 {
     private static readonly byte[] Service = "echo"u8.ToArray();
     private readonly Dispatcher dispatcher;
     private readonly NoOpOutput output = new();
-    private readonly PendingRequest[] requests;
+    private readonly RequestPool pool = new();
+    private readonly FrameBuffer reply = new();
+    private readonly byte[][] clients;
     private int next;
+    private ulong requestIds;
 
     /// <param name="workers">Idle workers registered for the service.</param>
     /// <param name="clients">Distinct client identities the requests cycle through.</param>
@@ -23,29 +28,25 @@ internal sealed class DispatchRig
         var stats = new BrokerStats();
         var options = new BrokerOptions();
         var badInput = new BadInputLog(NullLogger.Instance, stats, TimeProvider.System, options.BadInputLogInterval);
-        dispatcher = new Dispatcher(options, output, stats, badInput, NullLogger.Instance, TimeProvider.System);
+        dispatcher = new Dispatcher(options, output, output, pool, stats, badInput, NullLogger.Instance, TimeProvider.System);
         for (var w = 0; w < workers; w++)
         {
             dispatcher.WorkerReady([0, 0x80, 0, 0, (byte)w], Service);
         }
 
-        requests = new PendingRequest[clients];
+        this.clients = new byte[clients][];
         for (var c = 0; c < clients; c++)
         {
-            var request = new PendingRequest { Kind = ClientKind.ZmqGame };
-            request.SetClientId([0, 0x40, 0, 0, (byte)c]);
-            requests[c] = request;
+            this.clients[c] = [0, 0x40, 0, 0, (byte)c];
         }
     }
 
     /// <summary>One request to an idle worker and its reply: the forward path of every request when workers keep up.</summary>
     public void ForwardAndReply()
     {
-        var request = NextRequest();
+        var client = NextRequest(out var request);
         dispatcher.ClientRequest(Service, request, 0);
-        var worker = output.LastWorker!;
-        var replying = dispatcher.BeginReply(worker.Identity, request.ClientId);
-        dispatcher.CompleteReply(replying!);
+        dispatcher.WorkerReply(output.LastWorker!.Identity, client, reply, 0);
     }
 
     /// <summary>
@@ -54,11 +55,10 @@ internal sealed class DispatchRig
     /// </summary>
     public void QueueAndReply()
     {
-        var request = NextRequest();
+        NextRequest(out var request);
         dispatcher.ClientRequest(Service, request, 0);
         var worker = output.Oldest();
-        var replying = dispatcher.BeginReply(worker.Identity, worker.Current!.ClientId);
-        dispatcher.CompleteReply(replying!);
+        dispatcher.WorkerReply(worker.Identity, worker.Current!.ClientId, reply, 0);
     }
 
     /// <summary>Makes every worker busy (for <see cref="QueueAndReply"/>).</summary>
@@ -67,20 +67,25 @@ internal sealed class DispatchRig
         output.TrackBusy = true;
         while (dispatcher.IdleWorkersOf(Service) > 0)
         {
-            dispatcher.ClientRequest(Service, NextRequest(), 0);
+            NextRequest(out var request);
+            dispatcher.ClientRequest(Service, request, 0);
         }
     }
 
-    private PendingRequest NextRequest()
+    /// <summary>A request rented from the pool for the next client in turn; returns that client's identity.</summary>
+    private byte[] NextRequest(out PendingRequest request)
     {
-        var request = requests[next];
-        next = next + 1 == requests.Length ? 0 : next + 1;
-        request.RequestId++;
-        return request;
+        var client = clients[next];
+        next = next + 1 == clients.Length ? 0 : next + 1;
+        request = pool.Rent();
+        request.Kind = ClientKind.ZmqGame;
+        request.SetClientId(client);
+        request.RequestId = ++requestIds;
+        return client;
     }
 
     /// <summary>Sends nothing; remembers which workers were handed a request, oldest first.</summary>
-    private sealed class NoOpOutput : IBrokerOutput
+    private sealed class NoOpOutput : IWorkerChannel, IClientChannel
     {
         private readonly Queue<Worker> busy = new();
 
@@ -117,11 +122,11 @@ internal sealed class DispatchRig
         {
         }
 
-        public void SendWorkerCommand(ReadOnlySpan<byte> workerIdentity, byte command)
+        public void SendCommand(ReadOnlySpan<byte> workerIdentity, byte command)
         {
         }
 
-        public void Release(PendingRequest request)
+        public void ForwardReply(Worker worker, PendingRequest request, FrameBuffer reply, int bodyAt)
         {
         }
     }

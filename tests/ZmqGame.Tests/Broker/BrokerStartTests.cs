@@ -22,7 +22,7 @@ public sealed class BrokerStartTests
             Backend = $"inproc://back-{name}",
             Control = taken.Control,
         };
-        using (var failing = new BrokerServer(options))
+        using (var failing = new BrokerHost(options))
         {
             var error = Assert.Throws<BrokerBindException>(failing.Start);
             Assert.That(error!.Message, Does.Contain("control").And.Contain("address already in use"));

@@ -3,16 +3,18 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ZmqGame.Broker;
 using ZmqGame.Protocol;
 using ZmqGame.Tests.Support;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Tests.Broker;
 
-/// <summary>The broker's routing logic with a fake clock and a recording transport: no sockets.</summary>
+/// <summary>The broker's routing logic with a fake clock and recording worker and client channels: no sockets.</summary>
 [TestFixture]
 public sealed class DispatcherTests
 {
     private static readonly byte[] Game = "game"u8.ToArray();
     private ManualTimeProvider _clock = null!;
     private RecordingOutput _out = null!;
+    private RequestPool _pool = null!;
     private BrokerStats _stats = null!;
     private BrokerOptions _options = null!;
     private Dispatcher _dispatcher = null!;
@@ -22,6 +24,7 @@ public sealed class DispatcherTests
     {
         _clock = new ManualTimeProvider();
         _out = new RecordingOutput();
+        _pool = new RequestPool();
         _stats = new BrokerStats();
         _options = new BrokerOptions
         {
@@ -36,7 +39,7 @@ public sealed class DispatcherTests
     private void Rebuild()
     {
         var log = new BadInputLog(NullLogger.Instance, _stats, _clock, TimeSpan.FromSeconds(10));
-        _dispatcher = new Dispatcher(_options, _out, _stats, log, NullLogger.Instance, _clock);
+        _dispatcher = new Dispatcher(_options, _out, _out, _pool, _stats, log, NullLogger.Instance, _clock);
     }
 
     [Test]
@@ -106,7 +109,7 @@ public sealed class DispatcherTests
         _dispatcher.Tick();
         Assert.That(_out.Statuses, Is.EqualTo(new[] { (7UL, Status.Timeout) }));
         Assert.That(_dispatcher.WaitingOf(Game), Is.Zero);
-        Assert.That(_out.Released, Is.EqualTo(1));
+        Assert.That(_pool.Pooled, Is.EqualTo(1), "the request went back to the pool");
         Assert.That(_stats.TimedOut, Is.EqualTo(1));
     }
 
@@ -269,7 +272,7 @@ public sealed class DispatcherTests
     [Test]
     public void Reply_FromUnknownWorker_IsDisconnected()
     {
-        Assert.That(_dispatcher.BeginReply(Id("ghost"), Id("client-1")), Is.Null);
+        Assert.That(_dispatcher.WorkerReply(Id("ghost"), Id("client-1"), new FrameBuffer(), 0), Is.False);
         Assert.That(_out.Commands, Is.EqualTo(new[] { ("ghost", Mdp.Disconnect) }));
     }
 
@@ -279,7 +282,7 @@ public sealed class DispatcherTests
         _dispatcher.WorkerReady(Id("w1"), Game);
         _dispatcher.ClientRequest(Game, Request(3, "client-3"), 0);
 
-        Assert.That(_dispatcher.BeginReply(Id("w1"), Id("someone-else")), Is.Null);
+        Assert.That(_dispatcher.WorkerReply(Id("w1"), Id("someone-else"), new FrameBuffer(), 0), Is.False);
 
         Assert.That(_out.Statuses, Is.EqualTo(new[] { (3UL, Status.WorkerLost) }));
         Assert.That(_out.Commands, Is.EqualTo(new[] { ("w1", Mdp.Disconnect) }));
@@ -290,7 +293,7 @@ public sealed class DispatcherTests
     {
         _dispatcher.WorkerReady(Id("w1"), Game);
 
-        Assert.That(_dispatcher.BeginReply(Id("w1"), Id("client-1")), Is.Null);
+        Assert.That(_dispatcher.WorkerReply(Id("w1"), Id("client-1"), new FrameBuffer(), 0), Is.False);
         Assert.That(_dispatcher.WorkerCount, Is.Zero);
     }
 
@@ -463,9 +466,9 @@ public sealed class DispatcherTests
 
     private void Reply(string worker, ulong requestId)
     {
-        var w = _dispatcher.BeginReply(Id(worker), _out.Sent.Last(s => s.Worker == worker && s.RequestId == requestId).Client);
-        Assert.That(w, Is.Not.Null);
-        _dispatcher.CompleteReply(w!);
+        var client = _out.Sent.Last(s => s.Worker == worker && s.RequestId == requestId).Client;
+        Assert.That(_dispatcher.WorkerReply(Id(worker), client, new FrameBuffer(), 0), Is.True);
+        Assert.That(_out.Forwarded.Last(), Is.EqualTo((worker, requestId)), "the reply went to the request's client");
     }
 
     private static byte[] Id(string name) => Encoding.UTF8.GetBytes(name);
@@ -477,7 +480,7 @@ public sealed class DispatcherTests
         return request;
     }
 
-    private sealed class RecordingOutput : IBrokerOutput
+    private sealed class RecordingOutput : IWorkerChannel, IClientChannel
     {
         public List<(string Worker, ulong RequestId, byte[] Client)> Sent { get; } = [];
 
@@ -487,7 +490,7 @@ public sealed class DispatcherTests
 
         public HashSet<string> Unreachable { get; } = [];
 
-        public int Released { get; private set; }
+        public List<(string Worker, ulong RequestId)> Forwarded { get; } = [];
 
         public bool SendRequest(global::ZmqGame.Broker.Worker worker, PendingRequest request)
         {
@@ -503,9 +506,10 @@ public sealed class DispatcherTests
 
         public void SendStatus(PendingRequest request, Status status, string message) => Statuses.Add((request.RequestId, status));
 
-        public void SendWorkerCommand(ReadOnlySpan<byte> workerIdentity, byte command) =>
+        public void SendCommand(ReadOnlySpan<byte> workerIdentity, byte command) =>
             Commands.Add((Encoding.UTF8.GetString(workerIdentity), command));
 
-        public void Release(PendingRequest request) => Released++;
+        public void ForwardReply(global::ZmqGame.Broker.Worker worker, PendingRequest request, FrameBuffer reply, int bodyAt) =>
+            Forwarded.Add((Encoding.UTF8.GetString(worker.Identity), request.RequestId));
     }
 }

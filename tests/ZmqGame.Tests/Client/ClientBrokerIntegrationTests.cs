@@ -11,7 +11,7 @@ namespace ZmqGame.Tests.Client;
 [CancelAfter(30_000)]
 public sealed class ClientBrokerIntegrationTests
 {
-    private BrokerServer broker = null!;
+    private BrokerHost broker = null!;
     private readonly List<MdpTestWorker> workers = [];
 
     [SetUp]
@@ -31,9 +31,9 @@ public sealed class ClientBrokerIntegrationTests
         broker.Dispose();
     }
 
-    internal static BrokerServer StartBroker()
+    internal static BrokerHost StartBroker()
     {
-        var server = new BrokerServer(new BrokerOptions
+        var server = new BrokerHost(new BrokerOptions
         {
             Frontend = "tcp://127.0.0.1:0",
             Backend = "tcp://127.0.0.1:0",

@@ -18,7 +18,7 @@ internal sealed class BrokerFixture : IDisposable
             RequestTimeout = TimeSpan.FromSeconds(5),
         };
         configure?.Invoke(Options);
-        Server = new BrokerServer(Options);
+        Server = new BrokerHost(Options);
         try
         {
             Server.Start();
@@ -52,7 +52,7 @@ internal sealed class BrokerFixture : IDisposable
         }
     }
 
-    public BrokerServer Server { get; }
+    public BrokerHost Server { get; }
 
     public string Frontend => Server.FrontendEndpoint;
 

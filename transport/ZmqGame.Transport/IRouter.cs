@@ -1,10 +1,11 @@
 using NetMQ;
 
-namespace ZmqGame.Broker.Transport;
+namespace ZmqGame.Transport;
 
 /// <summary>
-/// One ROUTER endpoint of the broker, used only on the broker's loop thread. A received message reaches the
-/// broker as [identity][frames…] in its <see cref="FrameBuffer"/>; a message out starts with
+/// One ROUTER endpoint of the broker, used only on the broker's loop thread. A received message reaches its
+/// <see cref="IRouterHandler"/> as [identity][frames…] in a <see cref="FrameBuffer"/>, and a peer whose connection
+/// closed is reported out of band (<see cref="IRouterHandler.OnPeerGone"/>); a message out starts with
 /// <see cref="TryBegin"/> and continues frame by frame until one is sent without more.
 /// </summary>
 internal interface IRouter : IDisposable

@@ -1,4 +1,5 @@
-namespace ZmqGame.Broker;
+#if NET
+namespace ZmqGame.Transport;
 
 /// <summary>
 /// Byte-array keys (peer identities, service names) with span lookups, so the hot path finds a
@@ -26,3 +27,4 @@ internal sealed class ByteKeyComparer : IEqualityComparer<byte[]>, IAlternateEqu
         return hash.ToHashCode();
     }
 }
+#endif

@@ -1,11 +1,11 @@
+#if NET
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using NetMQ;
-using ZmqGame.Transport;
 
-namespace ZmqGame.Broker.Transport;
+namespace ZmqGame.Transport;
 
 /// <summary>
 /// A ZeroMQ ROUTER on TCP written for the broker's loop: ZMTP 3.1 with the NULL mechanism, so libzmq 4.x, NetMQ 4
@@ -21,7 +21,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
     private readonly EventLoop _loop;
     private readonly FrameBuffer _in;
-    private readonly Action _onMessage;
+    private readonly IRouterHandler _handler;
     private readonly Action<ReadOnlySpan<byte>, string> _onRejected;
     private readonly Dictionary<byte[], Connection> _peers = new(ByteKeyComparer.Instance);
     private readonly Dictionary<byte[], Connection>.AlternateLookup<ReadOnlySpan<byte>> _peersBySpan;
@@ -44,17 +44,17 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     /// <param name="highWatermark">Messages queued to one peer before <see cref="TryBegin"/> refuses.</param>
     /// <param name="backlog">The listen backlog.</param>
     /// <param name="handshakeTimeout">A connection not through the greeting and READY by then is closed (rejected).</param>
-    /// <param name="into">Where a received message is put for <paramref name="onMessage"/>.</param>
-    /// <param name="onMessage">Handles the message in <paramref name="into"/>.</param>
+    /// <param name="into">Where a received message is put for <paramref name="handler"/>.</param>
+    /// <param name="handler">Handles the message in <paramref name="into"/>, and peers whose connection closed.</param>
     /// <param name="onRejected">A connection closed for breaking the protocol: its identity (if it had one) and why.</param>
     /// <param name="onAcceptFailed">Accepting failed with this errno (out of descriptors): accepting pauses until the next tick (said at most every 10 s).</param>
     public ZmtpRouter(EventLoop loop, string endpoint, int maxFrameSize, int highWatermark, int backlog, TimeSpan handshakeTimeout,
-        FrameBuffer into, Action onMessage, Action<ReadOnlySpan<byte>, string> onRejected, Action<int> onAcceptFailed)
+        FrameBuffer into, IRouterHandler handler, Action<ReadOnlySpan<byte>, string> onRejected, Action<int> onAcceptFailed)
     {
         _onAcceptFailed = onAcceptFailed;
         _loop = loop;
         _in = into;
-        _onMessage = onMessage;
+        _handler = handler;
         _onRejected = onRejected;
         MaxFrameSize = maxFrameSize;
         HighWatermark = Math.Max(1, highWatermark);
@@ -276,7 +276,14 @@ internal sealed class ZmtpRouter : IRouter, IPollable
                 fb.AddBorrowed(message.Array!, message.Offset + at - frame.Length, frame.Length);
             }
 
-            router._onMessage();
+            try
+            {
+                router._handler.OnMessage(fb);
+            }
+            finally
+            {
+                fb.Clear();
+            }
         }
 
         protected override void OnClosed(bool wasReady, string why, bool refused)
@@ -299,12 +306,9 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
             if (wasReady)
             {
-                // As NetMQ's ROUTER with a disconnect message: [identity][marker].
-                var fb = router._in;
-                fb.Begin(Identity!);
-                fb.Add(BrokerServer.PeerGoneMarker);
-                router._onMessage();
+                router._handler.OnPeerGone(Identity!);
             }
         }
     }
 }
+#endif

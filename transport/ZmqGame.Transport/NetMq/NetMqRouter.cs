@@ -1,9 +1,9 @@
+#if NET
 using System.Collections.Concurrent;
 using NetMQ;
 using NetMQ.Sockets;
-using ZmqGame.Transport;
 
-namespace ZmqGame.Broker.Transport;
+namespace ZmqGame.Transport;
 
 /// <summary>
 /// A ROUTER endpoint that NetMQ serves: the control endpoint, a CURVE frontend, inproc/ipc endpoints, and every
@@ -12,10 +12,15 @@ namespace ZmqGame.Broker.Transport;
 /// there, so <see cref="TryBegin"/> accepts unless the peer's queue was found full within the last
 /// <see cref="FullBackoff"/> (then the broker keeps the message, as for a full connection of its own transport); a
 /// message NetMQ cannot route (peer gone, queue full) is dropped on the side thread and counted in <see cref="Dropped"/>.
+/// NetMQ reports a closed connection in band (its disconnect message); this router turns that into
+/// <see cref="IRouterHandler.OnPeerGone"/>, so the handler sees peers' messages only.
 /// </summary>
 internal sealed class NetMqRouter : IRouter
 {
     private const int BatchSize = 256;
+
+    /// <summary>What NetMQ delivers, as [identity][this], when a peer's connection closes (see <see cref="CreateSocket"/>).</summary>
+    private static readonly byte[] PeerGoneMarker = "\0ZG-PEER-GONE"u8.ToArray();
 
     /// <summary>How long a peer whose queue NetMQ found full is reported full to the broker before a message is tried again.</summary>
     private static readonly long FullBackoff = System.Diagnostics.Stopwatch.Frequency / 20;
@@ -23,7 +28,7 @@ internal sealed class NetMqRouter : IRouter
     private readonly EventLoop _loop;
     private readonly RouterSocket _socket;
     private readonly FrameBuffer _in;
-    private readonly Action _onMessage;
+    private readonly IRouterHandler _handler;
     private readonly ConcurrentQueue<Message> _inbox = new();
     private readonly ConcurrentBag<Message> _free = [];
     private readonly NetMQQueue<Message> _outbox = new();
@@ -31,12 +36,12 @@ internal sealed class NetMqRouter : IRouter
     private Message? _sending;
     private long _dropped;
 
-    public NetMqRouter(EventLoop loop, NetMQPoller side, RouterSocket socket, string endpoint, FrameBuffer into, Action onMessage)
+    public NetMqRouter(EventLoop loop, NetMQPoller side, RouterSocket socket, string endpoint, FrameBuffer into, IRouterHandler handler)
     {
         _loop = loop;
         _socket = socket;
         _in = into;
-        _onMessage = onMessage;
+        _handler = handler;
         Endpoint = endpoint;
         _socket.ReceiveReady += (_, _) => Receive();
         _outbox.ReceiveReady += (_, _) => SendQueued();
@@ -46,6 +51,19 @@ internal sealed class NetMqRouter : IRouter
     }
 
     public string Endpoint { get; }
+
+    /// <summary>
+    /// A ROUTER socket for this router, not yet bound: no linger, mandatory routing (an unroutable message fails instead
+    /// of vanishing), and NetMQ's disconnect message on, which this router turns into <see cref="IRouterHandler.OnPeerGone"/>.
+    /// </summary>
+    public static RouterSocket CreateSocket()
+    {
+        var socket = new RouterSocket();
+        socket.Options.Linger = TimeSpan.Zero;
+        socket.Options.RouterMandatory = true;
+        socket.Options.DisconnectMessage = PeerGoneMarker;
+        return socket;
+    }
 
     /// <summary>Messages NetMQ could not route (peer gone or its queue full).</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -120,7 +138,7 @@ internal sealed class NetMqRouter : IRouter
         Send(ref msg, more);
     }
 
-    /// <summary>The socket and queue are the side poller's; the server stops that poller first.</summary>
+    /// <summary>The socket and queue are the side poller's; the broker host stops that poller first.</summary>
     public void Dispose()
     {
         _outbox.Dispose();
@@ -218,9 +236,24 @@ internal sealed class NetMqRouter : IRouter
     {
         for (var n = 0; n < BatchSize && _inbox.TryDequeue(out var message); n++)
         {
-            if (!_full.IsEmpty && message.Count == 2 && message.Frames[1].Slice().SequenceEqual(BrokerServer.PeerGoneMarker))
+            if (message.Count == 2 && message.Frames[1].Slice().SequenceEqual(PeerGoneMarker))
             {
-                _full.GetAlternateLookup<ReadOnlySpan<byte>>().TryRemove(message.Frames[0].Slice(), out _, out _);
+                var identity = message.Frames[0].Slice();
+                if (!_full.IsEmpty)
+                {
+                    _full.GetAlternateLookup<ReadOnlySpan<byte>>().TryRemove(identity, out _, out _);
+                }
+
+                try
+                {
+                    _handler.OnPeerGone(identity);
+                }
+                finally
+                {
+                    Return(message);
+                }
+
+                continue;
             }
 
             _in.Start();
@@ -235,7 +268,14 @@ internal sealed class NetMqRouter : IRouter
             }
 
             Return(message);
-            _onMessage();
+            try
+            {
+                _handler.OnMessage(_in);
+            }
+            finally
+            {
+                _in.Clear();
+            }
         }
 
         if (!_inbox.IsEmpty)
@@ -277,3 +317,4 @@ internal sealed class NetMqRouter : IRouter
         public bool Overflow { get; set; }
     }
 }
+#endif

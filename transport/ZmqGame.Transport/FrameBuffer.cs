@@ -1,6 +1,6 @@
 using NetMQ;
 
-namespace ZmqGame.Broker;
+namespace ZmqGame.Transport;
 
 /// <summary>
 /// One received multipart message as reusable <see cref="Msg"/> frames: no allocation per message. The broker's own

@@ -1,0 +1,265 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetMQ;
+using NetMQ.Sockets;
+using ZmqGame.Broker.Endpoints;
+using ZmqGame.Broker.Sessions;
+using ZmqGame.Transport;
+
+namespace ZmqGame.Broker;
+
+/// <summary>
+/// The ZmqGame broker: three ROUTER endpoints (frontend for clients, backend for workers, control for the trigger and
+/// admin tools) served by one loop thread that owns all broker state. The host wires them: it binds the endpoints
+/// (<see cref="Routers"/>), runs the loop and the side NetMQ poller, and ticks the routing core. Each endpoint decodes
+/// its protocols and calls the <see cref="Dispatcher"/> or the sessions; they answer one way through the endpoints.
+/// </summary>
+internal sealed class BrokerHost : IDisposable
+{
+    private readonly BrokerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly BadInputLog _badInput;
+    private readonly Dispatcher _dispatcher;
+    private readonly SessionManager _sessions;
+    private readonly FrontendEndpoint _frontend;
+    private readonly BackendEndpoint _backend;
+    private readonly ControlEndpoint _control;
+    private readonly NetMQCertificate? _certificate;
+    private readonly FrameBuffer _in = new();
+    private NetMQ.Monitoring.NetMQMonitor? _frontendMonitor;
+    private NetMQ.Monitoring.NetMQMonitor? _controlMonitor;
+    private long _frontendClosed;
+    private long _controlClosed;
+    private long _pushWrittenFor;
+    private TimeSpan _lastPushWritten;
+    private IRouter? _frontendRouter;
+    private IRouter? _backendRouter;
+    private IRouter? _controlRouter;
+    private EventLoop? _loop;
+    private NetMQPoller? _side;
+    private int _disposed;
+
+    public BrokerHost(BrokerOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    {
+        options.Validate();
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ZmqGame.Broker");
+        _badInput = new BadInputLog(_logger, Stats, _time, options.BadInputLogInterval);
+        if (options.Security.Enabled)
+        {
+            _certificate = NetMQCertificate.CreateFromSecretKey(options.Security.ServerSecretKey);
+        }
+
+        var pool = new RequestPool();
+        _frontend = new FrontendEndpoint(Stats, _badInput, _logger, pool);
+        _backend = new BackendEndpoint(Stats, _badInput, _logger);
+        _dispatcher = new Dispatcher(options, _backend, _frontend, pool, Stats, _badInput, _logger, _time);
+        _sessions = new SessionManager(options, new SessionOutput(_frontend, _dispatcher, pool), Stats, _badInput, _logger, _time,
+            SessionKey.Load(options.SessionKeyFile, _logger));
+        pool.EventDone = _sessions.EventDone;
+        _frontend.Connect(_dispatcher, _sessions);
+        _backend.Connect(_dispatcher, _sessions);
+        _control = new ControlEndpoint(Stats, _badInput, _logger, _time, _sessions, _certificate, options.Security.TriggerKeys, BuildStats);
+    }
+
+    /// <summary>The broker's CURVE public key (Z85) when security is on; clients and triggers need it.</summary>
+    public string? PublicKey => _certificate?.PublicKeyZ85;
+
+    public BrokerStats Stats { get; } = new();
+
+    /// <summary>The frontend endpoint as bound (a chosen port filled in), connectable from this host.</summary>
+    public string FrontendEndpoint { get; private set; } = string.Empty;
+
+    public string BackendEndpoint { get; private set; } = string.Empty;
+
+    public string ControlEndpoint { get; private set; } = string.Empty;
+
+    /// <summary>The routing state; touch it on the loop thread only (see <see cref="InvokeAsync{T}"/>).</summary>
+    internal Dispatcher Dispatcher => _dispatcher;
+
+    /// <summary>The client sessions; touch them on the loop thread only (see <see cref="InvokeAsync{T}"/>).</summary>
+    internal SessionManager Sessions => _sessions;
+
+    /// <summary>Binds the three endpoints and starts the loop thread.</summary>
+    public void Start()
+    {
+        if (_loop is not null)
+        {
+            throw new InvalidOperationException("the broker is already started");
+        }
+
+        _loop = new EventLoop(ex => BrokerLog.LoopError(_logger, ex))
+        {
+            TickInterval = TimeSpan.FromTicks(Math.Clamp(_options.HeartbeatInterval.Ticks / 4, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(100).Ticks)),
+            Tick = () =>
+            {
+                Guard(_dispatcher.Tick);
+                Guard(_sessions.Tick);
+                Guard(_sessions.FlushEvents);
+            },
+
+            // Session events queued while handling the turn (a HELLO's connected event, a kick's closed event).
+            AfterTurn = () =>
+            {
+                if (_sessions.HasPendingEvents)
+                {
+                    Guard(_sessions.FlushEvents);
+                }
+            },
+        };
+        _loop.AfterFlush = () =>
+        {
+            var started = _sessions.LastPushStartedAt;
+            if (started != _pushWrittenFor)
+            {
+                // The turn that fanned the push out has written it to every socket that had room for it.
+                _pushWrittenFor = started;
+                _lastPushWritten = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            }
+        };
+        _side = new NetMQPoller();
+        RouterSocket? frontendSocket;
+        RouterSocket? controlSocket;
+        try
+        {
+            var frontendCurve = _options.Security.FrontendCurve ? _certificate : null;
+            _frontendRouter = Bind("frontend", _options.Frontend, frontendCurve, _frontend, out frontendSocket);
+            _backendRouter = Bind("backend", _options.Backend, curve: null, _backend, out _);
+            _controlRouter = Bind("control", _options.Control, _certificate, _control, out controlSocket);
+        }
+        catch
+        {
+            // The side poller first: NetMQ refuses to dispose a poller that holds disposed sockets.
+            _side.Dispose();
+            _frontendRouter?.Dispose();
+            _backendRouter?.Dispose();
+            _loop.Dispose();
+            _side = null;
+            _loop = null;
+            _frontendRouter = null;
+            _backendRouter = null;
+            throw;
+        }
+
+        _frontend.Attach(_frontendRouter);
+        _backend.Attach(_backendRouter);
+        _control.Attach(_controlRouter);
+        FrontendEndpoint = _frontendRouter.Endpoint;
+        BackendEndpoint = _backendRouter.Endpoint;
+        ControlEndpoint = _controlRouter.Endpoint;
+        _side.RunAsync("zmqgame-broker-netmq");
+        if (_certificate is not null)
+        {
+            // NetMQ reports no failed CURVE handshake; a connection that closes without ever having been a peer
+            // (no peer-gone notice) is one. Counted as connections closed minus peers gone.
+            _controlMonitor = Monitor(controlSocket!, () => Interlocked.Increment(ref _controlClosed));
+            if (frontendSocket is not null)
+            {
+                _frontendMonitor = Monitor(frontendSocket, () => Interlocked.Increment(ref _frontendClosed));
+            }
+        }
+
+        _loop.Start("zmqgame-broker");
+        BrokerLog.Listening(_logger, FrontendEndpoint, BackendEndpoint, ControlEndpoint);
+    }
+
+    /// <summary>Completes when the service has at least <paramref name="count"/> idle workers.</summary>
+    public Task WaitForIdleWorkersAsync(string service, int count, CancellationToken cancellationToken = default)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() => _dispatcher.AddIdleWaiter(service, count, done));
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="func"/> on the loop thread (which owns all broker state) and returns its result.</summary>
+    public Task<T> InvokeAsync<T>(Func<T> func)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            try
+            {
+                done.TrySetResult(func());
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        });
+        return done.Task;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Monitors detach from the side poller while it still runs; then the side poller stops, then the loop.
+        _frontendMonitor?.Dispose();
+        _controlMonitor?.Dispose();
+        if (_side is not null)
+        {
+            if (_side.IsRunning)
+            {
+                _side.Stop();
+            }
+
+            _side.Dispose();
+        }
+
+        _loop?.Dispose();
+        _frontendRouter?.Dispose();
+        _backendRouter?.Dispose();
+        _controlRouter?.Dispose();
+        if (_loop is not null)
+        {
+            BrokerLog.Stopped(_logger);
+        }
+    }
+
+    private IRouter Bind(string name, string endpoint, NetMQCertificate? curve, IRouterHandler handler, out RouterSocket? netMqSocket) =>
+        Routers.Bind(name, endpoint, curve, _options, _loop!, _side!, _in, handler, _badInput,
+            errno => BrokerLog.AcceptFailed(_logger, name, errno), out netMqSocket);
+
+    /// <summary>The control endpoint's <c>stats</c>, with what the host counts itself (CURVE rejections, the last push's write).</summary>
+    private Dictionary<string, object> BuildStats() =>
+        StatsReport.Build(_dispatcher, _sessions, Stats, _time, new TransportFigures(
+            CurveRejectedControl: _controlMonitor is null ? 0 : Math.Max(0, Interlocked.Read(ref _controlClosed) - _control.PeersGone),
+            CurveRejectedFrontend: _frontendMonitor is null ? 0 : Math.Max(0, Interlocked.Read(ref _frontendClosed) - Stats.ClientDisconnects),
+            FrontendDropped: _frontendRouter is NetMqRouter proxied ? proxied.Dropped : 0,
+            LastPushWritten: _lastPushWritten));
+
+    private NetMQ.Monitoring.NetMQMonitor Monitor(RouterSocket socket, Action onClosed)
+    {
+        var monitor = new NetMQ.Monitoring.NetMQMonitor(socket, $"inproc://zmqgame-monitor-{Guid.NewGuid():N}", SocketEvents.Disconnected);
+        monitor.Disconnected += (_, _) => onClosed();
+        monitor.AttachToPoller(_side!);
+        return monitor;
+    }
+
+    private void Guard(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception ex)
+        {
+            BrokerLog.LoopError(_logger, ex);
+        }
+    }
+
+    private void Post(Action action)
+    {
+        if (_loop is null)
+        {
+            throw new InvalidOperationException("the broker is not started");
+        }
+
+        _loop.Post(action);
+    }
+}

@@ -1,0 +1,211 @@
+using Microsoft.Extensions.Logging;
+using ZmqGame.Broker.Sessions;
+using ZmqGame.Protocol;
+using ZmqGame.Transport;
+
+namespace ZmqGame.Broker.Endpoints;
+
+/// <summary>
+/// The workers' endpoint. In: Majordomo workers (MDPW01: READY, REPLY, HEARTBEAT, DISCONNECT) decoded for the
+/// <see cref="Dispatcher"/>, and ZmqGame workers' session actions (ZGW01) run on the sessions. Out: REQUEST,
+/// HEARTBEAT and DISCONNECT (<see cref="IWorkerChannel"/>). Loop thread only.
+/// </summary>
+internal sealed class BackendEndpoint : IRouterHandler, IWorkerChannel
+{
+    /// <summary>Where a REPLY's body starts: [worker][""]["MDPW01"][0x03][client][""][body…].</summary>
+    private const int ReplyBodyAt = 6;
+
+    private readonly BrokerStats _stats;
+    private readonly BadInputLog _badInput;
+    private readonly ILogger _logger;
+    private Dispatcher _dispatcher = null!;
+    private SessionManager _sessions = null!;
+    private IRouter _router = null!;
+
+    public BackendEndpoint(BrokerStats stats, BadInputLog badInput, ILogger logger)
+    {
+        _stats = stats;
+        _badInput = badInput;
+        _logger = logger;
+    }
+
+    /// <summary>The routing core this endpoint hands decoded messages to (set once, before <see cref="Attach"/>).</summary>
+    public void Connect(Dispatcher dispatcher, SessionManager sessions)
+    {
+        _dispatcher = dispatcher;
+        _sessions = sessions;
+    }
+
+    /// <summary>The bound ROUTER this endpoint sends through.</summary>
+    public void Attach(IRouter router) => _router = router;
+
+    // ------------------------------------------------------------------ in
+
+    public void OnMessage(FrameBuffer message)
+    {
+        try
+        {
+            Handle(message);
+        }
+        catch (Exception ex)
+        {
+            BrokerLog.LoopError(_logger, ex);
+        }
+    }
+
+    public void OnPeerGone(ReadOnlySpan<byte> identity)
+    {
+        try
+        {
+            _dispatcher.WorkerGone(identity, "connection closed");
+        }
+        catch (Exception ex)
+        {
+            BrokerLog.LoopError(_logger, ex);
+        }
+    }
+
+    private void Handle(FrameBuffer f)
+    {
+        var identity = f.Span(0);
+        if (f.Overflow)
+        {
+            _dispatcher.WorkerProtocolError(identity, BadInput.BackendTooManyFrames, $"more than {FrameBuffer.MaxFrames} frames");
+            return;
+        }
+
+        if (f.Count >= 4 && f.Size(1) == 0 && f.Span(2).SequenceEqual(ZgWorker.Header))
+        {
+            HandleWorkerAction(f, identity);
+            return;
+        }
+
+        if (f.Count < 4 || f.Size(1) != 0 || f.Size(3) != 1)
+        {
+            _dispatcher.WorkerProtocolError(identity, BadInput.BackendMalformed, $"{f.Count} frames, expected [\"\"][\"MDPW01\"][command][…]");
+            return;
+        }
+
+        if (!f.Span(2).SequenceEqual(Mdp.WorkerHeader))
+        {
+            _dispatcher.WorkerProtocolError(identity, BadInput.BackendUnknownHeader, "unknown protocol header " + Frames.Printable(f.Span(2)));
+            return;
+        }
+
+        var command = f.Span(3)[0];
+        switch (command)
+        {
+            case Mdp.Reply when f.Count >= ReplyBodyAt && f.Size(5) == 0:
+                _dispatcher.WorkerReply(identity, f.Span(4), f, ReplyBodyAt);
+                break;
+            case Mdp.Heartbeat when f.Count >= 5 && f.Span(4).SequenceEqual(Mdp.DrainingFlag):
+                _dispatcher.WorkerDraining(identity);
+                break;
+            case Mdp.Heartbeat:
+                _dispatcher.WorkerHeartbeat(identity);
+                break;
+            case Mdp.Ready when f.Count >= 5:
+                _dispatcher.WorkerReady(identity, f.Span(4), ReadWorkerInfo(f, identity));
+                break;
+            case Mdp.Disconnect:
+                _dispatcher.WorkerGone(identity, "worker sent DISCONNECT", said: true);
+                break;
+            case Mdp.Ready or Mdp.Reply:
+                _dispatcher.WorkerProtocolError(identity, BadInput.BackendMalformed, Mdp.CommandName(command) + " with missing frames");
+                break;
+            default:
+                _dispatcher.WorkerProtocolError(identity, BadInput.BackendUnknownCommand, "unexpected command " + Mdp.CommandName(command));
+                break;
+        }
+    }
+
+    /// <summary>A ZmqGame worker's session action: [worker][""]["ZGW01"][action][arguments][payload…]. Never answered.</summary>
+    private void HandleWorkerAction(FrameBuffer f, ReadOnlySpan<byte> identity)
+    {
+        if (_dispatcher.FindWorker(identity) is not { Info: not null })
+        {
+            _badInput.Report(BadInput.BackendBadAction, identity, "ZGW01 session action from a worker that is not a registered ZmqGame worker");
+            return;
+        }
+
+        var result = SessionActionFrames.Execute(f, _sessions, fromControl: false);
+        if (result.Error is { } error)
+        {
+            _badInput.Report(BadInput.BackendBadAction, identity, $"session action {Frames.Printable(f.Span(3))}: {error}");
+        }
+    }
+
+    /// <summary>READY's optional ZmqGame frame after the service name; null (counted if present) when there is none.</summary>
+    private WorkerInfo? ReadWorkerInfo(FrameBuffer f, ReadOnlySpan<byte> identity)
+    {
+        if (f.Count < 6)
+        {
+            return null;
+        }
+
+        if (WorkerInfo.TryParse(f.Span(5).ToArray(), out var info))
+        {
+            return info;
+        }
+
+        _badInput.Report(BadInput.BackendBadWorkerInfo, identity, "READY with an unreadable ZmqGame worker frame: taken as a stock MDP worker");
+        return null;
+    }
+
+    // ------------------------------------------------------------------ out
+
+    public bool SendRequest(Worker worker, PendingRequest request)
+    {
+        var socket = _router;
+        if (!socket.TryBegin(worker.Identity))
+        {
+            return false;
+        }
+
+        socket.Send(ReadOnlySpan<byte>.Empty, more: true);
+        socket.SendConstant(Frames.MdpWorkerHeader, more: true);
+        socket.SendConstant(Frames.Commands[Mdp.Request], more: true);
+        socket.Send(request.ClientId, more: true);
+        socket.Send(ReadOnlySpan<byte>.Empty, more: request.BodyCount > 0);
+
+        // The request keeps its frames until the reply (a departing worker may hand it back); the
+        // transport copies their bytes into the worker's connection buffer.
+        var body = request.Body;
+        var last = request.BodyCount - 1;
+        var withSession = request.Kind == ClientKind.ZmqGame && worker.Info is not null;
+        for (var i = 0; i <= last; i++)
+        {
+            socket.Send(body[i].Slice(), more: i < last || (i == 0 && withSession));
+            if (i == 0 && withSession)
+            {
+                // A ZmqGame worker learns who asks: the session frame goes right after the request header.
+                SendSessionFrame(socket, request.Session, more: last > 0);
+            }
+        }
+
+        return true;
+    }
+
+    public void SendCommand(ReadOnlySpan<byte> workerIdentity, byte command)
+    {
+        var socket = _router;
+        if (!socket.TryBegin(workerIdentity))
+        {
+            _stats.UnroutableWorker++;
+            return;
+        }
+
+        socket.Send(ReadOnlySpan<byte>.Empty, more: true);
+        socket.SendConstant(Frames.MdpWorkerHeader, more: true);
+        socket.SendConstant(Frames.Commands[command], more: false);
+    }
+
+    private static void SendSessionFrame(IRouter socket, Session? session, bool more)
+    {
+        // At most FixedSize + 255 bytes (user ids are bounded): built on the stack, copied by the transport.
+        var user = session is null ? ReadOnlySpan<byte>.Empty : session.UserIdUtf8;
+        Span<byte> frame = stackalloc byte[SessionContext.SizeOf(user)];
+        SessionContext.Write(frame, session?.Id ?? 0, session?.Flags ?? 0, user);
+        socket.Send(frame, more);
+    }
+}

@@ -1,0 +1,165 @@
+using System.Text;
+using MessagePack;
+using Microsoft.Extensions.Logging;
+using NetMQ;
+using ZmqGame.Broker.Sessions;
+using ZmqGame.Protocol;
+using ZmqGame.Transport;
+
+namespace ZmqGame.Broker.Endpoints;
+
+/// <summary>
+/// The trigger's and admin tools' endpoint (ZGT01): <c>auth</c> when security is on (a trigger key on the allow-list),
+/// <c>stats</c>, and the session actions (push, kick, bind, …). Every command is answered
+/// [peer][""]["ZGT01"][command][result]. Loop thread only.
+/// </summary>
+internal sealed class ControlEndpoint : IRouterHandler
+{
+    private static readonly byte[] NotAuthorised = MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = "not authorised" });
+    private static readonly byte[] AuthOk = MessagePackSerializer.Serialize(new Dictionary<string, bool> { ["ok"] = true });
+
+    private readonly BrokerStats _stats;
+    private readonly BadInputLog _badInput;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly SessionManager _sessions;
+    private readonly NetMQCertificate? _certificate;
+    private readonly Func<Dictionary<string, object>> _report;
+    private readonly HashSet<string> _triggerKeys = new(StringComparer.Ordinal);
+    private readonly HashSet<byte[]> _authenticated = new(ByteKeyComparer.Instance);
+    private IRouter _router = null!;
+
+    /// <param name="stats">The broker's counters.</param>
+    /// <param name="badInput">Where malformed and refused commands are reported.</param>
+    /// <param name="logger">The broker's logger.</param>
+    /// <param name="time">The clock a trigger's auth proof is checked against.</param>
+    /// <param name="sessions">What the session actions run on.</param>
+    /// <param name="certificate">The broker's CURVE certificate when security is on: commands other than auth then need a successful auth.</param>
+    /// <param name="triggerKeys">The public keys (Z85) a trigger may authenticate with.</param>
+    /// <param name="report">Builds the <c>stats</c> answer (see <see cref="StatsReport"/>).</param>
+    public ControlEndpoint(BrokerStats stats, BadInputLog badInput, ILogger logger, TimeProvider time, SessionManager sessions,
+        NetMQCertificate? certificate, IEnumerable<string> triggerKeys, Func<Dictionary<string, object>> report)
+    {
+        _stats = stats;
+        _badInput = badInput;
+        _logger = logger;
+        _time = time;
+        _sessions = sessions;
+        _certificate = certificate;
+        _report = report;
+        if (certificate is not null)
+        {
+            foreach (var key in triggerKeys)
+            {
+                _triggerKeys.Add(Convert.ToHexString(NetMQCertificate.FromPublicKey(key).PublicKey));
+            }
+        }
+    }
+
+    /// <summary>Control peers whose connection closed (with the connections NetMQ saw close, what tells a failed CURVE handshake).</summary>
+    public long PeersGone { get; private set; }
+
+    /// <summary>The bound ROUTER this endpoint answers through.</summary>
+    public void Attach(IRouter router) => _router = router;
+
+    public void OnPeerGone(ReadOnlySpan<byte> identity)
+    {
+        PeersGone++;
+        _authenticated.Remove(identity.ToArray());
+    }
+
+    public void OnMessage(FrameBuffer message)
+    {
+        try
+        {
+            Handle(message);
+        }
+        catch (Exception ex)
+        {
+            BrokerLog.LoopError(_logger, ex);
+        }
+    }
+
+    private void Handle(FrameBuffer f)
+    {
+        // [peer][""]["ZGT01"][command][…] → [peer][""]["ZGT01"][command][result]
+        if (f.Count < 4 || f.Size(1) != 0 || !f.Span(2).SequenceEqual(Control.Header))
+        {
+            _badInput.Report(BadInput.ControlMalformed, f.Span(0), "expected [\"\"][\"ZGT01\"][command][…]");
+            return;
+        }
+
+        var command = Encoding.UTF8.GetString(f.Span(3));
+        byte[] result;
+        if (command == Control.Auth)
+        {
+            result = Authenticate(f);
+        }
+        else if (_certificate is not null && !_authenticated.Contains(f.Span(0).ToArray()))
+        {
+            _stats.ControlRefused++;
+            _badInput.Report(BadInput.ControlMalformed, f.Span(0), $"control command {Frames.Printable(f.Span(3))} before a successful auth");
+            result = NotAuthorised;
+        }
+        else
+        {
+            result = Run(f, command);
+        }
+
+        var socket = _router;
+        if (!socket.TryBegin(f.Span(0)))
+        {
+            return;
+        }
+
+        socket.Send(ReadOnlySpan<byte>.Empty, more: true);
+        socket.SendConstant(Frames.ControlHeader, more: true);
+        socket.Send(ref f[3], more: true);
+        socket.Send(result, more: false);
+    }
+
+    private byte[] Run(FrameBuffer f, string command)
+    {
+        switch (command)
+        {
+            case Control.Stats:
+                return MessagePackSerializer.Serialize(_report(), Payload.Options);
+            case SessionActions.Push or SessionActions.Kick or SessionActions.Bind or SessionActions.Unbind
+                or SessionActions.Join or SessionActions.Leave or SessionActions.WorkerEvent:
+                var result = SessionActionFrames.Execute(f, _sessions, fromControl: true);
+                if (result.Error is { } error)
+                {
+                    _badInput.Report(BadInput.ControlBadAction, f.Span(0), $"control action {command}: {error}");
+                }
+
+                return result.Serialize();
+            default:
+                _badInput.Report(BadInput.ControlMalformed, f.Span(0), "unknown control command " + Frames.Printable(f.Span(3)));
+                return MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = "unknown command " + command }, Payload.Options);
+        }
+    }
+
+    /// <summary>auth [proof]: the peer proves it holds a trigger key on the allow-list (see <see cref="TriggerAuth"/>).</summary>
+    private byte[] Authenticate(FrameBuffer f)
+    {
+        if (_certificate is null)
+        {
+            return AuthOk;
+        }
+
+        var maxSkewMs = (long)TimeSpan.FromMinutes(5).TotalMilliseconds;
+        if (f.Count >= 5
+            && TriggerAuth.TryOpen(f.Span(4), _certificate.SecretKey!, out var key, out var unixMs)
+            && _triggerKeys.Contains(Convert.ToHexString(key))
+            && Math.Abs(_time.GetUtcNow().ToUnixTimeMilliseconds() - unixMs) <= maxSkewMs)
+        {
+            _authenticated.Add(f.Span(0).ToArray());
+            BrokerLog.TriggerAuthenticated(_logger, NetMQCertificate.FromPublicKey(key).PublicKeyZ85);
+            return AuthOk;
+        }
+
+        _stats.ControlRefused++;
+        _badInput.Report(BadInput.ControlMalformed, f.Span(0), "auth refused: a key not on the allow-list, a proof that does not open, or a clock more than 5 minutes off");
+        return NotAuthorised;
+    }
+}
