@@ -176,6 +176,7 @@ internal static class CliApp
         await client.DisposeAsync().ConfigureAwait(false);
 
         var service = Encoding.UTF8.GetBytes(invocation.Service);
+        var body = invocation.Frames.ConvertAll(Encoding.UTF8.GetBytes);
         var reply = await OwnThread.Run(
             "client mdp",
             () =>
@@ -183,16 +184,9 @@ internal static class CliApp
                 using var dealer = new DealerSocket();
                 dealer.Options.Linger = TimeSpan.Zero;
                 dealer.Connect(invocation.Broker);
-                var request = new NetMQMessage();
-                request.AppendEmptyFrame();
-                request.Append("MDPC01"u8.ToArray());
-                request.Append(service);
-                foreach (var frame in invocation.Frames)
-                {
-                    request.Append(Encoding.UTF8.GetBytes(frame));
-                }
-
-                dealer.SendMultipartMessage(request);
+                var request = new List<byte[]>(MdpClient.BodyStart + body.Count);
+                MdpClient.WriteMessage(new FrameListWriter(request), service, body);
+                dealer.SendMultipartBytes(request);
                 var deadline = DateTime.UtcNow + invocation.Timeout;
                 NetMQMessage? message = null;
                 while (!cancellationToken.IsCancellationRequested)
@@ -222,15 +216,16 @@ internal static class CliApp
             return ExitRequestFailed;
         }
 
-        if (reply.FrameCount < 3 || !reply[0].IsEmpty || reply[1].ConvertToString(Encoding.UTF8) != "MDPC01")
+        var frames = reply.Select(frame => frame.ToByteArray()).ToList();
+        if (!MdpClient.TryRead(new ListFrames(frames), out _))
         {
             await stderr.WriteLineAsync("error: the broker's reply is not an MDPC01 message").ConfigureAwait(false);
             return ExitRequestFailed;
         }
 
-        for (var i = 3; i < reply.FrameCount; i++)
+        for (var i = MdpClient.BodyStart; i < frames.Count; i++)
         {
-            await stdout.WriteLineAsync(reply[i].ConvertToString(Encoding.UTF8)).ConfigureAwait(false);
+            await stdout.WriteLineAsync(Encoding.UTF8.GetString(frames[i])).ConfigureAwait(false);
         }
 
         return ExitOk;

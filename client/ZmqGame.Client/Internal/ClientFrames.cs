@@ -1,87 +1,75 @@
-using System.Buffers.Binary;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
-/// The bytes of every ZGC01 message the client writes and reads (docs/protocol.md, "Client protocol"). A message is
-/// <c>[""][ZGC01][command][…]</c> as a list of frames; nothing else in the client builds or takes one apart.
-/// Readers only check and split; what a message means is up to the caller.
+/// The client's side of the <see cref="ZgClient"/> codec (docs/protocol.md, "Client protocol"): each ZGC01 message the
+/// client sends, written as the list of frames its DEALER takes, and each one it receives, read into the arrays it
+/// hands on. The frame layout is the codec's; this adds only the client's policy (an empty ticket opens a fresh
+/// session, a missing payload is empty, an oversized ticket is ignored). Readers only check and split; what a
+/// message means is up to the caller.
 /// </summary>
 internal static class ClientFrames
 {
     /// <summary>A WELCOME's ticket longer than this is ignored (the previous one is kept).</summary>
     public const int MaxTicketBytes = 4096;
 
-    private static readonly byte[] Header = ZgClient.Header.ToArray();
+    /// <summary>Frames in a SESSION REQUEST, the longest message the client sends: the list never grows.</summary>
+    private const int RequestFrames = 7;
 
     /// <summary>HELLO: [session service][ticket]; an empty ticket frame opens a fresh session.</summary>
-    public static List<byte[]> Hello(byte[] sessionService, byte[]? ticket) =>
-        [[], Header, [ZgClient.Hello], sessionService, ticket ?? []];
+    public static List<byte[]> Hello(byte[] sessionService, byte[]? ticket)
+    {
+        var message = new List<byte[]>(5);
+        ZgClient.WriteHello(new FrameListWriter(message), sessionService, ticket ?? []);
+        return message;
+    }
 
     /// <summary>HEARTBEAT, with the session id when a session is open (<paramref name="sessionId"/> not 0).</summary>
     public static List<byte[]> Heartbeat(ulong sessionId)
     {
-        List<byte[]> message = [[], Header, [ZgClient.Heartbeat]];
-        if (sessionId != 0)
-        {
-            message.Add(SessionId(sessionId));
-        }
-
+        var message = new List<byte[]>(4);
+        ZgClient.WriteHeartbeat(new FrameListWriter(message), sessionId);
         return message;
     }
 
     /// <summary>CLOSE: ends the session.</summary>
-    public static List<byte[]> Close() => [[], Header, [ZgClient.Close]];
+    public static List<byte[]> Close()
+    {
+        var message = new List<byte[]>(3);
+        ZgClient.WriteCommand(new FrameListWriter(message), ZgClient.Close);
+        return message;
+    }
 
     /// <summary>
     /// REQUEST: [service][request header][payload], or SESSION REQUEST: [session id][service][request header][payload]
     /// when a session is open (<paramref name="sessionId"/> not 0). A broker that does not have that session on this
-    /// connection answers <c>no session</c> instead of running it without one.
+    /// connection answers <c>no session</c> instead of running it without one. <paramref name="service"/> and
+    /// <paramref name="payload"/> are sent as they are; the list, the request header and the session id are the only
+    /// arrays made.
     /// </summary>
-    public static List<byte[]> Request(ulong sessionId, byte[] service, RequestHeader header, byte[] payload)
+    public static List<byte[]> Request(ulong sessionId, byte[] service, in RequestHeader header, byte[] payload)
     {
-        var message = new List<byte[]>(7) { Array.Empty<byte>(), Header };
-        if (sessionId != 0)
-        {
-            message.Add([ZgClient.SessionRequest]);
-            message.Add(SessionId(sessionId));
-        }
-        else
-        {
-            message.Add([ZgClient.Request]);
-        }
-
-        message.Add(service);
-        message.Add(header.ToArray());
-        message.Add(payload);
+        var message = new List<byte[]>(RequestFrames);
+        ZgClient.WriteRequest(new FrameListWriter(message), sessionId, service, header, payload);
         return message;
     }
 
     /// <summary>The command byte of a ZGC01 message; false when <paramref name="message"/> is not one.</summary>
-    public static bool TryReadCommand(List<byte[]> message, out byte command)
-    {
-        if (message.Count < 3 || message[0].Length != 0 || !message[1].AsSpan().SequenceEqual(ZgClient.Header) || message[2].Length != 1)
-        {
-            command = 0;
-            return false;
-        }
-
-        command = message[2][0];
-        return true;
-    }
+    public static bool TryReadCommand(List<byte[]> message, out byte command) =>
+        ZgClient.TryReadCommand(new ListFrames(message), out command);
 
     /// <summary>REPLY: [reply header][payload]; the payload is empty when the frame is missing.</summary>
     public static bool TryReadReply(List<byte[]> message, out ReplyHeader header, out byte[] payload)
     {
-        if (message.Count < 4 || !ReplyHeader.TryRead(message[3], out header))
+        var frames = new ListFrames(message);
+        if (!ZgClient.TryReadReply(frames, out header))
         {
-            header = default;
             payload = [];
             return false;
         }
 
-        payload = message.Count >= 5 ? message[4] : [];
+        payload = FrameOrEmpty(message, ZgClient.SecondBodyIndex(frames));
         return true;
     }
 
@@ -89,15 +77,16 @@ internal static class ClientFrames
     public static bool TryReadWelcome(List<byte[]> message, out Welcome welcome, out byte[]? ticket)
     {
         ticket = null;
-        if (message.Count < 4 || !Welcome.TryParse(message[3], out welcome))
+        if (!ZgClient.TryReadWelcome(new ListFrames(message), out var mapIndex, out var ticketIndex)
+            || !Welcome.TryParse(message[mapIndex], out welcome))
         {
             welcome = null!;
             return false;
         }
 
-        if (message.Count >= 5 && message[4].Length is > 0 and <= MaxTicketBytes)
+        if (ticketIndex >= 0 && message[ticketIndex].Length is > 0 and <= MaxTicketBytes)
         {
-            ticket = message[4];
+            ticket = message[ticketIndex];
         }
 
         return true;
@@ -106,36 +95,31 @@ internal static class ClientFrames
     /// <summary>CLOSED: [reason][text]; the text is empty when the frame is missing.</summary>
     public static bool TryReadClosed(List<byte[]> message, out SessionCloseReason reason, out string text)
     {
-        if (message.Count < 4 || message[3].Length != 1)
+        var frames = new ListFrames(message);
+        if (!ZgClient.TryReadClosed(frames, out reason))
         {
-            reason = default;
             text = string.Empty;
             return false;
         }
 
-        reason = (SessionCloseReason)message[3][0];
-        text = message.Count >= 5 ? Payload.ErrorText(message[4]) : string.Empty;
+        var textIndex = ZgClient.SecondBodyIndex(frames);
+        text = textIndex < 0 ? string.Empty : Payload.ErrorText(message[textIndex]);
         return true;
     }
 
     /// <summary>PUSH: [push header][payload]; the payload is empty when the frame is missing.</summary>
     public static bool TryReadPush(List<byte[]> message, out PushHeader header, out byte[] payload)
     {
-        if (message.Count < 4 || !PushHeader.TryRead(message[3], out header))
+        var frames = new ListFrames(message);
+        if (!ZgClient.TryReadPush(frames, out header))
         {
-            header = default;
             payload = [];
             return false;
         }
 
-        payload = message.Count >= 5 ? message[4] : [];
+        payload = FrameOrEmpty(message, ZgClient.SecondBodyIndex(frames));
         return true;
     }
 
-    private static byte[] SessionId(ulong sessionId)
-    {
-        var id = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(id, sessionId);
-        return id;
-    }
+    private static byte[] FrameOrEmpty(List<byte[]> message, int index) => index < 0 ? [] : message[index];
 }

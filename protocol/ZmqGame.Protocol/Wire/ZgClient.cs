@@ -180,6 +180,13 @@ internal static class ZgClient
         return true;
     }
 
+    /// <summary>
+    /// A WELCOME (the broker's HELLO): <c>[welcome map][resume ticket]?</c>, the map at <paramref name="mapIndex"/> and
+    /// the ticket at <paramref name="ticketIndex"/> (-1 when absent). The map itself is read by <see cref="Welcome.TryParse"/>.
+    /// </summary>
+    public static bool TryReadWelcome<TFrames>(in TFrames frames, out int mapIndex, out int ticketIndex)
+        where TFrames : IFrames => TryReadHello(frames, out mapIndex, out ticketIndex);
+
     /// <summary>The frame after the command (HEARTBEAT's session id, WELCOME's map, CLOSED's reason), or -1 when absent.</summary>
     public static int BodyIndex<TFrames>(in TFrames frames)
         where TFrames : IFrames => frames.Count > 3 ? 3 : -1;

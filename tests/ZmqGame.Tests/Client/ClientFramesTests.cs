@@ -4,7 +4,10 @@ using ZmqGame.Protocol;
 
 namespace ZmqGame.Tests.Client;
 
-/// <summary><see cref="ClientFrames"/>: the ZGC01 messages the client writes, and how it reads the broker's.</summary>
+/// <summary>
+/// <see cref="ClientFrames"/>: the ZGC01 messages the client writes (as the <see cref="ZgClient"/> codec reads them
+/// back), and the client's policy when it reads the broker's (missing payloads, ticket limits).
+/// </summary>
 [TestFixture]
 public sealed class ClientFramesTests
 {
@@ -38,6 +41,49 @@ public sealed class ClientFramesTests
         {
             Assert.That(message[2], Is.EqualTo(new[] { ZgClient.SessionRequest }));
             Assert.That(BinaryPrimitives.ReadUInt64BigEndian(message[3]), Is.EqualTo(0x0102UL));
+        });
+    }
+
+    [TestCase(0UL)]
+    [TestCase(42UL)]
+    public void Request_ReadsBackThroughTheCodec(ulong sessionId)
+    {
+        var payload = new byte[] { 1, 2 };
+        var message = ClientFrames.Request(sessionId, [0x61], new RequestHeader(7, 3, 500), payload);
+
+        Assert.That(ZgClient.TryReadRequest(new ListFrames(message), out var request), Is.True);
+        Assert.Multiple(() =>
+        {
+            Assert.That(request.SessionBound, Is.EqualTo(sessionId != 0));
+            Assert.That(request.SessionId, Is.EqualTo(sessionId));
+            Assert.That(request.Header, Is.EqualTo(new RequestHeader(7, 3, 500)));
+            Assert.That(message[request.BodyStart + 1], Is.SameAs(payload), "the payload is sent as it is");
+        });
+    }
+
+    [Test]
+    public void Request_ListNeverGrowsAndSharesItsConstantFrames()
+    {
+        var first = ClientFrames.Request(9, [0x61], new RequestHeader(1, 3, 500), []);
+        var second = ClientFrames.Request(9, [0x61], new RequestHeader(2, 3, 500), []);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Capacity, Is.EqualTo(first.Count), "a SESSION REQUEST fills the list it was made with");
+            Assert.That(second[1], Is.SameAs(first[1]), "header frame");
+            Assert.That(second[2], Is.SameAs(first[2]), "command frame");
+        });
+    }
+
+    [Test]
+    public void Close_IsABodilessCommand()
+    {
+        var message = ClientFrames.Close();
+        Assert.Multiple(() =>
+        {
+            Assert.That(message, Has.Count.EqualTo(3));
+            Assert.That(ClientFrames.TryReadCommand(message, out var command), Is.True);
+            Assert.That(command, Is.EqualTo(ZgClient.Close));
         });
     }
 
@@ -100,7 +146,40 @@ public sealed class ClientFramesTests
             Assert.That(ClientFrames.TryReadClosed([[], Header, [ZgClient.Close], [(byte)SessionCloseReason.Kicked]], out var reason, out var text), Is.True);
             Assert.That(reason, Is.EqualTo(SessionCloseReason.Kicked));
             Assert.That(text, Is.Empty);
+            Assert.That(ClientFrames.TryReadClosed([[], Header, [ZgClient.Close], [(byte)SessionCloseReason.Expired], "idle"u8.ToArray()], out _, out var said), Is.True);
+            Assert.That(said, Is.EqualTo("idle"));
             Assert.That(ClientFrames.TryReadClosed([[], Header, [ZgClient.Close], [1, 2]], out _, out _), Is.False, "two-byte reason");
+        });
+    }
+
+    [Test]
+    public void TryReadReply_PayloadMissing_IsEmpty()
+    {
+        var header = new ReplyHeader(4, Status.Ok).ToArray();
+        var payload = new byte[] { 7 };
+        Assert.Multiple(() =>
+        {
+            Assert.That(ClientFrames.TryReadReply([[], Header, [ZgClient.Reply], header], out var read, out var none), Is.True);
+            Assert.That(read.RequestId, Is.EqualTo(4UL));
+            Assert.That(none, Is.Empty);
+            Assert.That(ClientFrames.TryReadReply([[], Header, [ZgClient.Reply], header, payload], out _, out var some), Is.True);
+            Assert.That(some, Is.SameAs(payload));
+            Assert.That(ClientFrames.TryReadReply([[], Header, [ZgClient.Reply], [1, 2]], out _, out _), Is.False, "bad reply header");
+        });
+    }
+
+    [Test]
+    public void TryReadPush_CommandAndOptionalPayload()
+    {
+        var header = new PushHeader(42).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(ClientFrames.TryReadPush([[], Header, [ZgClient.Push], header], out var read, out var none), Is.True);
+            Assert.That(read.Command, Is.EqualTo(42));
+            Assert.That(none, Is.Empty);
+            Assert.That(ClientFrames.TryReadPush([[], Header, [ZgClient.Push], header, [5]], out _, out var some), Is.True);
+            Assert.That(some, Is.EqualTo(new byte[] { 5 }));
+            Assert.That(ClientFrames.TryReadPush([[], Header, [ZgClient.Push]], out _, out _), Is.False, "no push header");
         });
     }
 }

@@ -74,6 +74,24 @@ public sealed class ZgClientCodecTests
         Assert.That(ZgClient.TryReadHello(new ListFrames(frames), out _, out _), Is.False);
     }
 
+    [Test]
+    public void Welcome_ReadsItsMapAndOptionalTicket()
+    {
+        var map = new Welcome { Session = 5 }.Serialize();
+        byte[][] withTicket = [[], "ZGC01"u8.ToArray(), [ZgClient.Hello], map, "ticket"u8.ToArray()];
+        byte[][] withoutTicket = [[], "ZGC01"u8.ToArray(), [ZgClient.Hello], map];
+        byte[][] withoutMap = [[], "ZGC01"u8.ToArray(), [ZgClient.Hello]];
+        byte[][] notAWelcome = [[], "ZGC01"u8.ToArray(), [ZgClient.Push], map];
+
+        Assert.That(ZgClient.TryReadWelcome(new ListFrames(withTicket), out var mapIndex, out var ticketIndex), Is.True);
+        Assert.That(withTicket[mapIndex], Is.SameAs(map));
+        Assert.That(withTicket[ticketIndex], Is.EqualTo("ticket"u8.ToArray()));
+        Assert.That(ZgClient.TryReadWelcome(new ListFrames(withoutTicket), out _, out var noTicket), Is.True);
+        Assert.That(noTicket, Is.EqualTo(-1));
+        Assert.That(ZgClient.TryReadWelcome(new ListFrames(withoutMap), out _, out _), Is.False);
+        Assert.That(ZgClient.TryReadWelcome(new ListFrames(notAWelcome), out _, out _), Is.False);
+    }
+
     [TestCase(0UL)]
     [TestCase(77UL)]
     public void Heartbeat_NamesItsSession(ulong sessionId)
