@@ -24,7 +24,7 @@ internal sealed class ControlEndpoint : IRouterHandler
     private readonly TimeProvider _time;
     private readonly SessionManager _sessions;
     private readonly NetMQCertificate? _certificate;
-    private readonly Func<Dictionary<string, object>> _report;
+    private readonly Func<StatsReport> _report;
     private readonly HashSet<string> _triggerKeys = new(StringComparer.Ordinal);
     private readonly HashSet<byte[]> _authenticated = new(ByteKeyComparer.Instance);
     private IRouter _router = null!;
@@ -36,9 +36,9 @@ internal sealed class ControlEndpoint : IRouterHandler
     /// <param name="sessions">What the session actions run on.</param>
     /// <param name="certificate">The broker's CURVE certificate when security is on: commands other than auth then need a successful auth.</param>
     /// <param name="triggerKeys">The public keys (Z85) a trigger may authenticate with.</param>
-    /// <param name="report">Builds the <c>stats</c> answer (see <see cref="StatsReport"/>).</param>
+    /// <param name="report">Builds the <c>stats</c> answer (see <see cref="StatsReportBuilder"/>).</param>
     public ControlEndpoint(BrokerStats stats, BadInputLog badInput, ILogger logger, TimeProvider time, SessionManager sessions,
-        NetMQCertificate? certificate, IEnumerable<string> triggerKeys, Func<Dictionary<string, object>> report)
+        NetMQCertificate? certificate, IEnumerable<string> triggerKeys, Func<StatsReport> report)
     {
         _stats = stats;
         _badInput = badInput;
