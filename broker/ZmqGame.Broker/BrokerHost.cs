@@ -57,7 +57,7 @@ internal sealed class BrokerHost : IDisposable
         _frontend = new FrontendEndpoint(Stats, _badInput, _logger, pool);
         _backend = new BackendEndpoint(Stats, _badInput, _logger);
         _dispatcher = new Dispatcher(options, _backend, _frontend, pool, Stats, _badInput, _logger, _time);
-        _sessions = new SessionManager(options, new SessionOutput(_frontend, _dispatcher, pool), Stats, _badInput, _logger, _time,
+        _sessions = new SessionManager(options, _frontend, _dispatcher, pool, Stats, _badInput, _logger, _time,
             SessionKey.Load(options.SessionKeyFile, _logger));
         pool.EventDone = _sessions.EventDone;
         _frontend.Connect(_dispatcher, _sessions);

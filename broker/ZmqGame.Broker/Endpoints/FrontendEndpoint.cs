@@ -12,7 +12,7 @@ namespace ZmqGame.Broker.Endpoints;
 /// or the sessions. Out: replies and broker statuses (<see cref="IClientChannel"/>), session pushes and commands.
 /// Loop thread only.
 /// </summary>
-internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel
+internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel, IClientOutput
 {
     private readonly BrokerStats _stats;
     private readonly BadInputLog _badInput;
