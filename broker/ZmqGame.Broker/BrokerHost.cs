@@ -4,6 +4,7 @@ using NetMQ;
 using NetMQ.Sockets;
 using ZmqGame.Broker.Endpoints;
 using ZmqGame.Broker.Sessions;
+using ZmqGame.Protocol;
 using ZmqGame.Transport;
 
 namespace ZmqGame.Broker;
@@ -56,7 +57,7 @@ internal sealed class BrokerHost : IDisposable
         _frontend = new FrontendEndpoint(Stats, _badInput, _logger, pool);
         _backend = new BackendEndpoint(Stats, _badInput, _logger);
         _dispatcher = new Dispatcher(options, _backend, _frontend, pool, Stats, _badInput, _logger, _time);
-        _sessions = new SessionManager(options, new SessionOutput(_frontend, _dispatcher, pool), Stats, _badInput, _logger, _time,
+        _sessions = new SessionManager(options, _frontend, _dispatcher, pool, Stats, _badInput, _logger, _time,
             SessionKey.Load(options.SessionKeyFile, _logger));
         pool.EventDone = _sessions.EventDone;
         _frontend.Connect(_dispatcher, _sessions);
@@ -226,8 +227,8 @@ internal sealed class BrokerHost : IDisposable
             errno => BrokerLog.AcceptFailed(_logger, name, errno), out netMqSocket);
 
     /// <summary>The control endpoint's <c>stats</c>, with what the host counts itself (CURVE rejections, the last push's write).</summary>
-    private Dictionary<string, object> BuildStats() =>
-        StatsReport.Build(_dispatcher, _sessions, Stats, _time, new TransportFigures(
+    private StatsReport BuildStats() =>
+        StatsReportBuilder.Build(_dispatcher, _sessions, Stats, _time, new TransportFigures(
             CurveRejectedControl: _controlMonitor is null ? 0 : Math.Max(0, Interlocked.Read(ref _controlClosed) - _control.PeersGone),
             CurveRejectedFrontend: _frontendMonitor is null ? 0 : Math.Max(0, Interlocked.Read(ref _frontendClosed) - Stats.ClientDisconnects),
             FrontendDropped: _frontendRouter is NetMqRouter proxied ? proxied.Dropped : 0,

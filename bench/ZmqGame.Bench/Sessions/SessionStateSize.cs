@@ -18,7 +18,13 @@ internal static class SessionStateSize
         var options = new BrokerOptions { MaxSessions = sessions + 1 };
         var stats = new BrokerStats();
         var logger = NullLogger.Instance;
-        var manager = new SessionManager(options, new NoOutput(), stats, new BadInputLog(logger, stats, TimeProvider.System, options.BadInputLogInterval), logger, TimeProvider.System, new byte[32]);
+        var badInput = new BadInputLog(logger, stats, TimeProvider.System, options.BadInputLogInterval);
+        var output = new NoOutput();
+        var pool = new RequestPool();
+
+        // A dispatcher that keeps no event (no queue, no worker): each is dropped and its request reused at once.
+        var dispatcher = new Dispatcher(new BrokerOptions { MaxQueuedPerService = 0 }, output, output, pool, stats, badInput, logger, TimeProvider.System);
+        var manager = new SessionManager(options, output, dispatcher, pool, stats, badInput, logger, TimeProvider.System, new byte[32]);
         var identities = new byte[sessions][];
         for (var i = 0; i < sessions; i++)
         {
@@ -39,11 +45,21 @@ internal static class SessionStateSize
         return (after - before) / (double)sessions;
     }
 
-    private sealed class NoOutput : ISessionOutput
+    private sealed class NoOutput : IClientOutput, IWorkerChannel, IClientChannel
     {
         public bool TrySendToClient(byte[] identity, OutboundMessage message) => true;
 
-        public void SubmitEvent(byte[] service, in EventHeader header, byte[] sessionFrame, byte[] payload, Session? session)
+        public bool SendRequest(Worker worker, PendingRequest request) => true;
+
+        public void SendCommand(ReadOnlySpan<byte> workerIdentity, byte command)
+        {
+        }
+
+        public void ForwardReply(Worker worker, PendingRequest request, ZmqGame.Transport.FrameBuffer reply, int bodyAt)
+        {
+        }
+
+        public void SendStatus(PendingRequest request, Status status, string message)
         {
         }
     }

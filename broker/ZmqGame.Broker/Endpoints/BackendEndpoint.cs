@@ -12,8 +12,8 @@ namespace ZmqGame.Broker.Endpoints;
 /// </summary>
 internal sealed class BackendEndpoint : IRouterHandler, IWorkerChannel
 {
-    /// <summary>Where a REPLY's body starts: [worker][""]["MDPW01"][0x03][client][""][body…].</summary>
-    private const int ReplyBodyAt = 6;
+    /// <summary>Where a REPLY's body starts in the received buffer (past the worker's identity).</summary>
+    private static readonly int ReplyBodyAt = RoutedFrames.BufferIndex(MdpWorkerEnvelope.BodyStart);
 
     private readonly BrokerStats _stats;
     private readonly BadInputLog _badInput;
@@ -67,45 +67,45 @@ internal sealed class BackendEndpoint : IRouterHandler, IWorkerChannel
 
     private void Handle(FrameBuffer f)
     {
-        var identity = f.Span(0);
+        var frames = new RoutedFrames(f);
+        var identity = frames.Identity;
         if (f.Overflow)
         {
             _dispatcher.WorkerProtocolError(identity, BadInput.BackendTooManyFrames, $"more than {FrameBuffer.MaxFrames} frames");
             return;
         }
 
-        if (f.Count >= 4 && f.Size(1) == 0 && f.Span(2).SequenceEqual(ZgWorker.Header))
+        if (ZgWorker.TryReadAction(frames, out var action))
         {
-            HandleWorkerAction(f, identity);
+            HandleWorkerAction(frames, action);
             return;
         }
 
-        if (f.Count < 4 || f.Size(1) != 0 || f.Size(3) != 1)
+        if (frames.Count < 3 || !frames[0].IsEmpty || frames[MdpWorker.CommandIndex].Length != 1)
         {
-            _dispatcher.WorkerProtocolError(identity, BadInput.BackendMalformed, $"{f.Count} frames, expected [\"\"][\"MDPW01\"][command][…]");
+            _dispatcher.WorkerProtocolError(identity, BadInput.BackendMalformed, $"{f.Count} frames, expected [\"\"][\"{MdpWorker.HeaderText}\"][command][…]");
             return;
         }
 
-        if (!f.Span(2).SequenceEqual(Mdp.WorkerHeader))
+        if (!MdpWorker.TryReadCommand(frames, out var command))
         {
-            _dispatcher.WorkerProtocolError(identity, BadInput.BackendUnknownHeader, "unknown protocol header " + Frames.Printable(f.Span(2)));
+            _dispatcher.WorkerProtocolError(identity, BadInput.BackendUnknownHeader, "unknown protocol header " + Frames.Printable(frames[MdpWorker.HeaderIndex]));
             return;
         }
 
-        var command = f.Span(3)[0];
         switch (command)
         {
-            case Mdp.Reply when f.Count >= ReplyBodyAt && f.Size(5) == 0:
-                _dispatcher.WorkerReply(identity, f.Span(4), f, ReplyBodyAt);
+            case Mdp.Reply when MdpWorker.TryReadEnvelope(frames, Mdp.Reply, out _):
+                _dispatcher.WorkerReply(identity, frames[MdpWorkerEnvelope.ClientIndex], f, ReplyBodyAt);
                 break;
-            case Mdp.Heartbeat when f.Count >= 5 && f.Span(4).SequenceEqual(Mdp.DrainingFlag):
+            case Mdp.Heartbeat when MdpWorker.IsDraining(frames):
                 _dispatcher.WorkerDraining(identity);
                 break;
             case Mdp.Heartbeat:
                 _dispatcher.WorkerHeartbeat(identity);
                 break;
-            case Mdp.Ready when f.Count >= 5:
-                _dispatcher.WorkerReady(identity, f.Span(4), ReadWorkerInfo(f, identity));
+            case Mdp.Ready when MdpWorker.TryReadReady(frames, out var ready):
+                _dispatcher.WorkerReady(identity, frames[MdpWorkerReady.ServiceIndex], ReadWorkerInfo(frames, ready));
                 break;
             case Mdp.Disconnect:
                 _dispatcher.WorkerGone(identity, "worker sent DISCONNECT", said: true);
@@ -119,36 +119,37 @@ internal sealed class BackendEndpoint : IRouterHandler, IWorkerChannel
         }
     }
 
-    /// <summary>A ZmqGame worker's session action: [worker][""]["ZGW01"][action][arguments][payload…]. Never answered.</summary>
-    private void HandleWorkerAction(FrameBuffer f, ReadOnlySpan<byte> identity)
+    /// <summary>A ZmqGame worker's session action (<see cref="ZgWorker"/>). Never answered.</summary>
+    private void HandleWorkerAction(in RoutedFrames frames, ZgWorkerAction action)
     {
+        var identity = frames.Identity;
         if (_dispatcher.FindWorker(identity) is not { Info: not null })
         {
-            _badInput.Report(BadInput.BackendBadAction, identity, "ZGW01 session action from a worker that is not a registered ZmqGame worker");
+            _badInput.Report(BadInput.BackendBadAction, identity, ZgWorker.HeaderText + " session action from a worker that is not a registered ZmqGame worker");
             return;
         }
 
-        var result = SessionActionFrames.Execute(f, _sessions, fromControl: false);
+        var result = SessionActionFrames.Execute(frames, action, _sessions, fromControl: false);
         if (result.Error is { } error)
         {
-            _badInput.Report(BadInput.BackendBadAction, identity, $"session action {Frames.Printable(f.Span(3))}: {error}");
+            _badInput.Report(BadInput.BackendBadAction, identity, $"session action {Frames.Printable(frames[ZgWorker.ActionIndex])}: {error}");
         }
     }
 
     /// <summary>READY's optional ZmqGame frame after the service name; null (counted if present) when there is none.</summary>
-    private WorkerInfo? ReadWorkerInfo(FrameBuffer f, ReadOnlySpan<byte> identity)
+    private WorkerInfo? ReadWorkerInfo(in RoutedFrames frames, MdpWorkerReady ready)
     {
-        if (f.Count < 6)
+        if (ready.InfoIndex < 0)
         {
             return null;
         }
 
-        if (WorkerInfo.TryParse(f.Span(5).ToArray(), out var info))
+        if (WorkerInfo.TryParse(frames[ready.InfoIndex].ToArray(), out var info))
         {
             return info;
         }
 
-        _badInput.Report(BadInput.BackendBadWorkerInfo, identity, "READY with an unreadable ZmqGame worker frame: taken as a stock MDP worker");
+        _badInput.Report(BadInput.BackendBadWorkerInfo, frames.Identity, "READY with an unreadable ZmqGame worker frame: taken as a stock MDP worker");
         return null;
     }
 
@@ -162,11 +163,7 @@ internal sealed class BackendEndpoint : IRouterHandler, IWorkerChannel
             return false;
         }
 
-        socket.Send(ReadOnlySpan<byte>.Empty, more: true);
-        socket.SendConstant(Frames.MdpWorkerHeader, more: true);
-        socket.SendConstant(Frames.Commands[Mdp.Request], more: true);
-        socket.Send(request.ClientId, more: true);
-        socket.Send(ReadOnlySpan<byte>.Empty, more: request.BodyCount > 0);
+        MdpWorker.WriteRequestHead(new RouterWriter(socket), request.ClientId, more: request.BodyCount > 0);
 
         // The request keeps its frames until the reply (a departing worker may hand it back); the
         // transport copies their bytes into the worker's connection buffer.
@@ -195,9 +192,7 @@ internal sealed class BackendEndpoint : IRouterHandler, IWorkerChannel
             return;
         }
 
-        socket.Send(ReadOnlySpan<byte>.Empty, more: true);
-        socket.SendConstant(Frames.MdpWorkerHeader, more: true);
-        socket.SendConstant(Frames.Commands[command], more: false);
+        MdpWorker.WriteCommand(new RouterWriter(socket), command, more: false);
     }
 
     private static void SendSessionFrame(IRouter socket, Session? session, bool more)

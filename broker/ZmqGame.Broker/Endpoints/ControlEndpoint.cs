@@ -24,7 +24,7 @@ internal sealed class ControlEndpoint : IRouterHandler
     private readonly TimeProvider _time;
     private readonly SessionManager _sessions;
     private readonly NetMQCertificate? _certificate;
-    private readonly Func<Dictionary<string, object>> _report;
+    private readonly Func<StatsReport> _report;
     private readonly HashSet<string> _triggerKeys = new(StringComparer.Ordinal);
     private readonly HashSet<byte[]> _authenticated = new(ByteKeyComparer.Instance);
     private IRouter _router = null!;
@@ -36,9 +36,9 @@ internal sealed class ControlEndpoint : IRouterHandler
     /// <param name="sessions">What the session actions run on.</param>
     /// <param name="certificate">The broker's CURVE certificate when security is on: commands other than auth then need a successful auth.</param>
     /// <param name="triggerKeys">The public keys (Z85) a trigger may authenticate with.</param>
-    /// <param name="report">Builds the <c>stats</c> answer (see <see cref="StatsReport"/>).</param>
+    /// <param name="report">Builds the <c>stats</c> answer (see <see cref="StatsReportBuilder"/>).</param>
     public ControlEndpoint(BrokerStats stats, BadInputLog badInput, ILogger logger, TimeProvider time, SessionManager sessions,
-        NetMQCertificate? certificate, IEnumerable<string> triggerKeys, Func<Dictionary<string, object>> report)
+        NetMQCertificate? certificate, IEnumerable<string> triggerKeys, Func<StatsReport> report)
     {
         _stats = stats;
         _badInput = badInput;
@@ -82,43 +82,41 @@ internal sealed class ControlEndpoint : IRouterHandler
 
     private void Handle(FrameBuffer f)
     {
-        // [peer][""]["ZGT01"][command][…] → [peer][""]["ZGT01"][command][result]
-        if (f.Count < 4 || f.Size(1) != 0 || !f.Span(2).SequenceEqual(Control.Header))
+        var frames = new RoutedFrames(f);
+        if (!Control.TryReadCommand(frames, out var parsed))
         {
-            _badInput.Report(BadInput.ControlMalformed, f.Span(0), "expected [\"\"][\"ZGT01\"][command][…]");
+            _badInput.Report(BadInput.ControlMalformed, frames.Identity, $"expected [\"\"][\"{Control.HeaderText}\"][command][…]");
             return;
         }
 
-        var command = Encoding.UTF8.GetString(f.Span(3));
+        var commandFrame = frames[Control.CommandIndex];
+        var command = Encoding.UTF8.GetString(commandFrame);
         byte[] result;
         if (command == Control.Auth)
         {
-            result = Authenticate(f);
+            result = Authenticate(frames, parsed);
         }
-        else if (_certificate is not null && !_authenticated.Contains(f.Span(0).ToArray()))
+        else if (_certificate is not null && !_authenticated.Contains(frames.Identity.ToArray()))
         {
             _stats.ControlRefused++;
-            _badInput.Report(BadInput.ControlMalformed, f.Span(0), $"control command {Frames.Printable(f.Span(3))} before a successful auth");
+            _badInput.Report(BadInput.ControlMalformed, frames.Identity, $"control command {Frames.Printable(commandFrame)} before a successful auth");
             result = NotAuthorised;
         }
         else
         {
-            result = Run(f, command);
+            result = Run(frames, command);
         }
 
         var socket = _router;
-        if (!socket.TryBegin(f.Span(0)))
+        if (!socket.TryBegin(frames.Identity))
         {
             return;
         }
 
-        socket.Send(ReadOnlySpan<byte>.Empty, more: true);
-        socket.SendConstant(Frames.ControlHeader, more: true);
-        socket.Send(ref f[3], more: true);
-        socket.Send(result, more: false);
+        Control.WriteAnswer(new RouterWriter(socket), frames[Control.CommandIndex], result);
     }
 
-    private byte[] Run(FrameBuffer f, string command)
+    private byte[] Run(in RoutedFrames frames, string command)
     {
         switch (command)
         {
@@ -126,21 +124,21 @@ internal sealed class ControlEndpoint : IRouterHandler
                 return MessagePackSerializer.Serialize(_report(), Payload.Options);
             case SessionActions.Push or SessionActions.Kick or SessionActions.Bind or SessionActions.Unbind
                 or SessionActions.Join or SessionActions.Leave or SessionActions.WorkerEvent:
-                var result = SessionActionFrames.Execute(f, _sessions, fromControl: true);
+                var result = SessionActionFrames.Execute(frames, new ZgWorkerAction(frames.Count), _sessions, fromControl: true);
                 if (result.Error is { } error)
                 {
-                    _badInput.Report(BadInput.ControlBadAction, f.Span(0), $"control action {command}: {error}");
+                    _badInput.Report(BadInput.ControlBadAction, frames.Identity, $"control action {command}: {error}");
                 }
 
                 return result.Serialize();
             default:
-                _badInput.Report(BadInput.ControlMalformed, f.Span(0), "unknown control command " + Frames.Printable(f.Span(3)));
+                _badInput.Report(BadInput.ControlMalformed, frames.Identity, "unknown control command " + Frames.Printable(frames[Control.CommandIndex]));
                 return MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = "unknown command " + command }, Payload.Options);
         }
     }
 
     /// <summary>auth [proof]: the peer proves it holds a trigger key on the allow-list (see <see cref="TriggerAuth"/>).</summary>
-    private byte[] Authenticate(FrameBuffer f)
+    private byte[] Authenticate(in RoutedFrames frames, ControlCommand command)
     {
         if (_certificate is null)
         {
@@ -148,18 +146,18 @@ internal sealed class ControlEndpoint : IRouterHandler
         }
 
         var maxSkewMs = (long)TimeSpan.FromMinutes(5).TotalMilliseconds;
-        if (f.Count >= 5
-            && TriggerAuth.TryOpen(f.Span(4), _certificate.SecretKey!, out var key, out var unixMs)
+        if (command.ArgumentCount > 0
+            && TriggerAuth.TryOpen(frames[ControlCommand.ArgumentStart], _certificate.SecretKey!, out var key, out var unixMs)
             && _triggerKeys.Contains(Convert.ToHexString(key))
             && Math.Abs(_time.GetUtcNow().ToUnixTimeMilliseconds() - unixMs) <= maxSkewMs)
         {
-            _authenticated.Add(f.Span(0).ToArray());
+            _authenticated.Add(frames.Identity.ToArray());
             BrokerLog.TriggerAuthenticated(_logger, NetMQCertificate.FromPublicKey(key).PublicKeyZ85);
             return AuthOk;
         }
 
         _stats.ControlRefused++;
-        _badInput.Report(BadInput.ControlMalformed, f.Span(0), "auth refused: a key not on the allow-list, a proof that does not open, or a clock more than 5 minutes off");
+        _badInput.Report(BadInput.ControlMalformed, frames.Identity, "auth refused: a key not on the allow-list, a proof that does not open, or a clock more than 5 minutes off");
         return NotAuthorised;
     }
 }

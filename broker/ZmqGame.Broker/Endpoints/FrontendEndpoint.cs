@@ -12,17 +12,12 @@ namespace ZmqGame.Broker.Endpoints;
 /// or the sessions. Out: replies and broker statuses (<see cref="IClientChannel"/>), session pushes and commands.
 /// Loop thread only.
 /// </summary>
-internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel
+internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel, IClientOutput
 {
-    private static readonly byte[] Mmi200 = "200"u8.ToArray();
-    private static readonly byte[] Mmi404 = "404"u8.ToArray();
-    private static readonly byte[] Mmi501 = "501"u8.ToArray();
-
     private readonly BrokerStats _stats;
     private readonly BadInputLog _badInput;
     private readonly ILogger _logger;
     private readonly RequestPool _pool;
-    private readonly byte[] _replyHeader = new byte[ReplyHeader.Size];
     private Dispatcher _dispatcher = null!;
     private SessionManager _sessions = null!;
     private IRouter _router = null!;
@@ -74,160 +69,143 @@ internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel
 
     private void Handle(FrameBuffer f)
     {
+        var frames = new RoutedFrames(f);
         if (f.Overflow)
         {
-            _badInput.Report(BadInput.FrontendTooManyFrames, f.Span(0), $"more than {FrameBuffer.MaxFrames} frames");
+            _badInput.Report(BadInput.FrontendTooManyFrames, frames.Identity, $"more than {FrameBuffer.MaxFrames} frames");
             return;
         }
 
-        if (f.Count < 4 || f.Size(1) != 0)
+        if (frames.Count < 3 || !frames[0].IsEmpty)
         {
-            _badInput.Report(BadInput.FrontendMalformed, f.Span(0), $"{f.Count} frames, expected [\"\"][protocol][…]");
+            _badInput.Report(BadInput.FrontendMalformed, frames.Identity, $"{f.Count} frames, expected [\"\"][protocol][…]");
             return;
         }
 
-        var header = f.Span(2);
-        if (header.SequenceEqual(Mdp.ClientHeader))
+        if (MdpClient.TryRead(frames, out var mdp))
         {
-            HandleMdpClient(f);
+            HandleMdpClient(frames, mdp);
         }
-        else if (header.SequenceEqual(ZgClient.Header))
+        else if (ZgClient.TryReadCommand(frames, out var command))
         {
-            HandleZgClient(f);
+            HandleZgClient(frames, command);
+        }
+        else if (ZgClient.HasHeader(frames))
+        {
+            _badInput.Report(BadInput.FrontendUnknownCommand, frames.Identity, ZgClient.HeaderText + " command frame is not one byte");
         }
         else
         {
-            _badInput.Report(BadInput.FrontendUnknownHeader, f.Span(0), "unknown protocol header " + Frames.Printable(header));
+            _badInput.Report(BadInput.FrontendUnknownHeader, frames.Identity, "unknown protocol header " + Frames.Printable(frames[ZgClient.HeaderIndex]));
         }
     }
 
-    private void HandleMdpClient(FrameBuffer f)
+    private void HandleMdpClient(in RoutedFrames frames, MdpClientMessage message)
     {
-        // [client][""]["MDPC01"][service][body…]
-        var service = f.Span(3);
-        if (service.StartsWith(Mdp.MmiPrefix))
+        if (message.IsMmi)
         {
-            HandleMmi(f);
+            HandleMmi(frames);
             return;
         }
 
+        var service = frames[MdpClient.ServiceIndex];
         if (!Dispatcher.IsValidServiceName(service))
         {
-            _badInput.Report(BadInput.FrontendBadService, f.Span(0), "MDP request with an empty or too long service name");
+            _badInput.Report(BadInput.FrontendBadService, frames.Identity, "MDP request with an empty or too long service name");
             return;
         }
 
         var request = _pool.Rent();
-        request.SetClientId(f.Span(0));
+        request.SetClientId(frames.Identity);
         request.Kind = ClientKind.Mdp;
-        request.BodyCount = f.MoveTo(4, request.Body);
+        request.BodyCount = frames.MoveTo(MdpClient.BodyStart, request.Body);
         _dispatcher.ClientRequest(service, request, 0);
     }
 
-    private void HandleZgClient(FrameBuffer f)
+    private void HandleZgClient(in RoutedFrames frames, byte command)
     {
-        // [client][""]["ZGC01"][command][…]
-        if (f.Size(3) != 1)
+        switch (command)
         {
-            _badInput.Report(BadInput.FrontendUnknownCommand, f.Span(0), "ZGC01 command frame is not one byte");
-            return;
-        }
-
-        switch (f.Span(3)[0])
-        {
-            case ZgClient.Request:
-                HandleZgRequest(f, sessionBound: false);
-                break;
-            case ZgClient.SessionRequest:
-                HandleZgRequest(f, sessionBound: true);
+            case ZgClient.Request or ZgClient.SessionRequest:
+                HandleZgRequest(frames);
                 break;
             case ZgClient.Heartbeat:
                 _stats.ClientHeartbeats++;
-                var answer = _sessions.Heartbeat(f.Span(0), f.Count > 4 ? f.Span(4) : ReadOnlySpan<byte>.Empty);
-                SendZgCommand(f.Span(0), answer == HeartbeatAnswer.Heartbeat ? ZgClient.Heartbeat : ZgClient.NoSession);
+                var sessionAt = ZgClient.BodyIndex(frames);
+                var answer = _sessions.Heartbeat(frames.Identity, sessionAt < 0 ? ReadOnlySpan<byte>.Empty : frames[sessionAt]);
+                SendZgCommand(frames.Identity, answer == HeartbeatAnswer.Heartbeat ? ZgClient.Heartbeat : ZgClient.NoSession);
                 break;
-            case ZgClient.Hello when f.Count >= 5:
-                _sessions.Hello(f.Span(0), f.Span(4), f.Count > 5 ? f.Span(5) : ReadOnlySpan<byte>.Empty);
+            case ZgClient.Hello when ZgClient.TryReadHello(frames, out var serviceAt, out var ticketAt):
+                _sessions.Hello(frames.Identity, frames[serviceAt], ticketAt < 0 ? ReadOnlySpan<byte>.Empty : frames[ticketAt]);
                 break;
             case ZgClient.Close:
-                _sessions.Close(f.Span(0));
+                _sessions.Close(frames.Identity);
                 break;
             default:
-                _badInput.Report(BadInput.FrontendUnknownCommand, f.Span(0), $"unknown ZGC01 command 0x{f.Span(3)[0]:X2}");
+                _badInput.Report(BadInput.FrontendUnknownCommand, frames.Identity, $"unknown {ZgClient.HeaderText} command 0x{command:X2}");
                 break;
         }
     }
 
-    private void HandleZgRequest(FrameBuffer f, bool sessionBound)
+    private void HandleZgRequest(in RoutedFrames frames)
     {
-        // [client][""]["ZGC01"][0x01][service][request header][payload…]
-        // [client][""]["ZGC01"][0x08][session id][service][request header][payload…]
-        var at = sessionBound ? 5 : 4;
-        if (f.Count < at + 2 || !RequestHeader.TryRead(f.Span(at + 1), out var header) || (sessionBound && f.Size(4) != 8))
+        if (!ZgClient.TryReadRequest(frames, out var zg))
         {
-            _badInput.Report(BadInput.FrontendBadRequestHeader, f.Span(0), "ZGC01 REQUEST without a valid request header (or session id)");
+            _badInput.Report(BadInput.FrontendBadRequestHeader, frames.Identity, ZgClient.HeaderText + " REQUEST without a valid request header (or session id)");
             return;
         }
 
-        var session = _sessions.Touch(f.Span(0));
-        if (sessionBound && (session is null || session.Id != System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(f.Span(4))))
+        var header = zg.Header;
+        var session = _sessions.Touch(frames.Identity);
+        if (zg.SessionBound && (session is null || session.Id != zg.SessionId))
         {
             // Not the session the client believes it has (the broker restarted, or the connection changed): the
             // request does not run; the client resumes its session and sends it again.
             _stats.NoSessionRequests++;
-            SendStatus(ClientKind.ZmqGame, f.Span(0), header.RequestId, Status.NoSession, "no session: this connection does not have the session the request names");
-            SendZgCommand(f.Span(0), ZgClient.NoSession);
+            SendStatus(ClientKind.ZmqGame, frames.Identity, header.RequestId, Status.NoSession, "no session: this connection does not have the session the request names");
+            SendZgCommand(frames.Identity, ZgClient.NoSession);
             return;
         }
 
-        var service = f.Span(at);
+        var service = frames[zg.ServiceIndex];
         if (!Dispatcher.IsValidServiceName(service))
         {
-            _badInput.Report(BadInput.FrontendBadService, f.Span(0), "request with an empty, too long or mmi.* service name");
-            SendStatus(ClientKind.ZmqGame, f.Span(0), header.RequestId, Status.BadRequest, "service name must be 1-255 bytes and not start with mmi.");
+            _badInput.Report(BadInput.FrontendBadService, frames.Identity, "request with an empty, too long or mmi.* service name");
+            SendStatus(ClientKind.ZmqGame, frames.Identity, header.RequestId, Status.BadRequest, "service name must be 1-255 bytes and not start with mmi.");
             return;
         }
 
         var request = _pool.Rent();
-        request.SetClientId(f.Span(0));
+        request.SetClientId(frames.Identity);
         request.Kind = ClientKind.ZmqGame;
         request.Session = session;
         request.RequestId = header.RequestId;
         request.Command = header.Command;
-        request.BodyCount = f.MoveTo(at + 1, request.Body);
+        request.BodyCount = frames.MoveTo(zg.BodyStart, request.Body);
         _dispatcher.ClientRequest(service, request, header.TimeoutMs);
     }
 
-    private void HandleMmi(FrameBuffer f)
+    /// <summary>RFC 8: <c>mmi.service</c> [name] is answered "200" or "404"; any other <c>mmi.</c> service "501".</summary>
+    private void HandleMmi(in RoutedFrames frames)
     {
-        // RFC 8: [client][""]["MDPC01"]["mmi.service"][name] → [client][""]["MDPC01"]["mmi.service"]["200"|"404"]
         _stats.MmiRequests++;
-        byte[] code;
-        if (f.Span(3).SequenceEqual(Mdp.MmiService))
-        {
-            code = f.Count > 4 && _dispatcher.WorkersOf(f.Span(4)) > 0 ? Mmi200 : Mmi404;
-        }
-        else
-        {
-            code = Mmi501;
-        }
+        var answer = !MdpClient.IsMmiServiceQuery(frames, out var nameAt) ? MmiAnswer.NotImplemented
+            : nameAt >= 0 && _dispatcher.WorkersOf(frames[nameAt]) > 0 ? MmiAnswer.Found
+            : MmiAnswer.NotFound;
 
         var socket = _router;
-        if (!socket.TryBegin(f.Span(0)))
+        if (!socket.TryBegin(frames.Identity))
         {
             _stats.UnroutableClient++;
             return;
         }
 
-        socket.Send(ReadOnlySpan<byte>.Empty, more: true);
-        socket.SendConstant(Frames.MdpClientHeader, more: true);
-        socket.Send(ref f[3], more: true);
-        socket.SendConstant(code, more: false);
+        MdpClient.WriteMmiAnswer(new RouterWriter(socket), frames[MdpClient.ServiceIndex], answer);
     }
 
     // ------------------------------------------------------------------ out
 
-    /// <summary>Sends <c>[identity][""]["ZGC01"][command][frames…]</c> (a session push or command); false, with nothing sent, when the connection cannot take it now.</summary>
+    /// <summary>Sends a session push or command (<see cref="ZgClient"/>); false, with nothing sent, when the connection cannot take it now.</summary>
     public bool TrySendToClient(byte[] identity, OutboundMessage message)
     {
         var socket = _router;
@@ -236,13 +214,12 @@ internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel
             return false;
         }
 
+        var writer = new RouterWriter(socket);
         var frames = message.Frames;
-        socket.Send(ReadOnlySpan<byte>.Empty, more: true);
-        socket.SendConstant(Frames.ZgClientHeader, more: true);
-        socket.SendConstant(Frames.Commands[message.Command], more: frames.Length > 0);
+        ZgClient.WriteCommand(writer, message.Command, more: frames.Length > 0);
         for (var i = 0; i < frames.Length; i++)
         {
-            socket.SendConstant(frames[i], more: i < frames.Length - 1);
+            writer.WriteConstant(frames[i], more: i < frames.Length - 1);
         }
 
         return true;
@@ -273,22 +250,21 @@ internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel
             return;
         }
 
-        socket.Send(ReadOnlySpan<byte>.Empty, more: true);
+        // The codec writes the head; the body frames the worker sent are moved on as they are.
+        var writer = new RouterWriter(socket);
         if (request.Kind == ClientKind.ZmqGame)
         {
-            socket.SendConstant(Frames.ZgClientHeader, more: true);
-            socket.SendConstant(Frames.Commands[ZgClient.Reply], more: true);
+            ZgClient.WriteCommand(writer, ZgClient.Reply, more: true);
         }
         else
         {
-            socket.SendConstant(Frames.MdpClientHeader, more: true);
-            socket.SendConstant(worker.Service.Name, more: f.Count > bodyAt);
+            MdpClient.WriteHead(writer, worker.Service.Name, more: f.Count > bodyAt);
         }
 
         var last = f.Count - 1;
         for (var i = bodyAt; i <= last; i++)
         {
-            socket.Send(ref f[i], more: i < last);
+            writer.Forward(ref f[i], more: i < last);
         }
     }
 
@@ -314,15 +290,10 @@ internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel
             return;
         }
 
-        new ReplyHeader(requestId, status).Write(_replyHeader);
-        socket.Send(ReadOnlySpan<byte>.Empty, more: true);
-        socket.SendConstant(Frames.ZgClientHeader, more: true);
-        socket.SendConstant(Frames.Commands[ZgClient.Reply], more: true);
-        socket.Send(_replyHeader, more: true);
-        socket.Send(Encoding.UTF8.GetBytes(message), more: false);
+        ZgClient.WriteStatusReply(new RouterWriter(socket), new ReplyHeader(requestId, status), Encoding.UTF8.GetBytes(message));
     }
 
-    /// <summary>A ZGC01 message without a body: [client][""]["ZGC01"][command].</summary>
+    /// <summary>A <see cref="ZgClient"/> command without a body (HEARTBEAT, NO SESSION).</summary>
     private void SendZgCommand(ReadOnlySpan<byte> client, byte command)
     {
         var socket = _router;
@@ -332,8 +303,6 @@ internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel
             return;
         }
 
-        socket.Send(ReadOnlySpan<byte>.Empty, more: true);
-        socket.SendConstant(Frames.ZgClientHeader, more: true);
-        socket.SendConstant(Frames.Commands[command], more: false);
+        ZgClient.WriteCommand(new RouterWriter(socket), command);
     }
 }

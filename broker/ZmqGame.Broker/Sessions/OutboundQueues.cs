@@ -7,7 +7,7 @@ namespace ZmqGame.Broker.Sessions;
 /// broker's loop thread only.
 /// </summary>
 /// <remarks>Invariant: a session is in the backlogged set exactly while its queue holds a message.</remarks>
-internal sealed class OutboundQueues(ISessionOutput output, BrokerStats stats, int queueLimit)
+internal sealed class OutboundQueues(IClientOutput output, BrokerStats stats, int queueLimit)
 {
     private readonly HashSet<Session> _backlogged = [];
     private readonly List<Session> _scratch = [];

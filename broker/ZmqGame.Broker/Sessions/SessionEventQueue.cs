@@ -9,7 +9,9 @@ namespace ZmqGame.Broker.Sessions;
 /// exactly once, and never before its connected event was answered, expired or dropped. Runs on the broker's loop
 /// thread only.
 /// </summary>
-internal sealed class SessionEventQueue(ISessionOutput output)
+/// <param name="dispatcher">Where the events go, each as a request rented from <paramref name="pool"/>.</param>
+/// <param name="pool">The broker's requests; a released event tells the sessions it is done (<see cref="RequestPool.EventDone"/>).</param>
+internal sealed class SessionEventQueue(Dispatcher dispatcher, RequestPool pool)
 {
     private static readonly byte[] EmptyPayload = [];
 
@@ -31,7 +33,7 @@ internal sealed class SessionEventQueue(ISessionOutput output)
         _pending.Clear();
         foreach (var (service, header, frame, payload, session) in events)
         {
-            output.SubmitEvent(service, header, frame, payload, session);
+            dispatcher.SubmitEvent(service, pool.RentEvent(header, frame, payload, session));
         }
     }
 

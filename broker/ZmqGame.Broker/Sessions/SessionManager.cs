@@ -18,7 +18,7 @@ namespace ZmqGame.Broker.Sessions;
 internal sealed partial class SessionManager
 {
     private readonly BrokerOptions _options;
-    private readonly ISessionOutput _output;
+    private readonly IClientOutput _output;
     private readonly BrokerStats _stats;
     private readonly BadInputLog _badInput;
     private readonly ILogger _logger;
@@ -34,7 +34,7 @@ internal sealed partial class SessionManager
     private readonly long _timeoutTicks;
     private readonly long _timeoutMs;
 
-    public SessionManager(BrokerOptions options, ISessionOutput output, BrokerStats stats, BadInputLog badInput, ILogger logger, TimeProvider time, byte[] key)
+    public SessionManager(BrokerOptions options, IClientOutput output, Dispatcher dispatcher, RequestPool pool, BrokerStats stats, BadInputLog badInput, ILogger logger, TimeProvider time, byte[] key)
     {
         _options = options;
         _output = output;
@@ -46,7 +46,7 @@ internal sealed partial class SessionManager
         _registry = new SessionRegistry(time);
         _groups = new GroupIndex(options.MaxGroupsPerSession);
         _outbound = new OutboundQueues(output, stats, options.SessionQueueLimit);
-        _events = new SessionEventQueue(output);
+        _events = new SessionEventQueue(dispatcher, pool);
         _targets = new TargetResolver(_registry, _groups);
         _timeoutTicks = (long)(options.SessionTimeout.TotalSeconds * time.TimestampFrequency);
         _timeoutMs = (long)options.SessionTimeout.TotalMilliseconds;

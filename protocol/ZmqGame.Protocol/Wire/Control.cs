@@ -9,6 +9,9 @@ internal static class Control
     /// <summary>Protocol header of the control protocol: "ZGT01".</summary>
     public static ReadOnlySpan<byte> Header => "ZGT01"u8;
 
+    /// <summary>The header as text, for logs and bad-input reports.</summary>
+    public const string HeaderText = "ZGT01";
+
     /// <summary>Broker stats: no arguments; the result is a map.</summary>
     public const string Stats = "stats";
 

@@ -16,6 +16,12 @@ internal static class MdpWorker
     /// <summary>Index of the command frame.</summary>
     public const int CommandIndex = 2;
 
+    /// <summary><see cref="Mdp.WorkerHeader"/> as text, for logs and bad-input reports.</summary>
+    public const string HeaderText = "MDPW01";
+
+    /// <summary>Index of the protocol header frame.</summary>
+    public const int HeaderIndex = 1;
+
     private static readonly byte[] Delimiter = [];
     private static readonly byte[] HeaderFrame = Mdp.WorkerHeader.ToArray();
     private static readonly byte[] DrainingFrame = Mdp.DrainingFlag.ToArray();

@@ -12,6 +12,12 @@ internal static class ZgClient
     /// <summary>Protocol header of a ZmqGame client: "ZGC01".</summary>
     public static ReadOnlySpan<byte> Header => "ZGC01"u8;
 
+    /// <summary>The header as text, for logs and bad-input reports.</summary>
+    public const string HeaderText = "ZGC01";
+
+    /// <summary>Index of the protocol header frame.</summary>
+    public const int HeaderIndex = 1;
+
     /// <summary>Client to broker: [service][request header][payload…].</summary>
     public const byte Request = 0x01;
 
@@ -126,6 +132,10 @@ internal static class ZgClient
         writer.Write(bytes, more: true);
         writer.Write(text, more: false);
     }
+
+    /// <summary>True when the frames start <c>[""]["ZGC01"]</c>, whatever follows (a broker tells a bad command from another protocol).</summary>
+    public static bool HasHeader<TFrames>(in TFrames frames)
+        where TFrames : IFrames => frames.Count > HeaderIndex && frames[0].IsEmpty && frames[HeaderIndex].SequenceEqual(Header);
 
     /// <summary>True when the frames are <c>[""]["ZGC01"][command]…</c> with a one-byte command.</summary>
     public static bool TryReadCommand<TFrames>(in TFrames frames, out byte command)

@@ -10,6 +10,9 @@ internal static class ZgWorker
     /// <summary>Protocol header of a ZmqGame worker's session actions: "ZGW01".</summary>
     public static ReadOnlySpan<byte> Header => "ZGW01"u8;
 
+    /// <summary>The header as text, for logs and bad-input reports.</summary>
+    public const string HeaderText = "ZGW01";
+
     /// <summary>Index of the action frame.</summary>
     public const int ActionIndex = 2;
 

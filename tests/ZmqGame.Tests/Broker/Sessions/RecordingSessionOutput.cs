@@ -1,16 +1,43 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging.Abstractions;
+using ZmqGame.Broker;
 using ZmqGame.Broker.Sessions;
 using ZmqGame.Protocol;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Tests.Broker.Sessions;
 
-/// <summary>A transport for the session layer that records what it is given; connections take messages while <see cref="Accepting"/>.</summary>
-internal sealed class RecordingSessionOutput : ISessionOutput
+/// <summary>
+/// What the session layer is wired to, recorded: messages to clients (connections take them while
+/// <see cref="Accepting"/>), and a dispatcher without workers whose waiting events are read back as <see cref="Events"/>.
+/// </summary>
+internal sealed class RecordingSessionOutput : IClientOutput, IWorkerChannel, IClientChannel
 {
+    public RecordingSessionOutput()
+    {
+        var stats = new BrokerStats();
+        var options = new BrokerOptions { MaxQueuedPerService = int.MaxValue };
+        var badInput = new BadInputLog(NullLogger.Instance, stats, TimeProvider.System, TimeSpan.FromSeconds(10));
+        Dispatcher = new Dispatcher(options, this, this, Pool, stats, badInput, NullLogger.Instance, TimeProvider.System);
+    }
+
     public bool Accepting { get; set; } = true;
+
+    /// <summary>The requests the sessions rent their events from.</summary>
+    public RequestPool Pool { get; } = new();
+
+    /// <summary>Where the sessions submit their events: it has no workers, so they wait in their services.</summary>
+    public Dispatcher Dispatcher { get; }
 
     public List<(byte[] Identity, OutboundMessage Message)> Sent { get; } = [];
 
-    public List<(string Service, EventHeader Header, byte[] SessionFrame, byte[] Payload, Session? Session)> Events { get; } = [];
+    /// <summary>The events submitted so far, in the order they were submitted.</summary>
+    public List<(string Service, EventHeader Header, byte[] SessionFrame, byte[] Payload, Session? Session)> Events =>
+        Dispatcher.Services
+            .SelectMany(service => service.Events.Select(ev => (Service: service, Event: ev)))
+            .OrderBy(e => BinaryPrimitives.ReadUInt64BigEndian(e.Event.ClientId[1..]))
+            .Select(e => (e.Service.NameText, ReadHeader(e.Event), e.Event.Body[1].Slice().ToArray(), e.Event.Body[2].Slice().ToArray(), e.Event.Session))
+            .ToList();
 
     public bool TrySendToClient(byte[] identity, OutboundMessage message)
     {
@@ -23,6 +50,17 @@ internal sealed class RecordingSessionOutput : ISessionOutput
         return true;
     }
 
-    public void SubmitEvent(byte[] service, in EventHeader header, byte[] sessionFrame, byte[] payload, Session? session) =>
-        Events.Add((System.Text.Encoding.UTF8.GetString(service), header, sessionFrame, payload, session));
+    bool IWorkerChannel.SendRequest(ZmqGame.Broker.Worker worker, PendingRequest request) => throw new InvalidOperationException("no workers");
+
+    void IWorkerChannel.SendCommand(ReadOnlySpan<byte> workerIdentity, byte command) => throw new InvalidOperationException("no workers");
+
+    void IClientChannel.ForwardReply(ZmqGame.Broker.Worker worker, PendingRequest request, FrameBuffer reply, int bodyAt) => throw new InvalidOperationException("no workers");
+
+    void IClientChannel.SendStatus(PendingRequest request, Status status, string message) => throw new InvalidOperationException("events get no status");
+
+    private static EventHeader ReadHeader(PendingRequest ev)
+    {
+        Assert.That(EventHeader.TryRead(ev.Body[0].Slice(), out var header), Is.True);
+        return header;
+    }
 }

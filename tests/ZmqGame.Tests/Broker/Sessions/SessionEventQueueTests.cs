@@ -16,7 +16,7 @@ public sealed class SessionEventQueueTests
     public void SetUp()
     {
         _out = new RecordingSessionOutput();
-        _events = new SessionEventQueue(_out);
+        _events = new SessionEventQueue(_out.Dispatcher, _out.Pool);
     }
 
     [Test]

@@ -156,7 +156,7 @@ public sealed class SessionManagerTests
     private SessionManager NewManager()
     {
         var badInput = new BadInputLog(NullLogger.Instance, _stats, _clock, TimeSpan.FromSeconds(10));
-        return new SessionManager(_options, _out, _stats, badInput, NullLogger.Instance, _clock, Key);
+        return new SessionManager(_options, _out, _out.Dispatcher, _out.Pool, _stats, badInput, NullLogger.Instance, _clock, Key);
     }
 
     private Welcome LastWelcome()

@@ -1,0 +1,75 @@
+using ZmqGame.Broker.Sessions;
+using ZmqGame.Protocol;
+
+namespace ZmqGame.Broker;
+
+/// <summary>
+/// Builds the control endpoint's <c>stats</c> answer, a <see cref="StatsReport"/>: counters, services with their
+/// workers, sessions and the last push's timings. The trigger reads its keys; the report's formatter keeps them and
+/// their order. Loop thread only.
+/// </summary>
+internal static class StatsReportBuilder
+{
+    /// <param name="dispatcher">Services and workers.</param>
+    /// <param name="sessions">Client sessions and groups.</param>
+    /// <param name="stats">The broker's counters.</param>
+    /// <param name="time">The broker's clock (worker uptimes).</param>
+    /// <param name="transport">What the counters do not hold: CURVE rejections, messages NetMQ dropped, the last push's write time.</param>
+    public static StatsReport Build(Dispatcher dispatcher, SessionManager sessions, BrokerStats stats, TimeProvider time, TransportFigures transport)
+    {
+        var now = time.GetTimestamp();
+        var workers = new Dictionary<Service, List<WorkerReport>>();
+        foreach (var worker in dispatcher.Workers)
+        {
+            if (!workers.TryGetValue(worker.Service, out var list))
+            {
+                workers[worker.Service] = list = [];
+            }
+
+            list.Add(new WorkerReport
+            {
+                Id = Convert.ToHexString(worker.Identity),
+                Version = worker.Info?.Version ?? "(stock MDP worker)",
+                State = worker.Draining ? "draining" : worker.State == WorkerState.Busy ? "busy" : "idle",
+                UptimeSeconds = Math.Round(time.GetElapsedTime(worker.RegisteredAt, now).TotalSeconds, 1),
+                Served = worker.RequestsServed,
+            });
+        }
+
+        var report = new StatsReport();
+        foreach (var service in dispatcher.Services)
+        {
+            report.Services[service.NameText] = new ServiceReport
+            {
+                Workers = service.WorkerCount,
+                Idle = service.Idle.Count,
+                Waiting = service.WaitingCount,
+                WorkerList = workers.TryGetValue(service, out var list) ? list : [],
+            };
+        }
+
+        var counters = stats.Snapshot();
+        counters["curve_rejected.control"] = transport.CurveRejectedControl;
+        counters["curve_rejected.frontend"] = transport.CurveRejectedFrontend;
+        counters["unroutable_client"] += transport.FrontendDropped;
+        report.Counters = counters;
+
+        var gauges = report.Gauges;
+        gauges[StatsReport.WorkersKey] = dispatcher.WorkerCount;
+        gauges["sessions"] = sessions.Count;
+        gauges["sessions_logged_in"] = sessions.LoggedIn;
+        gauges["sessions_detached"] = sessions.Detached;
+        gauges["sessions_backlogged"] = sessions.Backlogged;
+        gauges["groups"] = sessions.GroupCount;
+        gauges["last_push_fanout_us"] = (long)sessions.LastPushFanOut.TotalMicroseconds;
+        gauges["last_push_written_us"] = (long)transport.LastPushWritten.TotalMicroseconds;
+        return report;
+    }
+}
+
+/// <summary>What the host knows for the stats that the counters do not hold.</summary>
+/// <param name="CurveRejectedControl">Control connections that closed without ever being a peer (a failed CURVE handshake).</param>
+/// <param name="CurveRejectedFrontend">The same on a CURVE frontend.</param>
+/// <param name="FrontendDropped">Messages to clients NetMQ could not route (a NetMQ frontend only), added to unroutable_client.</param>
+/// <param name="LastPushWritten">How long the last push took until written to every connection that had room.</param>
+internal readonly record struct TransportFigures(long CurveRejectedControl, long CurveRejectedFrontend, long FrontendDropped, TimeSpan LastPushWritten);

@@ -1,0 +1,41 @@
+using MessagePack;
+using Microsoft.Extensions.Logging.Abstractions;
+using ZmqGame.Broker;
+using ZmqGame.Broker.Sessions;
+using ZmqGame.Protocol;
+using ZmqGame.Tests.Broker.Sessions;
+
+namespace ZmqGame.Tests.Broker;
+
+/// <summary>The broker's <c>stats</c> answer: built typed, written with the keys, order and values the trigger reads.</summary>
+[TestFixture]
+public sealed class StatsReportBuilderTests
+{
+    [Test]
+    public void Build_WritesTheStatsMap_WithItsKeysInOrder()
+    {
+        var output = new RecordingSessionOutput();
+        var stats = new BrokerStats();
+        var badInput = new BadInputLog(NullLogger.Instance, stats, TimeProvider.System, TimeSpan.FromSeconds(10));
+        var sessions = new SessionManager(new BrokerOptions(), output, output.Dispatcher, output.Pool, stats, badInput, NullLogger.Instance, TimeProvider.System, new byte[32]);
+        output.Dispatcher.WorkerReady([0xA1], "game"u8);
+
+        var report = StatsReportBuilder.Build(output.Dispatcher, sessions, stats, TimeProvider.System, new TransportFigures(1, 2, 0, TimeSpan.FromMicroseconds(7)));
+        var map = MessagePackSerializer.Deserialize<Dictionary<string, object>>(MessagePackSerializer.Serialize(report, Payload.Options), Payload.Options);
+
+        Assert.That(map.Keys, Is.EqualTo(new[]
+        {
+            "counters", "services", "workers", "sessions", "sessions_logged_in", "sessions_detached", "sessions_backlogged", "groups",
+            "last_push_fanout_us", "last_push_written_us",
+        }));
+        Assert.That(Convert.ToInt64(map["workers"]), Is.EqualTo(1));
+        Assert.That(Convert.ToInt64(map["last_push_written_us"]), Is.EqualTo(7));
+        var counters = (Dictionary<object, object>)map["counters"];
+        Assert.That((Convert.ToInt64(counters["curve_rejected.control"]), Convert.ToInt64(counters["curve_rejected.frontend"])), Is.EqualTo((1L, 2L)));
+        var game = (Dictionary<object, object>)((Dictionary<object, object>)map["services"])["game"];
+        Assert.That(game.Keys, Is.EqualTo(new object[] { "workers", "idle", "waiting", "worker_list" }));
+        var worker = (Dictionary<object, object>)((object[])game["worker_list"]).Single();
+        Assert.That(worker.Keys, Is.EqualTo(new object[] { "id", "version", "state", "uptime_s", "served" }));
+        Assert.That((worker["id"], worker["version"], worker["state"]), Is.EqualTo(("A1", "(stock MDP worker)", "idle")));
+    }
+}
