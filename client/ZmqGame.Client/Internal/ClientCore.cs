@@ -6,11 +6,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Retry;
 using ZmqGame.Protocol;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
-/// The engine behind <see cref="ZmqGameClient"/>. One dedicated I/O thread (<see cref="IClientIo"/>) owns the
+/// The engine behind <see cref="ZmqGameClient"/>. One dedicated I/O thread (<see cref="IConnectionLoop"/>) owns the
 /// connection to the broker; every other thread talks to it through <see cref="commands"/>. Pending requests live in a
 /// concurrent map so that replies (I/O thread), deadlines (timer threads) and cancellation (any thread) can
 /// each complete a request by removing it. A background loop opens sockets and, when one dies, reopens it with a
@@ -35,7 +36,7 @@ internal sealed class ClientCore : IAsyncDisposable
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly ConcurrentQueue<Command> commands = new();
-    private readonly IClientIo io;
+    private readonly IConnectionLoop io;
     private readonly ConcurrentDictionary<ulong, PendingRequest> pending = new();
     private readonly CancellationTokenSource lifetime = new();
     private readonly TaskCompletionSource<bool> firstConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -56,7 +57,7 @@ internal sealed class ClientCore : IAsyncDisposable
     private bool pollerStarted;
 
     // I/O-thread state.
-    private IClientLink? socket;
+    private IDealerLink? socket;
     private Link? link;
     private long epoch;
     private long lastSent;
@@ -94,7 +95,7 @@ internal sealed class ClientCore : IAsyncDisposable
         heartbeatTicks = ToTimestampTicks(options.HeartbeatInterval);
         livenessTicks = heartbeatTicks * options.Liveness;
 
-        io = ClientIo.Create(endpoint, serverKey, ex => Log.PollerError(logger, ex));
+        io = ConnectionLoop.Create(endpoint, new DealerOptions { CurveServerKey = serverKey, Batch = 256 }, ex => Log.PollerError(logger, ex));
 
         reopenPipeline = new ResiliencePipelineBuilder<Link?> { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions<Link?>
@@ -170,7 +171,7 @@ internal sealed class ClientCore : IAsyncDisposable
     /// <summary>Starts the socket thread, the tick timer and the connection loop. Called once.</summary>
     public void Start()
     {
-        io.Start("ZmqGame.Client " + endpoint, OnWake, OnExit);
+        io.Start("ZmqGame.Client " + endpoint, onWake: OnWake, onExit: OnExit);
         pollerStarted = true;
 
         var tick = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, options.HeartbeatInterval.Ticks / 4));
@@ -547,7 +548,7 @@ internal sealed class ClientCore : IAsyncDisposable
         }
 
         CloseSocket();
-        IClientLink? opened = null;
+        IDealerLink? opened = null;
         try
         {
             opened = io.Connect(
