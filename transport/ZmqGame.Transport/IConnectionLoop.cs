@@ -17,7 +17,10 @@ internal interface IConnectionLoop : IDisposable
     /// </summary>
     void Start(string name, TimeSpan? tickInterval = null, Action? tick = null, Action? onWake = null, Action? onExit = null);
 
-    /// <summary>Runs <paramref name="action"/> on the thread. Any thread; throws <see cref="ObjectDisposedException"/> once disposed.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> on the thread. Any thread. Once disposed, the own transport throws
+    /// <see cref="ObjectDisposedException"/>; NetMQ's queue takes the action and nothing ever runs it.
+    /// </summary>
     void Post(Action action);
 
     /// <summary>Has the thread run its wake handler soon; wake-ups that come before it ran count as one. Any thread.</summary>
