@@ -11,10 +11,6 @@ namespace ZmqGame.Broker;
 /// </summary>
 internal static class Routers
 {
-    /// <summary>True when <paramref name="endpoint"/> runs on the broker's own transport rather than NetMQ.</summary>
-    public static bool OwnTransport(string endpoint, bool curve) =>
-        !curve && Native.Supported && ZmtpRouter.Serves(endpoint) && !TransportChoice.NetMqForced;
-
     /// <summary>Binds a ROUTER endpoint for <paramref name="handler"/>; a tcp port of 0 or * picks a free port.</summary>
     /// <param name="name">The endpoint's role, for errors and logs (frontend, backend, control).</param>
     /// <param name="endpoint">Where to bind.</param>
@@ -31,7 +27,7 @@ internal static class Routers
         FrameBuffer into, IRouterHandler handler, BadInputLog badInput, Action<int> onAcceptFailed, out RouterSocket? netMqSocket)
     {
         netMqSocket = null;
-        if (OwnTransport(endpoint, curve is not null))
+        if (TransportChoice.UsesOwnTransport(endpoint, curve is not null))
         {
             try
             {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Client.Internal;
 
@@ -12,15 +13,15 @@ internal sealed class ClientConnection : IDisposable
 {
     private readonly string endpoint;
     private readonly ILogger logger;
-    private readonly IClientIo io;
-    private IClientLink? socket;
+    private readonly IConnectionLoop io;
+    private IDealerLink? socket;
     private long connectionsOpened;
 
     public ClientConnection(string endpoint, byte[]? serverKey, ILogger logger)
     {
         this.endpoint = endpoint;
         this.logger = logger;
-        io = ClientIo.Create(endpoint, serverKey, ex => Log.PollerError(logger, ex));
+        io = ConnectionLoop.Create(endpoint, new DealerOptions { CurveServerKey = serverKey, Batch = 256 }, ex => Log.PollerError(logger, ex));
     }
 
     /// <summary>True while a connection is open.</summary>
@@ -39,7 +40,7 @@ internal sealed class ClientConnection : IDisposable
     public long ConnectionsOpened => Interlocked.Read(ref connectionsOpened);
 
     /// <summary>Starts the I/O thread: <paramref name="onWake"/> runs on it after <see cref="Wake"/>, <paramref name="onExit"/> last.</summary>
-    public void Start(string name, Action onWake, Action onExit) => io.Start(name, onWake, onExit);
+    public void Start(string name, Action onWake, Action onExit) => io.Start(name, onWake: onWake, onExit: onExit);
 
     /// <summary>Has the I/O thread run its wake handler soon. Any thread.</summary>
     public void Wake() => io.Wake();
@@ -54,7 +55,7 @@ internal sealed class ClientConnection : IDisposable
     /// </summary>
     public bool TryOpen(Link newLink, Action<List<byte[]>> onMessage, Action onLost)
     {
-        IClientLink? opened = null;
+        IDealerLink? opened = null;
         try
         {
             opened = io.Connect(

@@ -1,11 +1,10 @@
-using Polly;
 using ZmqGame.Tests.Support;
 using ZmqGame.Worker;
 using ZmqGame.Worker.Internal;
 
 namespace ZmqGame.Tests.WorkerTests;
 
-/// <summary>Options, liveness bookkeeping and reconnect backoff: no sockets.</summary>
+/// <summary>Options: no sockets. (Liveness bookkeeping and reconnect backoff: Transport/LivenessTests, ReconnectPolicyTests.)</summary>
 [TestFixture]
 public sealed class WorkerUnitTests
 {
@@ -48,59 +47,5 @@ public sealed class WorkerUnitTests
         }
 
         Assert.That(() => WorkerApp.Create(options), Throws.ArgumentException);
-    }
-
-    [Test]
-    public void Liveness_HeartbeatDueAfterIntervalOfSilence_BrokerDeadAfterIntervalTimesLiveness()
-    {
-        var clock = new ManualTimeProvider();
-        var liveness = new SlotLiveness(clock, TimeSpan.FromSeconds(1), liveness: 3);
-
-        clock.Advance(TimeSpan.FromMilliseconds(999));
-        Assert.That(liveness.HeartbeatDue(), Is.False);
-        clock.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.That(liveness.HeartbeatDue(), Is.True);
-
-        liveness.Sent();
-        Assert.That(liveness.HeartbeatDue(), Is.False, "sending anything resets the heartbeat clock");
-
-        clock.Advance(TimeSpan.FromMilliseconds(1999));
-        Assert.That(liveness.BrokerSilent(), Is.False);
-        liveness.Heard();
-        clock.Advance(TimeSpan.FromMilliseconds(2999));
-        Assert.That(liveness.BrokerSilent(), Is.False, "hearing anything resets the liveness clock");
-        clock.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.That(liveness.BrokerSilent(), Is.True);
-    }
-
-    [Test]
-    public async Task ReconnectPolicy_DelaysAreJitteredAndCapped()
-    {
-        var options = new WorkerOptions { ReconnectDelayMin = TimeSpan.FromMilliseconds(1), ReconnectDelayMax = TimeSpan.FromMilliseconds(8) };
-        var delays = new List<TimeSpan>();
-        var pipeline = ReconnectPolicy.Create(options, TimeProvider.System, args =>
-        {
-            delays.Add(args.RetryDelay);
-            return ValueTask.CompletedTask;
-        });
-
-        var attempts = 0;
-        var ok = await pipeline.ExecuteAsync(_ => ValueTask.FromResult(++attempts > 8));
-
-        Assert.That(ok, Is.True);
-        Assert.That(delays, Has.Count.EqualTo(8), "every failed attempt waits, attempts are unbounded");
-        Assert.That(delays.Min(), Is.GreaterThan(TimeSpan.Zero));
-        Assert.That(delays.Max(), Is.LessThanOrEqualTo(options.ReconnectDelayMax), "capped at ReconnectDelayMax");
-    }
-
-    [Test]
-    public void ReconnectPolicy_StopsWhenCancelled()
-    {
-        var options = new WorkerOptions { ReconnectDelayMin = TimeSpan.FromSeconds(30), ReconnectDelayMax = TimeSpan.FromSeconds(30) };
-        var pipeline = ReconnectPolicy.Create(options, TimeProvider.System);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
-
-        Assert.That(async () => await pipeline.ExecuteAsync(_ => ValueTask.FromResult(false), cts.Token),
-            Throws.InstanceOf<OperationCanceledException>());
     }
 }

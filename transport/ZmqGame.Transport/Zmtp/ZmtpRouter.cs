@@ -93,9 +93,6 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
     internal int HighWatermark { get; }
 
-    /// <summary>True if <paramref name="endpoint"/> is one this router serves (TCP).</summary>
-    public static bool Serves(string endpoint) => TcpEndpoint.IsTcp(endpoint);
-
     public bool TryBegin(ReadOnlySpan<byte> identity)
     {
         if (!_peersBySpan.TryGetValue(identity, out var connection) || connection.Queued >= HighWatermark)

@@ -1,4 +1,5 @@
 using Polly;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Worker.Internal;
 
@@ -18,18 +19,18 @@ internal enum SlotState
 }
 
 /// <summary>One MDP worker identity: a DEALER connection holding at most one request. Touched only by the I/O thread.</summary>
-internal sealed class Slot(ServiceDefinition service, int index, SlotLiveness liveness)
+internal sealed class Slot(ServiceDefinition service, int index, Liveness liveness)
 {
     public ServiceDefinition Service { get; } = service;
 
     public int Index { get; } = index;
 
-    public SlotLiveness Liveness { get; } = liveness;
+    public Liveness Liveness { get; } = liveness;
 
     public ResiliencePipeline<bool> Reconnect { get; set; } = ResiliencePipeline<bool>.Empty;
 
     /// <summary>The slot's connection to the broker; null while down.</summary>
-    public IWorkerLink? Link { get; set; }
+    public IDealerLink? Link { get; set; }
 
     public SlotState State { get; set; } = SlotState.Down;
 

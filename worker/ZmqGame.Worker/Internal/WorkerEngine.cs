@@ -1,12 +1,13 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using ZmqGame.Protocol;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Worker.Internal;
 
 /// <summary>
-/// The connection side of a worker: one I/O thread (<see cref="IWorkerIo"/>) owns every slot's DEALER connection and
-/// the heartbeat tick; handler results and reconnect attempts come back to it through <see cref="IWorkerIo.Post"/>.
+/// The connection side of a worker: one I/O thread (<see cref="IConnectionLoop"/>) owns every slot's DEALER connection and
+/// the heartbeat tick; handler results and reconnect attempts come back to it through <see cref="IConnectionLoop.Post"/>.
 /// Its frames are written and read by the codecs <see cref="MdpWorker"/> and <see cref="ZgWorker"/>. The graceful stop
 /// is in WorkerEngine.Stopping.cs, the reconnect backoff in WorkerEngine.Outage.cs.
 /// </summary>
@@ -18,7 +19,7 @@ internal sealed partial class WorkerEngine : IDisposable
     private readonly ILogger _logger;
     private readonly WorkerCounters _counters;
     private readonly RequestPipeline _pipeline;
-    private readonly IWorkerIo _io;
+    private readonly IConnectionLoop _io;
     private readonly TimeSpan _tick;
     private readonly Slot[] _slots;
     private readonly CancellationTokenSource _stopCts = new();
@@ -38,16 +39,16 @@ internal sealed partial class WorkerEngine : IDisposable
         _pipeline = new RequestPipeline(logger, counters);
         var tick = options.HeartbeatInterval / 4;
         _tick = tick < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : tick;
-        _io = WorkerIo.Create(options.Broker, ex => Log.PollerError(logger, ex));
+        _io = ConnectionLoop.Create(options.Broker, new DealerOptions { FinalLinger = TimeSpan.FromSeconds(1), Batch = 64 }, ex => Log.PollerError(logger, ex));
 
         var slots = new List<Slot>();
         foreach (var service in services)
         {
             for (var i = 0; i < service.Slots; i++)
             {
-                var slot = new Slot(service, i, new SlotLiveness(time, options.HeartbeatInterval, options.Liveness));
+                var slot = new Slot(service, i, new Liveness(time, options.HeartbeatInterval, options.Liveness));
                 slot.Sender = new SessionSender(() => this, slot);
-                slot.Reconnect = ReconnectPolicy.Create(options, time, args =>
+                slot.Reconnect = ReconnectPolicy.Create(options.ReconnectDelayMin, options.ReconnectDelayMax, time, args =>
                 {
                     Interlocked.Increment(ref _counters.Reconnects);
                     Log.ReconnectScheduled(_logger, slot.Service.Name, slot.Index, args.AttemptNumber + 1, args.RetryDelay);
@@ -208,7 +209,7 @@ internal sealed partial class WorkerEngine : IDisposable
             return;
         }
 
-        IWorkerLink? link = null;
+        IDealerLink? link = null;
         try
         {
             link = _io.Connect(

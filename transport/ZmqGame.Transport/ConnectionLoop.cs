@@ -1,0 +1,21 @@
+namespace ZmqGame.Transport;
+
+/// <summary>Makes the <see cref="IConnectionLoop"/> for a program that connects to one broker endpoint.</summary>
+internal static class ConnectionLoop
+{
+    /// <summary>
+    /// The loop for connections to <paramref name="endpoint"/>: the own ZMTP transport when
+    /// <see cref="TransportChoice.UsesOwnTransport"/> allows it (with CURVE when <see cref="DealerOptions.CurveServerKey"/>
+    /// is set, never), NetMQ otherwise. <paramref name="onError"/> gets what a handler threw; the loop goes on.
+    /// </summary>
+    public static IConnectionLoop Create(string endpoint, DealerOptions options, Action<Exception> onError)
+    {
+#if NET10_0_OR_GREATER
+        if (TransportChoice.UsesOwnTransport(endpoint, options.CurveServerKey is not null))
+        {
+            return new ZmtpConnectionLoop(onError);
+        }
+#endif
+        return new NetMqConnectionLoop(options, onError);
+    }
+}

@@ -1,0 +1,39 @@
+namespace ZmqGame.Transport;
+
+/// <summary>
+/// One thread that owns a program's DEALER connections to the broker: the seam the worker and the client run on.
+/// Everything but <see cref="Post"/>, <see cref="Wake"/>, <see cref="Stop"/> and <see cref="IDisposable.Dispose"/>
+/// runs on that thread, and so do all the handlers. <see cref="ConnectionLoop.Create"/> picks the implementation:
+/// ZmqGame's own ZMTP transport (one epoll loop) where <see cref="TransportChoice.UsesOwnTransport"/> says so, NetMQ
+/// (a poller thread) everywhere else.
+/// </summary>
+internal interface IConnectionLoop : IDisposable
+{
+    /// <summary>
+    /// Starts the thread, named <paramref name="name"/>. Each handler is optional and runs on the thread:
+    /// <paramref name="tick"/> every <paramref name="tickInterval"/> (none when either is null);
+    /// <paramref name="onWake"/> after <see cref="Wake"/> (the own transport runs it on every turn of its loop, which
+    /// includes every turn after a wake-up); <paramref name="onExit"/> last, once the loop has stopped.
+    /// </summary>
+    void Start(string name, TimeSpan? tickInterval = null, Action? tick = null, Action? onWake = null, Action? onExit = null);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the thread. Any thread. Once disposed, the own transport throws
+    /// <see cref="ObjectDisposedException"/>; NetMQ's queue takes the action and nothing ever runs it.
+    /// </summary>
+    void Post(Action action);
+
+    /// <summary>Has the thread run its wake handler soon; wake-ups that come before it ran count as one. Any thread.</summary>
+    void Wake();
+
+    /// <summary>Ends the thread (after its exit handler). Any thread; returns at once. <see cref="IDisposable.Dispose"/> still frees it.</summary>
+    void Stop();
+
+    /// <summary>
+    /// A DEALER connection to <paramref name="endpoint"/>. <paramref name="onMessage"/> gets each whole message (a reused
+    /// list of fresh arrays: keep the arrays, not the list); <paramref name="onLost"/> the end of the connection, with
+    /// why, when the transport can tell (the own transport notices a closed connection at once; NetMQ reconnects
+    /// underneath and never tells). Throws when it cannot even start (a malformed endpoint, a host that does not resolve).
+    /// </summary>
+    IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost);
+}

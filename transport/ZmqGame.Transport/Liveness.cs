@@ -1,0 +1,63 @@
+namespace ZmqGame.Transport;
+
+/// <summary>
+/// Paranoid Pirate bookkeeping of one connection to the broker: when it last sent, last sent a HEARTBEAT and last
+/// heard, whether a HEARTBEAT is due and whether the broker has been silent too long. Pure time logic on an injected
+/// <see cref="TimeProvider"/>; used on the connection's loop thread only.
+/// <para>
+/// The worker asks <see cref="HeartbeatDue"/> (nothing sent for an interval). The client also probes a silent broker:
+/// <see cref="HeartbeatOrProbeDue"/> adds "silent for an interval and no HEARTBEAT for one", which needs
+/// <see cref="HeartbeatSent"/> after each HEARTBEAT.
+/// </para>
+/// </summary>
+internal sealed class Liveness
+{
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _heartbeat;
+    private readonly TimeSpan _silenceLimit;
+    private long _lastSent;
+    private long _lastHeartbeat;
+    private long _lastHeard;
+
+    /// <param name="time">The clock.</param>
+    /// <param name="heartbeatInterval">How often a HEARTBEAT goes when nothing else does.</param>
+    /// <param name="liveness">How many heartbeat intervals of silence mean the broker is gone.</param>
+    public Liveness(TimeProvider time, TimeSpan heartbeatInterval, int liveness)
+    {
+        _time = time;
+        _heartbeat = heartbeatInterval;
+        _silenceLimit = TimeSpan.FromTicks(heartbeatInterval.Ticks * liveness);
+        Reset();
+    }
+
+    /// <summary>The silence after which the broker counts as gone (heartbeat interval × liveness).</summary>
+    public TimeSpan SilenceLimit => _silenceLimit;
+
+    /// <summary>How long the broker has been silent (since <see cref="Heard"/> or <see cref="Reset"/>).</summary>
+    public TimeSpan Silence => _time.GetElapsedTime(_lastHeard);
+
+    /// <summary>A new connection: counts as having just sent, sent a HEARTBEAT and heard.</summary>
+    public void Reset() => _lastSent = _lastHeartbeat = _lastHeard = _time.GetTimestamp();
+
+    /// <summary>Something went to the broker.</summary>
+    public void Sent() => _lastSent = _time.GetTimestamp();
+
+    /// <summary>A HEARTBEAT went to the broker (counts as <see cref="Sent"/> too).</summary>
+    public void HeartbeatSent() => _lastSent = _lastHeartbeat = _time.GetTimestamp();
+
+    /// <summary>Something came from the broker.</summary>
+    public void Heard() => _lastHeard = _time.GetTimestamp();
+
+    /// <summary>True when nothing was sent for a heartbeat interval.</summary>
+    public bool HeartbeatDue() => _time.GetElapsedTime(_lastSent) >= _heartbeat;
+
+    /// <summary>
+    /// True when <see cref="HeartbeatDue"/>, or when the broker has been silent for a heartbeat interval and no
+    /// HEARTBEAT went for one (a probe, so that a connection busy sending still hears whether the broker is there).
+    /// </summary>
+    public bool HeartbeatOrProbeDue() =>
+        HeartbeatDue() || (Silence >= _heartbeat && _time.GetElapsedTime(_lastHeartbeat) >= _heartbeat);
+
+    /// <summary>True when the broker has been silent for heartbeat interval × liveness.</summary>
+    public bool BrokerSilent() => Silence >= _silenceLimit;
+}

@@ -1,0 +1,204 @@
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace ZmqGame.Transport;
+
+/// <summary>
+/// The connection loop on NetMQ: a poller thread, one queue for posted work and wake-ups, an optional timer, a
+/// DEALER socket per connection (CURVE when <see cref="DealerOptions.CurveServerKey"/> is set).
+/// <list type="bullet">
+/// <item>A link is live while its socket is in the loop's set: <see cref="IDealerLink.TrySend"/> and the receive loop
+/// check that before touching the socket, so a link closed by a handler halfway through a batch reads no further.</item>
+/// <item>Each poller event reads at most <see cref="DealerOptions.Batch"/> messages from a socket, and runs at most as
+/// many queued actions, before the other sockets get their turn. A handler that throws goes to the error handler and
+/// the batch goes on.</item>
+/// <item><see cref="Wake"/> coalesces: one wake-up is queued until the wake handler has started to run.</item>
+/// <item>NetMQ reconnects underneath and never reports a lost connection: <c>onLost</c> is never called; the owner's
+/// heartbeats find a dead broker.</item>
+/// <item><see cref="Dispose"/> stops the poller, then disposes the sockets (each may still send what it has queued
+/// for <see cref="DealerOptions.FinalLinger"/>), then the queue. <see cref="IDealerLink.Close"/> drops at once.</item>
+/// </list>
+/// </summary>
+internal sealed class NetMqConnectionLoop : IConnectionLoop
+{
+    private readonly NetMQPoller _poller = [];
+    private readonly NetMQQueue<Action> _queue = new();
+    private readonly HashSet<DealerSocket> _sockets = [];
+    private readonly DealerOptions _options;
+    private readonly NetMQCertificate? _certificate;
+    private readonly Action<Exception> _onError;
+    private readonly List<byte[]> _frames = [];
+    private readonly Action _wakeUp;
+    private Action? _onWake;
+    private NetMQTimer? _timer;
+    private int _wakePending;
+    private volatile bool _exited;
+
+    public NetMqConnectionLoop(DealerOptions options, Action<Exception> onError)
+    {
+        _options = options;
+        _certificate = options.CurveServerKey is null ? null : new NetMQCertificate();
+        _onError = onError;
+        _wakeUp = WakeUp;
+        _queue.ReceiveReady += (_, e) =>
+        {
+            for (var i = 0; i < _options.Batch && e.Queue.TryDequeue(out var action, TimeSpan.Zero); i++)
+            {
+                Guard(action);
+            }
+        };
+        _poller.Add(_queue);
+    }
+
+    /// <summary>
+    /// Starts the poller on a background thread and returns once it runs (as <see cref="NetMQPoller.RunAsync(string, bool)"/>
+    /// does, so that a dispose right after finds it running). A failure of the poller itself goes to the error handler;
+    /// the exit handler runs in any case.
+    /// </summary>
+    public void Start(string name, TimeSpan? tickInterval = null, Action? tick = null, Action? onWake = null, Action? onExit = null)
+    {
+        _onWake = onWake;
+        if (tick is not null && tickInterval is { } interval)
+        {
+            _timer = new NetMQTimer(interval);
+            _timer.Elapsed += (_, _) => Guard(tick);
+            _poller.Add(_timer);
+        }
+
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                _poller.Run();
+            }
+            catch (Exception ex)
+            {
+                _onError(ex);
+            }
+            finally
+            {
+                _exited = true;
+                onExit?.Invoke();
+            }
+        })
+        { IsBackground = true, Name = name };
+        thread.Start();
+        SpinWait.SpinUntil(() => _poller.IsRunning || _exited);
+    }
+
+    public void Post(Action action) => _queue.Enqueue(action);
+
+    public void Wake()
+    {
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            _queue.Enqueue(_wakeUp);
+        }
+    }
+
+    public void Stop() => _poller.StopAsync();
+
+    public IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost)
+    {
+        var socket = new DealerSocket();
+        try
+        {
+            socket.Options.Linger = _options.FinalLinger;
+            if (_options.CurveServerKey is { } serverKey)
+            {
+                socket.Options.CurveServerKey = serverKey;
+                socket.Options.CurveCertificate = _certificate!;
+            }
+
+            socket.Connect(endpoint);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        socket.ReceiveReady += (_, _) => Receive(socket, onMessage);
+        _poller.Add(socket);
+        _sockets.Add(socket);
+        return new Link(this, socket);
+    }
+
+    /// <summary>Stops the poller, then disposes the sockets (each lingers up to <see cref="DealerOptions.FinalLinger"/>), then the queue.</summary>
+    public void Dispose()
+    {
+        if (_poller.IsRunning)
+        {
+            _poller.Stop();
+        }
+
+        _poller.Dispose();
+        foreach (var socket in _sockets)
+        {
+            socket.Dispose();
+        }
+
+        _sockets.Clear();
+        _timer = null;
+        _queue.Dispose();
+    }
+
+    private void WakeUp()
+    {
+        Volatile.Write(ref _wakePending, 0);
+        _onWake?.Invoke();
+    }
+
+    private void Receive(DealerSocket socket, Action<List<byte[]>> onMessage)
+    {
+        try
+        {
+            NetMQMessage? message = null;
+            for (var i = 0; i < _options.Batch && _sockets.Contains(socket) && socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref message); i++)
+            {
+                NetMqFrames.CopyTo(message, _frames);
+                message = null;
+                try
+                {
+                    onMessage(_frames);
+                }
+                catch (Exception ex)
+                {
+                    _onError(ex);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            _onError(ex);
+        }
+    }
+
+    private void Guard(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception ex)
+        {
+            _onError(ex);
+        }
+    }
+
+    private sealed class Link(NetMqConnectionLoop owner, DealerSocket socket) : IDealerLink
+    {
+        public bool TrySend(IReadOnlyList<byte[]> frames) =>
+            owner._sockets.Contains(socket) && socket.TrySendMultipartMessage(TimeSpan.Zero, NetMqFrames.ToMessage(frames));
+
+        public void Close()
+        {
+            if (owner._sockets.Remove(socket))
+            {
+                owner._poller.Remove(socket);
+                socket.Options.Linger = TimeSpan.Zero;
+                socket.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+namespace ZmqGame.Transport;
+
+/// <summary>
+/// The connection loop on ZmqGame's own ZMTP transport: one <see cref="EventLoop"/> (epoll), each connection a
+/// <see cref="ZmtpDealer"/> sharing the loop's read buffer.
+/// <list type="bullet">
+/// <item>A connection that ends (refused, reset, closed by the broker) is noticed at once: the link leaves the loop's
+/// set, <see cref="IDealerLink.TrySend"/> returns false from then on, and <c>onLost</c> says why.</item>
+/// <item>The wake handler is a source of the event loop: it runs on every turn, after posted work.</item>
+/// <item><see cref="Dispose"/> stops the loop first (its last turn writes what is queued, such as a worker's final
+/// DISCONNECTs), then closes every connection still open, quietly (no <c>onLost</c>).</item>
+/// </list>
+/// </summary>
+internal sealed class ZmtpConnectionLoop(Action<Exception> onError) : IConnectionLoop
+{
+    private readonly EventLoop _loop = new(onError);
+    private readonly byte[] _readBuffer = new byte[64 * 1024];
+    private readonly HashSet<Link> _links = [];
+
+    public void Start(string name, TimeSpan? tickInterval = null, Action? tick = null, Action? onWake = null, Action? onExit = null)
+    {
+        _loop.TickInterval = tick is not null && tickInterval is { } interval ? interval : Timeout.InfiniteTimeSpan;
+        _loop.Tick = tick;
+        if (onWake is not null)
+        {
+            _loop.AddSource(onWake);
+        }
+
+        _loop.OnExit = onExit;
+        _loop.Start(name);
+    }
+
+    public void Post(Action action) => _loop.Post(action);
+
+    public void Wake() => _loop.Wake();
+
+    public void Stop() => _loop.RequestStop();
+
+    public IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost)
+    {
+        var link = new Link(this);
+        link.Dealer = ZmtpDealer.Connect(_loop, _readBuffer, endpoint, 0, onMessage, reason =>
+        {
+            _links.Remove(link);
+            onLost(reason);
+        });
+        _links.Add(link);
+        return link;
+    }
+
+    /// <summary>Stops the loop (its last turn writes what is queued), then closes every connection.</summary>
+    public void Dispose()
+    {
+        _loop.Dispose();
+        foreach (var link in _links)
+        {
+            link.Dealer?.Close(quiet: true);
+        }
+
+        _links.Clear();
+    }
+
+    private sealed class Link(ZmtpConnectionLoop owner) : IDealerLink
+    {
+        public ZmtpDealer? Dealer { get; set; }
+
+        public bool TrySend(IReadOnlyList<byte[]> frames)
+        {
+            if (Dealer is not { IsClosed: false } dealer)
+            {
+                return false;
+            }
+
+            dealer.Send(frames);
+            return true;
+        }
+
+        public void Close()
+        {
+            owner._links.Remove(this);
+            Dealer?.Close(quiet: true);
+        }
+    }
+}
