@@ -104,18 +104,6 @@ public sealed class NetMqConnectionLoopTests
         Assert.That(await exited.Task.WaitAsync(Wait), Is.EqualTo(LoopName));
     }
 
-    [Test]
-    public async Task Dispose_RightAfterStart_StopsThePoller()
-    {
-        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var loop = new NetMqConnectionLoop(new DealerOptions(), ex => Assert.Fail(ex.ToString()));
-        loop.Start(LoopName, onExit: exited.SetResult);
-        loop.Dispose();
-
-        await exited.Task.WaitAsync(Wait);
-        Assert.That(() => loop.Post(() => { }), Throws.Nothing, "NetMQ's queue takes it and nothing runs it");
-    }
-
     private static Task<T> OnLoopAsync<T>(NetMqConnectionLoop loop, Func<T> action)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
