@@ -39,6 +39,13 @@ internal sealed class Liveness
     /// <summary>A new connection: counts as having just sent, sent a HEARTBEAT and heard.</summary>
     public void Reset() => _lastSent = _lastHeartbeat = _lastHeard = _time.GetTimestamp();
 
+    /// <summary>
+    /// Counts as never having sent anything, nor a HEARTBEAT (timestamp 0): until something goes, a HEARTBEAT is due.
+    /// The client starts so. It keeps its send times across connections: when one opens it calls <see cref="Heard"/>,
+    /// not <see cref="Reset"/>.
+    /// </summary>
+    public void NothingSent() => _lastSent = _lastHeartbeat = 0;
+
     /// <summary>Something went to the broker.</summary>
     public void Sent() => _lastSent = _time.GetTimestamp();
 

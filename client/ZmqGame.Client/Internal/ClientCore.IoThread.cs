@@ -74,7 +74,7 @@ internal sealed partial class ClientCore
         var now = time.GetTimestamp();
         if (requests.TrySend(request, connection, session.Id, now))
         {
-            liveness.Sent(now);
+            liveness.Sent();
         }
     }
 
@@ -100,14 +100,13 @@ internal sealed partial class ClientCore
         }
 
         CloseSocket();
-        if (!connection.TryOpen(newLink, OnMessage, () => LinkLost(liveness.SilentTicks(time.GetTimestamp()))))
+        if (!connection.TryOpen(newLink, OnMessage, () => LinkLost(liveness.Silence)))
         {
             return;
         }
 
-        var now = time.GetTimestamp();
-        liveness.Opened(now);
-        session.Opened(now);
+        liveness.Opened();
+        session.Opened(time.GetTimestamp());
     }
 
     private void HandleTick()
@@ -117,22 +116,21 @@ internal sealed partial class ClientCore
             return;
         }
 
-        var now = time.GetTimestamp();
-        switch (liveness.Check(now, session.HelloWaitingSince))
+        switch (liveness.Check(session.HelloWaitingSince))
         {
             case LivenessVerdict.Silent:
-                LinkLost(liveness.SilentTicks(now));
+                LinkLost(liveness.Silence);
                 break;
             case LivenessVerdict.HelloUnanswered:
                 // The broker talks (heartbeats) but never answered HELLO, e.g. it was lost under a ZeroMQ reconnect:
                 // a fresh socket says HELLO again, which never ends a session this one might still get.
-                Log.HelloUnanswered(logger, endpoint, time.ToMilliseconds(now - session.HelloWaitingSince!.Value), connection.Epoch);
-                LinkLost(liveness.SilentTicks(now), logSilence: false);
+                Log.HelloUnanswered(logger, endpoint, time.ToMilliseconds(time.GetTimestamp() - session.HelloWaitingSince!.Value), connection.Epoch);
+                LinkLost(liveness.Silence, logSilence: false);
                 break;
             case LivenessVerdict.Heartbeat:
                 if (connection.TrySend(ClientFrames.Heartbeat(session.Id)))
                 {
-                    liveness.HeartbeatSent(now);
+                    liveness.HeartbeatSent();
                 }
 
                 break;
@@ -140,7 +138,7 @@ internal sealed partial class ClientCore
     }
 
     /// <summary>The connection died (silence or the transport said so): the requests written to it fail.</summary>
-    private void LinkLost(long silentTicks, bool logSilence = true)
+    private void LinkLost(TimeSpan silence, bool logSilence = true)
     {
         var lostEpoch = connection.Epoch;
         var lostLink = connection.Link;
@@ -149,7 +147,7 @@ internal sealed partial class ClientCore
         var failed = requests.FailSentOn(lostEpoch);
         if (logSilence)
         {
-            Log.LinkLost(logger, endpoint, time.ToMilliseconds(silentTicks), lostEpoch, failed);
+            Log.LinkLost(logger, endpoint, (long)silence.TotalMilliseconds, lostEpoch, failed);
         }
 
         lostLink?.SetClosed();
@@ -165,7 +163,7 @@ internal sealed partial class ClientCore
 
     private void OnMessage(List<byte[]> message)
     {
-        liveness.Received(time.GetTimestamp());
+        liveness.Received();
         connection.Heard();
 
         try

@@ -1,3 +1,5 @@
+using ZmqGame.Transport;
+
 namespace ZmqGame.Client.Internal;
 
 /// <summary>What a liveness tick found.</summary>
@@ -17,70 +19,68 @@ internal enum LivenessVerdict
 }
 
 /// <summary>
-/// Heartbeats both ways (docs/protocol.md, "Heartbeats"): when the client last sent and heard anything on the
-/// connection, when a heartbeat is due, and when the broker's silence ends the connection. Times are
-/// <see cref="TimeProvider.GetTimestamp"/> values. I/O thread, except <see cref="HeartbeatsSent"/>.
+/// Heartbeats both ways (docs/protocol.md, "Heartbeats"), as the client applies them: the shared
+/// <see cref="Liveness"/> bookkeeping (when the client last sent, sent a heartbeat and heard anything), plus what
+/// only the client has: a HELLO the broker leaves unanswered ends the connection too, a silent broker is probed even
+/// while requests go (<see cref="Liveness.HeartbeatOrProbeDue"/>), the send times carry over from one connection to
+/// the next, and a count of heartbeats sent. I/O thread, except <see cref="HeartbeatsSent"/>.
 /// </summary>
 internal sealed class ClientLiveness
 {
-    private readonly long heartbeatTicks;
-    private readonly long livenessTicks;
-    private long lastSent;
-    private long lastReceived;
-    private long lastHeartbeatSent;
+    private readonly TimeProvider time;
+    private readonly Liveness link;
     private long heartbeatsSent;
 
     public ClientLiveness(TimeProvider time, TimeSpan heartbeatInterval, int liveness)
     {
-        heartbeatTicks = time.ToTimestampTicks(heartbeatInterval);
-        livenessTicks = heartbeatTicks * liveness;
+        this.time = time;
+        link = new Liveness(time, heartbeatInterval, liveness);
+        link.NothingSent();
     }
 
     /// <summary>Heartbeats sent so far. Any thread.</summary>
     public long HeartbeatsSent => Interlocked.Read(ref heartbeatsSent);
 
+    /// <summary>How long the broker has been silent.</summary>
+    public TimeSpan Silence => link.Silence;
+
     /// <summary>How often the I/O thread checks: a quarter of the heartbeat interval, at least a millisecond.</summary>
     public static TimeSpan TickInterval(TimeSpan heartbeatInterval) =>
         TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, heartbeatInterval.Ticks / 4));
 
-    /// <summary>A connection opened: its silence counts from now.</summary>
-    public void Opened(long now) => lastReceived = now;
+    /// <summary>A connection opened: its silence counts from now (the send times go on).</summary>
+    public void Opened() => link.Heard();
 
     /// <summary>The broker sent something.</summary>
-    public void Received(long now) => lastReceived = now;
+    public void Received() => link.Heard();
 
     /// <summary>The client sent something other than a heartbeat.</summary>
-    public void Sent(long now) => lastSent = now;
+    public void Sent() => link.Sent();
 
     /// <summary>The client sent a heartbeat.</summary>
-    public void HeartbeatSent(long now)
+    public void HeartbeatSent()
     {
-        lastSent = now;
-        lastHeartbeatSent = now;
+        link.HeartbeatSent();
         Interlocked.Increment(ref heartbeatsSent);
     }
 
-    /// <summary>How long the broker has been silent.</summary>
-    public long SilentTicks(long now) => now - lastReceived;
-
     /// <summary>
-    /// What to do at <paramref name="now"/>; <paramref name="helloSentAt"/> is when the unanswered HELLO went, null
-    /// when none is waiting.
+    /// What to do now; <paramref name="helloSentAt"/> is when the unanswered HELLO went (a
+    /// <see cref="TimeProvider.GetTimestamp"/> value), null when none is waiting.
     /// </summary>
-    public LivenessVerdict Check(long now, long? helloSentAt)
+    public LivenessVerdict Check(long? helloSentAt)
     {
-        var silent = now - lastReceived;
-        if (silent >= livenessTicks)
+        if (link.BrokerSilent())
         {
             return LivenessVerdict.Silent;
         }
 
-        if (helloSentAt is { } sentAt && now - sentAt >= livenessTicks)
+        if (helloSentAt is { } sentAt && time.GetElapsedTime(sentAt) >= link.SilenceLimit)
         {
             return LivenessVerdict.HelloUnanswered;
         }
 
-        if (now - lastSent >= heartbeatTicks || (silent >= heartbeatTicks && now - lastHeartbeatSent >= heartbeatTicks))
+        if (link.HeartbeatOrProbeDue())
         {
             return LivenessVerdict.Heartbeat;
         }

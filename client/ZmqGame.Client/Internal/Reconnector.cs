@@ -1,14 +1,14 @@
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
 /// The connection loop (thread pool): asks the I/O thread to open a connection, waits until the broker answers on
-/// it or it closes, and when it closes opens the next. Connections the broker never answered are retried with a
-/// Polly exponential backoff with jitter, between <c>ReconnectDelayMin</c> and <c>ReconnectDelayMax</c>; an
-/// answered one that dies is reopened at once.
+/// it or it closes, and when it closes opens the next. Connections the broker never answered are retried with the
+/// worker's backoff (<see cref="ReconnectPolicy"/>: exponential with jitter, between <c>ReconnectDelayMin</c> and
+/// <c>ReconnectDelayMax</c>); an answered one that dies is reopened at once.
 /// </summary>
 internal sealed class Reconnector
 {
@@ -27,22 +27,16 @@ internal sealed class Reconnector
         this.logger = logger;
         this.open = open;
         this.onFailed = onFailed;
-        reopenPipeline = new ResiliencePipelineBuilder<Link?> { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions<Link?>
+        reopenPipeline = ReconnectPolicy.Create<Link?>(
+            options.ReconnectDelayMin,
+            options.ReconnectDelayMax,
+            time,
+            static l => l is null,
+            args =>
             {
-                ShouldHandle = new PredicateBuilder<Link?>().HandleResult(static l => l is null),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.ReconnectDelayMin,
-                MaxDelay = options.ReconnectDelayMax,
-                MaxRetryAttempts = int.MaxValue,
-                OnRetry = args =>
-                {
-                    Log.Reconnecting(logger, this.endpoint, (long)args.RetryDelay.TotalMilliseconds, args.AttemptNumber + 1);
-                    return default;
-                },
-            })
-            .Build();
+                Log.Reconnecting(logger, this.endpoint, (long)args.RetryDelay.TotalMilliseconds, args.AttemptNumber + 1);
+                return default;
+            });
     }
 
     /// <summary>The loop; completes (or is cancelled) after <see cref="Start"/>'s token is cancelled.</summary>

@@ -215,7 +215,7 @@ internal sealed class SessionState
     {
         if (connection.TrySend(ClientFrames.Hello(sessionService, resume ? ticket : null)))
         {
-            liveness.Sent(now);
+            liveness.Sent();
             helloPending = true;
             helloSentAt = now;
         }

@@ -17,38 +17,54 @@ public sealed class ClientLivenessTests
     {
         time = new ManualTimeProvider();
         liveness = new ClientLiveness(time, Interval, liveness: 3);
-        var now = time.GetTimestamp();
-        liveness.Opened(now);
-        liveness.Sent(now);
+        liveness.Opened();
+        liveness.Sent();
+    }
+
+    [Test]
+    public void Check_NothingSentYetOnFirstConnection_HeartbeatAtOnce()
+    {
+        var fresh = new ClientLiveness(time, Interval, liveness: 3);
+        fresh.Opened();
+        Assert.That(fresh.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat), "no HELLO went: a heartbeat is due");
+    }
+
+    [Test]
+    public void Opened_KeepsSendTimesOfThePreviousConnection()
+    {
+        time.Advance(TimeSpan.FromMilliseconds(900));
+        liveness.Opened();
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat), "nothing sent for an interval, across the reopen");
     }
 
     [Test]
     public void Check_TrafficBothWaysWithinInterval_Alive()
     {
         time.Advance(TimeSpan.FromMilliseconds(900));
-        Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt: null), Is.EqualTo(LivenessVerdict.Alive));
+        Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Alive));
     }
 
     [Test]
     public void Check_NothingSentForInterval_Heartbeat()
     {
         time.Advance(Interval);
-        liveness.Received(time.GetTimestamp());
-        Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat));
+        liveness.Received();
+        Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat));
     }
 
     [Test]
     public void Check_SilentBrokerAfterHeartbeat_NextHeartbeatOnlyAfterAnInterval()
     {
         time.Advance(Interval);
-        liveness.HeartbeatSent(time.GetTimestamp());
-        liveness.Sent(time.GetTimestamp());
+        liveness.HeartbeatSent();
+        liveness.Sent();
 
         time.Advance(TimeSpan.FromMilliseconds(500));
-        Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt: null), Is.EqualTo(LivenessVerdict.Alive), "heard nothing, but asked half an interval ago");
+        Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Alive), "heard nothing, but asked half an interval ago");
 
         time.Advance(TimeSpan.FromMilliseconds(500));
-        Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat));
+        Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat));
         Assert.That(liveness.HeartbeatsSent, Is.EqualTo(1));
     }
 
@@ -58,8 +74,8 @@ public sealed class ClientLivenessTests
         time.Advance(Interval * 3);
         Assert.Multiple(() =>
         {
-            Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt: null), Is.EqualTo(LivenessVerdict.Silent));
-            Assert.That(liveness.SilentTicks(time.GetTimestamp()), Is.EqualTo((Interval * 3).Ticks));
+            Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Silent));
+            Assert.That(liveness.Silence, Is.EqualTo(Interval * 3));
         });
     }
 
@@ -68,8 +84,8 @@ public sealed class ClientLivenessTests
     {
         var helloSentAt = time.GetTimestamp();
         time.Advance(Interval * 3);
-        liveness.Received(time.GetTimestamp());
-        Assert.That(liveness.Check(time.GetTimestamp(), helloSentAt), Is.EqualTo(LivenessVerdict.HelloUnanswered));
+        liveness.Received();
+        Assert.That(liveness.Check(helloSentAt), Is.EqualTo(LivenessVerdict.HelloUnanswered));
     }
 
     [Test]

@@ -51,4 +51,21 @@ public sealed class LivenessTests
         Assert.That(liveness.HeartbeatOrProbeDue(), Is.True, "still silent, the last HEARTBEAT an interval ago");
         Assert.That(liveness.Silence, Is.EqualTo(TimeSpan.FromSeconds(2)));
     }
+
+    [Test]
+    public void NothingSent_HeartbeatAndProbeDueUntilSomethingGoes_HeardUnchanged()
+    {
+        var clock = new ManualTimeProvider();
+        var liveness = new Liveness(clock, TimeSpan.FromSeconds(1), liveness: 3);
+
+        liveness.NothingSent();
+        Assert.That(liveness.HeartbeatDue(), Is.True, "never sent: a HEARTBEAT is due at once");
+        Assert.That(liveness.Silence, Is.EqualTo(TimeSpan.Zero), "the heard time stays");
+
+        liveness.Sent();
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.That(liveness.HeartbeatDue(), Is.True);
+        liveness.Sent();
+        Assert.That(liveness.HeartbeatOrProbeDue(), Is.True, "silent an interval and never a HEARTBEAT: probe");
+    }
 }
