@@ -1,5 +1,4 @@
 using System.Text;
-using NetMQ;
 using ZmqGame.Protocol;
 using ZmqGame.Transport;
 
@@ -54,7 +53,7 @@ internal sealed class PendingRequest
     public SessionEventType EventType { get; set; }
 
     /// <summary>Body frames, owned by the transport until sent or released.</summary>
-    public Msg[] Body { get; } = new Msg[FrameBuffer.MaxFrames];
+    public Frame[] Body { get; } = new Frame[FrameBuffer.MaxFrames];
 
     public int BodyCount { get; set; }
 

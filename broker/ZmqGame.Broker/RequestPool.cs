@@ -23,7 +23,7 @@ internal sealed class RequestPool
     public int Pooled => _free.Count;
 
     /// <summary>An empty request (kind <see cref="ClientKind.Mdp"/>, no client, no body).</summary>
-    public PendingRequest Rent() => _free.TryPop(out var request) ? request : NewRequest();
+    public PendingRequest Rent() => _free.TryPop(out var request) ? request : new PendingRequest();
 
     /// <summary>
     /// An event for a ZmqGame worker: a client id of its own ([0][8-byte sequence], never a peer's), the event header,
@@ -40,9 +40,9 @@ internal sealed class RequestPool
         request.EventType = header.Type;
         request.Session = session;
         request.Command = header.Command;
-        request.Body[0].InitGC(header.ToArray(), EventHeader.Size);
-        request.Body[1].InitGC(sessionFrame, sessionFrame.Length);
-        request.Body[2].InitGC(payload, payload.Length);
+        request.Body[0].InitShared(header.ToArray());
+        request.Body[1].InitShared(sessionFrame);
+        request.Body[2].InitShared(payload);
         request.BodyCount = 3;
         return request;
     }
@@ -59,7 +59,6 @@ internal sealed class RequestPool
         for (var i = 0; i < request.BodyCount; i++)
         {
             body[i].Close();
-            body[i].InitEmpty();
         }
 
         request.Reset();
@@ -67,16 +66,5 @@ internal sealed class RequestPool
         {
             _free.Push(request);
         }
-    }
-
-    private static PendingRequest NewRequest()
-    {
-        var request = new PendingRequest();
-        for (var i = 0; i < request.Body.Length; i++)
-        {
-            request.Body[i].InitEmpty();
-        }
-
-        return request;
     }
 }

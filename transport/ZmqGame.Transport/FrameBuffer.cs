@@ -1,54 +1,41 @@
-using NetMQ;
-
 namespace ZmqGame.Transport;
 
 /// <summary>
-/// One received multipart message as reusable <see cref="Msg"/> frames: no allocation per message. The broker's own
-/// transport fills it with frames that point into its read buffer; NetMQ endpoints move their frames in. Frames can
-/// be moved out (to a pending request, copied if borrowed) or sent on.
+/// One received multipart message as reusable <see cref="Frame"/>s: no allocation per message. The broker's own
+/// transport fills it with frames borrowed from its read buffer; the NetMQ router moves in frames made from NetMQ's.
+/// Frames can be moved out (to a pending request, copied if borrowed) or sent on.
 /// </summary>
 internal sealed class FrameBuffer
 {
     /// <summary>Most frames a message may have; more is bad input.</summary>
     public const int MaxFrames = 32;
 
-    private readonly Msg[] _frames = new Msg[MaxFrames];
-    private bool _borrowed;
-
-    public FrameBuffer()
-    {
-        for (var i = 0; i < MaxFrames; i++)
-        {
-            _frames[i].InitEmpty();
-        }
-    }
+    private readonly Frame[] _frames = new Frame[MaxFrames];
 
     public int Count { get; private set; }
 
     /// <summary>The message had more than <see cref="MaxFrames"/> frames; the rest were discarded.</summary>
     public bool Overflow { get; private set; }
 
-    public ref Msg this[int index] => ref _frames[index];
+    public ref Frame this[int index] => ref _frames[index];
 
-    public ReadOnlySpan<byte> Span(int index) => _frames[index].Slice();
+    public ReadOnlySpan<byte> Span(int index) => _frames[index].Span;
 
-    public int Size(int index) => _frames[index].Size;
+    public int Size(int index) => _frames[index].Length;
 
     /// <summary>Starts a message from a peer: the routing identity, referenced (not copied); frames follow with <see cref="Add(ReadOnlySpan{byte})"/>.</summary>
     public void Begin(byte[] identity)
     {
         Count = 1;
         Overflow = false;
-        _borrowed = false;
-        _frames[0].InitGC(identity, identity.Length);
+        _frames[0].InitShared(identity);
     }
 
-    /// <summary>Starts an empty message; frames follow with <see cref="Add(ref Msg)"/>.</summary>
+    /// <summary>Starts an empty message; frames follow with <see cref="Add(ref Frame)"/>.</summary>
     public void Start()
     {
         Count = 0;
         Overflow = false;
-        _borrowed = false;
     }
 
     /// <summary>The sender's message had more frames than were kept.</summary>
@@ -63,15 +50,7 @@ internal sealed class FrameBuffer
             return;
         }
 
-        ref var msg = ref _frames[Count++];
-        if (frame.IsEmpty)
-        {
-            msg.InitEmpty();
-            return;
-        }
-
-        msg.InitPool(frame.Length);
-        frame.CopyTo(msg.Slice());
+        _frames[Count++].InitCopy(frame);
     }
 
     /// <summary>
@@ -86,18 +65,16 @@ internal sealed class FrameBuffer
             return;
         }
 
-        _borrowed = true;
-        _frames[Count++].InitGC(buffer, offset, count);
+        _frames[Count++].Borrow(buffer, offset, count);
     }
 
     /// <summary>Appends a frame by moving it (the source is left empty); past <see cref="MaxFrames"/> it is freed and <see cref="Overflow"/> set.</summary>
-    public void Add(ref Msg frame)
+    public void Add(ref Frame frame)
     {
         if (Count == MaxFrames)
         {
             Overflow = true;
             frame.Close();
-            frame.InitEmpty();
             return;
         }
 
@@ -105,27 +82,19 @@ internal sealed class FrameBuffer
     }
 
     /// <summary>Moves frames [from, Count) into <paramref name="destination"/> (borrowed ones as copies); returns how many.</summary>
-    public int MoveTo(int from, Msg[] destination)
+    public int MoveTo(int from, Frame[] destination)
     {
         var n = 0;
         for (var i = from; i < Count; i++)
         {
-            if (_borrowed)
+            ref var frame = ref _frames[i];
+            if (frame.Kind == FrameKind.Borrowed)
             {
-                ref var copy = ref destination[n++];
-                var size = _frames[i].Size;
-                if (size == 0)
-                {
-                    copy.InitEmpty();
-                    continue;
-                }
-
-                copy.InitPool(size);
-                _frames[i].Slice().CopyTo(copy.Slice());
+                destination[n++].InitCopy(frame.Span);
             }
             else
             {
-                destination[n++].Move(ref _frames[i]);
+                destination[n++].Move(ref frame);
             }
         }
 
@@ -138,7 +107,6 @@ internal sealed class FrameBuffer
         for (var i = 0; i < Count; i++)
         {
             _frames[i].Close();
-            _frames[i].InitEmpty();
         }
 
         Count = 0;

@@ -1,5 +1,3 @@
-using NetMQ;
-
 namespace ZmqGame.Transport;
 
 /// <summary>
@@ -16,8 +14,11 @@ internal interface IRouter : IDisposable
     /// <summary>Starts a message to a peer. False, with nothing sent, if the peer is gone or its queue is full.</summary>
     bool TryBegin(ReadOnlySpan<byte> identity);
 
-    /// <summary>The next frame, taking the message's contents (it is left empty).</summary>
-    void Send(ref Msg frame, bool more);
+    /// <summary>
+    /// The next frame, taking its contents (it is left empty): sent without a copy where the router can, copied where
+    /// it must (a borrowed frame that would outlive its read buffer).
+    /// </summary>
+    void Send(ref Frame frame, bool more);
 
     /// <summary>The next frame, copied.</summary>
     void Send(ReadOnlySpan<byte> frame, bool more);

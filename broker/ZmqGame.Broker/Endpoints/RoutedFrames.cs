@@ -1,4 +1,3 @@
-using NetMQ;
 using ZmqGame.Protocol;
 using ZmqGame.Transport;
 
@@ -25,8 +24,8 @@ internal readonly struct RoutedFrames : IFrames
     public static int BufferIndex(int index) => index + 1;
 
     /// <summary>Codec frame <paramref name="index"/> itself, to be moved on without copying.</summary>
-    public ref Msg Frame(int index) => ref _buffer[index + 1];
+    public ref Frame Frame(int index) => ref _buffer[index + 1];
 
     /// <summary>Moves codec frames [<paramref name="from"/>, Count) into <paramref name="destination"/>; returns how many.</summary>
-    public int MoveTo(int from, Msg[] destination) => _buffer.MoveTo(from + 1, destination);
+    public int MoveTo(int from, Frame[] destination) => _buffer.MoveTo(from + 1, destination);
 }

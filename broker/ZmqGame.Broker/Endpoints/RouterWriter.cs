@@ -1,4 +1,3 @@
-using NetMQ;
 using ZmqGame.Protocol;
 using ZmqGame.Transport;
 
@@ -20,5 +19,5 @@ internal readonly struct RouterWriter : IFrameWriter
     public void WriteConstant(byte[] frame, bool more) => _router.SendConstant(frame, more);
 
     /// <summary>The next frame, taking a received frame's contents (it is left empty).</summary>
-    public void Forward(ref Msg frame, bool more) => _router.Send(ref frame, more);
+    public void Forward(ref Frame frame, bool more) => _router.Send(ref frame, more);
 }

@@ -1,5 +1,6 @@
 #if NET
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using NetMQ;
 using NetMQ.Sockets;
 
@@ -88,25 +89,15 @@ internal sealed class NetMqRouter : IRouter
         return true;
     }
 
-    public void Send(ref Msg frame, bool more)
+    public void Send(ref Frame frame, bool more)
     {
-        if (frame.MsgType == MsgType.GC && _sending is not null)
-        {
-            // May point into a buffer the loop reuses (a borrowed frame): the side thread gets its own copy.
-            Send(frame.Slice(), more);
-            frame.Close();
-            frame.InitEmpty();
-            return;
-        }
-
         if (_sending is { } message && message.Count < FrameBuffer.MaxFrames)
         {
-            message.Frames[message.Count++].Move(ref frame);
+            ToMsg(ref frame, ref message.Frames[message.Count++]);
         }
         else
         {
             frame.Close();
-            frame.InitEmpty();
         }
 
         if (!more)
@@ -117,26 +108,28 @@ internal sealed class NetMqRouter : IRouter
 
     public void Send(ReadOnlySpan<byte> frame, bool more)
     {
-        var msg = default(Msg);
-        if (frame.IsEmpty)
+        if (_sending is { } message && message.Count < FrameBuffer.MaxFrames)
         {
-            msg.InitEmpty();
-        }
-        else
-        {
-            msg.InitPool(frame.Length);
-            frame.CopyTo(msg.Slice());
+            ref var msg = ref message.Frames[message.Count++];
+            if (frame.IsEmpty)
+            {
+                msg.InitEmpty();
+            }
+            else
+            {
+                msg.InitPool(frame.Length);
+                frame.CopyTo(msg.Slice());
+            }
         }
 
-        Send(ref msg, more);
+        if (!more)
+        {
+            Post();
+        }
     }
 
-    public void SendConstant(byte[] frame, bool more)
-    {
-        var msg = default(Msg);
-        msg.InitGC(frame, frame.Length);
-        Send(ref msg, more);
-    }
+    /// <summary>Copied, as every frame the side thread gets that it does not own outright.</summary>
+    public void SendConstant(byte[] frame, bool more) => Send(frame.AsSpan(), more);
 
     /// <summary>The socket and queue are the side poller's; the broker host stops that poller first.</summary>
     public void Dispose()
@@ -259,7 +252,9 @@ internal sealed class NetMqRouter : IRouter
             _in.Start();
             for (var i = 0; i < message.Count; i++)
             {
-                _in.Add(ref message.Frames[i]);
+                var frame = default(Frame);
+                ToFrame(ref message.Frames[i], ref frame);
+                _in.Add(ref frame);
             }
 
             if (message.Overflow)
@@ -283,6 +278,57 @@ internal sealed class NetMqRouter : IRouter
             // More than a batch: the next turn takes the rest, after the other endpoints had theirs.
             _loop.Wake();
         }
+    }
+
+    /// <summary>
+    /// A received NetMQ frame as a <see cref="Frame"/>, leaving <paramref name="msg"/> empty. A buffer from NetMQ's
+    /// pool that this frame alone holds (every frame NetMQ reads off a connection) is taken over as a shared frame,
+    /// without a copy, and never handed back to NetMQ's pool (the default pool is the garbage collector's anyway);
+    /// anything else (an array a sender in this process lent NetMQ, a buffer shared by several messages) is copied.
+    /// </summary>
+    private static void ToFrame(ref Msg msg, ref Frame frame)
+    {
+        if (msg.Size == 0)
+        {
+            frame.InitEmpty();
+        }
+        else if (msg.MsgType == MsgType.Pool && !msg.IsShared && MemoryMarshal.TryGetArray<byte>(msg.SliceAsMemory(), out var taken))
+        {
+            frame.InitShared(taken.Array!, taken.Offset, taken.Count);
+            msg.InitEmpty();
+            return;
+        }
+        else
+        {
+            frame.InitCopy(msg.Slice());
+        }
+
+        msg.Close();
+        msg.InitEmpty();
+    }
+
+    /// <summary>
+    /// A frame to send through NetMQ, as the <see cref="Msg"/> the side thread sends; <paramref name="frame"/> is left
+    /// empty. A shared frame is referenced (nobody changes its array); a borrowed one is copied, as it points into a
+    /// buffer the loop reuses; a pooled one is copied and its array returned at once.
+    /// </summary>
+    private static void ToMsg(ref Frame frame, ref Msg msg)
+    {
+        switch (frame.Kind)
+        {
+            case FrameKind.Shared:
+                msg.InitGC(frame.Array!, frame.Offset, frame.Length);
+                break;
+            case FrameKind.Pooled or FrameKind.Borrowed:
+                msg.InitPool(frame.Length);
+                frame.Span.CopyTo(msg.Slice());
+                break;
+            default:
+                msg.InitEmpty();
+                break;
+        }
+
+        frame.Close();
     }
 
     private Message Rent() => _free.TryTake(out var message) ? message : new Message();

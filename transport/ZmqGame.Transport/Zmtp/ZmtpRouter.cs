@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using NetMQ;
 
 namespace ZmqGame.Transport;
 
@@ -106,11 +105,10 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         return true;
     }
 
-    public void Send(ref Msg frame, bool more)
+    public void Send(ref Frame frame, bool more)
     {
-        _sending?.WriteFrame(frame.Slice(), more);
+        _sending?.WriteFrame(frame.Span, more);
         frame.Close();
-        frame.InitEmpty();
         if (!more)
         {
             _sending = null;
