@@ -10,62 +10,35 @@ namespace ZmqGame.Broker.Endpoints;
 /// <see cref="Dispatcher"/>, and ZmqGame workers' session actions (ZGW01) run on the sessions. Out: REQUEST,
 /// HEARTBEAT and DISCONNECT (<see cref="IWorkerChannel"/>). Loop thread only.
 /// </summary>
-internal sealed class BackendEndpoint : IRouterHandler, IWorkerChannel
+internal sealed class BackendEndpoint : Endpoint, IWorkerChannel
 {
     /// <summary>Where a REPLY's body starts in the received buffer (past the worker's identity).</summary>
     private static readonly int ReplyBodyAt = RoutedFrames.BufferIndex(MdpWorkerEnvelope.BodyStart);
 
     private readonly BrokerStats _stats;
     private readonly BadInputLog _badInput;
-    private readonly ILogger _logger;
     private Dispatcher _dispatcher = null!;
     private SessionManager _sessions = null!;
-    private IRouter _router = null!;
 
     public BackendEndpoint(BrokerStats stats, BadInputLog badInput, ILogger logger)
+        : base(logger)
     {
         _stats = stats;
         _badInput = badInput;
-        _logger = logger;
     }
 
-    /// <summary>The routing core this endpoint hands decoded messages to (set once, before <see cref="Attach"/>).</summary>
+    /// <summary>The routing core this endpoint hands decoded messages to (set once, before <see cref="Endpoint.Attach"/>).</summary>
     public void Connect(Dispatcher dispatcher, SessionManager sessions)
     {
         _dispatcher = dispatcher;
         _sessions = sessions;
     }
 
-    /// <summary>The bound ROUTER this endpoint sends through.</summary>
-    public void Attach(IRouter router) => _router = router;
-
     // ------------------------------------------------------------------ in
 
-    public void OnMessage(FrameBuffer message)
-    {
-        try
-        {
-            Handle(message);
-        }
-        catch (Exception ex)
-        {
-            BrokerLog.LoopError(_logger, ex);
-        }
-    }
+    protected override void PeerGone(ReadOnlySpan<byte> identity) => _dispatcher.WorkerGone(identity, "connection closed");
 
-    public void OnPeerGone(ReadOnlySpan<byte> identity)
-    {
-        try
-        {
-            _dispatcher.WorkerGone(identity, "connection closed");
-        }
-        catch (Exception ex)
-        {
-            BrokerLog.LoopError(_logger, ex);
-        }
-    }
-
-    private void Handle(FrameBuffer f)
+    protected override void Handle(FrameBuffer f)
     {
         var frames = new RoutedFrames(f);
         var identity = frames.Identity;
@@ -157,7 +130,7 @@ internal sealed class BackendEndpoint : IRouterHandler, IWorkerChannel
 
     public bool SendRequest(Worker worker, PendingRequest request)
     {
-        var socket = _router;
+        var socket = Router;
         if (!socket.TryBegin(worker.Identity))
         {
             return false;
@@ -185,7 +158,7 @@ internal sealed class BackendEndpoint : IRouterHandler, IWorkerChannel
 
     public void SendCommand(ReadOnlySpan<byte> workerIdentity, byte command)
     {
-        var socket = _router;
+        var socket = Router;
         if (!socket.TryBegin(workerIdentity))
         {
             _stats.UnroutableWorker++;

@@ -13,7 +13,7 @@ namespace ZmqGame.Broker.Endpoints;
 /// <c>stats</c>, and the session actions (push, kick, bind, …). Every command is answered
 /// [peer][""]["ZGT01"][command][result]. Loop thread only.
 /// </summary>
-internal sealed class ControlEndpoint : IRouterHandler
+internal sealed class ControlEndpoint : Endpoint
 {
     private static readonly byte[] NotAuthorised = MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = "not authorised" });
     private static readonly byte[] AuthOk = MessagePackSerializer.Serialize(new Dictionary<string, bool> { ["ok"] = true });
@@ -27,7 +27,6 @@ internal sealed class ControlEndpoint : IRouterHandler
     private readonly Func<StatsReport> _report;
     private readonly HashSet<string> _triggerKeys = new(StringComparer.Ordinal);
     private readonly HashSet<byte[]> _authenticated = new(ByteKeyComparer.Instance);
-    private IRouter _router = null!;
 
     /// <param name="stats">The broker's counters.</param>
     /// <param name="badInput">Where malformed and refused commands are reported.</param>
@@ -39,6 +38,7 @@ internal sealed class ControlEndpoint : IRouterHandler
     /// <param name="report">Builds the <c>stats</c> answer (see <see cref="StatsReportBuilder"/>).</param>
     public ControlEndpoint(BrokerStats stats, BadInputLog badInput, ILogger logger, TimeProvider time, SessionManager sessions,
         NetMQCertificate? certificate, IEnumerable<string> triggerKeys, Func<StatsReport> report)
+        : base(logger)
     {
         _stats = stats;
         _badInput = badInput;
@@ -59,28 +59,13 @@ internal sealed class ControlEndpoint : IRouterHandler
     /// <summary>Control peers whose connection closed (with the connections NetMQ saw close, what tells a failed CURVE handshake).</summary>
     public long PeersGone { get; private set; }
 
-    /// <summary>The bound ROUTER this endpoint answers through.</summary>
-    public void Attach(IRouter router) => _router = router;
-
-    public void OnPeerGone(ReadOnlySpan<byte> identity)
+    protected override void PeerGone(ReadOnlySpan<byte> identity)
     {
         PeersGone++;
         _authenticated.Remove(identity.ToArray());
     }
 
-    public void OnMessage(FrameBuffer message)
-    {
-        try
-        {
-            Handle(message);
-        }
-        catch (Exception ex)
-        {
-            BrokerLog.LoopError(_logger, ex);
-        }
-    }
-
-    private void Handle(FrameBuffer f)
+    protected override void Handle(FrameBuffer f)
     {
         var frames = new RoutedFrames(f);
         if (!Control.TryReadCommand(frames, out var parsed))
@@ -107,7 +92,7 @@ internal sealed class ControlEndpoint : IRouterHandler
             result = Run(frames, command);
         }
 
-        var socket = _router;
+        var socket = Router;
         if (!socket.TryBegin(frames.Identity))
         {
             return;

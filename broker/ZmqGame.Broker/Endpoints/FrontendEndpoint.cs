@@ -12,62 +12,38 @@ namespace ZmqGame.Broker.Endpoints;
 /// or the sessions. Out: replies and broker statuses (<see cref="IClientChannel"/>), session pushes and commands.
 /// Loop thread only.
 /// </summary>
-internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel, IClientOutput
+internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
 {
     private readonly BrokerStats _stats;
     private readonly BadInputLog _badInput;
-    private readonly ILogger _logger;
     private readonly RequestPool _pool;
     private Dispatcher _dispatcher = null!;
     private SessionManager _sessions = null!;
-    private IRouter _router = null!;
 
     public FrontendEndpoint(BrokerStats stats, BadInputLog badInput, ILogger logger, RequestPool pool)
+        : base(logger)
     {
         _stats = stats;
         _badInput = badInput;
-        _logger = logger;
         _pool = pool;
     }
 
-    /// <summary>The routing core this endpoint hands decoded messages to (set once, before <see cref="Attach"/>).</summary>
+    /// <summary>The routing core this endpoint hands decoded messages to (set once, before <see cref="Endpoint.Attach"/>).</summary>
     public void Connect(Dispatcher dispatcher, SessionManager sessions)
     {
         _dispatcher = dispatcher;
         _sessions = sessions;
     }
 
-    /// <summary>The bound ROUTER this endpoint sends through.</summary>
-    public void Attach(IRouter router) => _router = router;
-
     // ------------------------------------------------------------------ in
 
-    public void OnMessage(FrameBuffer message)
+    protected override void PeerGone(ReadOnlySpan<byte> identity)
     {
-        try
-        {
-            Handle(message);
-        }
-        catch (Exception ex)
-        {
-            BrokerLog.LoopError(_logger, ex);
-        }
+        _stats.ClientDisconnects++;
+        _sessions.PeerGone(identity);
     }
 
-    public void OnPeerGone(ReadOnlySpan<byte> identity)
-    {
-        try
-        {
-            _stats.ClientDisconnects++;
-            _sessions.PeerGone(identity);
-        }
-        catch (Exception ex)
-        {
-            BrokerLog.LoopError(_logger, ex);
-        }
-    }
-
-    private void Handle(FrameBuffer f)
+    protected override void Handle(FrameBuffer f)
     {
         var frames = new RoutedFrames(f);
         if (f.Overflow)
@@ -193,7 +169,7 @@ internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel, IClient
             : nameAt >= 0 && _dispatcher.WorkersOf(frames[nameAt]) > 0 ? MmiAnswer.Found
             : MmiAnswer.NotFound;
 
-        var socket = _router;
+        var socket = Router;
         if (!socket.TryBegin(frames.Identity))
         {
             _stats.UnroutableClient++;
@@ -208,7 +184,7 @@ internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel, IClient
     /// <summary>Sends a session push or command (<see cref="ZgClient"/>); false, with nothing sent, when the connection cannot take it now.</summary>
     public bool TrySendToClient(byte[] identity, OutboundMessage message)
     {
-        var socket = _router;
+        var socket = Router;
         if (!socket.TryBegin(identity))
         {
             return false;
@@ -243,7 +219,7 @@ internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel, IClient
             return;
         }
 
-        var socket = _router;
+        var socket = Router;
         if (!socket.TryBegin(request.ClientId))
         {
             _stats.UnroutableClient++;
@@ -283,7 +259,7 @@ internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel, IClient
             return;
         }
 
-        var socket = _router;
+        var socket = Router;
         if (!socket.TryBegin(client))
         {
             _stats.UnroutableClient++;
@@ -296,7 +272,7 @@ internal sealed class FrontendEndpoint : IRouterHandler, IClientChannel, IClient
     /// <summary>A <see cref="ZgClient"/> command without a body (HEARTBEAT, NO SESSION).</summary>
     private void SendZgCommand(ReadOnlySpan<byte> client, byte command)
     {
-        var socket = _router;
+        var socket = Router;
         if (!socket.TryBegin(client))
         {
             _stats.UnroutableClient++;
