@@ -6,7 +6,7 @@ namespace ZmqGame.Tests.Protocol;
 [TestFixture]
 public sealed class StatsReportTests
 {
-    /// <summary>A map shaped like the broker's stats answer today (BrokerServer's stats builder).</summary>
+    /// <summary>A map shaped like the broker's stats answer as it was built by hand, key by key, before StatsReport.</summary>
     private static Dictionary<string, object> BrokerShapedMap() => new()
     {
         ["counters"] = new Dictionary<string, long> { ["requests"] = 12, ["replies"] = 11, ["bad_input.ControlMalformed"] = 1 },
