@@ -104,6 +104,39 @@ public sealed class NetMqConnectionLoopTests
         Assert.That(await exited.Task.WaitAsync(Wait), Is.EqualTo(LoopName));
     }
 
+    [Test]
+    public async Task Dispose_RightAfterStart_StopsThePoller()
+    {
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loop = new NetMqConnectionLoop(new DealerOptions(), ex => Assert.Fail(ex.ToString()));
+        loop.Start(LoopName, onExit: exited.SetResult);
+        loop.Dispose();
+
+        await exited.Task.WaitAsync(Wait);
+        Assert.That(() => loop.Post(() => { }), Throws.Nothing, "NetMQ's queue takes it and nothing runs it");
+    }
+
+    [Test]
+    public async Task PostAndWake_AfterDispose_ReturnAtOnceAndNothingRuns()
+    {
+        var ran = 0;
+        var loop = new NetMqConnectionLoop(new DealerOptions(), ex => Assert.Fail(ex.ToString()));
+        loop.Start(LoopName, onWake: () => ran++);
+        loop.Dispose();
+
+        // NetMQ closes the queue's socket in the background; once it has, a write to the disposed queue never returns.
+        // Off the test thread and under a deadline, so that such a write fails the test instead of hanging the run.
+        await Task.Run(() =>
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                loop.Post(() => ran++);
+                loop.Wake();
+            }
+        }).WaitAsync(Wait);
+        Assert.That(ran, Is.Zero);
+    }
+
     private static Task<T> OnLoopAsync<T>(NetMqConnectionLoop loop, Func<T> action)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);

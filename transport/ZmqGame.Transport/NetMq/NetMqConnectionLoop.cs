@@ -17,6 +17,9 @@ namespace ZmqGame.Transport;
 /// heartbeats find a dead broker.</item>
 /// <item><see cref="Dispose"/> stops the poller, then disposes the sockets (each may still send what it has queued
 /// for <see cref="DealerOptions.FinalLinger"/>), then the queue. <see cref="IDealerLink.Close"/> drops at once.</item>
+/// <item><see cref="Post"/> and <see cref="Wake"/> after <see cref="Dispose"/> return at once and nothing runs: they go
+/// through a gate that the dispose closes before it disposes the queue. NetMQ's own queue cannot be written once
+/// disposed: its closed PAIR socket takes a blocking send as "try again" and spins in it for ever.</item>
 /// </list>
 /// </summary>
 internal sealed class NetMqConnectionLoop : IConnectionLoop
@@ -29,6 +32,8 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
     private readonly Action<Exception> _onError;
     private readonly List<byte[]> _frames = [];
     private readonly Action _wakeUp;
+    private readonly object _queueGate = new();
+    private bool _queueClosed;
     private Action? _onWake;
     private NetMQTimer? _timer;
     private int _wakePending;
@@ -86,13 +91,13 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
         SpinWait.SpinUntil(() => _poller.IsRunning || _exited);
     }
 
-    public void Post(Action action) => _queue.Enqueue(action);
+    public void Post(Action action) => Enqueue(action);
 
     public void Wake()
     {
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
-            _queue.Enqueue(_wakeUp);
+            Enqueue(_wakeUp);
         }
     }
 
@@ -124,7 +129,10 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
         return new Link(this, socket);
     }
 
-    /// <summary>Stops the poller, then disposes the sockets (each lingers up to <see cref="DealerOptions.FinalLinger"/>), then the queue.</summary>
+    /// <summary>
+    /// Stops the poller, then disposes the sockets (each lingers up to <see cref="DealerOptions.FinalLinger"/>), then
+    /// closes the queue's gate (a <see cref="Post"/> still writing finishes first) and disposes the queue.
+    /// </summary>
     public void Dispose()
     {
         if (_poller.IsRunning)
@@ -140,7 +148,27 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
 
         _sockets.Clear();
         _timer = null;
+        lock (_queueGate)
+        {
+            _queueClosed = true;
+        }
+
         _queue.Dispose();
+    }
+
+    /// <summary>
+    /// Queues <paramref name="action"/> for the poller unless the queue is closed. The gate is held across the write so
+    /// that the dispose cannot free the queue under it; NetMQ's queue takes the same kind of lock around the write anyway.
+    /// </summary>
+    private void Enqueue(Action action)
+    {
+        lock (_queueGate)
+        {
+            if (!_queueClosed)
+            {
+                _queue.Enqueue(action);
+            }
+        }
     }
 
     private void WakeUp()
