@@ -19,7 +19,7 @@ internal interface IConnectionLoop : IDisposable
 
     /// <summary>
     /// Runs <paramref name="action"/> on the thread. Any thread. Once disposed, the own transport throws
-    /// <see cref="ObjectDisposedException"/>; NetMQ's queue takes the action and nothing ever runs it.
+    /// <see cref="ObjectDisposedException"/>; on NetMQ the action is dropped and nothing runs it.
     /// </summary>
     void Post(Action action);
 
