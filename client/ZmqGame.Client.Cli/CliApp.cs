@@ -162,19 +162,12 @@ internal static class CliApp
     }
 
     /// <summary>
-    /// Stock MDP request. MDP itself has no heartbeat, so the broker is first probed with a ZmqGame connection
-    /// (exit 3 when none answers); the request then goes over its own DEALER socket.
+    /// Stock MDP request: a plain MDP/0.1 client request (<see cref="MdpClient"/>) on its own DEALER socket, nothing
+    /// ZmqGame-specific before it, so it goes through any Majordomo broker. MDP has no heartbeat: a broker that is not
+    /// there and one that does not answer look the same, a timeout (exit 4).
     /// </summary>
     private static async Task<int> MdpAsync(Invocation invocation, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var (client, code) = await ConnectAsync(invocation, stderr, cancellationToken).ConfigureAwait(false);
-        if (client is null)
-        {
-            return code;
-        }
-
-        await client.DisposeAsync().ConfigureAwait(false);
-
         var service = Encoding.UTF8.GetBytes(invocation.Service);
         var body = invocation.Frames.ConvertAll(Encoding.UTF8.GetBytes);
         var reply = await OwnThread.Run(

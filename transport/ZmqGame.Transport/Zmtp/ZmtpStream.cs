@@ -8,6 +8,13 @@ namespace ZmqGame.Transport;
 /// in), answers PING, and queues what is written until the end of the turn, when <see cref="Flush"/> sends it with as
 /// few system calls as the kernel allows. Subclasses say which peers they accept and what a message means.
 /// Touched by the loop thread only.
+/// <para>
+/// The handshake order (ZeroMQ RFC 23 and RFC 37, NULL mechanism), in both roles: our greeting and READY go out at
+/// once; the peer's greeting, then its READY, are read and checked; only then does any message go out. Messages
+/// written before that are held, in order, and queued behind the handshake the moment the peer's READY is accepted
+/// (libzmq refuses a message that arrives before it has sent its own READY, ZMTP_UNEXPECTED_COMMAND). A message or a
+/// command other than READY from the peer before its READY refuses it.
+/// </para>
 /// </summary>
 internal abstract class ZmtpStream : IPollable, IFlushable
 {
@@ -24,6 +31,8 @@ internal abstract class ZmtpStream : IPollable, IFlushable
     private byte[]? _out;
     private int _outStart;
     private int _outCount;
+    private byte[]? _held;
+    private int _heldCount;
     private bool _flushRequested;
     private bool _waitingWritable;
 
@@ -117,11 +126,12 @@ internal abstract class ZmtpStream : IPollable, IFlushable
         }
     }
 
-    /// <summary>Queues one frame.</summary>
+    /// <summary>Queues one frame; before the peer's READY, holds it until then.</summary>
     public void WriteFrame(ReadOnlySpan<byte> frame, bool more)
     {
-        if (_state == State.Closed)
+        if (_state != State.Ready)
         {
+            Hold(frame, more);
             return;
         }
 
@@ -233,6 +243,8 @@ internal abstract class ZmtpStream : IPollable, IFlushable
                 ArrayPool<byte>.Shared.Return(_out);
                 _out = null;
             }
+
+            ReturnHeld();
         }
     }
 
@@ -248,7 +260,9 @@ internal abstract class ZmtpStream : IPollable, IFlushable
 
         if (n <= 0)
         {
-            Close(n == 0 ? "closed by the peer" : $"receive failed: errno {-n}", refused: false);
+            // A peer that hangs up before its READY has refused the handshake (libzmq does so without a word).
+            var during = _state == State.Ready ? string.Empty : " during the ZMTP handshake (it refused our greeting or READY)";
+            Close(n == 0 ? "closed by the peer" + during : $"receive failed: errno {-n}{during}", refused: false);
             return;
         }
 
@@ -430,6 +444,7 @@ internal abstract class ZmtpStream : IPollable, IFlushable
                 if (_state != State.Closed)
                 {
                     _state = State.Ready;
+                    ReleaseHeld();
                 }
 
                 break;
@@ -482,6 +497,55 @@ internal abstract class ZmtpStream : IPollable, IFlushable
 
         _outStart = 0;
         _outCount = pending;
+    }
+
+    /// <summary>Keeps a frame written before the peer's READY (nothing once closed).</summary>
+    private void Hold(ReadOnlySpan<byte> frame, bool more)
+    {
+        if (_state == State.Closed)
+        {
+            return;
+        }
+
+        Span<byte> header = stackalloc byte[Zmtp.MaxHeaderSize];
+        var headerSize = Zmtp.WriteHeader(header, frame.Length, more);
+        var size = headerSize + frame.Length;
+        if (_held is null || _held.Length - _heldCount < size)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(512, Math.Max((_held?.Length ?? 0) * 2, _heldCount + size)));
+            if (_held is not null)
+            {
+                Buffer.BlockCopy(_held, 0, bigger, 0, _heldCount);
+                ArrayPool<byte>.Shared.Return(_held);
+            }
+
+            _held = bigger;
+        }
+
+        header[..headerSize].CopyTo(_held.AsSpan(_heldCount));
+        frame.CopyTo(_held.AsSpan(_heldCount + headerSize));
+        _heldCount += size;
+    }
+
+    /// <summary>The peer's READY is accepted: what was held goes out behind the handshake, in order.</summary>
+    private void ReleaseHeld()
+    {
+        if (_held is not null)
+        {
+            WriteRaw(_held.AsSpan(0, _heldCount));
+            ReturnHeld();
+        }
+    }
+
+    private void ReturnHeld()
+    {
+        if (_held is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_held);
+        }
+
+        _held = null;
+        _heldCount = 0;
     }
 
     private void RequestFlush()

@@ -54,4 +54,7 @@ internal sealed class Slot(ServiceDefinition service, int index, Liveness livene
 
     /// <summary>Set while a reconnect attempt waits for the first message from the broker.</summary>
     public TaskCompletionSource<bool>? ContactWaiter { get; set; }
+
+    /// <summary>Why the last reconnect attempt failed before the broker said anything (logged once, not per attempt); null once heard.</summary>
+    public string? LastFailure { get; set; }
 }

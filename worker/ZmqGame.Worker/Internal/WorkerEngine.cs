@@ -252,6 +252,7 @@ internal sealed partial class WorkerEngine : IDisposable
     private void Handle(Slot slot, List<byte[]> message)
     {
         slot.Liveness.Heard();
+        slot.LastFailure = null;
         if (slot.ContactWaiter is { } waiter)
         {
             slot.ContactWaiter = null;
@@ -520,7 +521,14 @@ internal sealed partial class WorkerEngine : IDisposable
         slot.State = SlotState.Down;
         if (waiter is not null)
         {
-            // A reconnect attempt that never heard the broker: the running backoff waits and tries again.
+            // A reconnect attempt that never heard the broker (refused, or its handshake failed): the running backoff
+            // waits and tries again. Why is said once, not on every attempt, until the broker is heard.
+            if (slot.LastFailure != reason)
+            {
+                slot.LastFailure = reason;
+                Log.ConnectionLost(_logger, slot.Service.Name, slot.Index, reason);
+            }
+
             waiter.TrySetResult(false);
         }
         else
