@@ -60,6 +60,24 @@ public sealed class CommandLineProcessTests
     }
 
     [Test]
+    public async Task Broker_StartUpLine_ShowsTheAddressesAsBound_WithTheChosenPorts()
+    {
+        using var broker = ProcessUnderTest.Start(
+            Broker, "tcp://*:0", "tcp://0.0.0.0:0", "--control", "tcp://0.0.0.0:0", "--Broker:Security:AllowInsecureControl", "true");
+
+        var line = await broker.WaitForLineAsync(BrokerProcessTests.ListeningLine);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(line.Groups[1].Value, Does.Match(@"^tcp://\*:[1-9][0-9]*$"));
+            Assert.That(line.Groups[2].Value, Does.Match(@"^tcp://0\.0\.0\.0:[1-9][0-9]*$"));
+            Assert.That(line.Groups[3].Value, Does.Match(@"^tcp://0\.0\.0\.0:[1-9][0-9]*$"));
+        });
+        broker.Terminate();
+        Assert.That(await broker.WaitForExitAsync(), Is.Zero, broker.Output);
+    }
+
+    [Test]
     public async Task WorkerHost_TakesDurationsInEverySyntax()
     {
         using var broker = ProcessUnderTest.Start(Broker, "tcp://127.0.0.1:0", "tcp://127.0.0.1:0", "--control", "tcp://127.0.0.1:0");
