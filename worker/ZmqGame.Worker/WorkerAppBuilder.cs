@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using NLog.Extensions.Logging;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Worker;
@@ -11,7 +10,7 @@ namespace ZmqGame.Worker;
 /// Builds a <see cref="WorkerApp"/> on the .NET generic host. Configuration: appsettings.json, environment
 /// variables, command line; <c>--broker</c> and <c>--slots</c> map to <c>Worker:Broker</c> and <c>Worker:Slots</c>.
 /// Durations read as <c>250ms</c>, <c>5s</c>, <c>1m</c> or <c>hh:mm:ss</c> (see <see cref="Durations"/>).
-/// Logging goes to NLog (nlog.config next to the executable).
+/// Logging goes to NLog: nlog.config next to the executable, or without one the console (see <see cref="WorkerAppLogging"/>).
 /// </summary>
 public sealed class WorkerAppBuilder
 {
@@ -32,7 +31,7 @@ public sealed class WorkerAppBuilder
         Durations.UseForConfiguration();
         _builder.Configuration.GetSection(WorkerOptions.SectionName).Bind(Options);
         _builder.Logging.ClearProviders();
-        _builder.Logging.AddNLog();
+        WorkerAppLogging.AddNLogOrDefault(_builder.Logging);
     }
 
     /// <summary>Worker settings, already bound from configuration; adjust them before <see cref="Build"/>.</summary>
