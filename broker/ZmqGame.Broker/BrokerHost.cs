@@ -163,7 +163,11 @@ internal sealed class BrokerHost : IDisposable
         }
 
         _loop.Start("zmqgame-broker");
-        BrokerLog.Listening(_logger, FrontendEndpoint, BackendEndpoint, ControlEndpoint);
+        BrokerLog.Listening(
+            _logger,
+            BoundEndpoint.Describe(_options.Frontend, FrontendEndpoint),
+            BoundEndpoint.Describe(_options.Backend, BackendEndpoint),
+            BoundEndpoint.Describe(_options.Control, ControlEndpoint));
     }
 
     /// <summary>Completes when the service has at least <paramref name="count"/> idle workers.</summary>

@@ -4,6 +4,7 @@ namespace ZmqGame.Broker;
 
 internal static partial class BrokerLog
 {
+    /// <summary>The start-up line: each endpoint as bound (a wildcard address stays a wildcard) with its port.</summary>
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Broker listening: frontend {Frontend}, backend {Backend}, control {Control}")]
     public static partial void Listening(ILogger logger, string frontend, string backend, string control);
 

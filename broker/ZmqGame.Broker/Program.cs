@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NLog.Extensions.Logging;
 using ZmqGame.Broker;
+using ZmqGame.Protocol;
 
 // For the endpoints NetMQ serves (control, CURVE, and all of them without epoll or with ZMQGAME_TRANSPORT=netmq):
 // run .NET socket completions on the epoll thread instead of handing each to the thread pool, one thread hand-off
@@ -16,7 +17,7 @@ if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
     Environment.SetEnvironmentVariable(InlineCompletions, "1");
 }
 
-if (args.Contains("--help") || args.Contains("-h"))
+if (BrokerCommandLine.IsHelp(args))
 {
     Console.WriteLine("""
         zmqgame-broker: the ZmqGame broker (MDP/0.1 + ZmqGame extensions)
@@ -26,38 +27,63 @@ if (args.Contains("--help") || args.Contains("-h"))
           --frontend EP            clients connect here            (default tcp://*:5555)
           --backend EP             workers connect here            (default tcp://*:5556)
           --control EP             trigger/admin connect here      (default tcp://127.0.0.1:5557)
-          --heartbeat-interval T   heartbeat period                (default 00:00:02.5)
+          --heartbeat-interval T   heartbeat period                (default 2500ms)
           --liveness N             missed heartbeats before a worker is removed (default 3)
-          --request-timeout T      longest wait for an idle worker (default 00:00:10)
+          --request-timeout T      longest wait for an idle worker (default 10s)
           --max-queued N           waiting requests per service    (default 10000)
           --max-message-size N     largest inbound message, bytes  (default 1048576)
-          --session-timeout T      a silent client session expires (default 00:00:10)
+          --session-timeout T      a silent client session expires (default 10s)
           --session-key-file PATH  key that signs resume tickets, created if missing;
                                    relative to the broker's folder (default session.key
                                    from appsettings.json; empty: no resume across restarts)
-          --event-timeout T        longest a session event waits for a worker (default 00:01:00)
+          --event-timeout T        longest a session event waits for a worker (default 1m)
           --server-secret-key Z85  CURVE key pair of the broker (control endpoint; see
                                    Broker:Security in appsettings.json for trigger keys)
           --frontend-curve true    clients must use CURVE with the broker's public key
 
         Every option can also be set in appsettings.json (section "Broker") or as an
-        environment variable ZMQGAME_Broker__Frontend=... . Two positional endpoints are
-        taken as FRONTEND and BACKEND.
+        environment variable ZMQGAME_Broker__Frontend=... , and any key as --Broker:Key value.
+        Two positional endpoints are taken as FRONTEND and BACKEND. A duration T is 250ms,
+        5s, 1m or hh:mm:ss, here and in appsettings.json. An unknown option or a bad value
+        is one line on stderr and exit code 2.
         """);
     return 0;
 }
 
+string[] commandLine;
+try
+{
+    commandLine = BrokerCommandLine.Normalize(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine("error: " + ex.Message);
+    return 2;
+}
+
+Durations.UseForConfiguration();
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
 {
     ContentRootPath = AppContext.BaseDirectory,
     Args = [],
 });
 builder.Configuration.AddEnvironmentVariables("ZMQGAME_");
-builder.Configuration.AddCommandLine(BrokerCommandLine.Normalize(args), BrokerCommandLine.Switches);
+builder.Configuration.AddCommandLine(commandLine, BrokerCommandLine.Switches);
 builder.Logging.ClearProviders();
 builder.Logging.AddNLog();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-var options = builder.Configuration.GetSection(BrokerOptions.Section).Get<BrokerOptions>() ?? new BrokerOptions();
+BrokerOptions options;
+try
+{
+    options = builder.Configuration.GetSection(BrokerOptions.Section).Get<BrokerOptions>() ?? new BrokerOptions();
+}
+catch (InvalidOperationException ex)
+{
+    // A value in appsettings.json or the environment that is not of its setting's kind.
+    Console.Error.WriteLine("error: " + ex.Message);
+    return 2;
+}
+
 if (options.SessionKeyFile.Length > 0 && !Path.IsPathRooted(options.SessionKeyFile))
 {
     options.SessionKeyFile = Path.Combine(AppContext.BaseDirectory, options.SessionKeyFile);

@@ -83,8 +83,7 @@ internal static class CliApp
         }
         catch (UsageException ex)
         {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            await stderr.WriteLineAsync("run `client --help` for usage").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"error: {ex.Message} (see `client --help`)").ConfigureAwait(false);
             return ExitUsage;
         }
 
@@ -259,27 +258,12 @@ internal static class CliApp
     internal static string FormatDuration(TimeSpan value) =>
         value.TotalSeconds >= 1 ? $"{value.TotalSeconds:0.###}s" : $"{value.TotalMilliseconds:0}ms";
 
+    /// <summary>Reads a duration option (see <see cref="Durations"/>), 1 ms to a day.</summary>
     internal static TimeSpan ParseDuration(string text, string option)
     {
-        static bool TryNumber(string s, out double value) =>
-            double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value > 0 && value <= 86_400_000;
-
-        TimeSpan result;
-        if (text.EndsWith("ms", StringComparison.Ordinal) && TryNumber(text[..^2], out var ms))
+        if (!Durations.TryParse(text, out var result))
         {
-            result = TimeSpan.FromMilliseconds(ms);
-        }
-        else if (text.EndsWith('s') && TryNumber(text[..^1], out var s))
-        {
-            result = TimeSpan.FromSeconds(s);
-        }
-        else if (text.EndsWith('m') && TryNumber(text[..^1], out var m))
-        {
-            result = TimeSpan.FromMinutes(m);
-        }
-        else if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out result))
-        {
-            throw new UsageException($"{option}: cannot read \"{text}\" as a duration (e.g. 500ms, 5s, 1m)");
+            throw new UsageException($"{option}: cannot read \"{text}\" as a duration ({Durations.Syntax})");
         }
 
         if (result < TimeSpan.FromMilliseconds(1) || result > TimeSpan.FromDays(1))

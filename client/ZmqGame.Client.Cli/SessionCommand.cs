@@ -57,8 +57,7 @@ internal static class SessionCommand
         }
         catch (CliApp.UsageException ex)
         {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            await stderr.WriteLineAsync("run `client session --help` for usage").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"error: {ex.Message} (see `client session --help`)").ConfigureAwait(false);
             return CliApp.ExitUsage;
         }
 

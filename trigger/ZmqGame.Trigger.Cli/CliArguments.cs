@@ -1,4 +1,5 @@
 using System.Globalization;
+using ZmqGame.Protocol;
 
 namespace ZmqGame.Trigger;
 
@@ -24,12 +25,20 @@ internal sealed class CliArguments
     /// <summary>--timeout, when given.</summary>
     public TimeSpan? Timeout { get; private set; }
 
+    /// <summary>--help or -h was given (where an option may stand): print the usage, run nothing.</summary>
+    public bool Help { get; private init; }
+
     public static CliArguments Parse(string[] args)
     {
         var first = 1;
         var command = args[0];
         if (command is "workers" or "group")
         {
+            if (args.Length >= 2 && IsHelp(args[1]))
+            {
+                return new CliArguments(command) { Help = true };
+            }
+
             if (args.Length < 2 || args[1].StartsWith('-'))
             {
                 throw new UsageException(command == "workers" ? "'workers' takes 'status' or 'reload'" : "'group' takes 'join' or 'leave'");
@@ -37,6 +46,12 @@ internal sealed class CliArguments
 
             command += " " + args[1];
             first = 2;
+        }
+
+        if (args.Skip(first).Any(IsHelp))
+        {
+            // Usage wins over whatever else is on the line, right or wrong.
+            return new CliArguments(command) { Help = true };
         }
 
         var parsed = new CliArguments(command);
@@ -77,22 +92,25 @@ internal sealed class CliArguments
             }
             else
             {
-                throw new UsageException($"unexpected argument '{name}'");
+                throw new UsageException(name.StartsWith('-') ? $"unknown option {name}" : $"unexpected argument '{name}'");
             }
         }
 
         if (parsed.Optional("--timeout") is { } timeout)
         {
-            if (!double.TryParse(timeout, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || !(seconds > 0) || seconds > 86_400)
+            if (!Durations.TryParse(timeout, out var value) || value <= TimeSpan.Zero || value > TimeSpan.FromDays(1))
             {
-                throw new UsageException($"--timeout takes seconds (more than 0, at most 86400), not '{timeout}'");
+                throw new UsageException($"--timeout takes a duration ({Durations.Syntax}; more than 0, at most a day), not '{timeout}'");
             }
 
-            parsed.Timeout = TimeSpan.FromSeconds(seconds);
+            parsed.Timeout = value;
         }
 
         return parsed;
     }
+
+    /// <summary>True for <c>--help</c> and <c>-h</c>.</summary>
+    public static bool IsHelp(string arg) => arg is "--help" or "-h";
 
     /// <summary>Fails when an option outside <paramref name="allowed"/> was given.</summary>
     public void Allow(IReadOnlyCollection<string> allowed)

@@ -44,7 +44,7 @@ internal static class TriggerCli
 
         options:
           --broker EP      the broker's control endpoint (default tcp://127.0.0.1:5557)
-          --timeout S      seconds to wait for the answer (default 5)
+          --timeout T      how long to wait for the answer (default 5s)
           --server-key K   the broker's CURVE public key, Z85 (or env ZMQGAME_SERVER_KEY)
           --secret-key K   this trigger's CURVE secret key, Z85 (or env ZMQGAME_TRIGGER_SECRET_KEY)
 
@@ -53,9 +53,11 @@ internal static class TriggerCli
                            the worker processes of a supervisor (worker host --processes N --admin EP)
           workers reload --supervisor EP
                            rolling reload: new worker processes from the build on disk, READY first,
-                           then the old ones drained; waits for the outcome (--timeout, default 300 s)
+                           then the old ones drained; waits for the outcome (--timeout, default 5m)
 
-        exit codes: 0 ok, 2 usage, 3 no answer from the broker or supervisor within the timeout,
+        A duration T is 250ms, 5s, 1m or hh:mm:ss. --help (-h) after any command prints this.
+
+        exit codes: 0 ok, 2 usage (one line on stderr), 3 no answer from the broker or supervisor within the timeout,
                     4 the broker refused or failed the command (its error is printed), or the reload failed
         """;
 
@@ -71,7 +73,7 @@ internal static class TriggerCli
     /// <summary>Runs the command line. <paramref name="environment"/> reads environment variables (default: the process's).</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment = null, CancellationToken cancellationToken = default)
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        if (args.Length == 0 || args[0] is "help" || CliArguments.IsHelp(args[0]))
         {
             await (args.Length == 0 ? stderr : stdout).WriteLineAsync(Usage).ConfigureAwait(false);
             return args.Length == 0 ? ExitUsage : ExitOk;
@@ -85,6 +87,12 @@ internal static class TriggerCli
         catch (UsageException ex)
         {
             return await UsageErrorAsync(stderr, ex.Message).ConfigureAwait(false);
+        }
+
+        if (parsed.Help)
+        {
+            await stdout.WriteLineAsync(Usage).ConfigureAwait(false);
+            return ExitOk;
         }
 
         try
@@ -401,10 +409,10 @@ internal static class TriggerCli
 
     private static async Task<int> UsageErrorAsync(TextWriter stderr, string message)
     {
-        await stderr.WriteLineAsync($"error: {message}{Environment.NewLine}{Usage}").ConfigureAwait(false);
+        await stderr.WriteLineAsync($"error: {message} (see trigger --help)").ConfigureAwait(false);
         return ExitUsage;
     }
 }
 
-/// <summary>A command line that cannot be run: exit code 2 with the message and the usage.</summary>
+/// <summary>A command line that cannot be run: exit code 2 with the message on one line.</summary>
 internal sealed class UsageException(string message) : Exception(message);

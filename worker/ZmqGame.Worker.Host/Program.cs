@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NetMQ;
+using ZmqGame.Protocol;
 using ZmqGame.Worker;
 using ZmqGame.Worker.Host;
 using ZmqGame.Worker.Host.Supervisor;
@@ -13,6 +14,23 @@ using ZmqGame.Worker.Host.Supervisor;
 // Any setting also reads from appsettings.json (section "Worker") and environment (Worker__Broker=...).
 // Supervisor mode: ZmqGame.Worker.Host --processes N [--control tcp://127.0.0.1:5557] [worker options…]
 // runs N of these worker processes and keeps them running (SIGHUP: rolling reload; SIGTERM: drain all).
+if (HostCommandLine.IsHelp(args))
+{
+    Console.WriteLine(HostCommandLine.Usage);
+    return 0;
+}
+
+try
+{
+    HostCommandLine.Check(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine("error: " + ex.Message);
+    return 2;
+}
+
+Durations.UseForConfiguration();
 if (SupervisorHost.IsRequested(args))
 {
     return await SupervisorHost.RunAsync(args).ConfigureAwait(false);
@@ -23,11 +41,32 @@ var serviceSwitch = new Dictionary<string, string>(StringComparer.OrdinalIgnoreC
     ["--service"] = "Worker:Services",
     [SupervisorHost.ParentPidSwitch] = "Host:ParentPid",
 };
-var builder = WorkerApp.CreateBuilder(args);
+WorkerAppBuilder builder;
+try
+{
+    builder = WorkerApp.CreateBuilder(args);
+}
+catch (InvalidOperationException ex)
+{
+    // A value in appsettings.json or the environment that is not of its setting's kind.
+    Console.Error.WriteLine("error: " + ex.Message);
+    return 2;
+}
+
 builder.Configuration.AddCommandLine(args, serviceSwitch);
 var services = builder.Configuration["Worker:Services"] ?? SampleServices.Default;
 
-var app = builder.Build();
+WorkerApp app;
+try
+{
+    app = builder.Build();
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine("error: " + ex.Message);
+    return 2;
+}
+
 await using var appScope = app.ConfigureAwait(false);
 var logger = app.Services!.GetRequiredService<ILoggerFactory>().CreateLogger("ZmqGame.Worker.Host");
 try

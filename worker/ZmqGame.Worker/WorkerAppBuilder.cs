@@ -2,14 +2,15 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using NLog.Extensions.Logging;
+using ZmqGame.Protocol;
 
 namespace ZmqGame.Worker;
 
 /// <summary>
 /// Builds a <see cref="WorkerApp"/> on the .NET generic host. Configuration: appsettings.json, environment
 /// variables, command line; <c>--broker</c> and <c>--slots</c> map to <c>Worker:Broker</c> and <c>Worker:Slots</c>.
-/// Logging goes to NLog (nlog.config next to the executable).
+/// Durations read as <c>250ms</c>, <c>5s</c>, <c>1m</c> or <c>hh:mm:ss</c> (see <see cref="Durations"/>).
+/// Logging goes to NLog: nlog.config next to the executable, or without one the console (see <see cref="WorkerAppLogging"/>).
 /// </summary>
 public sealed class WorkerAppBuilder
 {
@@ -27,9 +28,10 @@ public sealed class WorkerAppBuilder
         // Content root = the executable's folder, so appsettings.json beside it is read from any working directory.
         _builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         _builder.Configuration.AddCommandLine(args, SwitchMappings);
+        Durations.UseForConfiguration();
         _builder.Configuration.GetSection(WorkerOptions.SectionName).Bind(Options);
         _builder.Logging.ClearProviders();
-        _builder.Logging.AddNLog();
+        WorkerAppLogging.AddNLogOrDefault(_builder.Logging);
     }
 
     /// <summary>Worker settings, already bound from configuration; adjust them before <see cref="Build"/>.</summary>

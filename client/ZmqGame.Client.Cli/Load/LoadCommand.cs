@@ -52,8 +52,7 @@ internal static class LoadCommand
         }
         catch (CliApp.UsageException ex)
         {
-            await stderr.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
-            await stderr.WriteLineAsync("run `client load --help` for usage").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"error: {ex.Message} (see `client load --help`)").ConfigureAwait(false);
             return CliApp.ExitUsage;
         }
 

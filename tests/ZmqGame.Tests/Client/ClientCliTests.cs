@@ -96,12 +96,34 @@ public sealed class ClientCliTests
     [TestCase("call", "game", "1", "{}", "--bogus")]
     [TestCase("frobnicate", "game")]
     [TestCase("mdp")]
+    [TestCase("call", "game", "1", "{}", "--timeout", "5")]
+    [TestCase("call", "game", "1", "{}", "--connect-timeout", "0s")]
+    [TestCase("session", "--bogus")]
+    [TestCase("session", "--timeout", "soon")]
+    [TestCase("load", "--bogus")]
+    [TestCase("load", "--duration", "5x")]
     public async Task Cli_BadArguments_ExitsTwoWithErrorLine(params string[] args)
     {
         var (code, output, error) = await RunAsync(args);
         Assert.That(code, Is.EqualTo(CliApp.ExitUsage));
         Assert.That(output, Is.Empty);
         Assert.That(error, Does.StartWith("error: "));
+        Assert.That(error.TrimEnd().Split('\n'), Has.Length.EqualTo(1), "one line");
+    }
+
+    [TestCase("--help")]
+    [TestCase("-h")]
+    [TestCase("call", "--help")]
+    [TestCase("call", "game", "1", "{}", "--help")]
+    [TestCase("mdp", "echo", "-h")]
+    [TestCase("session", "--help")]
+    [TestCase("load", "--help")]
+    public async Task Cli_HelpOnTheProgramAndEachCommand_PrintsUsageAndExitsZero(params string[] args)
+    {
+        var (code, output, error) = await RunAsync(args);
+        Assert.That(code, Is.EqualTo(CliApp.ExitOk), error);
+        Assert.That(output, Does.Contain("Usage:"));
+        Assert.That(error, Is.Empty);
     }
 
     [Test]

@@ -33,7 +33,7 @@ public sealed class TriggerCliTests
         var stderr = new StringWriter();
         var clock = Stopwatch.StartNew();
 
-        var code = await TriggerCli.RunAsync(["stats", "--broker", "tcp://127.0.0.1:" + FreePort(), "--timeout", "0.5"], stdout, stderr);
+        var code = await TriggerCli.RunAsync(["stats", "--broker", "tcp://127.0.0.1:" + FreePort(), "--timeout", "500ms"], stdout, stderr);
 
         Assert.That(code, Is.EqualTo(TriggerCli.ExitNoBroker));
         Assert.That(stderr.ToString(), Does.Contain("no answer from tcp://127.0.0.1:").And.Contain("is the broker running"));
@@ -175,7 +175,7 @@ public sealed class TriggerCliTests
     public async Task Push_NoBroker_ExitsThreeWithinTheTimeout()
     {
         var clock = Stopwatch.StartNew();
-        var (code, _, stderr) = await Run("push", "--all", "--cmd", "1", "--json", "1", "--broker", "tcp://127.0.0.1:" + FreePort(), "--timeout", "0.3");
+        var (code, _, stderr) = await Run("push", "--all", "--cmd", "1", "--json", "1", "--broker", "tcp://127.0.0.1:" + FreePort(), "--timeout", "300ms");
 
         Assert.That(code, Is.EqualTo(TriggerCli.ExitNoBroker));
         Assert.That(stderr, Does.Contain("no answer from tcp://127.0.0.1:").And.Contain("within 0.3 s: is the broker running, and is this its control endpoint?"));
@@ -197,15 +197,48 @@ public sealed class TriggerCliTests
     [TestCase(new[] { "worker", "--cmd", "1", "--json", "{}" }, "needs --service")]
     [TestCase(new[] { "stats", "--timeout", "0" }, "--timeout")]
     [TestCase(new[] { "stats", "--server-key", "abc" }, "both keys")]
-    [TestCase(new[] { "stats", "--frobnicate" }, "unexpected argument")]
+    [TestCase(new[] { "stats", "--timeout", "5" }, "--timeout takes a duration")]
+    [TestCase(new[] { "stats", "--timeout", "2x" }, "'2x'")]
+    [TestCase(new[] { "stats", "--frobnicate" }, "unknown option --frobnicate")]
+    [TestCase(new[] { "stats", "stray" }, "unexpected argument 'stray'")]
     [TestCase(new[] { "stats", "--supervisor", "tcp://127.0.0.1:1" }, "'stats' does not take --supervisor")]
     [TestCase(new[] { "workers", "reload" }, "needs --supervisor")]
-    public async Task BadCommandLines_ExitTwo_WithAClearMessageAndTheUsage(string[] args, string message)
+    public async Task BadCommandLines_ExitTwo_WithOneLineNamingWhatIsWrong(string[] args, string message)
     {
         var (code, stdout, stderr) = await Run([.. args, "--broker", "tcp://127.0.0.1:" + FreePort()]);
 
         Assert.That(code, Is.EqualTo(TriggerCli.ExitUsage), stdout + stderr);
-        Assert.That(stderr, Does.StartWith("error: ").And.Contain(message).And.Contain("usage: trigger"));
+        Assert.That(stderr, Does.StartWith("error: ").And.Contain(message).And.Contain("trigger --help"));
+        Assert.That(stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1), stderr);
+    }
+
+    [TestCase("--help")]
+    [TestCase("-h")]
+    [TestCase("help")]
+    [TestCase("stats", "--help")]
+    [TestCase("push", "--all", "-h")]
+    [TestCase("push", "--user", "1", "--help")]
+    [TestCase("group", "--help")]
+    [TestCase("group", "join", "--help")]
+    [TestCase("workers", "reload", "--help")]
+    [TestCase("kick", "--frobnicate", "--help")]
+    public async Task Help_OnTheProgramAndEachCommand_PrintsUsage_AndExitsZero(params string[] args)
+    {
+        var (code, stdout, stderr) = await Run(args);
+
+        Assert.That(code, Is.EqualTo(TriggerCli.ExitOk), stderr);
+        Assert.That(stdout, Does.Contain("usage: trigger"));
+        Assert.That(stderr, Is.Empty);
+    }
+
+    [Test]
+    public async Task Timeout_TakesEveryDurationSyntax()
+    {
+        foreach (var timeout in new[] { "300ms", "1s", "00:00:00.3" })
+        {
+            var (code, _, stderr) = await Run("stats", "--broker", "tcp://127.0.0.1:" + FreePort(), "--timeout", timeout);
+            Assert.That(code, Is.EqualTo(TriggerCli.ExitNoBroker), timeout + ": " + stderr);
+        }
     }
 
     [Test]
@@ -267,7 +300,7 @@ public sealed class TriggerCliTests
         using var usage = ProcessUnderTest.Start("ZmqGame.Trigger.Cli", "push", "--all");
         Assert.That(await usage.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(TriggerCli.ExitUsage), usage.Output);
 
-        using var noBroker = ProcessUnderTest.Start("ZmqGame.Trigger.Cli", "stats", "--broker", "tcp://127.0.0.1:" + FreePort(), "--timeout", "0.3");
+        using var noBroker = ProcessUnderTest.Start("ZmqGame.Trigger.Cli", "stats", "--broker", "tcp://127.0.0.1:" + FreePort(), "--timeout", "300ms");
         Assert.That(await noBroker.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(TriggerCli.ExitNoBroker), noBroker.Output);
     }
 

@@ -29,7 +29,7 @@ public sealed class TriggerSupervisorTests
 
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await TriggerCli.RunAsync(["workers", "reload", "--supervisor", admin, "--timeout", "60"], stdout, stderr);
+        var code = await TriggerCli.RunAsync(["workers", "reload", "--supervisor", admin, "--timeout", "60s"], stdout, stderr);
 
         Assert.That(code, Is.EqualTo(TriggerCli.ExitOk), stderr + supervisor.Output);
         Assert.That(stdout.ToString(), Does.Contain("reload complete"));
@@ -43,7 +43,7 @@ public sealed class TriggerSupervisorTests
     public async Task WorkersReload_NoSupervisor_FailsWithinSeconds()
     {
         var stderr = new StringWriter();
-        var code = await TriggerCli.RunAsync(["workers", "reload", "--supervisor", "tcp://127.0.0.1:" + FreePort(), "--timeout", "0.5"], new StringWriter(), stderr);
+        var code = await TriggerCli.RunAsync(["workers", "reload", "--supervisor", "tcp://127.0.0.1:" + FreePort(), "--timeout", "500ms"], new StringWriter(), stderr);
 
         Assert.That(code, Is.EqualTo(TriggerCli.ExitNoBroker));
         Assert.That(stderr.ToString(), Does.Contain("no answer from a supervisor"));

@@ -1,0 +1,91 @@
+using System.Globalization;
+using ZmqGame.Worker.Host.Supervisor;
+
+namespace ZmqGame.Worker.Host;
+
+/// <summary>
+/// The worker host's command line: usage, and the check that runs before anything starts. An unknown option or a
+/// value that is not of the option's kind is an <see cref="ArgumentException"/> naming it (the program prints it as one
+/// line and exits 2). A <c>--Section:Key value</c> option sets any configuration key.
+/// </summary>
+internal static class HostCommandLine
+{
+    /// <summary>What <c>--help</c> prints.</summary>
+    public const string Usage = """
+        zmqgame-worker: the ZmqGame worker host (sample services echo, game, lobby)
+
+        usage: ZmqGame.Worker.Host [--option value]...
+               ZmqGame.Worker.Host --processes [N] [--control EP] [--admin EP] [worker options]...
+
+          --broker EP        the broker's backend             (default tcp://localhost:5556)
+          --slots N          concurrent requests per service  (default: one per core)
+          --service LIST     services to serve, comma-separated (default echo,game,lobby)
+          --processes [N]    supervisor: run N worker processes and keep them running
+                             (default one per core; SIGHUP: rolling reload, SIGTERM: drain)
+          --control EP       supervisor: the broker's control endpoint, for reload checks
+          --admin EP         supervisor: where it takes reload/status from the trigger
+
+        Every setting can also be set in appsettings.json (sections "Worker", "Supervisor"),
+        as an environment variable (Worker__Broker=...) or as --Worker:Key value. A duration
+        is 250ms, 5s, 1m or hh:mm:ss. An unknown option or a bad value is one line on stderr
+        and exit code 2.
+        """;
+
+    private static readonly Dictionary<string, bool> Numeric = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["--broker"] = false,
+        ["--slots"] = true,
+        ["--service"] = false,
+        [SupervisorHost.ControlSwitch] = false,
+        [SupervisorHost.AdminSwitch] = false,
+        [SupervisorHost.ParentPidSwitch] = true,
+    };
+
+    /// <summary>True when the command line asks for usage (<c>--help</c> or <c>-h</c>) instead of workers.</summary>
+    public static bool IsHelp(string[] args) =>
+        args.Any(a => a.Equals("--help", StringComparison.OrdinalIgnoreCase) || a.Equals("-h", StringComparison.Ordinal));
+
+    /// <summary>Throws <see cref="ArgumentException"/> with a one-line message when an option or a value is wrong.</summary>
+    public static void Check(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith('-'))
+            {
+                throw new ArgumentException($"unexpected argument '{arg}' (see --help)");
+            }
+
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            var name = eq > 0 ? arg[..eq] : arg;
+            string? value = eq > 0 ? arg[(eq + 1)..] : null;
+            if (name.Equals(SupervisorHost.ProcessesSwitch, StringComparison.OrdinalIgnoreCase))
+            {
+                // The value is optional: "--processes" alone means one per core.
+                value ??= i + 1 < args.Length && !args[i + 1].StartsWith('-') ? args[++i] : null;
+                CheckNumber(name, value);
+                continue;
+            }
+
+            var known = Numeric.TryGetValue(name, out var numeric);
+            if (!known && !(name.StartsWith("--", StringComparison.Ordinal) && name.Contains(':', StringComparison.Ordinal)))
+            {
+                throw new ArgumentException($"unknown option {name} (see --help)");
+            }
+
+            value ??= i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            if (numeric)
+            {
+                CheckNumber(name, value);
+            }
+        }
+    }
+
+    private static void CheckNumber(string name, string? value)
+    {
+        if (value is not null && !int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        {
+            throw new ArgumentException($"{name}: '{value}' is not a whole number");
+        }
+    }
+}
