@@ -93,9 +93,18 @@ internal sealed partial class Dispatcher
         }
 
         _stats.TimedOut++;
-        _clientChannel.SendStatus(request, Status.Timeout, $"no worker of service {request.Service?.NameText} took the request before its deadline");
+        _clientChannel.SendStatus(request, Status.Timeout, TimeoutText(request.Service));
         _pool.Release(request);
     }
+
+    /// <summary>
+    /// The text of a request's timeout: that no worker of its service is registered, when none is at this moment (the
+    /// deploy window passed and nobody serves it), otherwise that none took it in time. Expiry path only.
+    /// </summary>
+    private static string TimeoutText(Service? service) =>
+        service is { WorkerCount: 0 }
+            ? $"no worker of service '{service.NameText}' is registered"
+            : $"no worker of service {service?.NameText} took the request before its deadline";
 
     private sealed record IdleWaiter(byte[] Service, int Count, TaskCompletionSource Done)
     {

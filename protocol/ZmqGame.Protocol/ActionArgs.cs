@@ -106,13 +106,25 @@ internal sealed class ActionResult
     [Key("error")]
     public string? Error { get; set; }
 
-    /// <summary>A map of <c>sessions</c> and <c>dropped</c>, plus <c>error</c> only when there is one.</summary>
+    /// <summary>
+    /// worker: the workers of the service registered when the event was queued (0: nobody got it yet, it waits for
+    /// one). Absent from other actions' results and from older brokers' answers.
+    /// </summary>
+    [Key("workers")]
+    public int? Workers { get; set; }
+
+    /// <summary>A map of <c>sessions</c> and <c>dropped</c>, plus <c>error</c> and <c>workers</c> only when set.</summary>
     public byte[] Serialize()
     {
         var map = new Dictionary<string, object> { ["sessions"] = Sessions, ["dropped"] = Dropped };
         if (Error is not null)
         {
             map["error"] = Error;
+        }
+
+        if (Workers is { } workers)
+        {
+            map["workers"] = workers;
         }
 
         return MessagePackSerializer.Serialize(map, Payload.Options);

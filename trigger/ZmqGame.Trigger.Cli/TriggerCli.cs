@@ -33,7 +33,8 @@ internal static class TriggerCli
           group join|leave --group G TARGET
                            put sessions into a group or take them out
           worker --service S --cmd N (--json '{…}' | --raw-hex HEX)
-                           send an event to one idle worker of a service (queued if none is idle)
+                           send an event to one idle worker of a service (queued if none is idle;
+                           exits 4 when no worker of the service is registered: the event waits for one)
           stats            print the broker's stats (counters, sessions, services, workers) as JSON
           workers status   one line per worker: service, state, version, uptime, requests served
           keygen           print a new CURVE key pair (Z85): the public key goes to the broker's
@@ -103,7 +104,7 @@ internal static class TriggerCli
                 "broadcast" => await PushAsync(parsed, broadcast: true, stdout, environment, cancellationToken).ConfigureAwait(false),
                 "kick" => await KickAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
                 "group join" or "group leave" => await GroupAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
-                "worker" => await WorkerAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
+                "worker" => await WorkerAsync(parsed, stdout, stderr, environment, cancellationToken).ConfigureAwait(false),
                 "stats" => await StatsAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
                 "workers status" when !parsed.Has("--supervisor") => await StatsAsync(parsed, stdout, environment, cancellationToken).ConfigureAwait(false),
                 "workers status" or "workers reload" => await SupervisorCommandAsync(parsed, stdout, stderr, cancellationToken).ConfigureAwait(false),
@@ -215,7 +216,7 @@ internal static class TriggerCli
         }
     }
 
-    private static async Task<int> WorkerAsync(CliArguments a, TextWriter stdout, Func<string, string?>? environment, CancellationToken cancellationToken)
+    private static async Task<int> WorkerAsync(CliArguments a, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment, CancellationToken cancellationToken)
     {
         a.Allow([.. Common, .. PayloadOptions, "--service"]);
         var service = a.Single("--service");
@@ -224,7 +225,14 @@ internal static class TriggerCli
         var trigger = await ConnectAsync(a, environment, cancellationToken).ConfigureAwait(false);
         await using (trigger.ConfigureAwait(false))
         {
-            await trigger.SendToWorkerRawAsync(service, command, payload, cancellationToken).ConfigureAwait(false);
+            var result = await trigger.SendToWorkerRawAsync(service, command, payload, cancellationToken).ConfigureAwait(false);
+            if (result.Workers == 0)
+            {
+                // Queued, but nobody got it: a failed command, though a worker that registers in time still gets it.
+                await stderr.WriteLineAsync($"error: no worker of service '{service}' is registered: the event waits for one").ConfigureAwait(false);
+                return ExitFailed;
+            }
+
             await stdout.WriteLineAsync($"sent to a worker of service {service}").ConfigureAwait(false);
             return ExitOk;
         }

@@ -100,7 +100,8 @@ public sealed class TriggerClient : IAsyncDisposable
 
     /// <summary>
     /// Sends <paramref name="message"/> as a trigger event with command <paramref name="command"/> to one idle worker of
-    /// <paramref name="service"/> (the broker queues it when none is idle). <see cref="TriggerResult.Sessions"/> is 1 when queued.
+    /// <paramref name="service"/> (the broker queues it when none is idle). <see cref="TriggerResult.Sessions"/> is 1 when queued;
+    /// <see cref="TriggerResult.Workers"/> is 0 when no worker of the service is registered (the event waits for one).
     /// </summary>
     public Task<TriggerResult> SendToWorkerAsync<T>(string service, int command, T message, CancellationToken cancellationToken = default) =>
         SendToWorkerRawAsync(service, command, Payload.Serialize(message), cancellationToken);
@@ -167,6 +168,6 @@ public sealed class TriggerClient : IAsyncDisposable
 
         return parsed is null
             ? throw new TriggerException(TriggerFailure.MalformedAnswer, $"{Endpoint} answered '{action}' with nil instead of a result map")
-            : new TriggerResult(parsed.Sessions, parsed.Dropped);
+            : new TriggerResult(parsed.Sessions, parsed.Dropped) { Workers = parsed.Workers };
     }
 }

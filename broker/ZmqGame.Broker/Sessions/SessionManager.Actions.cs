@@ -189,7 +189,10 @@ internal sealed partial class SessionManager
             return Error("worker takes one payload frame");
         }
 
-        _events.Trigger(Encoding.UTF8.GetBytes(args.Service), args.Command, payload.Length == 1 ? payload[0] : null);
-        return new ActionResult { Sessions = 1 };
+        // Queued even when no worker is registered: one may join before the event's deadline (a deploy). The
+        // result says how many are registered, so the trigger can tell that nobody got it yet.
+        var service = Encoding.UTF8.GetBytes(args.Service);
+        _events.Trigger(service, args.Command, payload.Length == 1 ? payload[0] : null);
+        return new ActionResult { Sessions = 1, Workers = _dispatcher.WorkersOf(service) };
     }
 }

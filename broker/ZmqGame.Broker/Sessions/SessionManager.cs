@@ -28,6 +28,7 @@ internal sealed partial class SessionManager
     private readonly GroupIndex _groups;
     private readonly OutboundQueues _outbound;
     private readonly SessionEventQueue _events;
+    private readonly Dispatcher _dispatcher;
     private readonly SessionTombstones _ended = new();
     private readonly TargetResolver _targets;
     private readonly List<Session> _scratch = [];
@@ -47,6 +48,7 @@ internal sealed partial class SessionManager
         _groups = new GroupIndex(options.MaxGroupsPerSession);
         _outbound = new OutboundQueues(output, stats, options.SessionQueueLimit);
         _events = new SessionEventQueue(dispatcher, pool);
+        _dispatcher = dispatcher;
         _targets = new TargetResolver(_registry, _groups);
         _timeoutTicks = (long)(options.SessionTimeout.TotalSeconds * time.TimestampFrequency);
         _timeoutMs = (long)options.SessionTimeout.TotalMilliseconds;

@@ -114,6 +114,46 @@ public sealed class DispatcherTests
     }
 
     [Test]
+    public void Queue_DeadlinePassesWithNoWorkerRegistered_TimeoutSaysSo()
+    {
+        _dispatcher.ClientRequest("nosuch"u8.ToArray(), Request(7), 0);
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        _dispatcher.Tick();
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (7UL, Status.Timeout) }));
+        Assert.That(_out.StatusTexts, Is.EqualTo(new[] { "no worker of service 'nosuch' is registered" }));
+    }
+
+    [Test]
+    public void Queue_DeadlinePassesWithAWorkerRegisteredButBusy_TimeoutSaysNoneTookIt()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        _dispatcher.ClientRequest(Game, Request(2), 0);
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        _dispatcher.Tick();
+
+        Assert.That(_out.Statuses, Does.Contain((2UL, Status.Timeout)));
+        Assert.That(_out.StatusTexts, Does.Contain("no worker of service game took the request before its deadline"));
+    }
+
+    [Test]
+    public void Queue_LastWorkerLeavesBeforeTheDeadline_TimeoutSaysNoneIsRegistered()
+    {
+        _dispatcher.WorkerReady(Id("w1"), Game);
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        _dispatcher.ClientRequest(Game, Request(2), 0);
+        _dispatcher.WorkerGone(Id("w1"), "test");
+        _out.Statuses.Clear();
+        _out.StatusTexts.Clear();
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        _dispatcher.Tick();
+
+        Assert.That(_out.Statuses.Select(s => s.Status), Is.All.EqualTo(Status.Timeout));
+        Assert.That(_out.StatusTexts, Does.Contain("no worker of service 'game' is registered"));
+    }
+
+    [Test]
     public void Queue_ClientAsksShorterDeadline_ExpiresFirst()
     {
         _dispatcher.ClientRequest(Game, Request(1), 0);
@@ -486,6 +526,8 @@ public sealed class DispatcherTests
 
         public List<(ulong RequestId, Status Status)> Statuses { get; } = [];
 
+        public List<string> StatusTexts { get; } = [];
+
         public List<(string Worker, byte Command)> Commands { get; } = [];
 
         public HashSet<string> Unreachable { get; } = [];
@@ -504,7 +546,11 @@ public sealed class DispatcherTests
             return true;
         }
 
-        public void SendStatus(PendingRequest request, Status status, string message) => Statuses.Add((request.RequestId, status));
+        public void SendStatus(PendingRequest request, Status status, string message)
+        {
+            Statuses.Add((request.RequestId, status));
+            StatusTexts.Add(message);
+        }
 
         public void SendCommand(ReadOnlySpan<byte> workerIdentity, byte command) =>
             Commands.Add((Encoding.UTF8.GetString(workerIdentity), command));

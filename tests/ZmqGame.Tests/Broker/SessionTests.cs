@@ -484,10 +484,24 @@ public sealed class SessionTests
         var ev = worker.NextEvent();
 
         Assert.That(result.Sessions, Is.EqualTo(1));
+        Assert.That(result.Workers, Is.EqualTo(1));
         Assert.That(ev.Header.Type, Is.EqualTo(SessionEventType.Trigger));
         Assert.That(ev.Header.Command, Is.EqualTo(12));
         Assert.That(ev.Session.SessionId, Is.Zero);
         Assert.That(S(ev.Payload), Is.EqualTo("payload"));
+    }
+
+    [Test]
+    public void WorkerEvent_NoWorkerOfTheServiceIsRegistered_IsQueuedAndTheResultSaysNoWorkers()
+    {
+        using var broker = new BrokerFixture();
+        using var admin = new DealerSocket(broker.Control);
+
+        var result = RawControl.Act(admin, SessionActions.WorkerEvent, new ActionArgs { Service = Unique("nosuch"), Command = 12 }, B("payload"));
+
+        Assert.That(result.Error, Is.Null);
+        Assert.That(result.Sessions, Is.EqualTo(1), "still queued: a worker may register before its deadline");
+        Assert.That(result.Workers, Is.Zero);
     }
 
     [Test]

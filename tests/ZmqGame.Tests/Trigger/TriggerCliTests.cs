@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using MessagePack;
 using NetMQ;
 using ZmqGame.Tests.Support;
 using ZmqGame.Trigger;
@@ -147,6 +148,33 @@ public sealed class TriggerCliTests
         Assert.That(stdout.Trim(), Is.EqualTo("sent to a worker of service game"));
         var request = await broker.NextRequestAsync();
         Assert.That((request.Command, request.Args.Service, request.Args.Command), Is.EqualTo(("worker", "game", 30)));
+    }
+
+    [Test]
+    public async Task Worker_NoWorkerOfTheServiceIsRegistered_SaysSoAndFails()
+    {
+        using var broker = new FakeControlEndpoint
+        {
+            Respond = _ => MessagePackSerializer.Serialize(new Dictionary<string, object> { ["sessions"] = 1, ["dropped"] = 0, ["workers"] = 0 }),
+        };
+        var (code, stdout, stderr) = await Run("worker", "--service", "nosuch", "--cmd", "30", "--json", "{}", "--broker", broker.Endpoint);
+
+        Assert.That(code, Is.EqualTo(TriggerCli.ExitFailed));
+        Assert.That(stdout, Is.Empty);
+        Assert.That(stderr.Trim(), Is.EqualTo("error: no worker of service 'nosuch' is registered: the event waits for one"));
+    }
+
+    [Test]
+    public async Task Worker_AWorkerOfTheServiceIsRegistered_SaysSent()
+    {
+        using var broker = new FakeControlEndpoint
+        {
+            Respond = _ => MessagePackSerializer.Serialize(new Dictionary<string, object> { ["sessions"] = 1, ["dropped"] = 0, ["workers"] = 2 }),
+        };
+        var (code, stdout, _) = await Run("worker", "--service", "game", "--cmd", "30", "--json", "{}", "--broker", broker.Endpoint);
+
+        Assert.That(code, Is.EqualTo(TriggerCli.ExitOk));
+        Assert.That(stdout.Trim(), Is.EqualTo("sent to a worker of service game"));
     }
 
     [Test]
