@@ -129,14 +129,14 @@ internal abstract class ZmtpStream : IPollable, IFlushable
     /// <summary>Queues one frame; before the peer's READY, holds it until then.</summary>
     public void WriteFrame(ReadOnlySpan<byte> frame, bool more)
     {
+        Span<byte> header = stackalloc byte[Zmtp.MaxHeaderSize];
+        var headerSize = Zmtp.WriteHeader(header, frame.Length, more);
         if (_state != State.Ready)
         {
-            Hold(frame, more);
+            Hold(header[..headerSize], frame);
             return;
         }
 
-        Span<byte> header = stackalloc byte[Zmtp.MaxHeaderSize];
-        var headerSize = Zmtp.WriteHeader(header, frame.Length, more);
         Reserve(headerSize + frame.Length);
         header[..headerSize].CopyTo(_out.AsSpan(_outCount));
         frame.CopyTo(_out.AsSpan(_outCount + headerSize));
@@ -499,17 +499,15 @@ internal abstract class ZmtpStream : IPollable, IFlushable
         _outCount = pending;
     }
 
-    /// <summary>Keeps a frame written before the peer's READY (nothing once closed).</summary>
-    private void Hold(ReadOnlySpan<byte> frame, bool more)
+    /// <summary>Keeps a frame (its encoded header and its bytes) written before the peer's READY; nothing once closed.</summary>
+    private void Hold(ReadOnlySpan<byte> header, ReadOnlySpan<byte> frame)
     {
         if (_state == State.Closed)
         {
             return;
         }
 
-        Span<byte> header = stackalloc byte[Zmtp.MaxHeaderSize];
-        var headerSize = Zmtp.WriteHeader(header, frame.Length, more);
-        var size = headerSize + frame.Length;
+        var size = header.Length + frame.Length;
         if (_held is null || _held.Length - _heldCount < size)
         {
             var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(512, Math.Max((_held?.Length ?? 0) * 2, _heldCount + size)));
@@ -522,8 +520,8 @@ internal abstract class ZmtpStream : IPollable, IFlushable
             _held = bigger;
         }
 
-        header[..headerSize].CopyTo(_held.AsSpan(_heldCount));
-        frame.CopyTo(_held.AsSpan(_heldCount + headerSize));
+        header.CopyTo(_held.AsSpan(_heldCount));
+        frame.CopyTo(_held.AsSpan(_heldCount + header.Length));
         _heldCount += size;
     }
 
