@@ -55,6 +55,8 @@ public sealed class ZmqGameRequestException : Exception
         Status.NotAuthorised => "not authorised",
         Status.BadRequest => "bad request",
         Status.NoSession => "no session",
+        Status.TooLarge => "too large",
+        Status.RateLimited => "rate limited",
         _ => $"status {(byte)status}",
     };
 

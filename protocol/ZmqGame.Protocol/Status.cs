@@ -25,4 +25,8 @@ public enum Status : byte
     /// cannot happen before the deadline.
     /// </summary>
     NoSession = 8,
+    /// <summary>The request is larger than the broker's <c>MaxMessageSize</c>: it did not run.</summary>
+    TooLarge = 9,
+    /// <summary>The session sent requests faster than the broker's per-session rate limit allows: it did not run.</summary>
+    RateLimited = 10,
 }

@@ -13,7 +13,8 @@ namespace ZmqGame.Client.Cli.Load;
 internal sealed class LoadResult
 {
     private static readonly Status[] KnownStatuses =
-        [Status.NoSuchRoute, Status.HandlerFailed, Status.Timeout, Status.WorkerLost, Status.Busy, Status.NotAuthorised, Status.BadRequest, Status.NoSession];
+        [Status.NoSuchRoute, Status.HandlerFailed, Status.Timeout, Status.WorkerLost, Status.Busy, Status.NotAuthorised, Status.BadRequest, Status.NoSession,
+         Status.TooLarge, Status.RateLimited];
 
     public LoadResult(LoadOptions options, int payloadSize)
     {
