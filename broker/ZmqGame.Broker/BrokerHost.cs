@@ -54,7 +54,7 @@ internal sealed class BrokerHost : IDisposable
         }
 
         var pool = new RequestPool();
-        _frontend = new FrontendEndpoint(Stats, _badInput, _logger, pool);
+        _frontend = new FrontendEndpoint(Stats, _badInput, _logger, pool) { MaxMessageSize = options.MaxMessageSize };
         _backend = new BackendEndpoint(Stats, _badInput, _logger);
         _dispatcher = new Dispatcher(options, _backend, _frontend, pool, Stats, _badInput, _logger, _time);
         _sessions = new SessionManager(options, _frontend, _dispatcher, pool, Stats, _badInput, _logger, _time,

@@ -26,8 +26,17 @@ internal enum BadInput
     BackendBadAction,
     ControlBadAction,
 
-    /// <summary>A connection closed by the broker for breaking ZMTP: a bad greeting or handshake, an oversized frame.</summary>
+    /// <summary>A connection closed by the broker for breaking ZMTP: a bad greeting or handshake, a frame too large to skip.</summary>
     ConnectionDropped,
+
+    /// <summary>A client's message over <c>MaxMessageSize</c>: answered <c>too large</c> (ZmqGame request) or dropped.</summary>
+    FrontendTooLarge,
+
+    /// <summary>A worker's message over <c>MaxMessageSize</c>: a REPLY's client is answered <c>too large</c>.</summary>
+    BackendTooLarge,
+
+    /// <summary>A control message over <c>MaxMessageSize</c>: answered with an error.</summary>
+    ControlTooLarge,
 }
 
 /// <summary>

@@ -46,7 +46,7 @@ internal static class Routers
         }
 
         var socket = NetMqRouter.CreateSocket();
-        socket.Options.MaxMsgSize = options.MaxMessageSize;
+        socket.Options.MaxMsgSize = (long)options.MaxMessageSize * NetMqRouter.FrameSizeFactor;
         socket.Options.SendHighWatermark = options.SendHighWatermark;
         socket.Options.ReceiveHighWatermark = options.SendHighWatermark;
         socket.Options.Backlog = options.ListenBacklog;
@@ -60,7 +60,7 @@ internal static class Routers
         {
             var bound = BindNetMq(socket, name, endpoint);
             netMqSocket = socket;
-            return new NetMqRouter(loop, side, socket, bound, into, handler);
+            return new NetMqRouter(loop, side, socket, bound, options.MaxMessageSize, into, handler);
         }
         catch
         {

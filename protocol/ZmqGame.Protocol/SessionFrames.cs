@@ -240,6 +240,13 @@ internal sealed class Welcome
     [Key("groups")]
     public string[]? Groups { get; set; }
 
+    /// <summary>
+    /// The broker's <c>MaxMessageSize</c>: the most bytes a message's frames may hold together (0: not announced, an
+    /// older broker). A client refuses a larger request before sending it.
+    /// </summary>
+    [Key("max_message_size")]
+    public uint MaxMessageSize { get; set; }
+
     public byte[] Serialize() => MessagePackSerializer.Serialize(this, Payload.Options);
 
     public static bool TryParse(ReadOnlyMemory<byte> frame, out Welcome welcome)

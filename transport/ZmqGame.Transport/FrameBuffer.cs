@@ -17,6 +17,12 @@ internal sealed class FrameBuffer
     /// <summary>The message had more than <see cref="MaxFrames"/> frames; the rest were discarded.</summary>
     public bool Overflow { get; private set; }
 
+    /// <summary>
+    /// 0 for a whole message. Else the message was over the endpoint's size limit and was skipped: the frames here are
+    /// only its first ones within the limit (maybe none), and this is the size of all its frame bodies together.
+    /// </summary>
+    public long TruncatedSize { get; private set; }
+
     public ref Frame this[int index] => ref _frames[index];
 
     public ReadOnlySpan<byte> Span(int index) => _frames[index].Span;
@@ -28,6 +34,7 @@ internal sealed class FrameBuffer
     {
         Count = 1;
         Overflow = false;
+        TruncatedSize = 0;
         _frames[0].InitShared(identity);
     }
 
@@ -36,7 +43,11 @@ internal sealed class FrameBuffer
     {
         Count = 0;
         Overflow = false;
+        TruncatedSize = 0;
     }
+
+    /// <summary>The sender's message was over the size limit: these are its first frames, and its whole size was <paramref name="size"/>.</summary>
+    public void MarkTruncated(long size) => TruncatedSize = size;
 
     /// <summary>The sender's message had more frames than were kept.</summary>
     public void MarkOverflow() => Overflow = true;

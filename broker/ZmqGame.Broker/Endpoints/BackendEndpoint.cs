@@ -42,6 +42,12 @@ internal sealed class BackendEndpoint : Endpoint, IWorkerChannel
     {
         var frames = new RoutedFrames(f);
         var identity = frames.Identity;
+        if (f.TruncatedSize > 0)
+        {
+            HandleTooLarge(frames, f);
+            return;
+        }
+
         if (f.Overflow)
         {
             _dispatcher.WorkerProtocolError(identity, BadInput.BackendTooManyFrames, $"more than {FrameBuffer.MaxFrames} frames");
@@ -90,6 +96,25 @@ internal sealed class BackendEndpoint : Endpoint, IWorkerChannel
                 _dispatcher.WorkerProtocolError(identity, BadInput.BackendUnknownCommand, "unexpected command " + Mdp.CommandName(command));
                 break;
         }
+    }
+
+    /// <summary>
+    /// A message over the size limit, of which the transport kept only the first frames: a REPLY whose envelope came
+    /// ends its request (the client is told <c>too large</c>, see <see cref="FrontendEndpoint.ForwardReply"/>) and the
+    /// worker goes on; anything else is a protocol error. Counted and logged either way.
+    /// </summary>
+    private void HandleTooLarge(in RoutedFrames frames, FrameBuffer f)
+    {
+        var identity = frames.Identity;
+        var detail = $"a message of {f.TruncatedSize} bytes (over the size limit)";
+        if (MdpWorker.TryReadEnvelope(frames, Mdp.Reply, out _))
+        {
+            _badInput.Report(BadInput.BackendTooLarge, identity, "REPLY: " + detail);
+            _dispatcher.WorkerReply(identity, frames[MdpWorkerEnvelope.ClientIndex], f, ReplyBodyAt);
+            return;
+        }
+
+        _dispatcher.WorkerProtocolError(identity, BadInput.BackendTooLarge, detail);
     }
 
     /// <summary>A ZmqGame worker's session action (<see cref="ZgWorker"/>). Never answered.</summary>

@@ -68,6 +68,12 @@ internal sealed class ControlEndpoint : Endpoint
     protected override void Handle(FrameBuffer f)
     {
         var frames = new RoutedFrames(f);
+        if (f.TruncatedSize > 0)
+        {
+            HandleTooLarge(frames, f.TruncatedSize);
+            return;
+        }
+
         if (!Control.TryReadCommand(frames, out var parsed))
         {
             _badInput.Report(BadInput.ControlMalformed, frames.Identity, $"expected [\"\"][\"{Control.HeaderText}\"][command][…]");
@@ -99,6 +105,19 @@ internal sealed class ControlEndpoint : Endpoint
         }
 
         Control.WriteAnswer(new RouterWriter(socket), frames[Control.CommandIndex], result);
+    }
+
+    /// <summary>A message over the size limit (its first frames only): counted, logged, and answered with an error when its command came.</summary>
+    private void HandleTooLarge(in RoutedFrames frames, long size)
+    {
+        _badInput.Report(BadInput.ControlTooLarge, frames.Identity, $"a message of {size} bytes (over the size limit)");
+        if (!Control.TryReadCommand(frames, out _) || !Router.TryBegin(frames.Identity))
+        {
+            return;
+        }
+
+        var error = MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = $"too large: a message of {size} bytes is over the broker's limit" }, Payload.Options);
+        Control.WriteAnswer(new RouterWriter(Router), frames[Control.CommandIndex], error);
     }
 
     private byte[] Run(in RoutedFrames frames, string command)

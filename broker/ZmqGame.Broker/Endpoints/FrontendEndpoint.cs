@@ -28,6 +28,9 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
         _pool = pool;
     }
 
+    /// <summary>The broker's <c>MaxMessageSize</c>, named in the answer to a request over it.</summary>
+    public long MaxMessageSize { get; init; }
+
     /// <summary>The routing core this endpoint hands decoded messages to (set once, before <see cref="Endpoint.Attach"/>).</summary>
     public void Connect(Dispatcher dispatcher, SessionManager sessions)
     {
@@ -46,6 +49,12 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
     protected override void Handle(FrameBuffer f)
     {
         var frames = new RoutedFrames(f);
+        if (f.TruncatedSize > 0)
+        {
+            HandleTooLarge(frames, f.TruncatedSize);
+            return;
+        }
+
         if (f.Overflow)
         {
             _badInput.Report(BadInput.FrontendTooManyFrames, frames.Identity, $"more than {FrameBuffer.MaxFrames} frames");
@@ -161,6 +170,24 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
         _dispatcher.ClientRequest(service, request, header.TimeoutMs);
     }
 
+    /// <summary>
+    /// A message over <see cref="MaxMessageSize"/>, of which the transport kept only the first frames (the rest was
+    /// skipped; the connection stays): a ZmqGame request whose header came is answered <see cref="Status.TooLarge"/>,
+    /// anything else (a stock MDP request, no header) is dropped. Counted and logged either way.
+    /// </summary>
+    private void HandleTooLarge(in RoutedFrames frames, long size)
+    {
+        _badInput.Report(BadInput.FrontendTooLarge, frames.Identity, $"a message of {size} bytes (the limit is {MaxMessageSize})");
+        if (frames.Count >= 3 && frames[0].IsEmpty && ZgClient.TryReadRequest(frames, out var zg))
+        {
+            _sessions.Touch(frames.Identity);
+            SendStatus(ClientKind.ZmqGame, frames.Identity, zg.Header.RequestId, Status.TooLarge, TooLargeText("request", size));
+        }
+    }
+
+    /// <summary>What a client is told about a request or reply over <see cref="MaxMessageSize"/>.</summary>
+    private string TooLargeText(string what, long size) => $"too large: {what} of {size} bytes is over the broker's limit of {MaxMessageSize}";
+
     /// <summary>RFC 8: <c>mmi.service</c> [name] is answered "200" or "404"; any other <c>mmi.</c> service "501".</summary>
     private void HandleMmi(in RoutedFrames frames)
     {
@@ -208,6 +235,13 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
         if (request.Kind == ClientKind.Event)
         {
             // The worker has handled the event; there is nobody to forward its answer to.
+            return;
+        }
+
+        if (f.TruncatedSize > 0)
+        {
+            // The worker's reply was over the limit; the transport kept only its envelope.
+            SendStatus(request, Status.TooLarge, TooLargeText("the worker's reply", f.TruncatedSize));
             return;
         }
 

@@ -195,6 +195,7 @@ internal sealed partial class SessionManager
             User = session.UserId,
             Flags = session.Flags,
             Groups = groups,
+            MaxMessageSize = (uint)_options.MaxMessageSize,
         };
         var ticket = new SessionTicket
         {

@@ -15,10 +15,23 @@ namespace ZmqGame.Transport;
 /// message NetMQ cannot route (peer gone, queue full) is dropped on the side thread and counted in <see cref="Dropped"/>.
 /// NetMQ reports a closed connection in band (its disconnect message); this router turns that into
 /// <see cref="IRouterHandler.OnPeerGone"/>, so the handler sees peers' messages only.
+/// <para>
+/// Size: NetMQ's own limit (<c>MaxMsgSize</c>, set by whoever makes the socket) is per frame and closes the connection;
+/// the limit on the whole message is this router's. A message whose frame bodies add up to more than it reaches the
+/// handler with only its first whole frames within the limit, flagged (<see cref="FrameBuffer.TruncatedSize"/>), as the
+/// own transport does; the rest is freed as it is received.
+/// </para>
 /// </summary>
 internal sealed class NetMqRouter : IRouter
 {
     private const int BatchSize = 256;
+
+    /// <summary>
+    /// NetMQ's per-frame cap (<c>MaxMsgSize</c>) as a multiple of the message limit: a frame up to this many times the
+    /// limit is received and answered as too large; a larger one closes the connection. NetMQ buffers a frame whole
+    /// before anyone sees it, so this bounds the memory one frame can take (the own transport skips without buffering).
+    /// </summary>
+    public const int FrameSizeFactor = 4;
 
     /// <summary>What NetMQ delivers, as [identity][this], when a peer's connection closes (see <see cref="CreateSocket"/>).</summary>
     private static readonly byte[] PeerGoneMarker = "\0ZG-PEER-GONE"u8.ToArray();
@@ -34,11 +47,20 @@ internal sealed class NetMqRouter : IRouter
     private readonly ConcurrentBag<Message> _free = [];
     private readonly NetMQQueue<Message> _outbox = new();
     private readonly ConcurrentDictionary<byte[], long> _full = new(ByteKeyComparer.Instance);
+    private readonly long _maxMessageSize;
     private Message? _sending;
     private long _dropped;
 
-    public NetMqRouter(EventLoop loop, NetMQPoller side, RouterSocket socket, string endpoint, FrameBuffer into, IRouterHandler handler)
+    /// <param name="loop">The loop that owns this router.</param>
+    /// <param name="side">The poller thread that serves the socket.</param>
+    /// <param name="socket">The bound socket (see <see cref="CreateSocket"/>).</param>
+    /// <param name="endpoint">Its endpoint, connectable from this host.</param>
+    /// <param name="maxMessageSize">Most bytes of a message's frame bodies together (0: no limit); a larger message is handed on cut short and flagged.</param>
+    /// <param name="into">Where a received message is put for <paramref name="handler"/>.</param>
+    /// <param name="handler">Handles messages and peers whose connection closed.</param>
+    public NetMqRouter(EventLoop loop, NetMQPoller side, RouterSocket socket, string endpoint, long maxMessageSize, FrameBuffer into, IRouterHandler handler)
     {
+        _maxMessageSize = maxMessageSize <= 0 ? long.MaxValue : maxMessageSize;
         _loop = loop;
         _socket = socket;
         _in = into;
@@ -163,23 +185,34 @@ internal sealed class NetMqRouter : IRouter
 
             message.Count = 1;
             var more = message.Frames[0].HasMore;
+            long total = 0;
             while (more)
             {
                 // The frames of one message arrive together: this never waits.
                 var spare = default(Msg);
                 spare.InitEmpty();
-                ref var frame = ref message.Count < FrameBuffer.MaxFrames ? ref message.Frames[message.Count] : ref spare;
+                var keep = message.Count < FrameBuffer.MaxFrames && message.TruncatedSize == 0;
+                ref var frame = ref keep ? ref message.Frames[message.Count] : ref spare;
                 _socket.Receive(ref frame);
                 more = frame.HasMore;
-                if (message.Count < FrameBuffer.MaxFrames)
+                total += frame.Size;
+                if (total > _maxMessageSize)
+                {
+                    // Over the limit: the frames before this one are kept, this one and the rest are freed.
+                    message.TruncatedSize = total;
+                    frame.Close();
+                    frame.InitEmpty();
+                }
+                else if (keep)
                 {
                     message.Count++;
                 }
                 else
                 {
                     message.Overflow = true;
-                    spare.Close();
                 }
+
+                spare.Close();
             }
 
             _inbox.Enqueue(message);
@@ -260,6 +293,11 @@ internal sealed class NetMqRouter : IRouter
             if (message.Overflow)
             {
                 _in.MarkOverflow();
+            }
+
+            if (message.TruncatedSize > 0)
+            {
+                _in.MarkTruncated(message.TruncatedSize);
             }
 
             Return(message);
@@ -343,6 +381,7 @@ internal sealed class NetMqRouter : IRouter
 
         message.Count = 0;
         message.Overflow = false;
+        message.TruncatedSize = 0;
         _free.Add(message);
     }
 
@@ -361,6 +400,9 @@ internal sealed class NetMqRouter : IRouter
         public int Count { get; set; }
 
         public bool Overflow { get; set; }
+
+        /// <summary>0, or the size of a message over the limit (see <see cref="FrameBuffer.TruncatedSize"/>).</summary>
+        public long TruncatedSize { get; set; }
     }
 }
 #endif

@@ -17,7 +17,7 @@ internal sealed class ZmtpDealer : ZmtpStream
 
     private ZmtpDealer(EventLoop loop, byte[] readBuffer, Socket socket, bool connecting, int maxFrameSize,
         Action<List<byte[]>> onMessage, Action<string> onClosed)
-        : base(loop, readBuffer, maxFrameSize, connecting)
+        : base(loop, readBuffer, maxFrameSize, skipOversized: false, connecting)
     {
         _socket = socket;
         _onMessage = onMessage;
@@ -32,7 +32,7 @@ internal sealed class ZmtpDealer : ZmtpStream
     /// <param name="loop">The loop that will own the connection; call on its thread.</param>
     /// <param name="readBuffer">Read scratch shared by the loop's connections.</param>
     /// <param name="endpoint">Where the ROUTER listens.</param>
-    /// <param name="maxFrameSize">A larger frame from the peer closes the connection (0: no limit but <see cref="ZmtpStream.MaxUnit"/>).</param>
+    /// <param name="maxFrameSize">A larger message from the peer (its frame bodies together) closes the connection (0: no limit but <see cref="ZmtpStream.MaxUnit"/>).</param>
     /// <param name="onMessage">A whole message from the peer, as frames (the list is reused: copy what you keep).</param>
     /// <param name="onClosed">The connection ended (refused, failed or closed by the peer), with why.</param>
     public static ZmtpDealer Connect(EventLoop loop, byte[] readBuffer, string endpoint, int maxFrameSize,
@@ -82,8 +82,9 @@ internal sealed class ZmtpDealer : ZmtpStream
 
     protected override string? OnPeerReady(ReadOnlySpan<byte> readyBody) => Zmtp.ReadReady(readyBody, "DEALER", out _);
 
-    protected override void OnMessage(ArraySegment<byte> message)
+    protected override void OnMessage(ArraySegment<byte> message, long truncatedSize)
     {
+        // A DEALER does not skip: a message over its limit closed the connection instead (truncatedSize is 0).
         _frames.Clear();
         var at = 0;
         while (Zmtp.NextFrame(message.AsSpan(), ref at, out var frame))

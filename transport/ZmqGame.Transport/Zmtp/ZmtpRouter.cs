@@ -39,7 +39,10 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
     /// <param name="loop">The loop that owns this router.</param>
     /// <param name="endpoint"><c>tcp://host:port</c>; port 0 or * picks a free port.</param>
-    /// <param name="maxFrameSize">A larger frame closes the connection (0: no limit).</param>
+    /// <param name="maxMessageSize">
+    /// Most bytes of a message's frame bodies together (0: no limit); a larger message is skipped and its first frames
+    /// handed on flagged (<see cref="FrameBuffer.TruncatedSize"/>), see <see cref="ZmtpStream"/>.
+    /// </param>
     /// <param name="highWatermark">Messages queued to one peer before <see cref="TryBegin"/> refuses.</param>
     /// <param name="backlog">The listen backlog.</param>
     /// <param name="handshakeTimeout">A connection not through the greeting and READY by then is closed (rejected).</param>
@@ -47,7 +50,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     /// <param name="handler">Handles the message in <paramref name="into"/>, and peers whose connection closed.</param>
     /// <param name="onRejected">A connection closed for breaking the protocol: its identity (if it had one) and why.</param>
     /// <param name="onAcceptFailed">Accepting failed with this errno (out of descriptors): accepting pauses until the next tick (said at most every 10 s).</param>
-    public ZmtpRouter(EventLoop loop, string endpoint, int maxFrameSize, int highWatermark, int backlog, TimeSpan handshakeTimeout,
+    public ZmtpRouter(EventLoop loop, string endpoint, int maxMessageSize, int highWatermark, int backlog, TimeSpan handshakeTimeout,
         FrameBuffer into, IRouterHandler handler, Action<ReadOnlySpan<byte>, string> onRejected, Action<int> onAcceptFailed)
     {
         _onAcceptFailed = onAcceptFailed;
@@ -55,7 +58,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         _in = into;
         _handler = handler;
         _onRejected = onRejected;
-        MaxFrameSize = maxFrameSize;
+        MaxMessageSize = maxMessageSize;
         HighWatermark = Math.Max(1, highWatermark);
         _peersBySpan = _peers.GetAlternateLookup<ReadOnlySpan<byte>>();
         _handshakeTicks = (long)(handshakeTimeout.TotalSeconds * Stopwatch.Frequency);
@@ -88,7 +91,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
     public string Endpoint { get; }
 
-    internal long MaxFrameSize { get; }
+    internal long MaxMessageSize { get; }
 
     internal int HighWatermark { get; }
 
@@ -217,7 +220,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     }
 
     /// <summary>One peer connection: the stream, and the identity it is routed by once it has said READY.</summary>
-    private sealed class Connection(ZmtpRouter router, int fd) : ZmtpStream(router._loop, router._readBuffer, router.MaxFrameSize, connecting: false)
+    private sealed class Connection(ZmtpRouter router, int fd) : ZmtpStream(router._loop, router._readBuffer, router.MaxMessageSize, skipOversized: true, connecting: false)
     {
         public byte[]? Identity { get; private set; }
 
@@ -259,7 +262,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
             return null;
         }
 
-        protected override void OnMessage(ArraySegment<byte> message)
+        protected override void OnMessage(ArraySegment<byte> message, long truncatedSize)
         {
             // The frames point into the read buffer (no copy); the broker copies what it keeps (FrameBuffer.MoveTo).
             var fb = router._in;
@@ -269,6 +272,11 @@ internal sealed class ZmtpRouter : IRouter, IPollable
             while (Zmtp.NextFrame(bytes, ref at, out var frame))
             {
                 fb.AddBorrowed(message.Array!, message.Offset + at - frame.Length, frame.Length);
+            }
+
+            if (truncatedSize > 0)
+            {
+                fb.MarkTruncated(truncatedSize);
             }
 
             try

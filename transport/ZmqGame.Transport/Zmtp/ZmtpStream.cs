@@ -15,16 +15,35 @@ namespace ZmqGame.Transport;
 /// (libzmq refuses a message that arrives before it has sent its own READY, ZMTP_UNEXPECTED_COMMAND). A message or a
 /// command other than READY from the peer before its READY refuses it.
 /// </para>
+/// <para>
+/// Size: a message whose frames' bodies add up to more than the limit is, where the stream skips (a ROUTER), cut short
+/// instead of buffered: the whole frames received before the one that passes the limit are kept (they are within the
+/// limit: the envelope and headers), the rest of the message is read and thrown away as it arrives (each frame header
+/// gives the bytes to skip), and the kept frames are handed on flagged with the message's whole size. The connection
+/// stays. Only what cannot be skipped safely closes it: a frame or message over <see cref="SkipFactor"/> times the
+/// limit (a size field that is garbage, ≥ 2^63, or a peer streaming without end), a command over the limit, or any
+/// message over the limit where the stream does not skip (a DEALER).
+/// </para>
 /// </summary>
 internal abstract class ZmtpStream : IPollable, IFlushable
 {
     /// <summary>Largest frame or message accepted whatever the configured limit (a larger one closes the connection).</summary>
     public const long MaxUnit = int.MaxValue / 2;
 
+    /// <summary>A message over the limit is skipped up to this many times the limit; beyond, the connection closes.</summary>
+    public const long SkipFactor = 64;
+
     private readonly EventLoop _loop;
     private readonly byte[] _readBuffer;
-    private readonly long _maxFrameSize;
+    private readonly long _maxMessageSize;
+    private readonly long _maxSkipped;
     private State _state;
+    private byte[]? _kept;
+    private int _keptCount;
+    private int _skipHeader;
+    private long _skipTotal;
+    private long _skipBody;
+    private bool _skipMore;
     private long _need;
     private byte[]? _stash;
     private int _stashCount;
@@ -38,13 +57,18 @@ internal abstract class ZmtpStream : IPollable, IFlushable
 
     /// <param name="loop">The loop that watches the socket.</param>
     /// <param name="readBuffer">Scratch for reads, shared by the streams of one loop.</param>
-    /// <param name="maxFrameSize">A larger frame closes the connection (0: <see cref="MaxUnit"/>).</param>
+    /// <param name="maxMessageSize">Most bytes of a message's frame bodies together (0: <see cref="MaxUnit"/>).</param>
+    /// <param name="skipOversized">
+    /// True: a message over <paramref name="maxMessageSize"/> is skipped and its first frames handed on flagged (see the
+    /// class remarks); false: it closes the connection.
+    /// </param>
     /// <param name="connecting">True while a non-blocking connect is in progress (the first writable event completes it).</param>
-    protected ZmtpStream(EventLoop loop, byte[] readBuffer, long maxFrameSize, bool connecting)
+    protected ZmtpStream(EventLoop loop, byte[] readBuffer, long maxMessageSize, bool skipOversized, bool connecting)
     {
         _loop = loop;
         _readBuffer = readBuffer;
-        _maxFrameSize = maxFrameSize <= 0 ? MaxUnit : Math.Min(maxFrameSize, MaxUnit);
+        _maxMessageSize = maxMessageSize <= 0 ? MaxUnit : Math.Min(maxMessageSize, MaxUnit);
+        _maxSkipped = skipOversized && maxMessageSize > 0 ? _maxMessageSize * SkipFactor : _maxMessageSize;
         _state = connecting ? State.Connecting : State.Greeting;
     }
 
@@ -86,7 +110,12 @@ internal abstract class ZmtpStream : IPollable, IFlushable
     /// One whole message: its frames, each with its ZMTP header (<see cref="Zmtp.NextFrame"/> walks them). The bytes are
     /// the stream's read buffer: valid during the call only.
     /// </summary>
-    protected abstract void OnMessage(ArraySegment<byte> message);
+    /// <param name="message">The frames.</param>
+    /// <param name="truncatedSize">
+    /// 0 for a whole message; else the message was over the size limit and skipped: <paramref name="message"/> holds
+    /// only its first whole frames within the limit (maybe none), and this is the size of all its frame bodies.
+    /// </param>
+    protected abstract void OnMessage(ArraySegment<byte> message, long truncatedSize);
 
     /// <summary>The connection closed: by the peer, by an error, or refused for breaking the protocol (<paramref name="refused"/>); <paramref name="why"/> says which.</summary>
     protected abstract void OnClosed(bool wasReady, string why, bool refused);
@@ -245,6 +274,7 @@ internal abstract class ZmtpStream : IPollable, IFlushable
             }
 
             ReturnHeld();
+            ReturnKept();
         }
     }
 
@@ -337,19 +367,31 @@ internal abstract class ZmtpStream : IPollable, IFlushable
                 continue;
             }
 
+            if (_kept is not null)
+            {
+                // Skipping the rest of a message over the limit.
+                if (!Skip(rest, ref at))
+                {
+                    return at;
+                }
+
+                continue;
+            }
+
             if (!Zmtp.TryReadHeader(rest, out var flags, out var size, out var headerSize))
             {
                 _need = Zmtp.MaxHeaderSize;
                 return at;
             }
 
-            if (size > _maxFrameSize)
+            var isCommand = (flags & Zmtp.FlagCommand) != 0;
+            if (size > (isCommand ? _maxMessageSize : _maxSkipped))
             {
-                Reject($"a {size}-byte frame (the limit is {_maxFrameSize})");
+                Reject($"a {size}-byte frame (the limit is {_maxMessageSize})");
                 return at;
             }
 
-            if ((flags & Zmtp.FlagCommand) != 0)
+            if (isCommand)
             {
                 if (rest.Length - headerSize < size)
                 {
@@ -370,37 +412,50 @@ internal abstract class ZmtpStream : IPollable, IFlushable
 
             // A message: all of its frames must be here before any is handed on.
             var end = MessageEnd(rest, out var needed);
+            if (end == -3)
+            {
+                // Over the limit: keep the whole frames before the one that passed it, skip the rest.
+                StartSkipping(rest[..(int)needed]);
+                at += (int)needed + _skipHeader;
+                continue;
+            }
+
             if (end < 0)
             {
-                if (end == -1 && needed > MaxUnit)
-                {
-                    Reject($"a message of over {MaxUnit} bytes");
-                }
-
                 _need = needed;
                 return at;
             }
 
-            try
-            {
-                OnMessage(new ArraySegment<byte>(array, at, end));
-            }
-            catch (Exception ex)
-            {
-                // The owner's failure is not the stream's: the message is consumed and the next one parsed as usual.
-                _loop.ReportError(ex);
-            }
-
+            Deliver(new ArraySegment<byte>(array, at, end), 0);
             at += end;
         }
 
         return at;
     }
 
-    /// <summary>Length of the whole message at the start of <paramref name="data"/>; -1 if incomplete, -2 if refused.</summary>
+    private void Deliver(ArraySegment<byte> message, long truncatedSize)
+    {
+        try
+        {
+            OnMessage(message, truncatedSize);
+        }
+        catch (Exception ex)
+        {
+            // The owner's failure is not the stream's: the message is consumed and the next one parsed as usual.
+            _loop.ReportError(ex);
+        }
+    }
+
+    /// <summary>
+    /// Length of the whole message at the start of <paramref name="data"/>; -1 if incomplete (<paramref name="needed"/>:
+    /// bytes to wait for), -2 if refused; -3 if over the limit and to be skipped (<paramref name="needed"/>: the bytes of
+    /// the whole frames before the one that passed it; <see cref="_skipHeader"/>, <see cref="_skipTotal"/>,
+    /// <see cref="_skipBody"/> and <see cref="_skipMore"/> describe that frame and the rest).
+    /// </summary>
     private int MessageEnd(ReadOnlySpan<byte> data, out long needed)
     {
         var at = 0;
+        long total = 0;
         needed = 0;
         while (true)
         {
@@ -410,10 +465,27 @@ internal abstract class ZmtpStream : IPollable, IFlushable
                 return -1;
             }
 
-            if (size > _maxFrameSize || (flags & Zmtp.FlagCommand) != 0)
+            if ((flags & Zmtp.FlagCommand) != 0)
             {
-                Reject(size > _maxFrameSize ? $"a {size}-byte frame (the limit is {_maxFrameSize})" : "a command inside a multipart message");
+                Reject("a command inside a multipart message");
                 return -2;
+            }
+
+            total += size;
+            if (total > _maxMessageSize)
+            {
+                if (total > _maxSkipped)
+                {
+                    Reject($"a message over the limit of {_maxMessageSize} bytes (at a {size}-byte frame)");
+                    return -2;
+                }
+
+                _skipHeader = headerSize;
+                _skipTotal = total;
+                _skipBody = size;
+                _skipMore = (flags & Zmtp.FlagMore) != 0;
+                needed = at;
+                return -3;
             }
 
             if (data.Length - at - headerSize < size)
@@ -428,6 +500,83 @@ internal abstract class ZmtpStream : IPollable, IFlushable
                 return at;
             }
         }
+    }
+
+    /// <summary>A message passed the limit: keeps a copy of its whole frames before the one that did.</summary>
+    private void StartSkipping(ReadOnlySpan<byte> kept)
+    {
+        _kept = ArrayPool<byte>.Shared.Rent(Math.Max(1, kept.Length));
+        kept.CopyTo(_kept);
+        _keptCount = kept.Length;
+        _need = 0;
+    }
+
+    /// <summary>Skips bytes of a message over the limit; false when <paramref name="rest"/> is used up (or the stream closed).</summary>
+    private bool Skip(ReadOnlySpan<byte> rest, ref int at)
+    {
+        if (_skipBody > 0)
+        {
+            var take = (int)Math.Min(_skipBody, rest.Length);
+            at += take;
+            _skipBody -= take;
+            if (_skipBody > 0)
+            {
+                _need = 0;
+                return false;
+            }
+
+            rest = rest[take..];
+        }
+
+        if (!_skipMore)
+        {
+            var kept = _kept!;
+            try
+            {
+                Deliver(new ArraySegment<byte>(kept, 0, _keptCount), _skipTotal);
+            }
+            finally
+            {
+                ReturnKept();
+            }
+
+            return true;
+        }
+
+        if (!Zmtp.TryReadHeader(rest, out var flags, out var size, out var headerSize))
+        {
+            _need = Zmtp.MaxHeaderSize;
+            return false;
+        }
+
+        if ((flags & Zmtp.FlagCommand) != 0)
+        {
+            Reject("a command inside a multipart message");
+            return false;
+        }
+
+        _skipTotal += size;
+        if (_skipTotal > _maxSkipped)
+        {
+            Reject($"a message of over {_skipTotal} bytes (the limit is {_maxMessageSize})");
+            return false;
+        }
+
+        _skipBody = size;
+        _skipMore = (flags & Zmtp.FlagMore) != 0;
+        at += headerSize;
+        return true;
+    }
+
+    private void ReturnKept()
+    {
+        if (_kept is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_kept);
+        }
+
+        _kept = null;
+        _keptCount = 0;
     }
 
     private void Command(ReadOnlySpan<byte> body)
