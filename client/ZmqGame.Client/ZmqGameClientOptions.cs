@@ -68,6 +68,14 @@ public sealed class ZmqGameClientOptions
     /// </summary>
     public string? ServerPublicKey { get; set; }
 
+    /// <summary>
+    /// The most bytes a request may hold (its frames together, as the broker counts them) until the broker says its
+    /// own limit: the broker announces its <c>MaxMessageSize</c> when it opens the session, and that is used from then
+    /// on. A larger request fails at once with <see cref="Protocol.Status.TooLarge"/>, without being sent. Default
+    /// 1 MiB (the broker's default); at least 1024.
+    /// </summary>
+    public int MaxMessageSize { get; set; } = 1 << 20;
+
     /// <summary>Logging; none when null.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
@@ -99,6 +107,11 @@ public sealed class ZmqGameClientOptions
         if (TimeSpan.FromTicks(HeartbeatInterval.Ticks * Liveness) > MaxDuration)
         {
             throw new ArgumentOutOfRangeException(nameof(HeartbeatInterval), HeartbeatInterval, "HeartbeatInterval × Liveness must not exceed one day.");
+        }
+
+        if (MaxMessageSize < 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxMessageSize), MaxMessageSize, "MaxMessageSize must be at least 1024.");
         }
 
         if (PushBufferSize < 1 || PushBufferSize > 1_000_000)

@@ -52,6 +52,13 @@ public sealed class WorkerOptions
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The broker's <c>MaxMessageSize</c>: a reply larger than this (its frames together) is not sent, since the broker
+    /// would refuse it; the client gets <c>too large</c> with a text saying so instead. Default 1 MiB (the broker's
+    /// default); at least 1024.
+    /// </summary>
+    public int MaxMessageSize { get; set; } = 1 << 20;
+
     /// <summary>Throws <see cref="ArgumentException"/> listing every invalid setting.</summary>
     public void Validate()
     {
@@ -59,6 +66,11 @@ public sealed class WorkerOptions
         if (string.IsNullOrWhiteSpace(Broker))
         {
             errors.Add("Broker must be an endpoint such as tcp://localhost:5556");
+        }
+
+        if (MaxMessageSize < 1024)
+        {
+            errors.Add($"MaxMessageSize must be at least 1024 (was {MaxMessageSize})");
         }
 
         if (Slots is < 1 or > 1024)

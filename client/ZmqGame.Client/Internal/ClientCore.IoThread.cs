@@ -199,6 +199,7 @@ internal sealed partial class ClientCore
                     break;
                 }
 
+                BrokerLimitAnnounced(welcome.MaxMessageSize);
                 session.Welcomed(welcome, ticket);
                 break;
             case ZgClient.Push:

@@ -37,6 +37,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
     private readonly TaskCompletionSource<bool> pollerExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITimer? tickTimer;
     private int disposed;
+    private long announcedMaxMessageSize; // the broker's, from its WELCOME; 0 until then (or from an older broker)
     private bool pollerStarted;
     private long malformedMessages;
 
@@ -155,6 +156,11 @@ internal sealed partial class ClientCore : IAsyncDisposable
             return Task.FromCanceled<byte[]>(cancellationToken);
         }
 
+        if (TooLarge(service, serviceBytes, command, payload) is { } tooLarge)
+        {
+            return Task.FromException<byte[]>(tooLarge);
+        }
+
         var request = requests.Add(service, serviceBytes, command, payload, timeout, cancellationToken);
 
         // A dispose that ran between the first check and the insert has already swept the map.
@@ -170,6 +176,27 @@ internal sealed partial class ClientCore : IAsyncDisposable
         }
 
         return request.Task;
+    }
+
+    /// <summary>The most bytes a request may hold: what the broker announced in its WELCOME, else <see cref="ZmqGameClientOptions.MaxMessageSize"/>.</summary>
+    public long MaxMessageSize => Volatile.Read(ref announcedMaxMessageSize) is > 0 and var announced ? announced : options.MaxMessageSize;
+
+    /// <summary>The broker announced its limit (WELCOME). I/O thread.</summary>
+    public void BrokerLimitAnnounced(uint maxMessageSize)
+    {
+        if (maxMessageSize > 0)
+        {
+            Volatile.Write(ref announcedMaxMessageSize, maxMessageSize);
+        }
+    }
+
+    /// <summary>A request the broker would refuse for its size: the exception that says so (the request is not sent), else null.</summary>
+    private ZmqGameRequestException? TooLarge(string service, byte[] serviceBytes, int command, byte[] payload)
+    {
+        var size = ClientFrames.RequestSize(serviceBytes, payload);
+        var limit = MaxMessageSize;
+        return size <= limit ? null : new ZmqGameRequestException(
+            Status.TooLarge, service, command, $"too large: request of {size} bytes is over the broker's limit of {limit}", connectionLost: false, inner: null);
     }
 
     public async ValueTask DisposeAsync()

@@ -55,6 +55,13 @@ internal static class ClientFrames
         return message;
     }
 
+    /// <summary>
+    /// The bytes a SESSION REQUEST's frames hold together, as the broker counts them against its <c>MaxMessageSize</c>:
+    /// the delimiter, protocol header, command, session id, service, request header and payload.
+    /// </summary>
+    public static long RequestSize(byte[] service, byte[] payload) =>
+        ZgClient.Header.Length + 1 + ZgClient.SessionIdSize + service.Length + RequestHeader.Size + (long)payload.Length;
+
     /// <summary>The command byte of a ZGC01 message; false when <paramref name="message"/> is not one.</summary>
     public static bool TryReadCommand(List<byte[]> message, out byte command) =>
         ZgClient.TryReadCommand(new ListFrames(message), out command);

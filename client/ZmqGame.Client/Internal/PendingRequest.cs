@@ -9,6 +9,8 @@ internal sealed class PendingRequest
 {
     private readonly TaskCompletionSource<byte[]> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITimer? deadlineTimer;
+    private long sentEpoch;
+    private bool graceGiven; // deadline timer thread only
     private CancellationTokenRegistration cancellation;
 
     public PendingRequest(ulong id, string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, long deadlineTimestamp)
@@ -37,8 +39,12 @@ internal sealed class PendingRequest
     /// <summary>In <see cref="TimeProvider.GetTimestamp"/> units.</summary>
     public long DeadlineTimestamp { get; }
 
-    /// <summary>Connection epoch the request was written to; 0 while unsent. Poller thread only.</summary>
-    public long SentEpoch { get; set; }
+    /// <summary>Connection epoch the request was written to; 0 while unsent. Written by the poller thread only.</summary>
+    public long SentEpoch
+    {
+        get => Volatile.Read(ref sentEpoch);
+        set => Volatile.Write(ref sentEpoch, value);
+    }
 
     public Task<byte[]> Task => completion.Task;
 
@@ -59,6 +65,28 @@ internal sealed class PendingRequest
         if (completion.Task.IsCompleted)
         {
             Cleanup();
+        }
+    }
+
+    /// <summary>
+    /// Moves the deadline timer <paramref name="grace"/> on, once; false when it was moved already or the request has
+    /// ended. Called from the deadline timer only.
+    /// </summary>
+    public bool TryExtendDeadline(TimeSpan grace)
+    {
+        if (graceGiven || Volatile.Read(ref deadlineTimer) is not { } timer)
+        {
+            return false;
+        }
+
+        graceGiven = true;
+        try
+        {
+            return timer.Change(grace, System.Threading.Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
         }
     }
 

@@ -16,6 +16,13 @@ namespace ZmqGame.Client.Internal;
 /// </summary>
 internal sealed class RequestTable
 {
+    /// <summary>
+    /// How long past a request's deadline the client waits before ending it itself, once the request was sent: the
+    /// broker ends a request still in its queue at the same deadline with a status that names why (for example no
+    /// worker of the service is registered), and that answer, a broker tick and a trip later, should win.
+    /// </summary>
+    internal static readonly TimeSpan BrokerDeadlineGrace = TimeSpan.FromMilliseconds(500);
+
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly string endpoint;
@@ -198,6 +205,12 @@ internal sealed class RequestTable
 
     private void Expire(PendingRequest request)
     {
+        // Sent: the broker has the same deadline and answers it with its own text; give that answer time to come.
+        if (request.SentEpoch != 0 && pending.ContainsKey(request.Id) && request.TryExtendDeadline(BrokerDeadlineGrace))
+        {
+            return;
+        }
+
         if (pending.TryRemove(request.Id, out _))
         {
             request.Fail(new ZmqGameRequestException(

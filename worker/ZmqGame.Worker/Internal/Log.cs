@@ -70,4 +70,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1045, Level = LogLevel.Warning, Message = "Service '{Service}': malformed event answered without running anything: {Reason}")]
     public static partial void BadEvent(ILogger logger, string service, string reason);
+
+    [LoggerMessage(EventId = 1050, Level = LogLevel.Error, Message = "Service '{Service}': a reply of {Size} bytes is over the broker's limit of {Limit}; the client is answered too large instead")]
+    public static partial void ReplyTooLarge(ILogger logger, string service, long size, int limit);
 }

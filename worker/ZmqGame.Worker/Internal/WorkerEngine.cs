@@ -478,6 +478,7 @@ internal sealed partial class WorkerEngine : IDisposable
             return;
         }
 
+        reply = WithinSizeLimit(slot, reply);
         var message = new List<byte[]>(MdpWorkerEnvelope.BodyStart + reply.Count);
         MdpWorker.WriteReply(new FrameListWriter(message), slot.Client, reply);
 
