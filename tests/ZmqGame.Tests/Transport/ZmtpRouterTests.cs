@@ -69,15 +69,15 @@ public sealed class ZmtpRouterTests
     }
 
     [Test]
-    public async Task Peer_AnnouncesFrameOverMaxMessageSize_IsDisconnectedBeforeSendingTheBody()
+    public async Task Peer_AnnouncesFrameBeyondWhatIsSkipped_IsDisconnectedBeforeSendingTheBody()
     {
         using var broker = new BrokerFixture(o => o.MaxMessageSize = 1024);
         using var peer = await RawZmtpPeer.HandshakeAsync(broker.Frontend);
 
-        // [""] then the header of a 1025-byte frame, and no body: the header alone must be enough to refuse it.
+        // [""] then the header of a frame over 64 times the limit, and no body: the header alone must be enough to refuse it.
         var header = new byte[9];
         header[0] = Long;
-        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(1), 1025);
+        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(1), 64 * 1024 + 1);
         await peer.SendAsync([.. Frame([], more: true), .. header]);
 
         Assert.That(await peer.WaitClosedAsync(), Is.True, "the broker closes the connection");
@@ -87,27 +87,78 @@ public sealed class ZmtpRouterTests
     }
 
     [Test]
-    public async Task Peer_SendsWholeFrameOverMaxMessageSize_IsDisconnectedAndCounted()
+    public async Task Peer_SendsMdpRequestOverMaxMessageSize_IsSkippedAndCountedAndTheConnectionServesTheNext()
     {
         using var broker = new BrokerFixture(o => o.MaxMessageSize = 1024);
         using var worker = await broker.RawWorkerAsync("limit");
         using var peer = await RawZmtpPeer.HandshakeAsync(broker.Frontend);
 
-        await peer.SendAsync(Message([], B("MDPC01"), B("limit"), new byte[1025]));
+        await peer.SendAsync([.. Message([], B("MDPC01"), B("limit"), new byte[1025]), .. Message([], B("MDPC01"), B("limit"), B("next"))]);
+
+        var request = ReceiveUntil(worker, f => IsWorkerCommand(f, MdpRequest));
+        Assert.That(S(request[5]), Is.EqualTo("next"), "the oversized request was skipped, the next one read");
+        Send(worker, [], B("MDPW01"), [MdpReply], request[3], [], B("ok"));
+        Assert.That((await peer.ReceiveMessageAsync()).Select(S), Is.EqualTo(new[] { "", "MDPC01", "limit", "ok" }));
+        Assert.That(broker.Stats.BadInputCount(BadInput.FrontendTooLarge), Is.EqualTo(1));
+        Assert.That(broker.Stats.BadInputCount(BadInput.ConnectionDropped), Is.Zero);
+        Assert.That(broker.Stats.Requests, Is.EqualTo(1), "only the request within the limit reached the dispatcher");
+    }
+
+    /// <summary>
+    /// The limit is on the whole message: many frames each within it add up past it. The frames after the limit is
+    /// passed are skipped as they arrive, in pieces across reads, without being buffered; the kept head (envelope and
+    /// request header) is enough to answer the request.
+    /// </summary>
+    [Test]
+    public async Task Peer_SendsZgRequestOfManySmallFramesOverMaxMessageSizeInPieces_GetsTooLargeAndTheConnectionServesTheNext()
+    {
+        using var broker = new BrokerFixture(o => o.MaxMessageSize = 1024);
+        using var worker = await broker.RawWorkerAsync("limit");
+        using var peer = await RawZmtpPeer.HandshakeAsync(broker.Frontend);
+        byte[][] payload = [.. Enumerable.Range(0, 20).Select(i => Pattern(100, seed: i)), Pattern(40_000, seed: 99)];
+        var big = Message([[], B("ZGC01"), [0x01], B("limit"), RequestHeader(1, 1, 0), .. payload]);
+
+        for (var at = 0; at < big.Length; at += 777)
+        {
+            await peer.SendAsync(big[at..Math.Min(big.Length, at + 777)]);
+        }
+
+        await peer.SendAsync(Message([], B("ZGC01"), [0x01], B("limit"), RequestHeader(2, 1, 0), B("next")));
+
+        var tooLarge = await peer.ReceiveMessageAsync();
+        Assert.That(tooLarge[3], Is.EqualTo(ReplyHeader(1, (byte)ZmqGame.Protocol.Status.TooLarge)));
+        var size = 5 + 1 + 5 + 20 + (20 * 100) + 40_000;
+        Assert.That(S(tooLarge[4]), Is.EqualTo($"too large: request of {size} bytes is over the broker's limit of 1024"));
+        ServeOneEcho(worker);
+        var next = await peer.ReceiveMessageAsync();
+        Assert.That(next[3], Is.EqualTo(ReplyHeader(2, 0)));
+        Assert.That(S(next[4]), Is.EqualTo("next"));
+        Assert.That(broker.Stats.BadInputCount(BadInput.FrontendTooLarge), Is.EqualTo(1));
+        Assert.That(broker.Stats.BadInputCount(BadInput.ConnectionDropped), Is.Zero);
+    }
+
+    [Test]
+    public async Task Peer_StreamsOneMessageBeyondWhatIsSkipped_IsDisconnected()
+    {
+        using var broker = new BrokerFixture(o => o.MaxMessageSize = 1024);
+        using var peer = await RawZmtpPeer.HandshakeAsync(broker.Frontend);
+
+        // 65 frames of 1 KiB, all in one message: past 64 times the limit the broker stops reading it.
+        var frames = Enumerable.Range(0, 65).SelectMany(_ => Frame(new byte[1024], more: true)).ToArray();
+        await peer.SendAsync([.. Frame([], more: true), .. frames]);
 
         Assert.That(await peer.WaitClosedAsync(), Is.True, "the broker closes the connection");
         Assert.That(broker.Stats.BadInputCount(BadInput.ConnectionDropped), Is.EqualTo(1));
-        Assert.That(broker.Stats.Requests, Is.Zero, "the oversized request never reached the dispatcher");
         await AssertServing(broker);
     }
 
     [Test]
-    public async Task Peer_SendsFrameOfExactlyMaxMessageSize_IsDelivered()
+    public async Task Peer_SendsMessageOfExactlyMaxMessageSize_IsDelivered()
     {
         using var broker = new BrokerFixture(o => o.MaxMessageSize = 1024);
         using var worker = await broker.RawWorkerAsync("limit");
         using var peer = await RawZmtpPeer.HandshakeAsync(broker.Frontend);
-        var body = Pattern(1024, seed: 3);
+        var body = Pattern(1024 - "MDPC01".Length - "limit".Length, seed: 3);
 
         await peer.SendAsync(Message([], B("MDPC01"), B("limit"), body));
 
@@ -117,6 +168,7 @@ public sealed class ZmtpRouterTests
         var reply = await peer.ReceiveMessageAsync();
         Assert.That(reply.Select(S), Is.EqualTo(new[] { "", "MDPC01", "limit", "ok" }));
         Assert.That(broker.Stats.BadInputCount(BadInput.ConnectionDropped), Is.Zero);
+        Assert.That(broker.Stats.BadInputCount(BadInput.FrontendTooLarge), Is.Zero);
     }
 
     /// <summary>
