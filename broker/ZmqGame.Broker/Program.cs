@@ -79,10 +79,11 @@ try
     // an endpoint no socket can take: one line naming the setting and where it came from.
     options = ConfigurationCheck.Bind(builder.Configuration, BrokerOptions.Section, new BrokerOptions());
     BrokerCommandLine.CheckEndpoints(builder.Configuration, options);
+    LogConfigurationCheck.Check(AppContext.BaseDirectory);
 }
 catch (InvalidDataException ex)
 {
-    // appsettings.json that is not JSON.
+    // appsettings.json that is not JSON, or an nlog.config that NLog cannot load.
     Console.Error.WriteLine("error: " + ConfigurationCheck.Describe(ex));
     return 2;
 }

@@ -282,6 +282,10 @@ internal static class CliApp
         return result;
     }
 
+    /// <summary>Reads an endpoint option (see <see cref="EndpointSyntax"/>): a broker to connect to.</summary>
+    internal static string ParseEndpoint(string text, string option) =>
+        EndpointSyntax.Problem(text, bind: false) is { } problem ? throw new UsageException($"{option}: '{text}' {problem}") : text;
+
     internal sealed class UsageException : Exception
     {
         public UsageException(string message)
@@ -328,7 +332,7 @@ internal static class CliApp
                 switch (arg)
                 {
                     case "--broker":
-                        result.Broker = Value(args, ref i);
+                        result.Broker = ParseEndpoint(Value(args, ref i), arg);
                         break;
                     case "--timeout":
                         result.Timeout = ParseDuration(Value(args, ref i), arg);

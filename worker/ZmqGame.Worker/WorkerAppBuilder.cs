@@ -26,7 +26,7 @@ public sealed class WorkerAppBuilder
     private bool _built;
 
     /// <exception cref="InvalidOperationException">A setting is not of its kind (the message names it and its source).</exception>
-    /// <exception cref="InvalidDataException">appsettings.json is not JSON.</exception>
+    /// <exception cref="InvalidDataException">appsettings.json is not JSON, or nlog.config cannot be loaded.</exception>
     internal WorkerAppBuilder(string[] args)
     {
         // Content root = the executable's folder, so appsettings.json beside it is read from any working directory.

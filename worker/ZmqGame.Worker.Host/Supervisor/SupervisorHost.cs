@@ -68,6 +68,7 @@ internal static class SupervisorHost
                 ? AppContext.BaseDirectory
                 : Path.GetDirectoryName(Path.GetFullPath(options.WorkerPath))!;
             HostCommandLine.CheckWorkerSettings(childArgs, workerDirectory);
+            LogConfigurationCheck.Check(AppContext.BaseDirectory);
         }
         catch (InvalidDataException ex)
         {
