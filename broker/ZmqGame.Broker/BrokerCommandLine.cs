@@ -1,4 +1,6 @@
 using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using ZmqGame.Hosting;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Broker;
@@ -107,6 +109,22 @@ internal static class BrokerCommandLine
         }
 
         return [.. result];
+    }
+
+    /// <summary>
+    /// Checks the endpoints the broker is about to bind (<see cref="EndpointSyntax"/>). Throws
+    /// <see cref="InvalidOperationException"/> with one line naming the setting, its value and where it came from.
+    /// </summary>
+    public static void CheckEndpoints(IConfiguration configuration, BrokerOptions options)
+    {
+        foreach (var (name, endpoint) in new[] { ("Frontend", options.Frontend), ("Backend", options.Backend), ("Control", options.Control) })
+        {
+            if (EndpointSyntax.Problem(endpoint, bind: true) is { } problem)
+            {
+                var key = BrokerOptions.Section + ":" + name;
+                throw new InvalidOperationException($"setting {key} = '{endpoint}' (from {ConfigurationCheck.SourceOf(configuration, key)}) {problem}");
+            }
+        }
     }
 
     private static void Check(string name, string value, Kind kind)

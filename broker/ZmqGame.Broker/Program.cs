@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NLog.Extensions.Logging;
 using ZmqGame.Broker;
+using ZmqGame.Hosting;
 using ZmqGame.Protocol;
 
 // For the endpoints NetMQ serves (control, CURVE, and all of them without epoll or with ZMQGAME_TRANSPORT=netmq):
@@ -45,7 +46,8 @@ if (BrokerCommandLine.IsHelp(args))
         environment variable ZMQGAME_Broker__Frontend=... , and any key as --Broker:Key value.
         Two positional endpoints are taken as FRONTEND and BACKEND. A duration T is 250ms,
         5s, 1m or hh:mm:ss, here and in appsettings.json. An unknown option or a bad value
-        is one line on stderr and exit code 2.
+        is one line on stderr and exit code 2; an endpoint that cannot be bound, exit code 1.
+        Conventions of every ZmqGame program: README.md, "Command-line conventions".
         """);
     return 0;
 }
@@ -61,28 +63,39 @@ catch (ArgumentException ex)
     return 2;
 }
 
-Durations.UseForConfiguration();
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-{
-    ContentRootPath = AppContext.BaseDirectory,
-    Args = [],
-});
-builder.Configuration.AddEnvironmentVariables("ZMQGAME_");
-builder.Configuration.AddCommandLine(commandLine, BrokerCommandLine.Switches);
-builder.Logging.ClearProviders();
-builder.Logging.AddNLog();
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+HostApplicationBuilder builder;
 BrokerOptions options;
 try
 {
-    options = builder.Configuration.GetSection(BrokerOptions.Section).Get<BrokerOptions>() ?? new BrokerOptions();
+    builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+    {
+        ContentRootPath = AppContext.BaseDirectory,
+        Args = [],
+    });
+    builder.Configuration.AddEnvironmentVariables("ZMQGAME_");
+    builder.Configuration.AddCommandLine(commandLine, BrokerCommandLine.Switches);
+
+    // A value in appsettings.json, the environment or a --Broker:Key option that is not of its setting's kind, or
+    // an endpoint no socket can take: one line naming the setting and where it came from.
+    options = ConfigurationCheck.Bind(builder.Configuration, BrokerOptions.Section, new BrokerOptions());
+    BrokerCommandLine.CheckEndpoints(builder.Configuration, options);
+    LogConfigurationCheck.Check(AppContext.BaseDirectory);
+}
+catch (InvalidDataException ex)
+{
+    // appsettings.json that is not JSON, or an nlog.config that NLog cannot load.
+    Console.Error.WriteLine("error: " + ConfigurationCheck.Describe(ex));
+    return 2;
 }
 catch (InvalidOperationException ex)
 {
-    // A value in appsettings.json or the environment that is not of its setting's kind.
     Console.Error.WriteLine("error: " + ex.Message);
     return 2;
 }
+
+builder.Logging.ClearProviders();
+builder.Logging.AddNLog();
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
 if (options.SessionKeyFile.Length > 0 && !Path.IsPathRooted(options.SessionKeyFile))
 {

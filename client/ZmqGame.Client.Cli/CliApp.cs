@@ -39,7 +39,8 @@ internal static class CliApp
               Closed-loop load through the client library: C connections x D requests in flight against the echo
               route; prints requests/s, p50/p99/p999 latency, errors by status and the broker's CPU per 1M requests.
               `client load --help` lists its options.
-          client --help
+          client --help, client <command> --help
+              This usage, or a command's own (its options and an example).
 
         Options:
           --broker <endpoint>          broker frontend (default tcp://localhost:5555)
@@ -55,6 +56,7 @@ internal static class CliApp
           4  the request failed: the error line on stderr names the status
              (no such route, handler failed, timeout, worker lost, busy, not authorised, bad request)
           130 interrupted (Ctrl-C)
+        Conventions of every ZmqGame program: README.md, "Command-line conventions".
         """;
 
     private static readonly MessagePackSerializerOptions JsonOptions =
@@ -89,7 +91,13 @@ internal static class CliApp
 
         if (invocation.Help)
         {
-            await stdout.WriteLineAsync(HelpText).ConfigureAwait(false);
+            var help = invocation.Verb switch
+            {
+                "call" => CommandHelp.Call,
+                "mdp" => CommandHelp.Mdp,
+                _ => HelpText,
+            };
+            await stdout.WriteLineAsync(help).ConfigureAwait(false);
             return ExitOk;
         }
 
@@ -274,6 +282,10 @@ internal static class CliApp
         return result;
     }
 
+    /// <summary>Reads an endpoint option (see <see cref="EndpointSyntax"/>): a broker to connect to.</summary>
+    internal static string ParseEndpoint(string text, string option) =>
+        EndpointSyntax.Problem(text, bind: false) is { } problem ? throw new UsageException($"{option}: '{text}' {problem}") : text;
+
     internal sealed class UsageException : Exception
     {
         public UsageException(string message)
@@ -305,17 +317,22 @@ internal static class CliApp
         public static Invocation Parse(string[] args)
         {
             var result = new Invocation();
+            if (HelpFor(args) is { } verb)
+            {
+                // Usage wins over whatever else is on the line, right or wrong: the command's own, or the program's.
+                result.Help = true;
+                result.Verb = verb;
+                return result;
+            }
+
             var positional = new List<string>();
             for (var i = 0; i < args.Length; i++)
             {
                 var arg = args[i];
                 switch (arg)
                 {
-                    case "-h" or "--help" or "help":
-                        result.Help = true;
-                        return result;
                     case "--broker":
-                        result.Broker = Value(args, ref i);
+                        result.Broker = ParseEndpoint(Value(args, ref i), arg);
                         break;
                     case "--timeout":
                         result.Timeout = ParseDuration(Value(args, ref i), arg);
@@ -383,6 +400,39 @@ internal static class CliApp
             }
 
             return result;
+        }
+
+        /// <summary>
+        /// When <paramref name="args"/> ask for usage (<c>--help</c> or <c>-h</c> before any <c>--</c>, or <c>help</c>
+        /// as the first word): the command it is for (its first word, "" for none); otherwise null.
+        /// </summary>
+        private static string? HelpFor(string[] args)
+        {
+            if (args.Length > 0 && args[0] == "help")
+            {
+                return string.Empty;
+            }
+
+            var end = Array.IndexOf(args, "--");
+            var options = end < 0 ? args : args[..end];
+            if (!options.Any(a => a is "-h" or "--help"))
+            {
+                return null;
+            }
+
+            for (var i = 0; i < options.Length; i++)
+            {
+                if (options[i] is "--broker" or "--timeout" or "--connect-timeout")
+                {
+                    i++;
+                }
+                else if (!options[i].StartsWith('-'))
+                {
+                    return options[i];
+                }
+            }
+
+            return string.Empty;
         }
 
         private static void ValidateService(string service, bool allowMmi)

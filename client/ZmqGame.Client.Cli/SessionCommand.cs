@@ -304,7 +304,7 @@ internal static class SessionCommand
                         result.Help = true;
                         return result;
                     case "--broker":
-                        result.Broker = Value(args, ref i);
+                        result.Broker = CliApp.ParseEndpoint(Value(args, ref i), arg);
                         break;
                     case "--service":
                         result.Service = Value(args, ref i);

@@ -106,6 +106,14 @@ internal sealed class CliArguments
             parsed.Timeout = value;
         }
 
+        foreach (var option in (string[])["--broker", "--supervisor"])
+        {
+            if (parsed.Optional(option) is { } endpoint && EndpointSyntax.Problem(endpoint, bind: false) is { } problem)
+            {
+                throw new UsageException($"{option}: '{endpoint}' {problem}");
+            }
+        }
+
         return parsed;
     }
 

@@ -56,10 +56,11 @@ internal static class TriggerCli
                            rolling reload: new worker processes from the build on disk, READY first,
                            then the old ones drained; waits for the outcome (--timeout, default 5m)
 
-        A duration T is 250ms, 5s, 1m or hh:mm:ss. --help (-h) after any command prints this.
+        A duration T is 250ms, 5s, 1m or hh:mm:ss. --help (-h) after a command prints that command's usage.
 
         exit codes: 0 ok, 2 usage (one line on stderr), 3 no answer from the broker or supervisor within the timeout,
                     4 the broker refused or failed the command (its error is printed), or the reload failed
+        conventions of every ZmqGame program: README.md, "Command-line conventions"
         """;
 
     private static readonly MessagePackSerializerOptions JsonOptions =
@@ -92,7 +93,7 @@ internal static class TriggerCli
 
         if (parsed.Help)
         {
-            await stdout.WriteLineAsync(Usage).ConfigureAwait(false);
+            await stdout.WriteLineAsync(CommandUsage.For(parsed.Command) ?? Usage).ConfigureAwait(false);
             return ExitOk;
         }
 

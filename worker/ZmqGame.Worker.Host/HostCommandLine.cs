@@ -1,4 +1,6 @@
 using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using ZmqGame.Hosting;
 using ZmqGame.Worker.Host.Supervisor;
 
 namespace ZmqGame.Worker.Host;
@@ -28,8 +30,15 @@ internal static class HostCommandLine
         Every setting can also be set in appsettings.json (sections "Worker", "Supervisor"),
         as an environment variable (Worker__Broker=...) or as --Worker:Key value. A duration
         is 250ms, 5s, 1m or hh:mm:ss. An unknown option or a bad value is one line on stderr
-        and exit code 2.
+        and exit code 2, in supervisor mode before any worker process starts.
+        Conventions of every ZmqGame program: README.md, "Command-line conventions".
         """;
+
+    /// <summary>The option that chooses the sample services, and the setting it sets.</summary>
+    public const string ServiceSwitch = "--service";
+
+    /// <summary>The setting of the sample services, comma-separated.</summary>
+    public const string ServicesKey = "Worker:Services";
 
     private static readonly Dictionary<string, bool> Numeric = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -81,11 +90,49 @@ internal static class HostCommandLine
         }
     }
 
+    /// <summary>
+    /// Checks the settings a worker process will run with, as it will read them: <paramref name="directory"/>'s
+    /// appsettings.json, the environment and <paramref name="args"/> (a child's command line). The supervisor runs it
+    /// before it starts any child, so that a bad value is its own one-line error, not a crash loop of children.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A value is not of its setting's kind.</exception>
+    /// <exception cref="InvalidDataException">appsettings.json is not JSON.</exception>
+    /// <exception cref="ArgumentException">A value is out of range, or a service is not a sample service.</exception>
+    public static void CheckWorkerSettings(IReadOnlyList<string> args, string directory)
+    {
+        var configuration = new ConfigurationBuilder()
+            .SetBasePath(directory)
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine([.. args], new Dictionary<string, string>(WorkerAppBuilder.SwitchMappings, StringComparer.OrdinalIgnoreCase)
+            {
+                [ServiceSwitch] = ServicesKey,
+            })
+            .Build();
+        ConfigurationCheck.Bind(configuration, WorkerOptions.SectionName, new WorkerOptions()).Validate();
+        CheckServices(configuration);
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the setting and its source when a service is not a sample service.</summary>
+    public static void CheckServices(IConfiguration configuration)
+    {
+        var services = configuration[ServicesKey] ?? SampleServices.Default;
+        var names = services.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = names.FirstOrDefault(n => n is not (SampleServices.Echo or SampleServices.Game or SampleServices.Lobby));
+        if (names.Length == 0 || unknown is not null)
+        {
+            var problem = names.Length == 0 ? "names no service" : $"names '{unknown}', which is not a sample service";
+            throw new ArgumentException(
+                $"setting {ServicesKey} = '{services}' (from {ConfigurationCheck.SourceOf(configuration, ServicesKey)}) {problem} "
+                + $"(known: {SampleServices.Echo}, {SampleServices.Game}, {SampleServices.Lobby})");
+        }
+    }
+
     private static void CheckNumber(string name, string? value)
     {
         if (value is not null && !int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _))
         {
-            throw new ArgumentException($"{name}: '{value}' is not a whole number");
+            throw new ArgumentException($"{name}: '{value}' is not a whole number of 0 or more");
         }
     }
 }

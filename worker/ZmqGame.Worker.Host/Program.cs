@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NetMQ;
+using ZmqGame.Hosting;
 using ZmqGame.Protocol;
 using ZmqGame.Worker;
 using ZmqGame.Worker.Host;
@@ -30,7 +31,6 @@ catch (ArgumentException ex)
     return 2;
 }
 
-Durations.UseForConfiguration();
 if (SupervisorHost.IsRequested(args))
 {
     return await SupervisorHost.RunAsync(args).ConfigureAwait(false);
@@ -38,46 +38,37 @@ if (SupervisorHost.IsRequested(args))
 
 var serviceSwitch = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
 {
-    ["--service"] = "Worker:Services",
+    [HostCommandLine.ServiceSwitch] = HostCommandLine.ServicesKey,
     [SupervisorHost.ParentPidSwitch] = "Host:ParentPid",
 };
 WorkerAppBuilder builder;
-try
-{
-    builder = WorkerApp.CreateBuilder(args);
-}
-catch (InvalidOperationException ex)
-{
-    // A value in appsettings.json or the environment that is not of its setting's kind.
-    Console.Error.WriteLine("error: " + ex.Message);
-    return 2;
-}
-
-builder.Configuration.AddCommandLine(args, serviceSwitch);
-var services = builder.Configuration["Worker:Services"] ?? SampleServices.Default;
-
 WorkerApp app;
 try
 {
+    // A value in appsettings.json, the environment or the command line that is not of its setting's kind or out of
+    // range, or an unknown service: one line naming the setting and where it came from.
+    builder = WorkerApp.CreateBuilder(args);
+    builder.Configuration.AddCommandLine(args, serviceSwitch);
+    HostCommandLine.CheckServices(builder.Configuration);
     app = builder.Build();
 }
-catch (ArgumentException ex)
+catch (InvalidDataException ex)
+{
+    // appsettings.json that is not JSON.
+    Console.Error.WriteLine("error: " + ConfigurationCheck.Describe(ex));
+    return 2;
+}
+catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
 {
     Console.Error.WriteLine("error: " + ex.Message);
     return 2;
 }
 
+var services = builder.Configuration[HostCommandLine.ServicesKey] ?? SampleServices.Default;
+
 await using var appScope = app.ConfigureAwait(false);
 var logger = app.Services!.GetRequiredService<ILoggerFactory>().CreateLogger("ZmqGame.Worker.Host");
-try
-{
-    SampleServices.Map(app, services);
-}
-catch (ArgumentException ex)
-{
-    HostLog.BadArguments(logger, ex.Message);
-    return 2;
-}
+SampleServices.Map(app, services);
 
 if (int.TryParse(builder.Configuration["Host:ParentPid"], NumberStyles.None, CultureInfo.InvariantCulture, out var parentPid))
 {
@@ -94,7 +85,4 @@ internal static partial class HostLog
 {
     [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Worker host exiting cleanly (services: {Services})")]
     public static partial void Exiting(ILogger logger, string services);
-
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Critical, Message = "Bad arguments: {Message}")]
-    public static partial void BadArguments(ILogger logger, string message);
 }

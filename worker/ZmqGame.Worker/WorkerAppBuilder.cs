@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ZmqGame.Hosting;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Worker;
@@ -14,7 +15,8 @@ namespace ZmqGame.Worker;
 /// </summary>
 public sealed class WorkerAppBuilder
 {
-    private static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>The command-line options the builder maps onto the <c>Worker</c> section.</summary>
+    internal static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.OrdinalIgnoreCase)
     {
         ["--broker"] = $"{WorkerOptions.SectionName}:{nameof(WorkerOptions.Broker)}",
         ["--slots"] = $"{WorkerOptions.SectionName}:{nameof(WorkerOptions.Slots)}",
@@ -23,13 +25,14 @@ public sealed class WorkerAppBuilder
     private readonly HostApplicationBuilder _builder;
     private bool _built;
 
+    /// <exception cref="InvalidOperationException">A setting is not of its kind (the message names it and its source).</exception>
+    /// <exception cref="InvalidDataException">appsettings.json is not JSON, or nlog.config cannot be loaded.</exception>
     internal WorkerAppBuilder(string[] args)
     {
         // Content root = the executable's folder, so appsettings.json beside it is read from any working directory.
         _builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         _builder.Configuration.AddCommandLine(args, SwitchMappings);
-        Durations.UseForConfiguration();
-        _builder.Configuration.GetSection(WorkerOptions.SectionName).Bind(Options);
+        ConfigurationCheck.Bind(_builder.Configuration, WorkerOptions.SectionName, Options);
         _builder.Logging.ClearProviders();
         WorkerAppLogging.AddNLogOrDefault(_builder.Logging);
     }

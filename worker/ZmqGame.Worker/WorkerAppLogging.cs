@@ -20,8 +20,11 @@ internal static class WorkerAppLogging
         + "[${event-properties:item=EventId}] ${message}${onexception:inner= ${exception:format=tostring}}";
 
     /// <summary>Adds NLog to <paramref name="logging"/>, with <see cref="DefaultConfiguration"/> when NLog found no configuration.</summary>
+    /// <exception cref="InvalidDataException">The nlog.config beside the executable cannot be loaded.</exception>
     public static void AddNLogOrDefault(ILoggingBuilder logging)
     {
+        ZmqGame.Hosting.LogConfigurationCheck.Check(AppContext.BaseDirectory);
+
         // Reading the configuration makes NLog look for its nlog.config (and NLog.config) files; null: none exists.
         if (LogManager.Configuration is null)
         {

@@ -63,9 +63,9 @@ public sealed class WorkerOptions
     public void Validate()
     {
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(Broker))
+        if (ZmqGame.Protocol.EndpointSyntax.Problem(Broker, bind: false) is { } problem)
         {
-            errors.Add("Broker must be an endpoint such as tcp://localhost:5556");
+            errors.Add($"Broker '{Broker}' {problem}");
         }
 
         if (MaxMessageSize < 1024)

@@ -103,7 +103,7 @@ internal static class LoadCommand
                 case "-h" or "--help" or "help":
                     return (null!, format);
                 case "--broker":
-                    options.Broker = Value(args, ref i);
+                    options.Broker = CliApp.ParseEndpoint(Value(args, ref i), arg);
                     break;
                 case "-c" or "--clients":
                     options.Clients = Int(args, ref i, 1, 10_000);

@@ -126,6 +126,34 @@ public sealed class ClientCliTests
         Assert.That(error, Is.Empty);
     }
 
+    [TestCase("client call:", "call", "--help")]
+    [TestCase("client call:", "call", "game", "x", "--timeout", "soon", "-h")]
+    [TestCase("client call:", "--broker", "tcp://127.0.0.1:1", "call", "--help")]
+    [TestCase("client mdp:", "mdp", "--help")]
+    [TestCase("client mdp:", "mdp", "echo", "hello", "-h")]
+    public async Task Cli_CommandHelp_PrintsThatCommandsUsageWithAnExample(string title, params string[] args)
+    {
+        var (code, output, error) = await RunAsync(args);
+        Assert.That(code, Is.EqualTo(CliApp.ExitOk), error);
+        Assert.That(output, Does.StartWith(title).And.Contain("Example:").And.Contain("Exit codes:"));
+        Assert.That(output, Does.Not.Contain("client session"), "that command's usage, not the whole program's");
+        Assert.That(error, Is.Empty);
+    }
+
+    [TestCase("call", "game", "1", "{}", "--broker", "tcp//localhost:5555")]
+    [TestCase("call", "game", "1", "{}", "--broker", "udp://localhost:5555")]
+    [TestCase("mdp", "echo", "--broker", "tcp//localhost:5555")]
+    [TestCase("session", "--broker", "localhost:5555")]
+    [TestCase("load", "--broker", "tcp://*:5555")]
+    public async Task Cli_MalformedBrokerEndpoint_ExitsTwoWithOneLineNamingIt(params string[] args)
+    {
+        var (code, output, error) = await RunAsync(args);
+        Assert.That(code, Is.EqualTo(CliApp.ExitUsage), error);
+        Assert.That(output, Is.Empty);
+        Assert.That(error, Does.StartWith($"error: --broker: '{args[Array.IndexOf(args, "--broker") + 1]}' "));
+        Assert.That(error.Split('\n'), Has.Length.EqualTo(1), "one line");
+    }
+
     [Test]
     public async Task Cli_Help_PrintsUsageWithExitCodes()
     {

@@ -72,10 +72,19 @@ public sealed class SupervisorProcessTests
     [Test]
     public async Task ChildAlwaysCrashingAtStart_StopsBeingRestartedAfterTheCap_AndTheLogSaysWhy()
     {
-        // An unknown --service makes every worker process exit 2 right after it starts.
+        // A worker build that exits 2 right after it starts (the supervisor refuses bad settings before starting any).
+        var folder = Directory.CreateTempSubdirectory("zmqgame-crashing-worker-");
+        var crashing = Path.Combine(folder.FullName, "crashing-worker");
+        File.WriteAllText(crashing, "#!/bin/sh\nexit 2\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(crashing, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        using var cleanUp = new DirectoryCleanUp(folder);
         using var supervisor = SupervisorProcess.Start(
             null,
-            "--processes", "1", "--service", "no-such-service", "--broker", _broker.Backend,
+            "--processes", "1", "--broker", _broker.Backend, "--Supervisor:WorkerPath", crashing,
             "--Supervisor:RestartDelayMin", "00:00:00.05", "--Supervisor:RestartDelayMax", "00:00:00.2",
             "--Supervisor:CrashLoopMaxCrashes", "3");
 
@@ -314,4 +323,10 @@ public sealed class SupervisorProcessTests
             }
         }
     }
+}
+
+/// <summary>Deletes a temporary folder at the end of a test.</summary>
+internal sealed class DirectoryCleanUp(DirectoryInfo folder) : IDisposable
+{
+    public void Dispose() => folder.Delete(recursive: true);
 }

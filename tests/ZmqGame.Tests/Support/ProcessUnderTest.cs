@@ -42,11 +42,15 @@ internal sealed partial class ProcessUnderTest : IDisposable
     /// <summary>Starts <c>dotnet <paramref name="dll"/> args…</c> (a build output or a copy of one).</summary>
     public static ProcessUnderTest StartDll(string dll, params string[] args) => StartDll(dll, fileLimit: null, args);
 
+    /// <summary>Starts <c>dotnet <paramref name="dll"/> args…</c> with <paramref name="environment"/> added to the environment.</summary>
+    public static ProcessUnderTest StartDll(string dll, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        StartDll(dll, fileLimit: null, args, environment);
+
     /// <summary>Starts project <paramref name="project"/>'s executable with at most <paramref name="fileLimit"/> open files (<c>ulimit -n</c>).</summary>
     public static ProcessUnderTest StartWithFileLimit(string project, int fileLimit, params string[] args) =>
         StartDll(Executables.Dll(project), fileLimit, args);
 
-    private static ProcessUnderTest StartDll(string dll, int? fileLimit, string[] args)
+    private static ProcessUnderTest StartDll(string dll, int? fileLimit, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileLimit is null ? "dotnet" : "bash")
         {
@@ -71,6 +75,10 @@ internal sealed partial class ProcessUnderTest : IDisposable
         }
 
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var under = new ProcessUnderTest(process);
         process.OutputDataReceived += (_, e) => under.Add(e.Data);

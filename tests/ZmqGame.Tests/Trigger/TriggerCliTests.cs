@@ -259,6 +259,44 @@ public sealed class TriggerCliTests
         Assert.That(stderr, Is.Empty);
     }
 
+    [TestCase("usage: trigger push TARGET", "push", "--help")]
+    [TestCase("usage: trigger broadcast --cmd N", "broadcast", "-h")]
+    [TestCase("usage: trigger kick TARGET --reason TEXT", "kick", "--user", "bob", "--help")]
+    [TestCase("usage: trigger group join|leave", "group", "leave", "--help")]
+    [TestCase("usage: trigger worker --service S", "worker", "--help")]
+    [TestCase("usage: trigger stats [options]", "stats", "--help")]
+    [TestCase("usage: trigger keygen", "keygen", "--help")]
+    [TestCase("usage: trigger workers status [options]", "workers", "status", "--help")]
+    [TestCase("trigger workers reload --supervisor EP", "workers", "reload", "--help")]
+    public async Task CommandHelp_PrintsThatCommandsUsageWithAnExample_AndSendsNothing(string synopsis, params string[] args)
+    {
+        using var endpoint = new FakeControlEndpoint();
+
+        var (code, stdout, stderr) = await Run([.. args, "--broker", endpoint.Endpoint, "--supervisor", endpoint.Endpoint]);
+
+        Assert.That(code, Is.EqualTo(TriggerCli.ExitOk), stderr);
+        Assert.That(stdout, Does.StartWith("usage: trigger ").And.Contain(synopsis).And.Contain("example: trigger ").And.Contain("exit codes:"));
+        Assert.That(stdout, Does.Not.Contain("commands (broker):"), "that command's usage, not the whole program's");
+        Assert.That(stderr, Is.Empty);
+        Assert.That(endpoint.NoMoreRequests, Is.True, "help sends nothing");
+    }
+
+    [TestCase("--broker", "tcp//127.0.0.1:5557", "is not an endpoint")]
+    [TestCase("--broker", "udp://127.0.0.1:5557", "udp://")]
+    [TestCase("--broker", "tcp://*:5557", "no host")]
+    [TestCase("--broker", "tcp://127.0.0.1:99999", "port")]
+    [TestCase("--supervisor", "tcp//127.0.0.1:5558", "is not an endpoint")]
+    public async Task MalformedEndpoint_ExitsTwo_WithOneLineNamingTheOption(string option, string endpoint, string message)
+    {
+        string[] args = option == "--supervisor" ? ["workers", "status", option, endpoint] : ["stats", option, endpoint];
+
+        var (code, stdout, stderr) = await Run(args);
+
+        Assert.That(code, Is.EqualTo(TriggerCli.ExitUsage), stdout + stderr);
+        Assert.That(stderr, Does.StartWith($"error: {option}: '{endpoint}' ").And.Contain(message));
+        Assert.That(stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1), stderr);
+    }
+
     [Test]
     public async Task Timeout_TakesEveryDurationSyntax()
     {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using NetMQ;
 using NLog.Extensions.Logging;
+using ZmqGame.Hosting;
 
 using ZmqGame.Trigger;
 
@@ -38,23 +39,20 @@ internal static class SupervisorHost
     public static async Task<int> RunAsync(string[] args)
     {
         var (childArgs, processes, supervisorArgs) = SplitArguments(args);
-        var configuration = new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .AddCommandLine([.. supervisorArgs], new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
-            {
-                [ControlSwitch] = $"{SupervisorOptions.SectionName}:{nameof(SupervisorOptions.Control)}",
-                [AdminSwitch] = $"{SupervisorOptions.SectionName}:{nameof(SupervisorOptions.Admin)}",
-            })
-            .Build();
-
-        using var loggerFactory = LoggerFactory.Create(b => b.AddNLog());
-        var logger = loggerFactory.CreateLogger("ZmqGame.Worker.Host.Supervisor");
         var options = new SupervisorOptions();
         try
         {
-            configuration.GetSection(SupervisorOptions.SectionName).Bind(options);
+            var configuration = new ConfigurationBuilder()
+                .SetBasePath(AppContext.BaseDirectory)
+                .AddJsonFile("appsettings.json", optional: true)
+                .AddEnvironmentVariables()
+                .AddCommandLine([.. supervisorArgs], new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+                {
+                    [ControlSwitch] = $"{SupervisorOptions.SectionName}:{nameof(SupervisorOptions.Control)}",
+                    [AdminSwitch] = $"{SupervisorOptions.SectionName}:{nameof(SupervisorOptions.Admin)}",
+                })
+                .Build();
+            ConfigurationCheck.Bind(configuration, SupervisorOptions.SectionName, options);
             if (processes is { } text)
             {
                 options.Processes = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
@@ -63,13 +61,28 @@ internal static class SupervisorHost
             }
 
             options.Validate();
+
+            // The children's settings, as they will read them (beside the build they run), before any of them starts:
+            // a bad value is this one line and exit code 2, not a crash loop.
+            var workerDirectory = string.IsNullOrWhiteSpace(options.WorkerPath)
+                ? AppContext.BaseDirectory
+                : Path.GetDirectoryName(Path.GetFullPath(options.WorkerPath))!;
+            HostCommandLine.CheckWorkerSettings(childArgs, workerDirectory);
+            LogConfigurationCheck.Check(AppContext.BaseDirectory);
+        }
+        catch (InvalidDataException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + ConfigurationCheck.Describe(ex)).ConfigureAwait(false);
+            return 2;
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
-            HostLog.BadArguments(logger, ex.Message);
+            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
             return 2;
         }
 
+        using var loggerFactory = LoggerFactory.Create(b => b.AddNLog());
+        var logger = loggerFactory.CreateLogger("ZmqGame.Worker.Host.Supervisor");
         var command = ChildCommandFor(childArgs, options.WorkerPath);
         var curve = string.IsNullOrEmpty(options.ControlServerKey) ? null : CurveKeys.FromZ85(options.ControlServerKey, options.ControlSecretKey!);
         var probe = string.IsNullOrWhiteSpace(options.Control) ? null : new BrokerStatsProbe(options.Control, TimeSpan.FromSeconds(2), curve);

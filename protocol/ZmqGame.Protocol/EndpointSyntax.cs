@@ -1,0 +1,70 @@
+using System.Globalization;
+
+namespace ZmqGame.Protocol;
+
+/// <summary>
+/// The endpoints every ZmqGame program takes, checked before any socket sees them: <c>tcp://host:port</c>
+/// (<c>*</c> for every interface, and port <c>0</c> or <c>*</c> for a free one, only where the program binds),
+/// <c>ipc://path</c> and <c>inproc://name</c>. A socket given anything else fails late and obscurely (or, for
+/// <c>udp://</c>, takes the process down), so the programs refuse it with one line instead.
+/// </summary>
+internal static class EndpointSyntax
+{
+    /// <summary>The accepted forms, for usage text and error messages.</summary>
+    public const string Forms = "tcp://host:port, ipc://path or inproc://name";
+
+    /// <summary>
+    /// Null when <paramref name="endpoint"/> is an endpoint to bind (<paramref name="bind"/>) or to connect to;
+    /// otherwise why not, as a phrase ("is not …") to follow the value in an error message.
+    /// </summary>
+    public static string? Problem(string? endpoint, bool bind)
+    {
+        if (string.IsNullOrWhiteSpace(endpoint))
+        {
+            return "is empty: give an endpoint such as " + (bind ? "tcp://*:5555" : "tcp://localhost:5555");
+        }
+
+        var separator = endpoint.IndexOf("://", StringComparison.Ordinal);
+        if (separator <= 0)
+        {
+            return "is not an endpoint (" + Forms + ")";
+        }
+
+        var scheme = endpoint[..separator];
+        var address = endpoint[(separator + 3)..];
+        switch (scheme)
+        {
+            case "ipc" or "inproc":
+                return address.Length == 0 ? $"has no {(scheme == "ipc" ? "path" : "name")} after {scheme}://" : null;
+            case "tcp":
+                break;
+            default:
+                return $"uses the transport {scheme}://, which ZmqGame does not speak ({Forms})";
+        }
+
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || colon == address.Length - 1)
+        {
+            return "has no host:port after tcp:// (e.g. " + (bind ? "tcp://*:5555" : "tcp://localhost:5555") + ")";
+        }
+
+        var host = address[..colon];
+        var port = address[(colon + 1)..];
+        if (!bind && host == "*")
+        {
+            return "names no host to connect to (* is for binding)";
+        }
+
+        if (port == "*" && bind)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number > 65535 || (!bind && number == 0))
+        {
+            return $"has no valid port ('{port}': {(bind ? "0 to 65535, or * for a free one" : "1 to 65535")})";
+        }
+
+        return null;
+    }
+}
