@@ -20,9 +20,13 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
                                            [--heartbeat MS] [--idle S] [--broadcasts N] [--size BYTES]
                                            idle sessions against a broker process: memory per session, idle CPU with
                                            heartbeats, and how long a broadcast to all of them takes
+          ZmqGame.Bench flood --broker EP [-c 32] [--rate 50] [-t 5] [--rounds 2] [--flood-depth 64]
+                                           one client flooding beside well-behaved paced clients: their p50/p99
+                                           with the flooder against without it (run with the broker's rate limit on)
 
         Scripts around it: bench/run-peers.sh (broker vs C mdbroker with C peers),
-        bench/run-fullstack.sh (ZmqGame stack vs C stack), bench/run-sessions.sh (sessions and broadcast).
+        bench/run-fullstack.sh (ZmqGame stack vs C stack), bench/run-sessions.sh (sessions and broadcast),
+        bench/run-flood.sh (abuse limits: a flooder beside well-behaved clients).
         See docs/performance.md.
         """);
     return 0;
@@ -69,7 +73,22 @@ switch (args[0])
             NetMQConfig.Cleanup(block: false);
         }
 
+    case "flood":
+        try
+        {
+            return await ZmqGame.Bench.Flood.FloodBench.RunAsync(args[1..], Console.Out, stop.Token).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine("error: " + ex.Message);
+            return 2;
+        }
+        finally
+        {
+            NetMQConfig.Cleanup(block: false);
+        }
+
     default:
-        Console.Error.WriteLine($"error: unknown command \"{args[0]}\" (expected load, micro, alloc or sessions)");
+        Console.Error.WriteLine($"error: unknown command \"{args[0]}\" (expected load, micro, alloc, sessions or flood)");
         return 2;
 }

@@ -35,6 +35,10 @@ internal static class BrokerCommandLine
         ["--event-timeout"] = ("Broker:EventTimeout", Kind.Duration),
         ["--server-secret-key"] = ("Broker:Security:ServerSecretKey", Kind.Text),
         ["--frontend-curve"] = ("Broker:Security:FrontendCurve", Kind.Flag),
+        ["--session-rps"] = ("Broker:Limits:SessionRequestsPerSecond", Kind.Number),
+        ["--session-burst"] = ("Broker:Limits:SessionRequestBurst", Kind.Number),
+        ["--ip-connections-per-second"] = ("Broker:Limits:ConnectionsPerSecondPerIp", Kind.Number),
+        ["--ip-max-connections"] = ("Broker:Limits:MaxConnectionsPerIp", Kind.Number),
     };
 
     /// <summary>Switch mappings for <c>AddCommandLine</c>: each option to its configuration key.</summary>

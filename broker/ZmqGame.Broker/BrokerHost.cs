@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using NetMQ;
 using NetMQ.Sockets;
 using ZmqGame.Broker.Endpoints;
+using ZmqGame.Broker.Limits;
 using ZmqGame.Broker.Sessions;
 using ZmqGame.Protocol;
 using ZmqGame.Transport;
@@ -26,6 +27,7 @@ internal sealed class BrokerHost : IDisposable
     private readonly FrontendEndpoint _frontend;
     private readonly BackendEndpoint _backend;
     private readonly ControlEndpoint _control;
+    private readonly ConnectionLimiter _connectionLimits;
     private readonly NetMQCertificate? _certificate;
     private readonly FrameBuffer _in = new();
     private NetMQ.Monitoring.NetMQMonitor? _frontendMonitor;
@@ -55,6 +57,8 @@ internal sealed class BrokerHost : IDisposable
 
         var pool = new RequestPool();
         _frontend = new FrontendEndpoint(Stats, _badInput, _logger, pool) { MaxMessageSize = options.MaxMessageSize };
+        _frontend.Limits = new RequestLimiter(options.Limits, Stats, _logger, _time, options.BadInputLogInterval);
+        _connectionLimits = new ConnectionLimiter(options.Limits, Stats, _logger, _time, options.BadInputLogInterval);
         _backend = new BackendEndpoint(Stats, _badInput, _logger);
         _dispatcher = new Dispatcher(options, _backend, _frontend, pool, Stats, _badInput, _logger, _time);
         _sessions = new SessionManager(options, _frontend, _dispatcher, pool, Stats, _badInput, _logger, _time,
@@ -145,6 +149,7 @@ internal sealed class BrokerHost : IDisposable
         }
 
         _frontend.Attach(_frontendRouter);
+        _connectionLimits.Attach(_frontendRouter);
         _backend.Attach(_backendRouter);
         _control.Attach(_controlRouter);
         FrontendEndpoint = _frontendRouter.Endpoint;

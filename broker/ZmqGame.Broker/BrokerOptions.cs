@@ -89,6 +89,9 @@ internal sealed class BrokerOptions
     /// <summary>CURVE security of the control endpoint and, optionally, the frontend.</summary>
     public SecurityOptions Security { get; set; } = new();
 
+    /// <summary>Abuse limits on the frontend (request rate per session, connections per IP); all off by default.</summary>
+    public Limits.LimitsOptions Limits { get; set; } = new();
+
     /// <summary>Throws with a clear message when a setting is out of range.</summary>
     public void Validate()
     {
@@ -124,6 +127,7 @@ internal sealed class BrokerOptions
         }
 
         Security.Validate(Control);
+        Limits.Validate();
     }
 }
 

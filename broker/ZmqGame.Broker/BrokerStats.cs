@@ -1,3 +1,5 @@
+using ZmqGame.Protocol;
+
 namespace ZmqGame.Broker;
 
 /// <summary>Kinds of bad input. Each is counted, and logged at most once per interval.</summary>
@@ -81,6 +83,21 @@ internal sealed class BrokerStats
     public long NoSessionRequests;
     public long Actions;
 
+    /// <summary>Requests of a session refused by the request rate limit (answered <c>rate limited</c>).</summary>
+    public long RateLimitedSession;
+
+    /// <summary>Requests of a ZmqGame client without a session refused by the rate limit of its connection (answered).</summary>
+    public long RateLimitedConnection;
+
+    /// <summary>Requests of a stock MDP client refused by the rate limit of its connection (dropped: MDP has no status).</summary>
+    public long RateLimitedMdp;
+
+    /// <summary>Frontend connections closed at accept: more new connections a second from their IP than allowed.</summary>
+    public long ConnectionsRefusedIpRate;
+
+    /// <summary>Frontend connections closed at accept: their IP already had the most open connections allowed.</summary>
+    public long ConnectionsRefusedIpCap;
+
     public void CountBadInput(BadInput kind) => _badInput[(int)kind]++;
 
     public long BadInputCount(BadInput kind) => Volatile.Read(ref _badInput[(int)kind]);
@@ -138,6 +155,11 @@ internal sealed class BrokerStats
             ["control_refused"] = Volatile.Read(ref ControlRefused),
             ["no_session_requests"] = Volatile.Read(ref NoSessionRequests),
             ["actions"] = Volatile.Read(ref Actions),
+            [StatsReport.RateLimitedSessionKey] = Volatile.Read(ref RateLimitedSession),
+            [StatsReport.RateLimitedConnectionKey] = Volatile.Read(ref RateLimitedConnection),
+            [StatsReport.RateLimitedMdpKey] = Volatile.Read(ref RateLimitedMdp),
+            [StatsReport.ConnectionsRefusedIpRateKey] = Volatile.Read(ref ConnectionsRefusedIpRate),
+            [StatsReport.ConnectionsRefusedIpCapKey] = Volatile.Read(ref ConnectionsRefusedIpCap),
             ["bad_input"] = BadInputTotal,
         };
         foreach (var kind in Enum.GetValues<BadInput>())

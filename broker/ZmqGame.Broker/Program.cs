@@ -41,6 +41,11 @@ if (BrokerCommandLine.IsHelp(args))
           --server-secret-key Z85  CURVE key pair of the broker (control endpoint; see
                                    Broker:Security in appsettings.json for trigger keys)
           --frontend-curve true    clients must use CURVE with the broker's public key
+          --session-rps N          requests/s per client session (MDP: per connection);
+                                   more are answered rate limited (default 0: no limit)
+          --session-burst N        requests a session may send at once (default: N of --session-rps)
+          --ip-connections-per-second N  new frontend connections/s per IP (default 0: no limit)
+          --ip-max-connections N   open frontend connections per IP (default 0: no limit)
 
         Every option can also be set in appsettings.json (section "Broker") or as an
         environment variable ZMQGAME_Broker__Frontend=... , and any key as --Broker:Key value.

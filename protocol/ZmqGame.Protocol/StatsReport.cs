@@ -20,7 +20,25 @@ internal sealed class StatsReport
     /// <summary>Key of the gauge of registered workers.</summary>
     public const string WorkersKey = "workers";
 
-    /// <summary>The broker's counters since it started (<c>requests</c>, <c>replies</c>, <c>bad_input.&lt;Kind&gt;</c>, …).</summary>
+    /// <summary>Counter: requests of a session refused by the broker's request rate limit (answered <c>rate limited</c>).</summary>
+    public const string RateLimitedSessionKey = "rate_limited.session";
+
+    /// <summary>Counter: requests of a ZmqGame client without a session refused by its connection's rate limit (answered).</summary>
+    public const string RateLimitedConnectionKey = "rate_limited.connection";
+
+    /// <summary>Counter: requests of a stock MDP client refused by its connection's rate limit (dropped, no answer).</summary>
+    public const string RateLimitedMdpKey = "rate_limited.mdp_dropped";
+
+    /// <summary>Counter: frontend connections closed at accept for coming too fast from one IP address.</summary>
+    public const string ConnectionsRefusedIpRateKey = "connections_refused.ip_rate";
+
+    /// <summary>Counter: frontend connections closed at accept because their IP address had the most open connections allowed.</summary>
+    public const string ConnectionsRefusedIpCapKey = "connections_refused.ip_cap";
+
+    /// <summary>
+    /// The broker's counters since it started (<c>requests</c>, <c>replies</c>, <c>bad_input.&lt;Kind&gt;</c>, the abuse
+    /// limits' refusals <c>rate_limited.*</c> and <c>connections_refused.*</c>, …).
+    /// </summary>
     public Dictionary<string, long> Counters { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Services by name.</summary>

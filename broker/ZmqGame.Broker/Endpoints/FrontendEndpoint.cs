@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
+using ZmqGame.Broker.Limits;
 using ZmqGame.Broker.Sessions;
 using ZmqGame.Protocol;
 using ZmqGame.Transport;
@@ -31,6 +32,9 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
     /// <summary>The broker's <c>MaxMessageSize</c>, named in the answer to a request over it.</summary>
     public long MaxMessageSize { get; init; }
 
+    /// <summary>The request rate limit every client request passes (set once, before <see cref="Endpoint.Attach"/>); off unless set.</summary>
+    public RequestLimiter Limits { get; set; } = RequestLimiter.Off;
+
     /// <summary>The routing core this endpoint hands decoded messages to (set once, before <see cref="Endpoint.Attach"/>).</summary>
     public void Connect(Dispatcher dispatcher, SessionManager sessions)
     {
@@ -44,6 +48,7 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
     {
         _stats.ClientDisconnects++;
         _sessions.PeerGone(identity);
+        Limits.PeerGone(identity);
     }
 
     protected override void Handle(FrameBuffer f)
@@ -97,6 +102,11 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
         if (!Dispatcher.IsValidServiceName(service))
         {
             _badInput.Report(BadInput.FrontendBadService, frames.Identity, "MDP request with an empty or too long service name");
+            return;
+        }
+
+        if (!Admit(frames.Identity, session: null, ClientKind.Mdp, 0))
+        {
             return;
         }
 
@@ -160,6 +170,11 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
             return;
         }
 
+        if (!Admit(frames.Identity, session, ClientKind.ZmqGame, header.RequestId))
+        {
+            return;
+        }
+
         var request = _pool.Rent();
         request.SetClientId(frames.Identity);
         request.Kind = ClientKind.ZmqGame;
@@ -187,6 +202,34 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
 
     /// <summary>What a client is told about a request or reply over <see cref="MaxMessageSize"/>.</summary>
     private string TooLargeText(string what, long size) => $"too large: {what} of {size} bytes is over the broker's limit of {MaxMessageSize}";
+
+    /// <summary>
+    /// The abuse limits' hook: a request over its session's (or connection's) rate limit does not run. A ZmqGame client
+    /// is answered <c>rate limited</c> at once; a stock MDP client, which has no status to hear, is not answered. Both
+    /// are counted and logged by the limiter. Allocates nothing either way.
+    /// </summary>
+    private bool Admit(ReadOnlySpan<byte> client, Session? session, ClientKind kind, ulong requestId)
+    {
+        var refusal = Limits.Admit(session, client, answered: kind == ClientKind.ZmqGame);
+        if (refusal is null)
+        {
+            return true;
+        }
+
+        if (kind == ClientKind.ZmqGame)
+        {
+            var socket = Router;
+            if (!socket.TryBegin(client))
+            {
+                _stats.UnroutableClient++;
+                return false;
+            }
+
+            ZgClient.WriteStatusReply(new RouterWriter(socket), new ReplyHeader(requestId, Status.RateLimited), refusal);
+        }
+
+        return false;
+    }
 
     /// <summary>RFC 8: <c>mmi.service</c> [name] is answered "200" or "404"; any other <c>mmi.</c> service "501".</summary>
     private void HandleMmi(in RoutedFrames frames)

@@ -55,6 +55,9 @@ internal sealed class Session
 
     public bool Ended { get; set; }
 
+    /// <summary>The session's request rate limit bucket (<see cref="Limits.RequestLimiter"/>); a field, taken by reference.</summary>
+    public Limits.TokenBucket RequestBucket;
+
     /// <summary>Scratch mark for de-duplicating action targets.</summary>
     public int Mark { get; set; }
 

@@ -5,7 +5,9 @@ namespace ZmqGame.Tests.Support;
 /// <summary>An in-process broker on free loopback ports with fast heartbeats.</summary>
 internal sealed class BrokerFixture : IDisposable
 {
-    public BrokerFixture(Action<BrokerOptions>? configure = null)
+    /// <param name="configure">Changes to the options.</param>
+    /// <param name="time">The broker's clock (a <see cref="ManualTimeProvider"/> for time-based limits); the system's by default.</param>
+    public BrokerFixture(Action<BrokerOptions>? configure = null, TimeProvider? time = null)
     {
         Options = new BrokerOptions
         {
@@ -18,7 +20,7 @@ internal sealed class BrokerFixture : IDisposable
             RequestTimeout = TimeSpan.FromSeconds(5),
         };
         configure?.Invoke(Options);
-        Server = new BrokerHost(Options);
+        Server = new BrokerHost(Options, timeProvider: time);
         try
         {
             Server.Start();

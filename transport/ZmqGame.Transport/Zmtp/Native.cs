@@ -96,6 +96,35 @@ internal static unsafe partial class Native
         return fd;
     }
 
+    /// <summary>
+    /// The peer's IP address of a connected socket as 16 bytes, big-endian (IPv6; an IPv4 peer as <c>::ffff:a.b.c.d</c>);
+    /// false when the socket has no peer any more.
+    /// </summary>
+    public static bool TryGetPeerAddress(int fd, out UInt128 address)
+    {
+        const ushort AfInet = 2;
+        const ushort AfInet6 = 10;
+        var storage = stackalloc byte[128];
+        var length = 128;
+        address = 0;
+        if (getpeername(fd, storage, &length) != 0)
+        {
+            return false;
+        }
+
+        switch (*(ushort*)storage)
+        {
+            case AfInet:
+                address = ((UInt128)0xFFFF << 32) | System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(storage + 4, 4));
+                return true;
+            case AfInet6:
+                address = System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(new ReadOnlySpan<byte>(storage + 8, 16));
+                return true;
+            default:
+                return false;
+        }
+    }
+
     /// <summary>Bytes read (0 at end of stream), or -errno.</summary>
     public static int Receive(int fd, Span<byte> buffer)
     {
@@ -158,6 +187,9 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int accept4(int fd, void* addr, void* addrlen, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getpeername(int fd, byte* addr, int* addrlen);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int setsockopt(int fd, int level, int name, void* value, int length);

@@ -95,6 +95,9 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
     internal int HighWatermark { get; }
 
+    /// <summary>Keeps or closes each accepted connection by its peer's address (per-IP limits); null keeps all. Set before the loop runs.</summary>
+    internal IAcceptFilter? AcceptFilter { get; set; }
+
     public bool TryBegin(ReadOnlySpan<byte> identity)
     {
         if (!_peersBySpan.TryGetValue(identity, out var connection) || connection.Queued >= HighWatermark)
@@ -155,13 +158,19 @@ internal sealed class ZmtpRouter : IRouter, IPollable
                 return;
             }
 
-            var connection = new Connection(this, fd);
+            if (!Admit(fd, out var filter, out var address))
+            {
+                continue;
+            }
+
+            var connection = new Connection(this, fd) { Filter = filter, Address = address };
             try
             {
                 connection.Start();
             }
             catch (IOException)
             {
+                filter?.Closed(address);
                 Native.Close(fd);
                 continue;
             }
@@ -183,6 +192,29 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     }
 
     private uint NextGeneratedId() => _nextId++;
+
+    /// <summary>
+    /// Asks the <see cref="AcceptFilter"/> (if any) about a just-accepted connection by its peer's address; a refused one
+    /// (or one whose peer is already gone) is closed here. The filter hears when a kept one closes.
+    /// </summary>
+    private bool Admit(int fd, out IAcceptFilter? filter, out UInt128 address)
+    {
+        filter = AcceptFilter;
+        address = 0;
+        if (filter is null)
+        {
+            return true;
+        }
+
+        if (!Native.TryGetPeerAddress(fd, out address) || !filter.TryAccept(address))
+        {
+            filter = null;
+            Native.Close(fd);
+            return false;
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// Every tick: watches the listener again if accepting was paused, and closes connections still in the handshake
@@ -223,6 +255,12 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     private sealed class Connection(ZmtpRouter router, int fd) : ZmtpStream(router._loop, router._readBuffer, router.MaxMessageSize, skipOversized: true, connecting: false)
     {
         public byte[]? Identity { get; private set; }
+
+        /// <summary>The accept filter that kept this connection (told when it closes), or null.</summary>
+        public IAcceptFilter? Filter { get; init; }
+
+        /// <summary>The peer's address, when a filter asked for it.</summary>
+        public UInt128 Address { get; init; }
 
         public void Start()
         {
@@ -292,6 +330,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         protected override void OnClosed(bool wasReady, string why, bool refused)
         {
             router._connections.Remove(this);
+            Filter?.Closed(Address);
             if (router._sending == this)
             {
                 router._sending = null;
