@@ -225,7 +225,7 @@ public sealed class WorkerSlotTests
     public async Task GracefulStop_EverySlotSaysDraining_AndLeavesOnlyOnTheBrokersDisconnect()
     {
         var gate = new Gate();
-        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 2));
+        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 2, shutdown: TimeSpan.FromSeconds(30)));
         gate.Map(app);
         await app.StartAsync();
         var a = _broker.Expect(Mdp.Ready).Identity;
@@ -259,7 +259,7 @@ public sealed class WorkerSlotTests
     {
         var gate = new Gate();
         gate.Release();
-        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1));
+        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1, shutdown: TimeSpan.FromSeconds(30)));
         gate.Map(app);
         await app.StartAsync();
         var a = _broker.Expect(Mdp.Ready).Identity;
@@ -353,7 +353,7 @@ public sealed class WorkerSlotTests
     [Test]
     public async Task RunAsync_Cancelled_StopsGracefully()
     {
-        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1));
+        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1, shutdown: TimeSpan.FromSeconds(30)));
         new Gate().Map(app);
         using var cts = new CancellationTokenSource();
         var run = app.RunAsync(cts.Token);
