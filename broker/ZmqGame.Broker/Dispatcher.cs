@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using ZmqGame.Protocol;
 using ZmqGame.Transport;
@@ -198,6 +199,12 @@ internal sealed partial class Dispatcher
         worker.RequestsServed++;
         worker.Current = null;
         _pool.Release(done);
+        if (worker.Draining)
+        {
+            Drained(worker, "drained: replied to its last request");
+            return true;
+        }
+
         MakeIdle(worker, Now);
         return true;
     }
@@ -216,7 +223,13 @@ internal sealed partial class Dispatcher
         _workerChannel.SendCommand(identity, Mdp.Disconnect);
     }
 
-    /// <summary>A worker's HEARTBEAT said "draining": it takes no new request from now on.</summary>
+    /// <summary>
+    /// A worker's HEARTBEAT said "draining": it takes no new request from now on. Messages of one worker are read in
+    /// order, and from here on nothing new is sent to it; so if it holds nothing now, nothing is on its way to it and it
+    /// is removed at once and told DISCONNECT, which confirms its drain. If it holds a request (sent before this was
+    /// read: it may have crossed the draining message on the wire), the worker runs it; its REPLY is forwarded and then
+    /// the worker is removed and confirmed the same way (<see cref="WorkerReply"/>). Its liveness still applies.
+    /// </summary>
     public void WorkerDraining(ReadOnlySpan<byte> identity)
     {
         if (!_workersBySpan.TryGetValue(identity, out var worker))
@@ -231,6 +244,18 @@ internal sealed partial class Dispatcher
         {
             worker.Service.Idle.Remove(worker.IdleNode);
         }
+
+        if (worker.Current is null)
+        {
+            Drained(worker, "drained");
+        }
+    }
+
+    /// <summary>A draining worker that holds nothing leaves: a normal departure, confirmed to it with DISCONNECT.</summary>
+    private void Drained(Worker worker, string reason)
+    {
+        _stats.WorkersDisconnected++;
+        RemoveWorker(worker, reason, sendDisconnect: true);
     }
 
     /// <summary>
@@ -384,6 +409,9 @@ internal sealed partial class Dispatcher
     /// <summary>Sends the request to an idle worker; false (and the worker removed) if it cannot be reached.</summary>
     private bool TryDispatch(Worker worker, PendingRequest request, long now)
     {
+        // Draining workers are never in the idle list, so a request handed back by a worker that left is never sent to
+        // one (for example another slot of the same stopping process): it waits for a worker that stays.
+        Debug.Assert(!worker.Draining, "a draining worker is never dispatched to");
         if (worker.IdleNode.List is not null)
         {
             worker.Service.Idle.Remove(worker.IdleNode);
@@ -410,8 +438,7 @@ internal sealed partial class Dispatcher
         var service = worker.Service;
         if (worker.Draining)
         {
-            // Done with its last request; it says DISCONNECT next and takes nothing more meanwhile.
-            worker.State = WorkerState.Idle;
+            // Never idle again: a draining worker leaves once it holds nothing (WorkerDraining, WorkerReply).
             return;
         }
 

@@ -502,6 +502,103 @@ public sealed class DispatcherTests
         Assert.That(_dispatcher.IdleWorkersOf(Game), Is.Zero);
     }
 
+    [Test]
+    public void DrainingWorker_HoldingNothing_IsRemovedAndToldDisconnectAtOnce()
+    {
+        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        _dispatcher.WorkerReady(Id("b"), Game, Info());
+
+        _dispatcher.WorkerDraining(Id("a"));
+
+        Assert.That(_out.Commands, Is.EqualTo(new[] { ("a", Mdp.Disconnect) }), "the DISCONNECT confirms the drain: nothing is on its way to it");
+        Assert.That(_dispatcher.WorkersOf(Game), Is.EqualTo(1));
+        Assert.That(_stats.WorkersDisconnected, Is.EqualTo(1), "a normal departure");
+        Assert.That(_stats.WorkerLost, Is.Zero);
+
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        Assert.That(_out.Sent.Select(s => s.Worker), Is.EqualTo(new[] { "b" }));
+    }
+
+    [Test]
+    public void DrainingWorker_Busy_ItsReplyIsForwardedThenItIsToldDisconnect()
+    {
+        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        _dispatcher.WorkerDraining(Id("a"));
+        _dispatcher.ClientRequest(Game, Request(2), 0);
+        Assert.That(_out.Commands, Is.Empty, "it still holds request 1: no confirmation yet");
+
+        Reply("a", 1);
+
+        Assert.That(_out.Commands, Is.EqualTo(new[] { ("a", Mdp.Disconnect) }));
+        Assert.That(_dispatcher.WorkersOf(Game), Is.Zero);
+        Assert.That(_out.Sent.Select(s => s.RequestId), Is.EqualTo(new[] { 1UL }), "it pulled nothing more");
+        Assert.That(_dispatcher.WaitingOf(Game), Is.EqualTo(1));
+        Assert.That(_stats.WorkersDisconnected, Is.EqualTo(1));
+        Assert.That(_out.Statuses, Is.Empty);
+
+        _dispatcher.WorkerGone(Id("a"), "worker sent DISCONNECT", said: true);
+        _dispatcher.WorkerGone(Id("a"), "connection closed");
+        Assert.That(_stats.WorkersDisconnected, Is.EqualTo(1), "its socket closing afterwards is not a second departure");
+    }
+
+    [Test]
+    public void RequestDispatchedBeforeDrainingArrived_IsNotDispatchedAgain_ThatWorkerAnswersIt()
+    {
+        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        _dispatcher.WorkerReady(Id("b"), Game, Info());
+        _dispatcher.ClientRequest(Game, Request(1), 0); // to a (idle longest), crossing a's "draining" on the wire
+
+        _dispatcher.WorkerDraining(Id("a"));
+
+        Assert.That(_out.Sent.Select(s => (s.Worker, s.RequestId)), Is.EqualTo(new[] { ("a", 1UL) }));
+        Assert.That(_out.Commands, Is.Empty, "a holds request 1: it is not confirmed before it replies");
+        Assert.That(_stats.Redispatched, Is.Zero);
+        Assert.That(_dispatcher.IdleWorkersOf(Game), Is.EqualTo(1), "b stays idle: the request is a's to run");
+
+        Reply("a", 1);
+        Assert.That(_out.Commands, Is.EqualTo(new[] { ("a", Mdp.Disconnect) }));
+        Assert.That(_out.Statuses, Is.Empty);
+        Assert.That(_stats.WorkerLost, Is.Zero);
+    }
+
+    [Test]
+    public void HandedBackRequest_IsNeverDispatchedToADrainingWorker()
+    {
+        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        _dispatcher.WorkerReady(Id("b"), Game, Info());
+        _dispatcher.ClientRequest(Game, Request(1), 0); // to a
+        _dispatcher.ClientRequest(Game, Request(2), 0); // to b
+        _dispatcher.WorkerDraining(Id("b"));
+
+        _dispatcher.WorkerGone(Id("a"), "worker sent DISCONNECT", said: true);
+
+        Assert.That(_out.Sent.Select(s => (s.Worker, s.RequestId)), Is.EqualTo(new[] { ("a", 1UL), ("b", 2UL) }), "b is draining: it takes nothing more");
+        Assert.That(_dispatcher.WaitingOf(Game), Is.EqualTo(1));
+        Reply("b", 2);
+        Assert.That(_out.Sent, Has.Count.EqualTo(2), "not even once b is done");
+
+        _dispatcher.WorkerReady(Id("c"), Game, Info());
+        Assert.That(_out.Sent.Last(), Is.EqualTo(("c", 1UL, _out.Sent[0].Client)));
+        Assert.That(_out.Statuses, Is.Empty);
+    }
+
+    [Test]
+    public void DrainingWorker_GoesSilent_IsLost_AndItsRequestAnsweredWorkerLost()
+    {
+        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        _dispatcher.ClientRequest(Game, Request(1), 0);
+        _dispatcher.WorkerDraining(Id("a"));
+
+        _clock.Advance(TimeSpan.FromSeconds(3.1));
+        _dispatcher.Tick();
+
+        Assert.That(_out.Statuses, Is.EqualTo(new[] { (1UL, Status.WorkerLost) }), "it may have run it: no second run");
+        Assert.That(_stats.WorkersExpired, Is.EqualTo(1));
+        Assert.That(_stats.WorkersDisconnected, Is.Zero);
+        Assert.That(_dispatcher.WorkersOf(Game), Is.Zero);
+    }
+
     private static WorkerInfo Info(params int[] idempotent) => new("1.0.0-test", idempotent);
 
     private void Reply(string worker, ulong requestId)

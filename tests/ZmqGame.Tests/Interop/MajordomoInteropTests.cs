@@ -32,6 +32,24 @@ public sealed class MajordomoInteropTests
     }
 
     [Test]
+    public async Task ZmqGameWorker_StoppingOnLibzmqMajordomoBroker_SaysDisconnectItselfWithoutWaitingForTheShutdownTimeout()
+    {
+        // The stock broker ignores "draining" and never confirms: the slot gives up after heartbeat × liveness (3 s;
+        // the broker heartbeats every second) and says DISCONNECT, long before the 60 s shutdown timeout would end it.
+        var (broker, endpoint) = await LibzmqPeer.BindAsync("mdpbroker");
+        using var _ = broker;
+        await using var worker = WorkerApp.Create(TestOptions.For(
+            endpoint, slots: 1, heartbeat: TimeSpan.FromSeconds(1), liveness: 3, shutdown: TimeSpan.FromSeconds(60)));
+        SampleServices.Map(worker, SampleServices.Default);
+        await worker.StartAsync();
+        await broker.WaitLineAsync($"WORKER-READY {SampleServices.Echo}");
+
+        await worker.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        await broker.WaitLineAsync("WORKER-DISCONNECT");
+    }
+
+    [Test]
     public async Task ClientMdp_ThroughLibzmqMajordomoBroker_PrintsTheEcho()
     {
         var (broker, endpoint) = await LibzmqPeer.BindAsync("mdpbroker", "--echo-worker");

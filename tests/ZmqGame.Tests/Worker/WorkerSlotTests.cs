@@ -222,10 +222,10 @@ public sealed class WorkerSlotTests
     }
 
     [Test]
-    public async Task GracefulStop_IdleSlotsDisconnectAtOnce_HeldRequestRepliesThenDisconnects()
+    public async Task GracefulStop_EverySlotSaysDraining_AndLeavesOnlyOnTheBrokersDisconnect()
     {
         var gate = new Gate();
-        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 2));
+        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 2, shutdown: TimeSpan.FromSeconds(30)));
         gate.Map(app);
         await app.StartAsync();
         var a = _broker.Expect(Mdp.Ready).Identity;
@@ -235,21 +235,97 @@ public sealed class WorkerSlotTests
 
         var stop = app.StopAsync();
 
-        var idleGone = _broker.Expect(Mdp.Disconnect);
-        Assert.That(idleGone.Identity, Is.EqualTo(b), "the idle slot leaves first");
+        WaitForDraining(a, b);
+        Assert.That(_broker.Collect(TimeSpan.FromMilliseconds(200)), Is.Empty, "no slot says DISCONNECT by itself: each waits for the broker");
+        _broker.Send(b, Mdp.Disconnect);
         Assert.That(stop.IsCompleted, Is.False, "stop waits for the held request");
 
         gate.Release();
         var reply = _broker.Expect(Mdp.Reply);
         Assert.That(reply.Identity, Is.EqualTo(a));
-        Assert.That(_broker.DrainingNotices.Select(Convert.ToHexString), Is.EqualTo(new[] { Convert.ToHexString(a) }), "the busy slot said it is draining before its reply");
         var (header, payload) = WorkerReply.Zg(reply);
         Assert.That(header.Status, Is.EqualTo(Status.Ok));
         Assert.That(Payload.Deserialize<Num>(payload).Value, Is.EqualTo(7));
-        Assert.That(_broker.Expect(Mdp.Disconnect).Identity, Is.EqualTo(a), "then it says DISCONNECT instead of pulling again");
+        Assert.That(_broker.Collect(TimeSpan.FromMilliseconds(200)), Is.Empty, "after its reply the slot waits for the confirmation");
+        Assert.That(stop.IsCompleted, Is.False, "slot a has not been confirmed yet");
 
+        _broker.Send(a, Mdp.Disconnect);
         await stop.WaitAsync(Wait);
         Assert.That(_broker.Collect(TimeSpan.FromMilliseconds(100)), Is.Empty);
+    }
+
+    [Test]
+    public async Task GracefulStop_RequestArrivingAfterTheSlotSaidDraining_IsRunAndAnswered()
+    {
+        var gate = new Gate();
+        gate.Release();
+        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1, shutdown: TimeSpan.FromSeconds(30)));
+        gate.Map(app);
+        await app.StartAsync();
+        var a = _broker.Expect(Mdp.Ready).Identity;
+
+        var stop = app.StopAsync();
+        WaitForDraining(a);
+
+        // The broker had dispatched this before it read "draining": it crossed on the wire, and only this slot can run it.
+        _broker.SendRequest(a, "c1", FakeBroker.ZgBody(9, Hold, new Num(42)));
+
+        var reply = _broker.Expect(Mdp.Reply);
+        Assert.That(WorkerReply.Client(reply), Is.EqualTo("c1"));
+        var (header, payload) = WorkerReply.Zg(reply);
+        Assert.That(header.Status, Is.EqualTo(Status.Ok));
+        Assert.That(header.RequestId, Is.EqualTo(9UL));
+        Assert.That(Payload.Deserialize<Num>(payload).Value, Is.EqualTo(42));
+        Assert.That(Interlocked.Read(ref app.Counters.UnexpectedMessages), Is.Zero, "nothing was dropped");
+        Assert.That(stop.IsCompleted, Is.False);
+
+        _broker.Send(a, Mdp.Disconnect);
+        await stop.WaitAsync(Wait);
+    }
+
+    [Test]
+    public async Task GracefulStop_BrokerNeverConfirms_SlotSaysDisconnectItselfAfterTheWait()
+    {
+        // A stock MDP broker ignores "draining": it heartbeats on and never confirms. The slot gives up after
+        // heartbeat × liveness (600 ms here), far inside the 30 s shutdown timeout, and says DISCONNECT itself.
+        await using var app = WorkerApp.Create(TestOptions.For(
+            _broker.Endpoint, slots: 1, heartbeat: TimeSpan.FromMilliseconds(200), liveness: 3, shutdown: TimeSpan.FromSeconds(30)));
+        new Gate().Map(app);
+        await app.StartAsync();
+        var a = _broker.Expect(Mdp.Ready).Identity;
+
+        var stop = app.StopAsync();
+        WorkerMessage? gone = null;
+        var deadline = DateTime.UtcNow + Wait;
+        while (gone is null && DateTime.UtcNow < deadline)
+        {
+            _broker.Send(a, Mdp.Heartbeat);
+            var message = _broker.TryReceive(TimeSpan.FromMilliseconds(50));
+            if (message is not null && message.Command != Mdp.Heartbeat)
+            {
+                gone = message;
+            }
+        }
+
+        Assert.That(gone, Is.Not.Null, "the slot said nothing");
+        Assert.That(Mdp.CommandName(gone!.Command), Is.EqualTo(Mdp.CommandName(Mdp.Disconnect)));
+        Assert.That(_broker.DrainingNotices.Select(Convert.ToHexString), Is.EqualTo(new[] { Convert.ToHexString(a) }), "it said draining first");
+        await stop.WaitAsync(Wait);
+        Assert.That(Interlocked.Read(ref app.Counters.Replies), Is.Zero);
+    }
+
+    /// <summary>Reads what the slots send until each of <paramref name="slots"/> has said HEARTBEAT "draining".</summary>
+    private void WaitForDraining(params byte[][] slots)
+    {
+        var expected = slots.Select(Convert.ToHexString).Order().ToArray();
+        var deadline = DateTime.UtcNow + Wait;
+        while (!_broker.DrainingNotices.Select(Convert.ToHexString).Order().SequenceEqual(expected))
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "not every slot said draining");
+            var message = _broker.TryReceive(TimeSpan.FromMilliseconds(50));
+            Assert.That(message?.Command ?? Mdp.Heartbeat, Is.EqualTo(Mdp.Heartbeat), $"unexpected {message}");
+        }
+
     }
 
     [Test]
@@ -277,7 +353,7 @@ public sealed class WorkerSlotTests
     [Test]
     public async Task RunAsync_Cancelled_StopsGracefully()
     {
-        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1));
+        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1, shutdown: TimeSpan.FromSeconds(30)));
         new Gate().Map(app);
         using var cts = new CancellationTokenSource();
         var run = app.RunAsync(cts.Token);
@@ -285,7 +361,8 @@ public sealed class WorkerSlotTests
 
         await cts.CancelAsync();
 
-        Assert.That(_broker.Expect(Mdp.Disconnect).Identity, Is.EqualTo(a));
+        WaitForDraining(a);
+        _broker.Send(a, Mdp.Disconnect);
         await run.WaitAsync(Wait);
     }
 }

@@ -11,8 +11,14 @@ internal static partial class Log
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Slot {Slot} of service '{Service}' READY at {Broker}")]
     public static partial void SlotReady(ILogger logger, string service, int slot, string broker);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Worker stopping: {Busy} slot(s) finishing their request, the rest DISCONNECT now")]
-    public static partial void Stopping(ILogger logger, int busy);
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Worker stopping: every slot says it is draining ({Busy} finishing a request) and leaves on the broker's DISCONNECT (waiting at most {Wait} for it)")]
+    public static partial void Stopping(ILogger logger, int busy, TimeSpan wait);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Debug, Message = "Slot {Slot} of service '{Service}': drained (the broker confirmed with DISCONNECT)")]
+    public static partial void SlotDrained(ILogger logger, string service, int slot);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Slot {Slot} of service '{Service}': the broker did not confirm the drain within {Wait} (a broker without the drain step): the slots still waiting say DISCONNECT themselves")]
+    public static partial void DrainUnconfirmed(ILogger logger, string service, int slot, TimeSpan wait);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Worker stopped: {Replies} replies sent, {Abandoned} request(s) abandoned at shutdown, {Late} late result(s) dropped")]
     public static partial void Stopped(ILogger logger, long replies, int abandoned, long late);

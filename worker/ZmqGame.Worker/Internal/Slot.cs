@@ -14,6 +14,12 @@ internal enum SlotState
     /// <summary>No connection: waiting for the reconnect backoff.</summary>
     Down,
 
+    /// <summary>
+    /// Stopping: said HEARTBEAT "draining" and holds nothing; the connection stays open until the broker confirms with
+    /// DISCONNECT. A REQUEST or event that crossed the draining message on the wire is still run (the slot turns Busy).
+    /// </summary>
+    Draining,
+
     /// <summary>DISCONNECT sent (or never to reconnect): takes nothing more.</summary>
     Stopped,
 }

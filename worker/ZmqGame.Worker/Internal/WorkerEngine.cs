@@ -95,7 +95,8 @@ internal sealed partial class WorkerEngine : IDisposable
     }
 
     /// <summary>
-    /// Graceful stop: idle slots DISCONNECT at once, busy slots reply then DISCONNECT; after the shutdown timeout
+    /// Graceful stop (the drain, WorkerEngine.Stopping.cs): every slot says it is draining, runs and answers what the broker
+    /// had already sent it, and leaves on the broker's DISCONNECT; after the shutdown timeout
     /// (or when <paramref name="cancellationToken"/> fires) the rest are abandoned. Then the I/O thread stops and the connections close.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -181,6 +182,15 @@ internal sealed partial class WorkerEngine : IDisposable
                 if (slot.Link is null || slot.State == SlotState.Stopped)
                 {
                     continue;
+                }
+
+                if (_stopping)
+                {
+                    CheckDrainDeadline(slot);
+                    if (slot.State == SlotState.Stopped)
+                    {
+                        continue;
+                    }
                 }
 
                 if (slot.Liveness.BrokerSilent())
@@ -279,6 +289,9 @@ internal sealed partial class WorkerEngine : IDisposable
         {
             case Mdp.Heartbeat:
                 break;
+            case Mdp.Disconnect when slot.State == SlotState.Draining:
+                DrainConfirmed(slot);
+                break;
             case Mdp.Disconnect:
                 LoseConnection(slot, "the broker sent DISCONNECT");
                 break;
@@ -299,7 +312,7 @@ internal sealed partial class WorkerEngine : IDisposable
             return;
         }
 
-        if (slot.State != SlotState.Idle)
+        if (slot.State is not (SlotState.Idle or SlotState.Draining))
         {
             Unexpected(slot, "REQUEST while the slot holds one");
             return;
@@ -494,9 +507,7 @@ internal sealed partial class WorkerEngine : IDisposable
 
         if (_stopping)
         {
-            Send(slot, Disconnect(), "DISCONNECT");
-            slot.State = SlotState.Stopped;
-            CheckDrained();
+            AfterReplyWhileStopping(slot);
         }
         else
         {
