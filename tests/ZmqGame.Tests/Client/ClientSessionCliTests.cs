@@ -167,7 +167,7 @@ public sealed class ClientSessionCliTests
 
         stdin.Feed("""1 {"after":true}""");
         Assert.That(await stdout.NextAsync(), Is.EqualTo("""reply 1 {"after":true}"""));
-        Assert.That(Volatile.Read(ref real.Stats.Requests), Is.EqualTo(1), "only the line within the limit was sent");
+        Assert.That(real.Stats.BadInputCount(ZmqGame.Broker.BadInput.FrontendTooLarge), Is.Zero, "refused by the client: the broker saw nothing of it");
 
         stdin.End();
         Assert.That(await run, Is.EqualTo(CliApp.ExitOk), stderr.ToString());
