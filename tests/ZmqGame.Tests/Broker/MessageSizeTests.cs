@@ -1,9 +1,11 @@
 using System.Text;
+using MessagePack;
 using NetMQ.Sockets;
 using ZmqGame.Broker;
 using ZmqGame.Client;
 using ZmqGame.Protocol;
 using ZmqGame.Tests.Support;
+using ZmqGame.Transport;
 using static ZmqGame.Tests.Support.Raw;
 using static ZmqGame.Tests.Support.RawZg;
 
@@ -132,5 +134,61 @@ public sealed class MessageSizeTests
             Assert.That(ex!.Status, Is.EqualTo(Status.Timeout));
             Assert.That(ex.ServerMessage, Is.EqualTo("no worker of service 'nobody' is registered"), $"attempt {i}");
         }
+    }
+
+    [Test]
+    public void ControlMessage_OverTheLimit_IsCountedAndAnsweredWithAnErrorAndTheConnectionServesTheNext()
+    {
+        using var broker = new BrokerFixture(o => o.MaxMessageSize = 64 * 1024);
+        using var admin = new DealerSocket(broker.Control);
+        var size = "ZGT01".Length + "stats".Length + (200 * 1024);
+
+        var answer = RawControl.Ask(admin, "stats", new byte[200 * 1024]);
+
+        var error = MessagePackSerializer.Deserialize<Dictionary<string, string>>(answer[3], Payload.Options);
+        Assert.That(error, Is.EqualTo(new Dictionary<string, string> { ["error"] = $"too large: a message of {size} bytes is over the broker's limit" }));
+        Assert.That(broker.Stats.BadInputCount(BadInput.ControlTooLarge), Is.EqualTo(1));
+
+        var counters = (Dictionary<object, object>)RawControl.Stats(admin)["counters"];
+        Assert.That(Convert.ToInt64(counters["bad_input.ControlTooLarge"]), Is.EqualTo(1), "the same connection is answered the next command");
+    }
+
+    /// <summary>
+    /// One frame of 8 times the limit: the own transport skips it (it is under 64 times the limit) and answers the
+    /// request too large on a connection that stays; NetMQ holds a frame whole, so its per-frame cap is 4 times the
+    /// limit and it drops the connection instead, before the broker sees the message.
+    /// </summary>
+    [Test]
+    public async Task ZgRequest_OneFrameOfEightTimesTheLimit_IsTooLargeOnTheOwnTransportAndDropsTheConnectionOnNetMq()
+    {
+        const int limit = 64 * 1024;
+        using var broker = new BrokerFixture(o => o.MaxMessageSize = limit);
+        using var worker = await broker.RawWorkerAsync("size");
+        using var client = new DealerSocket(broker.Frontend);
+        var closed = Volatile.Read(ref broker.Stats.ClientDisconnects);
+
+        SendRequest(client, "size", 1, 0, new byte[8 * limit]);
+
+        if (TransportChoice.NetMqForced)
+        {
+            await Eventually.True(() => Volatile.Read(ref broker.Stats.ClientDisconnects) > closed, "NetMQ closes the connection");
+            Assert.That(broker.Stats.BadInputCount(BadInput.FrontendTooLarge), Is.Zero, "the broker never saw the message");
+            Assert.That(Volatile.Read(ref broker.Stats.Requests), Is.Zero);
+        }
+        else
+        {
+            var (status, text) = ReceiveReply(client, 1);
+            Assert.That(status, Is.EqualTo(TooLarge));
+            Assert.That(S(text.Single()), Is.EqualTo($"too large: request of {(8 * limit) + 5 + 1 + 4 + 20} bytes is over the broker's limit of {limit}"));
+            Assert.That(broker.Stats.BadInputCount(BadInput.FrontendTooLarge), Is.EqualTo(1));
+            Assert.That(Volatile.Read(ref broker.Stats.ClientDisconnects), Is.EqualTo(closed), "the connection stayed");
+        }
+
+        // Either way the client (NetMQ's DEALER reconnects) and the broker serve on.
+        SendRequest(client, "size", 2, 0, B("small"));
+        ServeOneEcho(worker);
+        var (ok, echoed) = ReceiveReply(client, 2);
+        Assert.That(ok, Is.Zero);
+        Assert.That(S(echoed.Single()), Is.EqualTo("small"));
     }
 }

@@ -184,4 +184,36 @@ public sealed class ClientCliTests
         Assert.That(code, Is.EqualTo(CliApp.ExitOk));
         Assert.That(output, Is.EqualTo("404"));
     }
+
+    [Test]
+    public async Task Call_PayloadOverTheBrokersLimit_PrintsOneTooLargeLineAndExitsFour()
+    {
+        using var broker = new ZmqGame.Tests.Support.BrokerFixture(o => o.MaxMessageSize = 4096);
+        using var worker = new MdpTestWorker(broker.Backend, "game", MdpTestWorker.Game);
+        await broker.WaitForIdleWorkers("game");
+
+        var (code, output, error) = await RunAsync("call", "game", "1", $"\"{new string('x', 5000)}\"", "--broker", broker.Frontend);
+
+        Assert.That(code, Is.EqualTo(CliApp.ExitRequestFailed));
+        Assert.That(output, Is.Empty);
+        Assert.That(error, Does.Match("^error: too large \\(service game, cmd 1\\): .*request of [0-9]+ bytes is over the broker's limit of 4096$"));
+        Assert.That(error.Split('\n'), Has.Length.EqualTo(1), "one line");
+        Assert.That(broker.Stats.BadInputCount(BadInput.FrontendTooLarge), Is.Zero, "refused by the client: the broker saw nothing of it");
+    }
+
+    [Test]
+    public async Task Call_ToAServiceNobodyServes_PrintsTheBrokersTextAndExitsFour()
+    {
+        using var broker = ClientBrokerIntegrationTests.StartBroker();
+
+        // The broker and the client share the deadline; the broker's answer, which names the cause, must win each time.
+        for (var i = 0; i < 3; i++)
+        {
+            var (code, output, error) = await RunAsync("call", "nobody", "1", "{}", "--broker", broker.FrontendEndpoint, "--timeout", "300ms");
+
+            Assert.That(code, Is.EqualTo(CliApp.ExitRequestFailed), $"attempt {i}");
+            Assert.That(output, Is.Empty);
+            Assert.That(error, Is.EqualTo("error: timeout (service nobody, cmd 1): no worker of service 'nobody' is registered"), $"attempt {i}");
+        }
+    }
 }

@@ -153,6 +153,26 @@ public sealed class ClientSessionCliTests
         Assert.That(all.ToString(), Does.Contain("client session"));
     }
 
+    [Test]
+    public async Task Session_LineOverTheBrokersLimit_PrintsTheErrorAndServesTheNextLine()
+    {
+        using var real = new ZmqGame.Tests.Support.BrokerFixture(o => o.MaxMessageSize = 4096);
+        using var worker = new MdpTestWorker(real.Backend, "game", MdpTestWorker.Game);
+        await real.WaitForIdleWorkers("game");
+        var run = CliApp.RunAsync(["session", "--broker", real.Frontend, "--service", "game"], stdin, stdout, stderr).WaitAsync(ClientTestSupport.Patience);
+        Assert.That(await stdout.NextAsync(), Does.StartWith("session "));
+
+        stdin.Feed($"1 \"{new string('x', 5000)}\"");
+        Assert.That(await stdout.NextAsync(), Does.Match("^error 1 too large: .*request of [0-9]+ bytes is over the broker's limit of 4096$"));
+
+        stdin.Feed("""1 {"after":true}""");
+        Assert.That(await stdout.NextAsync(), Is.EqualTo("""reply 1 {"after":true}"""));
+        Assert.That(real.Stats.BadInputCount(ZmqGame.Broker.BadInput.FrontendTooLarge), Is.Zero, "refused by the client: the broker saw nothing of it");
+
+        stdin.End();
+        Assert.That(await run, Is.EqualTo(CliApp.ExitOk), stderr.ToString());
+    }
+
     /// <summary>A stdin the test writes lines to; <see cref="End"/> is end of input.</summary>
     private sealed class FeedReader : TextReader
     {

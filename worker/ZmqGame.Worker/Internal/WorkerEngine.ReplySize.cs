@@ -26,6 +26,7 @@ internal sealed partial class WorkerEngine
         }
 
         var text = $"too large: the handler's reply of {size} bytes is over the broker's limit of {_options.MaxMessageSize}";
+        Interlocked.Increment(ref _counters.HandlerFailures);
         Log.ReplyTooLarge(_logger, slot.Service.Name, size, _options.MaxMessageSize);
         return slot.RequestId is { } id
             ? [new ReplyHeader(id, Status.TooLarge).ToArray(), Encoding.UTF8.GetBytes(text)]
