@@ -66,7 +66,10 @@ internal sealed class BrokerHost : IDisposable
         pool.EventDone = _sessions.EventDone;
         _frontend.Connect(_dispatcher, _sessions);
         _backend.Connect(_dispatcher, _sessions);
-        _control = new ControlEndpoint(Stats, _badInput, _logger, _time, _sessions, _certificate, options.Security.TriggerKeys, BuildStats);
+        _control = new ControlEndpoint(Stats, _badInput, _logger, _time, _sessions, _certificate, options.Security.TriggerKeys, BuildStats)
+        {
+            MaxMessageSize = options.MaxMessageSize,
+        };
     }
 
     /// <summary>The broker's CURVE public key (Z85) when security is on; clients and triggers need it.</summary>

@@ -28,6 +28,9 @@ internal sealed class ControlEndpoint : Endpoint
     private readonly HashSet<string> _triggerKeys = new(StringComparer.Ordinal);
     private readonly HashSet<byte[]> _authenticated = new(ByteKeyComparer.Instance);
 
+    /// <summary>The broker's <c>MaxMessageSize</c>, named in the answer to a command over it.</summary>
+    public long MaxMessageSize { get; init; }
+
     /// <param name="stats">The broker's counters.</param>
     /// <param name="badInput">Where malformed and refused commands are reported.</param>
     /// <param name="logger">The broker's logger.</param>
@@ -110,13 +113,13 @@ internal sealed class ControlEndpoint : Endpoint
     /// <summary>A message over the size limit (its first frames only): counted, logged, and answered with an error when its command came.</summary>
     private void HandleTooLarge(in RoutedFrames frames, long size)
     {
-        _badInput.Report(BadInput.ControlTooLarge, frames.Identity, $"a message of {size} bytes (over the size limit)");
+        _badInput.Report(BadInput.ControlTooLarge, frames.Identity, $"a message of {size} bytes (the limit is {MaxMessageSize})");
         if (!Control.TryReadCommand(frames, out _) || !Router.TryBegin(frames.Identity))
         {
             return;
         }
 
-        var error = MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = $"too large: a message of {size} bytes is over the broker's limit" }, Payload.Options);
+        var error = MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = $"too large: a message of {size} bytes is over the broker's limit of {MaxMessageSize}" }, Payload.Options);
         Control.WriteAnswer(new RouterWriter(Router), frames[Control.CommandIndex], error);
     }
 

@@ -201,7 +201,7 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
     }
 
     /// <summary>What a client is told about a request or reply over <see cref="MaxMessageSize"/>.</summary>
-    private string TooLargeText(string what, long size) => $"too large: {what} of {size} bytes is over the broker's limit of {MaxMessageSize}";
+    private string TooLargeText(string what, long size) => $"{what} of {size} bytes is over the broker's limit of {MaxMessageSize}";
 
     /// <summary>
     /// The abuse limits' hook: a request over its session's (or connection's) rate limit does not run. A ZmqGame client

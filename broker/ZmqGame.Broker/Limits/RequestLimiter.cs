@@ -46,7 +46,7 @@ internal sealed class RequestLimiter
     /// <summary>True when requests are limited.</summary>
     public bool IsOn => _limit.IsOn;
 
-    /// <summary>The status text of a request refused for its session (<c>rate limited: more than … from this session</c>).</summary>
+    /// <summary>The status text of a request refused for its session (<c>more than … from this session</c>).</summary>
     public byte[] SessionRefusal { get; }
 
     /// <summary>The status text of a request refused for its connection (a client without a session).</summary>
@@ -140,5 +140,5 @@ internal sealed class RequestLimiter
     }
 
     private string Text(string scope) =>
-        $"rate limited: more than {_limit.PerSecond} requests/s (burst {_limit.Burst}) from this {scope}";
+        $"more than {_limit.PerSecond} requests/s (burst {_limit.Burst}) from this {scope}";
 }

@@ -196,7 +196,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
         var size = ClientFrames.RequestSize(serviceBytes, payload);
         var limit = MaxMessageSize;
         return size <= limit ? null : new ZmqGameRequestException(
-            Status.TooLarge, service, command, $"too large: request of {size} bytes is over the broker's limit of {limit}", connectionLost: false, inner: null);
+            Status.TooLarge, service, command, $"request of {size} bytes is over the broker's limit of {limit}", connectionLost: false, inner: null);
     }
 
     public async ValueTask DisposeAsync()

@@ -163,7 +163,7 @@ public sealed class ClientSessionCliTests
         Assert.That(await stdout.NextAsync(), Does.StartWith("session "));
 
         stdin.Feed($"1 \"{new string('x', 5000)}\"");
-        Assert.That(await stdout.NextAsync(), Does.Match("^error 1 too large: .*request of [0-9]+ bytes is over the broker's limit of 4096$"));
+        Assert.That(await stdout.NextAsync(), Does.Match("^error 1 too large: request of [0-9]+ bytes is over the broker's limit of 4096$"));
 
         stdin.Feed("""1 {"after":true}""");
         Assert.That(await stdout.NextAsync(), Is.EqualTo("""reply 1 {"after":true}"""));

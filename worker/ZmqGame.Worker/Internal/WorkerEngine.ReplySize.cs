@@ -25,11 +25,11 @@ internal sealed partial class WorkerEngine
             return reply;
         }
 
-        var text = $"too large: the handler's reply of {size} bytes is over the broker's limit of {_options.MaxMessageSize}";
+        var text = $"the handler's reply of {size} bytes is over the broker's limit of {_options.MaxMessageSize}";
         Interlocked.Increment(ref _counters.HandlerFailures);
         Log.ReplyTooLarge(_logger, slot.Service.Name, size, _options.MaxMessageSize);
         return slot.RequestId is { } id
             ? [new ReplyHeader(id, Status.TooLarge).ToArray(), Encoding.UTF8.GetBytes(text)]
-            : [Encoding.UTF8.GetBytes("error: " + text)];
+            : [Encoding.UTF8.GetBytes("error: too large: " + text)];
     }
 }

@@ -35,7 +35,7 @@ public sealed class RequestRateLimitTests
 
         var (status, text) = flooder.Call("game", 4, 1, B("four"));
         Assert.That((Status)status, Is.EqualTo(Status.RateLimited));
-        Assert.That(S(text), Is.EqualTo("rate limited: more than 1 requests/s (burst 3) from this session"));
+        Assert.That(S(text), Is.EqualTo("more than 1 requests/s (burst 3) from this session"));
 
         Assert.That(Serve(polite, worker, 100), Is.Zero, "another session has its own bucket");
 
