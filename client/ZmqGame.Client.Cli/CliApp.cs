@@ -121,14 +121,9 @@ internal static class CliApp
 
     private static async Task<int> CallAsync(Invocation invocation, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        byte[] payload;
-        try
+        if (!JsonPayload.TryConvert(invocation.Json!, out var payload, out var error))
         {
-            payload = MessagePackSerializer.ConvertFromJson(invocation.Json!, JsonOptions, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            await stderr.WriteLineAsync($"error: invalid JSON: {ex.Message}").ConfigureAwait(false);
+            await stderr.WriteLineAsync("error: " + error).ConfigureAwait(false);
             return ExitUsage;
         }
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Threading.Channels;
 using MessagePack;
 using ZmqGame.Client.Internal;
+using ZmqGame.Protocol;
 
 namespace ZmqGame.Client.Cli;
 
@@ -181,14 +182,9 @@ internal static class SessionCommand
             return;
         }
 
-        byte[] payload;
-        try
+        if (!JsonPayload.TryConvert(json, out var payload, out var error))
         {
-            payload = MessagePackSerializer.ConvertFromJson(json, JsonOptions, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            print($"error - bad input: invalid JSON: {OneLine(ex.Message)}");
+            print("error - bad input: " + error);
             return;
         }
 

@@ -409,7 +409,7 @@ internal static class TriggerCli
             }
         }
 
-        return JsonPayload.ToMessagePack(a.Single("--json"));
+        return JsonPayload.TryConvert(a.Single("--json"), out var payload, out var error) ? payload : throw new UsageException(error);
     }
 
     private static string Sessions(int count) => count == 1 ? "1 session" : $"{count} sessions";

@@ -91,6 +91,8 @@ public sealed class ClientCliTests
     [TestCase("call", "game", "1")]
     [TestCase("call", "game", "one", "{}")]
     [TestCase("call", "game", "1", "{not json")]
+    [TestCase("call", "game", "1", "{")]
+    [TestCase("call", "game", "1", "[1, 2")]
     [TestCase("call", "mmi.service", "1", "{}")]
     [TestCase("call", "game", "1", "{}", "--timeout", "soon")]
     [TestCase("call", "game", "1", "{}", "--bogus")]

@@ -215,6 +215,8 @@ public sealed class TriggerCliTests
     [TestCase(new[] { "push", "--all", "--cmd", "x", "--json", "{}" }, "32-bit integer")]
     [TestCase(new[] { "push", "--all", "--cmd", "1" }, "--json")]
     [TestCase(new[] { "push", "--all", "--cmd", "1", "--json", "{nope" }, "invalid JSON")]
+    [TestCase(new[] { "push", "--all", "--cmd", "1", "--json", "{" }, "invalid JSON")]
+    [TestCase(new[] { "push", "--all", "--cmd", "1", "--json", "{\"Text\": \"hi\"" }, "invalid JSON")]
     [TestCase(new[] { "push", "--all", "--cmd", "1", "--raw-hex", "abc" }, "hex digits")]
     [TestCase(new[] { "push", "--session", "0", "--cmd", "1", "--json", "{}" }, "session ids")]
     [TestCase(new[] { "push", "--user", "--cmd", "1", "--json", "{}" }, "at least one value")]
