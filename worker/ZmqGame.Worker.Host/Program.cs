@@ -76,7 +76,19 @@ if (int.TryParse(builder.Configuration["Host:ParentPid"], NumberStyles.None, Cul
     ParentWatch.Start(parentPid, app.Services!.GetRequiredService<IHostApplicationLifetime>(), logger, TimeProvider.System);
 }
 
-await app.RunAsync().ConfigureAwait(false);
+try
+{
+    await app.RunAsync().ConfigureAwait(false);
+}
+catch (Exception ex) when (ex is not OperationCanceledException)
+{
+    // Not a usage error: something failed while serving. Logged whole once, and one line for whoever started us.
+    HostLog.Failed(logger, ex);
+    Console.Error.WriteLine($"error: the worker host failed: {ex.GetType().Name}: {ex.Message}");
+    NetMQConfig.Cleanup(block: false);
+    return 1;
+}
+
 HostLog.Exiting(logger, services);
 NetMQConfig.Cleanup(block: true);
 return 0;
@@ -85,4 +97,7 @@ internal static partial class HostLog
 {
     [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Worker host exiting cleanly (services: {Services})")]
     public static partial void Exiting(ILogger logger, string services);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Critical, Message = "Worker host failed while serving")]
+    public static partial void Failed(ILogger logger, Exception exception);
 }
