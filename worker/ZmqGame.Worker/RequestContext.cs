@@ -1,4 +1,5 @@
 using ZmqGame.Protocol;
+using ZmqGame.Worker.Internal;
 
 namespace ZmqGame.Worker;
 
@@ -21,6 +22,9 @@ public sealed class RequestContext
         Session = session;
         Sessions = sessions;
     }
+
+    /// <summary>How large the REPLY carrying this request's answer may be, and what its envelope already takes.</summary>
+    internal ReplyLimit ReplyLimit { get; init; } = ReplyLimit.None;
 
     /// <summary>The MDP service (worker pool) that received the request.</summary>
     public string Service { get; }

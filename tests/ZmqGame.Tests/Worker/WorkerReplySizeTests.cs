@@ -24,10 +24,17 @@ public sealed class WorkerReplySizeTests
     private BrokerFixture _broker = null!;
 
     [SetUp]
-    public void SetUp() => _broker = new BrokerFixture(o => o.MaxMessageSize = Limit);
+    public void SetUp()
+    {
+        _seenAfter.Clear();
+        _broker = new BrokerFixture(o => o.MaxMessageSize = Limit);
+    }
 
     [TearDown]
     public void TearDown() => _broker.Dispose();
+
+    /// <summary>The status each request's after-request hook saw, in order.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Status> _seenAfter = new();
 
     /// <summary>One slot; command <see cref="Bytes"/> replies with as many bytes as asked, the raw route likewise (its body is the count as text).</summary>
     private async Task<WorkerApp> StartAsync()
@@ -35,6 +42,7 @@ public sealed class WorkerReplySizeTests
         var options = TestOptions.For(_broker.Backend, slots: 1);
         options.MaxMessageSize = Limit;
         var app = WorkerApp.Create(options);
+        app.OnAfterRequest(ctx => _seenAfter.Enqueue(ctx.Status));
         app.MapService(Service)
             .Map<int, byte[]>(Bytes, (n, _) => new byte[n])
             .MapRaw((frames, _) => [new byte[int.Parse(S(frames[0]), System.Globalization.CultureInfo.InvariantCulture)]]);
@@ -58,6 +66,7 @@ public sealed class WorkerReplySizeTests
 
         var next = await client.RequestAsync<int, byte[]>(Service, Bytes, 1000).WaitAsync(Wait);
         Assert.That(next, Has.Length.EqualTo(1000), "the same (only) slot serves the next request");
+        Assert.That(_seenAfter, Is.EqualTo(new[] { Status.TooLarge, Status.Ok }), "the after-request hook sees what the client got");
         Assert.That(Volatile.Read(ref _broker.Stats.WorkersDisconnected), Is.Zero, "the slot stayed attached");
         Assert.That(Interlocked.Read(ref app.Counters.Reconnects), Is.Zero);
     }

@@ -78,5 +78,5 @@ internal static partial class Log
     public static partial void BadEvent(ILogger logger, string service, string reason);
 
     [LoggerMessage(EventId = 1050, Level = LogLevel.Error, Message = "Service '{Service}': a reply of {Size} bytes is over the broker's limit of {Limit}; the client is answered too large instead")]
-    public static partial void ReplyTooLarge(ILogger logger, string service, long size, int limit);
+    public static partial void ReplyTooLarge(ILogger logger, string service, long size, long limit);
 }

@@ -37,6 +37,13 @@ internal sealed class RequestPipeline(ILogger logger, WorkerCounters counters)
             error = await FailAsync(route, ctx, ex).ConfigureAwait(false);
         }
 
+        if (result is not null && ctx.Status == Status.Ok
+            && ctx.ReplyLimit.IsOver(ReplyHeader.Size + (long)result.Length, out var size))
+        {
+            error = TooLarge(ctx, size);
+            result = null;
+        }
+
         await RunAfterAsync(route, ctx).ConfigureAwait(false);
         var body = ctx.Status == Status.Ok && result is not null ? result : Encoding.UTF8.GetBytes(error ?? "failed");
         return [new ReplyHeader(ctx.RequestId, ctx.Status).ToArray(), body];
@@ -55,6 +62,10 @@ internal sealed class RequestPipeline(ILogger logger, WorkerCounters counters)
 
             reply = await route.Raw!(body, ctx).ConfigureAwait(false) ?? [];
             ctx.Status = Status.Ok;
+            if (ctx.ReplyLimit.IsOver(reply, out var size))
+            {
+                reply = [Encoding.UTF8.GetBytes("error: too large: " + TooLarge(ctx, size))];
+            }
         }
         catch (Exception ex)
         {
@@ -64,6 +75,18 @@ internal sealed class RequestPipeline(ILogger logger, WorkerCounters counters)
 
         await RunAfterAsync(route, ctx).ConfigureAwait(false);
         return reply;
+    }
+
+    /// <summary>
+    /// The handler's answer is over the broker's limit: the client is told <c>too large</c> instead (the hooks after it
+    /// see that status), and it counts as a failed handler.
+    /// </summary>
+    private string TooLarge(RequestContext ctx, long size)
+    {
+        ctx.Status = Status.TooLarge;
+        Interlocked.Increment(ref counters.HandlerFailures);
+        Log.ReplyTooLarge(logger, ctx.Service, size, ctx.ReplyLimit.MaxMessageSize);
+        return ctx.ReplyLimit.Describe(size);
     }
 
     /// <summary>Sets the status for the exception, runs the error hooks, returns the text for the client.</summary>

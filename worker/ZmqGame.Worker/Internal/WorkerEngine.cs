@@ -349,7 +349,10 @@ internal sealed partial class WorkerEngine : IDisposable
                 return;
             }
 
-            var ctx = new RequestContext(service.Name, header.Command, header.RequestId, isRaw: false, slot.Index, session, slot.Sender, cts.Token);
+            var ctx = new RequestContext(service.Name, header.Command, header.RequestId, isRaw: false, slot.Index, session, slot.Sender, cts.Token)
+            {
+                ReplyLimit = ReplyLimitFor(slot),
+            };
             Dispatch(new RequestWork(this, _pipeline, slot, generation, route, ctx, body.AsMemory(payloadStart).ToArray()));
         }
         else if (body.Length > 0 && EventHeader.TryRead(body[0], out var eventHeader))
@@ -359,7 +362,10 @@ internal sealed partial class WorkerEngine : IDisposable
         }
         else if (service.RawRoute is { } raw)
         {
-            var ctx = new RequestContext(service.Name, 0, 0, isRaw: true, slot.Index, SessionInfo.None, slot.Sender, cts.Token);
+            var ctx = new RequestContext(service.Name, 0, 0, isRaw: true, slot.Index, SessionInfo.None, slot.Sender, cts.Token)
+            {
+                ReplyLimit = ReplyLimitFor(slot),
+            };
             Dispatch(new RequestWork(this, _pipeline, slot, generation, raw, ctx, body));
         }
         else
@@ -491,7 +497,6 @@ internal sealed partial class WorkerEngine : IDisposable
             return;
         }
 
-        reply = WithinSizeLimit(slot, reply);
         var message = new List<byte[]>(MdpWorkerEnvelope.BodyStart + reply.Count);
         MdpWorker.WriteReply(new FrameListWriter(message), slot.Client, reply);
 
