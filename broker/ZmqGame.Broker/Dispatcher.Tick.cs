@@ -28,6 +28,7 @@ internal sealed partial class Dispatcher
             _services.Remove(empty.Name);
         }
 
+        ForgetDrained(now);
         _scratchWorkers.Clear();
         _scratchWorkers.AddRange(_workers.Values);
         foreach (var worker in _scratchWorkers)

@@ -31,6 +31,8 @@ internal sealed partial class Dispatcher
     private readonly Dictionary<byte[], Service>.AlternateLookup<ReadOnlySpan<byte>> _servicesBySpan;
     private readonly Dictionary<byte[], Worker> _workers = new(ByteKeyComparer.Instance);
     private readonly Dictionary<byte[], Worker>.AlternateLookup<ReadOnlySpan<byte>> _workersBySpan;
+    private readonly Dictionary<byte[], long> _drained = new(ByteKeyComparer.Instance);
+    private readonly Dictionary<byte[], long>.AlternateLookup<ReadOnlySpan<byte>> _drainedBySpan;
     private readonly List<Worker> _scratchWorkers = [];
     private readonly List<Service> _scratchServices = [];
     private readonly List<IdleWaiter> _idleWaiters = [];
@@ -52,6 +54,7 @@ internal sealed partial class Dispatcher
         _time = time;
         _servicesBySpan = _services.GetAlternateLookup<ReadOnlySpan<byte>>();
         _workersBySpan = _workers.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _drainedBySpan = _drained.GetAlternateLookup<ReadOnlySpan<byte>>();
         _heartbeatTicks = ToTicks(options.HeartbeatInterval);
         _expiryTicks = ToTicks(options.HeartbeatInterval * options.Liveness);
         _requestTimeoutTicks = ToTicks(options.RequestTimeout);
@@ -218,6 +221,13 @@ internal sealed partial class Dispatcher
             return;
         }
 
+        if (_drainedBySpan.ContainsKey(identity))
+        {
+            // A drained worker's heartbeat that crossed the DISCONNECT confirming its drain: nothing wrong, and that
+            // DISCONNECT is already on its way.
+            return;
+        }
+
         // A worker the broker does not know (for example after a broker restart): tell it to reconnect.
         _badInput.Report(BadInput.BackendNotReady, identity, "HEARTBEAT from a worker that never sent READY");
         _workerChannel.SendCommand(identity, Mdp.Disconnect);
@@ -256,6 +266,24 @@ internal sealed partial class Dispatcher
     {
         _stats.WorkersDisconnected++;
         RemoveWorker(worker, reason, sendDisconnect: true);
+        _drained[worker.Identity] = Now + _expiryTicks;
+    }
+
+    /// <summary>Forgets drained workers once their liveness has passed: nothing of theirs can still be on its way.</summary>
+    private void ForgetDrained(long now)
+    {
+        if (_drained.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (identity, until) in _drained)
+        {
+            if (until <= now)
+            {
+                _drained.Remove(identity);
+            }
+        }
     }
 
     /// <summary>

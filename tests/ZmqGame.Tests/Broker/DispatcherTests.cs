@@ -520,6 +520,27 @@ public sealed class DispatcherTests
     }
 
     [Test]
+    public void DrainedWorker_HeartbeatThatCrossedTheConfirmation_IsNotBadInput_UntilItsLivenessHasPassed()
+    {
+        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        _dispatcher.WorkerDraining(Id("a"));
+        Assert.That(_out.Commands, Is.EqualTo(new[] { ("a", Mdp.Disconnect) }));
+
+        _dispatcher.WorkerHeartbeat(Id("a"));
+        _dispatcher.WorkerDraining(Id("a"));
+
+        Assert.That(_stats.BadInputCount(BadInput.BackendNotReady), Is.Zero, "its heartbeat crossed the DISCONNECT on the wire");
+        Assert.That(_out.Commands, Has.Count.EqualTo(1), "the one DISCONNECT already sent is enough");
+
+        _clock.Advance(TimeSpan.FromSeconds(3.1));
+        _dispatcher.Tick();
+        _dispatcher.WorkerHeartbeat(Id("a"));
+
+        Assert.That(_stats.BadInputCount(BadInput.BackendNotReady), Is.EqualTo(1), "past its liveness it is a stranger again");
+        Assert.That(_out.Commands, Has.Count.EqualTo(2));
+    }
+
+    [Test]
     public void DrainingWorker_Busy_ItsReplyIsForwardedThenItIsToldDisconnect()
     {
         _dispatcher.WorkerReady(Id("a"), Game, Info());
