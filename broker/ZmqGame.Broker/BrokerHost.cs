@@ -236,7 +236,7 @@ internal sealed class BrokerHost : IDisposable
 
     private IRouter Bind(string name, string endpoint, NetMQCertificate? curve, IRouterHandler handler, out RouterSocket? netMqSocket) =>
         Routers.Bind(name, endpoint, curve, _options, _loop!, _side!, _in, handler, _badInput,
-            errno => BrokerLog.AcceptFailed(_logger, name, errno), out netMqSocket);
+            errno => BrokerLog.AcceptFailed(_logger, name, errno), _time, out netMqSocket);
 
     /// <summary>The control endpoint's <c>stats</c>, with what the host counts itself (CURVE rejections, the last push's write).</summary>
     private StatsReport BuildStats() =>

@@ -22,9 +22,10 @@ internal static class Routers
     /// <param name="handler">What receives the endpoint's messages and peer-gone notices.</param>
     /// <param name="badInput">Where connections the own transport refuses are reported.</param>
     /// <param name="onAcceptFailed">Accepting failed with this errno (own transport).</param>
+    /// <param name="time">The broker's clock (timestamps given to <see cref="IRouter.PauseReading"/>).</param>
     /// <param name="netMqSocket">The NetMQ socket when NetMQ serves the endpoint (for a monitor), else null.</param>
     public static IRouter Bind(string name, string endpoint, NetMQCertificate? curve, BrokerOptions options, EventLoop loop, NetMQPoller side,
-        FrameBuffer into, IRouterHandler handler, BadInputLog badInput, Action<int> onAcceptFailed, out RouterSocket? netMqSocket)
+        FrameBuffer into, IRouterHandler handler, BadInputLog badInput, Action<int> onAcceptFailed, TimeProvider time, out RouterSocket? netMqSocket)
     {
         netMqSocket = null;
         if (TransportChoice.UsesOwnTransport(endpoint, curve is not null))
@@ -33,7 +34,7 @@ internal static class Routers
             {
                 return new ZmtpRouter(loop, endpoint, options.MaxMessageSize, options.SendHighWatermark, options.ListenBacklog,
                     options.HandshakeTimeout, into, handler, (peer, why) => badInput.Report(BadInput.ConnectionDropped, peer, $"{name} connection closed: {why}"),
-                    onAcceptFailed);
+                    onAcceptFailed, time);
             }
             catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
             {

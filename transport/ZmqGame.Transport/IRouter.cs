@@ -25,4 +25,13 @@ internal interface IRouter : IDisposable
 
     /// <summary>The next frame from an array nobody changes afterwards (may be referenced instead of copied).</summary>
     void SendConstant(byte[] frame, bool more);
+
+    /// <summary>
+    /// Stops reading the peer's connection until <paramref name="resumeAt"/> (a timestamp of the clock the router was
+    /// given), rounded up to the loop's next tick: what the peer sends meanwhile waits in the TCP buffers (back-pressure
+    /// on a client over its rate limit). Messages already read are still handed on; a peer that hangs up is still
+    /// noticed. A later call while paused keeps the later time. A no-op where the transport cannot pause one peer
+    /// (NetMQ).
+    /// </summary>
+    void PauseReading(ReadOnlySpan<byte> identity, long resumeAt);
 }

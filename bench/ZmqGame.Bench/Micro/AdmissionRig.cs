@@ -36,7 +36,7 @@ internal sealed class AdmissionRig
     public int AdmitOne()
     {
         var c = _next++ % _sessions.Length;
-        var admitted = _limiter.Admit(_sessions[c], _connections[c], answered: true) is null ? 1 : 0;
-        return admitted + (_limiter.Admit(null, _connections[c], answered: false) is null ? 1 : 0);
+        var admitted = _limiter.Admit(_sessions[c], _connections[c], answered: true, out _) is null ? 1 : 0;
+        return admitted + (_limiter.Admit(null, _connections[c], answered: false, out _) is null ? 1 : 0);
     }
 }

@@ -206,19 +206,23 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
     /// <summary>
     /// The abuse limits' hook: a request over its session's (or connection's) rate limit does not run. A ZmqGame client
     /// is answered <c>rate limited</c> at once; a stock MDP client, which has no status to hear, is not answered. Both
-    /// are counted and logged by the limiter. Allocates nothing either way.
+    /// are counted and logged by the limiter. Either way the client's connection is then not read until its bucket
+    /// holds a token again (<see cref="IRouter.PauseReading"/>, rounded up to the loop's tick): a flooder's further
+    /// requests wait in TCP buffers instead of costing a refusal each (the own transport; NetMQ answers every one).
+    /// Allocates nothing either way.
     /// </summary>
     private bool Admit(ReadOnlySpan<byte> client, Session? session, ClientKind kind, ulong requestId)
     {
-        var refusal = Limits.Admit(session, client, answered: kind == ClientKind.ZmqGame);
+        var refusal = Limits.Admit(session, client, answered: kind == ClientKind.ZmqGame, out var retryAt);
         if (refusal is null)
         {
             return true;
         }
 
+        var socket = Router;
+        socket.PauseReading(client, retryAt);
         if (kind == ClientKind.ZmqGame)
         {
-            var socket = Router;
             if (!socket.TryBegin(client))
             {
                 _stats.UnroutableClient++;

@@ -62,8 +62,10 @@ internal sealed class RequestLimiter
     /// <param name="session">The client's session, or null.</param>
     /// <param name="identity">The client's routing identity.</param>
     /// <param name="answered">True for a ZmqGame client (answered <c>rate limited</c>); false for a stock MDP client (dropped).</param>
-    public byte[]? Admit(Session? session, ReadOnlySpan<byte> identity, bool answered)
+    /// <param name="retryAt">When refused: the timestamp (of the limiter's clock) at which the bucket holds a token again.</param>
+    public byte[]? Admit(Session? session, ReadOnlySpan<byte> identity, bool answered, out long retryAt)
     {
+        retryAt = 0;
         if (!_limit.IsOn)
         {
             return null;
@@ -77,6 +79,7 @@ internal sealed class RequestLimiter
                 return null;
             }
 
+            retryAt = _limit.NextTokenAt(session.RequestBucket);
             _stats.RateLimitedSession++;
             Log(identity, "session", _stats.RateLimitedSession, now);
             return SessionRefusal;
@@ -84,6 +87,7 @@ internal sealed class RequestLimiter
 
         ref var bucket = ref CollectionsMarshal.GetValueRefOrAddDefault(_connectionsBySpan, identity, out var existed);
         var admitted = _limit.TryTake(ref bucket, now);
+        retryAt = _limit.NextTokenAt(bucket);
         if (!existed && _connections.Count >= _sweepAt)
         {
             Sweep(now);

@@ -60,6 +60,9 @@ internal sealed class RateLimit
         return true;
     }
 
+    /// <summary>When the bucket holds a token again (a timestamp; at or before now if it holds one already).</summary>
+    public long NextTokenAt(in TokenBucket bucket) => bucket.FullAt - _tolerance;
+
     /// <summary>True when the bucket holds its whole burst at <paramref name="now"/> (the same as a bucket never used).</summary>
     public static bool IsFull(in TokenBucket bucket, long now) => bucket.FullAt <= now;
 }

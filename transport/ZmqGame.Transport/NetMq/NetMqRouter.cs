@@ -153,6 +153,11 @@ internal sealed class NetMqRouter : IRouter
     /// <summary>Copied, as every frame the side thread gets that it does not own outright.</summary>
     public void SendConstant(byte[] frame, bool more) => Send(frame.AsSpan(), more);
 
+    /// <summary>NetMQ cannot stop reading one peer: its messages keep coming (a refused request is still answered).</summary>
+    public void PauseReading(ReadOnlySpan<byte> identity, long resumeAt)
+    {
+    }
+
     /// <summary>The socket and queue are the side poller's; the broker host stops that poller first.</summary>
     public void Dispose()
     {

@@ -36,6 +36,8 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     private readonly long _handshakeTicks;
     private uint _nextId = (uint)Random.Shared.Next();
     private Connection? _sending;
+    private readonly TimeProvider _clock;
+    private readonly List<Connection> _paused = [];
 
     /// <param name="loop">The loop that owns this router.</param>
     /// <param name="endpoint"><c>tcp://host:port</c>; port 0 or * picks a free port.</param>
@@ -50,9 +52,12 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     /// <param name="handler">Handles the message in <paramref name="into"/>, and peers whose connection closed.</param>
     /// <param name="onRejected">A connection closed for breaking the protocol: its identity (if it had one) and why.</param>
     /// <param name="onAcceptFailed">Accepting failed with this errno (out of descriptors): accepting pauses until the next tick (said at most every 10 s).</param>
+    /// <param name="clock">The clock of the timestamps given to <see cref="PauseReading"/>; the system's by default.</param>
     public ZmtpRouter(EventLoop loop, string endpoint, int maxMessageSize, int highWatermark, int backlog, TimeSpan handshakeTimeout,
-        FrameBuffer into, IRouterHandler handler, Action<ReadOnlySpan<byte>, string> onRejected, Action<int> onAcceptFailed)
+        FrameBuffer into, IRouterHandler handler, Action<ReadOnlySpan<byte>, string> onRejected, Action<int> onAcceptFailed,
+        TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
         _onAcceptFailed = onAcceptFailed;
         _loop = loop;
         _in = into;
@@ -87,6 +92,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
         Endpoint = $"tcp://{shown}:{((IPEndPoint)_listener.LocalEndPoint!).Port}";
         loop.AddTick(CloseStuckHandshakes);
+        loop.AddTick(ResumeDue);
     }
 
     public string Endpoint { get; }
@@ -131,6 +137,24 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     }
 
     public void SendConstant(byte[] frame, bool more) => Send(frame.AsSpan(), more);
+
+    public void PauseReading(ReadOnlySpan<byte> identity, long resumeAt)
+    {
+        if (!_peersBySpan.TryGetValue(identity, out var connection) || connection.IsClosed)
+        {
+            return;
+        }
+
+        if (connection.ReadingPaused)
+        {
+            connection.ResumeAt = Math.Max(connection.ResumeAt, resumeAt);
+            return;
+        }
+
+        connection.ResumeAt = resumeAt;
+        connection.PauseReading();
+        _paused.Add(connection);
+    }
 
     /// <summary>The listener is readable: accept everything pending.</summary>
     void IPollable.OnEvents(uint events)
@@ -239,6 +263,27 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         }
     }
 
+    /// <summary>Every tick: reads again the paused connections whose time has come (and forgets closed ones).</summary>
+    private void ResumeDue()
+    {
+        if (_paused.Count == 0)
+        {
+            return;
+        }
+
+        var now = _clock.GetTimestamp();
+        for (var i = _paused.Count - 1; i >= 0; i--)
+        {
+            var connection = _paused[i];
+            if (connection.IsClosed || connection.ResumeAt <= now)
+            {
+                connection.ResumeReading();
+                _paused[i] = _paused[^1];
+                _paused.RemoveAt(_paused.Count - 1);
+            }
+        }
+    }
+
     private static (IPAddress Address, int Port, string Shown) Parse(string endpoint)
     {
         var (host, port) = TcpEndpoint.Split(endpoint);
@@ -261,6 +306,9 @@ internal sealed class ZmtpRouter : IRouter, IPollable
 
         /// <summary>The peer's address, when a filter asked for it.</summary>
         public UInt128 Address { get; init; }
+
+        /// <summary>While reading is paused: when it resumes (a timestamp of the router's clock).</summary>
+        public long ResumeAt { get; set; }
 
         public void Start()
         {

@@ -54,6 +54,7 @@ internal abstract class ZmtpStream : IPollable, IFlushable
     private int _heldCount;
     private bool _flushRequested;
     private bool _waitingWritable;
+    private bool _readingPaused;
 
     /// <param name="loop">The loop that watches the socket.</param>
     /// <param name="readBuffer">Scratch for reads, shared by the streams of one loop.</param>
@@ -92,7 +93,14 @@ internal abstract class ZmtpStream : IPollable, IFlushable
     /// <summary>Messages queued since the output was last empty (for a high watermark).</summary>
     public int Queued { get; set; }
 
-    private uint Events => Native.EPOLLIN | Native.EPOLLRDHUP | (_state == State.Connecting || _waitingWritable ? Native.EPOLLOUT : 0);
+    /// <summary>True while reading is paused (<see cref="PauseReading"/>).</summary>
+    public bool ReadingPaused => _readingPaused;
+
+    /// <summary>
+    /// Watched without EPOLLIN while reading is paused: EPOLLRDHUP (and the always reported EPOLLHUP and EPOLLERR) still
+    /// wake it, so a peer that hangs up is read to its end and noticed.
+    /// </summary>
+    private uint Events => (_readingPaused ? 0 : Native.EPOLLIN) | Native.EPOLLRDHUP | (_state == State.Connecting || _waitingWritable ? Native.EPOLLOUT : 0);
 
     private ulong Token { get; set; }
 
@@ -152,6 +160,36 @@ internal abstract class ZmtpStream : IPollable, IFlushable
         if (_state != State.Closed && (events & (Native.EPOLLIN | Native.EPOLLRDHUP | Native.EPOLLHUP | Native.EPOLLERR)) != 0)
         {
             Read();
+        }
+    }
+
+    /// <summary>
+    /// Stops reading the socket (until <see cref="ResumeReading"/>): the peer's bytes wait in the kernel's buffers and,
+    /// once those fill, in the peer's. Bytes already read are parsed as usual. Writing goes on.
+    /// </summary>
+    public void PauseReading()
+    {
+        if (_readingPaused || _state == State.Closed || Token == 0)
+        {
+            return;
+        }
+
+        _readingPaused = true;
+        _loop.Modify(Fd, Events, Token);
+    }
+
+    /// <summary>Reads the socket again (what waited is read on the next turn).</summary>
+    public void ResumeReading()
+    {
+        if (!_readingPaused)
+        {
+            return;
+        }
+
+        _readingPaused = false;
+        if (_state != State.Closed)
+        {
+            _loop.Modify(Fd, Events, Token);
         }
     }
 
