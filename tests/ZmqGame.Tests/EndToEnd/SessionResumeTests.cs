@@ -11,7 +11,13 @@ namespace ZmqGame.Tests.EndToEnd;
 [NonParallelizable]
 public sealed class SessionResumeTests
 {
+    /// <remarks>
+    /// Own transport only: the request asked at the instant of the restart relies on the transport telling the client
+    /// that its connection was replaced. NetMQ does not, and a request written into its old pipe as that connection dies
+    /// is lost there and ends in the client's own timeout (about one run in five on a busy machine).
+    /// </remarks>
     [Test]
+    [Category(Categories.OwnTransport)]
     public async Task BrokerRestart_WithinTheSessionTimeout_ClientResumesWithItsUserAndGroups()
     {
         var keyFile = Path.Combine(Path.GetTempPath(), "zmqgame-key-" + Guid.NewGuid().ToString("N"));
