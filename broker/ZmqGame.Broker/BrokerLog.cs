@@ -39,36 +39,27 @@ internal sealed class BadInputLog
     private readonly ILogger _logger;
     private readonly BrokerStats _stats;
     private readonly TimeProvider _time;
-    private readonly long _intervalTicks;
-    private readonly long[] _nextLogAt;
-    private readonly long[] _suppressed;
+    private readonly LogThrottle[] _throttles;
 
     public BadInputLog(ILogger logger, BrokerStats stats, TimeProvider time, TimeSpan interval)
     {
         _logger = logger;
         _stats = stats;
         _time = time;
-        _intervalTicks = (long)(interval.TotalSeconds * time.TimestampFrequency);
-        var kinds = Enum.GetValues<BadInput>().Length;
-        _nextLogAt = new long[kinds];
-        _suppressed = new long[kinds];
+        _throttles = new LogThrottle[Enum.GetValues<BadInput>().Length];
+        for (var i = 0; i < _throttles.Length; i++)
+        {
+            _throttles[i] = new LogThrottle(time, interval);
+        }
     }
 
     /// <summary>Counts one occurrence; logs it unless this kind was logged within the interval.</summary>
     public void Report(BadInput kind, ReadOnlySpan<byte> peer, string detail)
     {
         _stats.CountBadInput(kind);
-        var now = _time.GetTimestamp();
-        var i = (int)kind;
-        if (_nextLogAt[i] != 0 && now < _nextLogAt[i])
+        if (_throttles[(int)kind].ShouldLog(_time.GetTimestamp(), out var suppressed))
         {
-            _suppressed[i]++;
-            return;
+            BrokerLog.BadInput(_logger, kind, Convert.ToHexString(peer), detail, _stats.BadInputCount(kind), suppressed);
         }
-
-        _nextLogAt[i] = now + _intervalTicks;
-        var suppressed = _suppressed[i];
-        _suppressed[i] = 0;
-        BrokerLog.BadInput(_logger, kind, Convert.ToHexString(peer), detail, _stats.BadInputCount(kind), suppressed);
     }
 }

@@ -463,13 +463,9 @@ internal sealed partial class Dispatcher
 
     private void MakeIdle(Worker worker, long now)
     {
+        // Never called for a draining worker: it leaves once it holds nothing (WorkerDraining, WorkerReply).
+        Debug.Assert(!worker.Draining, "a draining worker is never made idle");
         var service = worker.Service;
-        if (worker.Draining)
-        {
-            // Never idle again: a draining worker leaves once it holds nothing (WorkerDraining, WorkerReply).
-            return;
-        }
-
         while (service.Retry.TryDequeue(out var next)
             || (worker.Info is not null && service.Events.TryDequeue(out next))
             || service.Waiting.TryDequeue(out next))

@@ -1,8 +1,8 @@
-namespace ZmqGame.Broker.Limits;
+namespace ZmqGame.Broker;
 
 /// <summary>
-/// Says whether a kind of refusal may be logged now: at most once per interval, counting what it held back (as the
-/// bad-input log does). Loop thread only.
+/// Says whether one kind of event (a kind of bad input, of refusal) may be logged now: at most once per interval,
+/// counting what it held back. Loop thread only.
 /// </summary>
 internal sealed class LogThrottle(TimeProvider time, TimeSpan interval)
 {
