@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
 using NetMQ.Sockets;
 using ZmqGame.Client;
 using ZmqGame.Protocol;
 using ZmqGame.Tests.Support;
 using ZmqGame.Trigger;
+using static ZmqGame.Tests.Broker.Limits.LimitPeers;
 using static ZmqGame.Tests.Support.Raw;
 
 namespace ZmqGame.Tests.Broker.Limits;
@@ -150,24 +150,5 @@ public sealed class RequestRateLimitTests
         Assert.That(stats.Counters[StatsReport.ConnectionsRefusedIpRateKey], Is.Zero);
         Assert.That(stats.Counters[StatsReport.ConnectionsRefusedIpCapKey], Is.Zero);
         Assert.That(stats.Counters["requests"], Is.EqualTo(2), "old keys stay");
-    }
-
-    /// <summary>Sends one request of a session, lets the worker answer it, returns the reply's status.</summary>
-    private static byte Serve(RawSessionClient client, RawZgWorker worker, ulong id)
-    {
-        Send(client.Socket, [], B("ZGC01"), [ZgClient.Request], B("game"), RawZg.RequestHeader(id, 1, 0), B("x" + id));
-        var (address, header, _) = worker.NextRequest();
-        Assert.That(header.RequestId, Is.EqualTo(id), "the worker got this request, not an earlier one");
-        worker.Reply(address, header.RequestId, B("ok"));
-        var reply = client.Next(f => f.Count >= 4 && f[2][0] == ZgClient.Reply && BinaryPrimitives.ReadUInt64BigEndian(f[3].AsSpan(4)) == id);
-        return reply[3][12];
-    }
-
-    /// <summary>A raw MDP worker answers the next request with its body; returns the body.</summary>
-    private static byte[] EchoOne(DealerSocket worker)
-    {
-        var request = ReceiveUntil(worker, f => IsWorkerCommand(f, 0x02));
-        Send(worker, [], B("MDPW01"), [0x03], request[3], [], request[5]);
-        return request[5];
     }
 }
