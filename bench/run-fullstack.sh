@@ -97,10 +97,8 @@ echo "== build C peers into $B"
 for p in mdbroker worker loadgen; do
   gcc -O2 -Wall -I"$SHARED_BENCH" -o "$B/$p" "$SHARED_BENCH/$p.c" -lzmq -lpthread || { echo "build of $p failed" >&2; exit 1; }
 done
-echo "== build ZmqGame (Release) into $ART"
-for proj in broker/ZmqGame.Broker worker/ZmqGame.Worker.Host bench/ZmqGame.Bench; do
-  dotnet build "$ROOT/$proj" -c Release --artifacts-path "$ART" -nologo -v q >/dev/null || { echo "build of $proj failed" >&2; exit 1; }
-done
+. "$ROOT/bench/build.sh"
+build_release broker/ZmqGame.Broker worker/ZmqGame.Worker.Host bench/ZmqGame.Bench
 BROKER_DLL=$ART/bin/ZmqGame.Broker/release/ZmqGame.Broker.dll
 WORKER_DLL=$ART/bin/ZmqGame.Worker.Host/release/ZmqGame.Worker.Host.dll
 BENCH_DLL=$ART/bin/ZmqGame.Bench/release/ZmqGame.Bench.dll

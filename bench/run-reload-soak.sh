@@ -37,10 +37,8 @@ wait_line() { # FILE REGEX SECONDS: the first matching line of a log, or failure
   return 1
 }
 
-echo "== build ZmqGame (Release) into $ART"
-for proj in broker/ZmqGame.Broker worker/ZmqGame.Worker.Host client/ZmqGame.Client.Cli trigger/ZmqGame.Trigger.Cli; do
-  dotnet build "$ROOT/$proj" -c Release --artifacts-path "$ART" -nologo -v q >/dev/null || { echo "build of $proj failed" >&2; exit 1; }
-done
+. "$ROOT/bench/build.sh"
+build_release broker/ZmqGame.Broker worker/ZmqGame.Worker.Host client/ZmqGame.Client.Cli trigger/ZmqGame.Trigger.Cli
 BROKER=$ART/bin/ZmqGame.Broker/release/ZmqGame.Broker.dll
 WORKER=$ART/bin/ZmqGame.Worker.Host/release/ZmqGame.Worker.Host.dll
 CLIENT=$ART/bin/ZmqGame.Client.Cli/release/client.dll

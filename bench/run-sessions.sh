@@ -53,10 +53,8 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((SESSIONS + 1000)) 
   echo "open-file limit $(ulimit -n) is below SESSIONS+1000; lower SESSIONS or raise the limit" >&2; exit 1
 fi
 
-echo "== build ZmqGame (Release) into $ART"
-for proj in broker/ZmqGame.Broker bench/ZmqGame.Bench; do
-  dotnet build "$ROOT/$proj" -c Release --artifacts-path "$ART" -nologo -v q >/dev/null || { echo "build of $proj failed" >&2; exit 1; }
-done
+. "$ROOT/bench/build.sh"
+build_release broker/ZmqGame.Broker bench/ZmqGame.Bench
 BROKER_DLL=$ART/bin/ZmqGame.Broker/release/ZmqGame.Broker.dll
 BENCH_DLL=$ART/bin/ZmqGame.Bench/release/ZmqGame.Bench.dll
 
