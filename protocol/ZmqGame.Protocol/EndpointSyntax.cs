@@ -14,6 +14,53 @@ internal static class EndpointSyntax
     public const string Forms = "tcp://host:port, ipc://path or inproc://name";
 
     /// <summary>
+    /// The endpoints of a comma-separated list (<c>tcp://b1:5556,tcp://b2:5556</c>), trimmed, empty entries and
+    /// repeats left out, in their order: what the worker, the client and the trigger take to reach several brokers.
+    /// </summary>
+    public static IReadOnlyList<string> Split(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list))
+        {
+            return [];
+        }
+
+        var endpoints = new List<string>();
+        foreach (var entry in list.Split(','))
+        {
+            var part = entry.Trim();
+            if (part.Length > 0 && !endpoints.Contains(part, StringComparer.Ordinal))
+            {
+                endpoints.Add(part);
+            }
+        }
+
+        return endpoints;
+    }
+
+    /// <summary>
+    /// Null when <paramref name="list"/> is a comma-separated list of at least one endpoint to connect to (see
+    /// <see cref="Split"/>); otherwise why not, naming the first bad entry: <c>'x' is not …</c>.
+    /// </summary>
+    public static string? ListProblem(string? list)
+    {
+        var endpoints = Split(list);
+        if (endpoints.Count == 0)
+        {
+            return Problem(string.Empty, bind: false);
+        }
+
+        foreach (var endpoint in endpoints)
+        {
+            if (Problem(endpoint, bind: false) is { } problem)
+            {
+                return endpoints.Count == 1 ? problem : $"has an entry '{endpoint}' that {problem}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Null when <paramref name="endpoint"/> is an endpoint to bind (<paramref name="bind"/>) or to connect to;
     /// otherwise why not, as a phrase ("is not …") to follow the value in an error message.
     /// </summary>

@@ -29,4 +29,10 @@ public enum Status : byte
     TooLarge = 9,
     /// <summary>The session sent requests faster than the broker's per-session rate limit allows: it did not run.</summary>
     RateLimited = 10,
+    /// <summary>
+    /// The broker the request was sent through was lost (it died, or stopped answering for the client's liveness
+    /// window) before the reply came: the request may or may not have run. Set by the client library, never sent on
+    /// the wire. A request on a route the caller marked idempotent is sent again on the next broker instead.
+    /// </summary>
+    BrokerLost = 11,
 }

@@ -33,4 +33,19 @@ public sealed class EndpointSyntaxTests
     [TestCase("inproc://", true, "no name")]
     public void Problem_OtherText_SaysWhatIsWrong(string endpoint, bool bind, string problem) =>
         Assert.That(EndpointSyntax.Problem(endpoint, bind), Does.Contain(problem));
+
+    [Test]
+    public void Split_List_TrimsAndDropsEmptyAndRepeatedEntries() =>
+        Assert.That(EndpointSyntax.Split(" tcp://a:1, ,tcp://b:2,tcp://a:1,"), Is.EqualTo(new[] { "tcp://a:1", "tcp://b:2" }));
+
+    [TestCase("tcp://a:1,tcp://b:2")]
+    [TestCase("tcp://a:1")]
+    public void ListProblem_GoodList_IsNull(string list) => Assert.That(EndpointSyntax.ListProblem(list), Is.Null);
+
+    [TestCase("", "is empty")]
+    [TestCase(" , ", "is empty")]
+    [TestCase("tcp://a:1,b:2", "entry 'b:2' that is not an endpoint")]
+    [TestCase("tcp://*:1", "no host to connect to")]
+    public void ListProblem_BadList_NamesTheBadEntry(string list, string problem) =>
+        Assert.That(EndpointSyntax.ListProblem(list), Does.Contain(problem));
 }
