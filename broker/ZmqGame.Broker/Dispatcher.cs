@@ -15,7 +15,7 @@ namespace ZmqGame.Broker;
 /// <remarks>
 /// Invariant: a service has idle workers only while it has no waiting requests. A worker that
 /// becomes idle takes the oldest waiting request first; a request that arrives takes the idle
-/// worker that has waited longest.
+/// worker that has waited longest. Draining and paused workers are never idle (Dispatcher.Pause.cs).
 /// </remarks>
 internal sealed partial class Dispatcher
 {
@@ -205,6 +205,13 @@ internal sealed partial class Dispatcher
         if (worker.Draining)
         {
             Drained(worker, "drained: replied to its last request");
+            return true;
+        }
+
+        if (worker.Paused)
+        {
+            // Its slot is busy with another broker's request: it stays out of the idle list until "ready".
+            worker.State = WorkerState.Idle;
             return true;
         }
 
@@ -440,6 +447,7 @@ internal sealed partial class Dispatcher
         // Draining workers are never in the idle list, so a request handed back by a worker that left is never sent to
         // one (for example another slot of the same stopping process): it waits for a worker that stays.
         Debug.Assert(!worker.Draining, "a draining worker is never dispatched to");
+        Debug.Assert(!worker.Paused, "a paused worker is never dispatched to");
         if (worker.IdleNode.List is not null)
         {
             worker.Service.Idle.Remove(worker.IdleNode);
@@ -465,6 +473,7 @@ internal sealed partial class Dispatcher
     {
         // Never called for a draining worker: it leaves once it holds nothing (WorkerDraining, WorkerReply).
         Debug.Assert(!worker.Draining, "a draining worker is never made idle");
+        Debug.Assert(!worker.Paused, "a paused worker is never made idle");
         var service = worker.Service;
         while (service.Retry.TryDequeue(out var next)
             || (worker.Info is not null && service.Events.TryDequeue(out next))

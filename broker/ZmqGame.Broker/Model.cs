@@ -143,6 +143,12 @@ internal sealed class Worker
     /// <summary>The worker said it is stopping: it gets no new request; it finishes, replies and leaves.</summary>
     public bool Draining { get; set; }
 
+    /// <summary>
+    /// The worker said "paused" (its slot runs a request of another broker): it gets no new request until it says
+    /// "ready", and a REPLY does not make it idle. Still registered; its liveness still applies.
+    /// </summary>
+    public bool Paused { get; set; }
+
     public LinkedListNode<Worker> IdleNode { get; }
 
     /// <summary>The request this worker holds while busy.</summary>

@@ -30,7 +30,7 @@ internal static class StatsReportBuilder
             {
                 Id = Convert.ToHexString(worker.Identity),
                 Version = worker.Info?.Version ?? "(stock MDP worker)",
-                State = worker.Draining ? "draining" : worker.State == WorkerState.Busy ? "busy" : "idle",
+                State = worker.Draining ? "draining" : worker.State == WorkerState.Busy ? "busy" : worker.Paused ? "paused" : "idle",
                 UptimeSeconds = Math.Round(time.GetElapsedTime(worker.RegisteredAt, now).TotalSeconds, 1),
                 Served = worker.RequestsServed,
             });

@@ -19,7 +19,7 @@ internal static class HostCommandLine
         usage: ZmqGame.Worker.Host [--option value]...
                ZmqGame.Worker.Host --processes [N] [--control EP] [--admin EP] [worker options]...
 
-          --broker EP        the broker's backend             (default tcp://localhost:5556)
+          --broker EP[,EP]   the brokers' backends, comma-separated (default tcp://localhost:5556)
           --slots N          concurrent requests per service  (default: one per core)
           --service LIST     services to serve, comma-separated (default echo,game,lobby)
           --processes [N]    supervisor: run N worker processes and keep them running

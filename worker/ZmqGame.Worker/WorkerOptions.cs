@@ -11,7 +11,11 @@ public sealed class WorkerOptions
     /// <summary>Configuration section the generic host binds these options from.</summary>
     public const string SectionName = "Worker";
 
-    /// <summary>Backend endpoint of the broker (its ROUTER for workers). Default <c>tcp://localhost:5556</c>.</summary>
+    /// <summary>
+    /// Backend endpoint of the broker (its ROUTER for workers), or a comma-separated list of several brokers'
+    /// (<c>tcp://b1:5556,tcp://b2:5556</c>): each slot then attaches to every one of them and serves whichever has
+    /// work, still one request at a time. Default <c>tcp://localhost:5556</c>.
+    /// </summary>
     [Required]
     public string Broker { get; set; } = "tcp://localhost:5556";
 
@@ -63,7 +67,7 @@ public sealed class WorkerOptions
     public void Validate()
     {
         var errors = new List<string>();
-        if (ZmqGame.Protocol.EndpointSyntax.Problem(Broker, bind: false) is { } problem)
+        if (ZmqGame.Protocol.EndpointSyntax.ListProblem(Broker) is { } problem)
         {
             errors.Add($"Broker '{Broker}' {problem}");
         }

@@ -77,11 +77,23 @@ internal sealed class BackendEndpoint : Endpoint, IWorkerChannel
             case Mdp.Reply when MdpWorker.TryReadEnvelope(frames, Mdp.Reply, out _):
                 _dispatcher.WorkerReply(identity, frames[MdpWorkerEnvelope.ClientIndex], f, ReplyBodyAt);
                 break;
-            case Mdp.Heartbeat when MdpWorker.IsDraining(frames):
-                _dispatcher.WorkerDraining(identity);
-                break;
             case Mdp.Heartbeat:
-                _dispatcher.WorkerHeartbeat(identity);
+                switch (MdpWorker.ReadHeartbeatFlag(frames))
+                {
+                    case HeartbeatFlag.Draining:
+                        _dispatcher.WorkerDraining(identity);
+                        break;
+                    case HeartbeatFlag.Paused:
+                        _dispatcher.WorkerPaused(identity);
+                        break;
+                    case HeartbeatFlag.Ready:
+                        _dispatcher.WorkerResumed(identity);
+                        break;
+                    default:
+                        _dispatcher.WorkerHeartbeat(identity);
+                        break;
+                }
+
                 break;
             case Mdp.Ready when MdpWorker.TryReadReady(frames, out var ready):
                 _dispatcher.WorkerReady(identity, frames[MdpWorkerReady.ServiceIndex], ReadWorkerInfo(frames, ready));

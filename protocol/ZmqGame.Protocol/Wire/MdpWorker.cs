@@ -2,12 +2,12 @@ namespace ZmqGame.Protocol;
 
 /// <summary>
 /// The codec of the worker protocol, Majordomo MDP/0.1 (header "MDPW01", constants in <see cref="Mdp"/>), with
-/// ZmqGame's READY info frame and draining HEARTBEAT. Frames after the routing identity (docs/protocol.md, "Backend"):
+/// ZmqGame's READY info frame and the HEARTBEAT flags (draining, paused, ready). Frames after the routing identity (docs/protocol.md, "Backend"):
 /// <list type="bullet">
 /// <item>READY <c>[""]["MDPW01"][0x01][service][worker info]?</c>, worker to broker.</item>
 /// <item>REQUEST <c>[""]["MDPW01"][0x02][client][""][body…]</c>, broker to worker.</item>
 /// <item>REPLY <c>[""]["MDPW01"][0x03][client][""][body…]</c>, worker to broker.</item>
-/// <item>HEARTBEAT <c>[""]["MDPW01"][0x04]["draining"]?</c>, both ways.</item>
+/// <item>HEARTBEAT <c>[""]["MDPW01"][0x04]["draining" | "paused" | "ready"]?</c>, both ways (the flag: worker to broker).</item>
 /// <item>DISCONNECT <c>[""]["MDPW01"][0x05]</c>, both ways.</item>
 /// </list>
 /// </summary>
@@ -25,6 +25,8 @@ internal static class MdpWorker
     private static readonly byte[] Delimiter = [];
     private static readonly byte[] HeaderFrame = Mdp.WorkerHeader.ToArray();
     private static readonly byte[] DrainingFrame = Mdp.DrainingFlag.ToArray();
+    private static readonly byte[] PausedFrame = PausedFlag.ToArray();
+    private static readonly byte[] ReadyFrame = ReadyFlag.ToArray();
     private static readonly byte[][] Commands = [[0], [Mdp.Ready], [Mdp.Request], [Mdp.Reply], [Mdp.Heartbeat], [Mdp.Disconnect]];
 
     /// <summary>READY for <paramref name="service"/> (UTF-8); it and <paramref name="info"/> (a ZmqGame worker's <see cref="WorkerInfo"/>) are handed over.</summary>
@@ -72,6 +74,28 @@ internal static class MdpWorker
         if (draining)
         {
             writer.WriteConstant(DrainingFrame, more: false);
+        }
+    }
+
+    /// <summary>
+    /// HEARTBEAT with a ZmqGame flag (<see cref="HeartbeatFlag.None"/> writes a plain one): a worker slot attached to
+    /// several brokers says <see cref="HeartbeatFlag.Paused"/> to the others while it runs one broker's request, and
+    /// <see cref="HeartbeatFlag.Ready"/> when it is free again.
+    /// </summary>
+    public static void WriteHeartbeat<TWriter>(TWriter writer, HeartbeatFlag flag)
+        where TWriter : IFrameWriter
+    {
+        var frame = flag switch
+        {
+            HeartbeatFlag.Draining => DrainingFrame,
+            HeartbeatFlag.Paused => PausedFrame,
+            HeartbeatFlag.Ready => ReadyFrame,
+            _ => null,
+        };
+        WriteCommand(writer, Mdp.Heartbeat, more: frame is not null);
+        if (frame is not null)
+        {
+            writer.WriteConstant(frame, more: false);
         }
     }
 
@@ -130,10 +154,51 @@ internal static class MdpWorker
         return true;
     }
 
+    /// <summary>
+    /// The flag of a HEARTBEAT (<c>[""]["MDPW01"][0x04][flag]</c>); <see cref="HeartbeatFlag.None"/> for a plain one or
+    /// an unknown flag (a stock MDP broker ignores extra frames too).
+    /// </summary>
+    public static HeartbeatFlag ReadHeartbeatFlag<TFrames>(in TFrames frames)
+        where TFrames : IFrames
+    {
+        if (frames.Count <= 3)
+        {
+            return HeartbeatFlag.None;
+        }
+
+        var flag = frames[3];
+        return flag.SequenceEqual(Mdp.DrainingFlag) ? HeartbeatFlag.Draining
+            : flag.SequenceEqual(PausedFlag) ? HeartbeatFlag.Paused
+            : flag.SequenceEqual(ReadyFlag) ? HeartbeatFlag.Ready
+            : HeartbeatFlag.None;
+    }
+
+    /// <summary>The HEARTBEAT flag of a slot that runs another broker's request: send it nothing new.</summary>
+    public static ReadOnlySpan<byte> PausedFlag => "paused"u8;
+
+    /// <summary>The HEARTBEAT flag of a paused slot that is free again.</summary>
+    public static ReadOnlySpan<byte> ReadyFlag => "ready"u8;
+
     /// <summary>True for a HEARTBEAT that says the worker is draining.</summary>
     public static bool IsDraining<TFrames>(in TFrames frames)
         where TFrames : IFrames =>
         TryReadCommand(frames, out var command) && command == Mdp.Heartbeat && frames.Count > 3 && frames[3].SequenceEqual(Mdp.DrainingFlag);
+}
+
+/// <summary>The ZmqGame flag a worker's HEARTBEAT may carry (docs/protocol.md, "Backend").</summary>
+internal enum HeartbeatFlag : byte
+{
+    /// <summary>A plain HEARTBEAT (or one with a flag this side does not know).</summary>
+    None,
+
+    /// <summary>"draining": the worker is stopping; the broker confirms with DISCONNECT once it holds nothing.</summary>
+    Draining,
+
+    /// <summary>"paused": the slot runs another broker's request; send it nothing new until "ready".</summary>
+    Paused,
+
+    /// <summary>"ready": the paused slot is free again; it is idle (once it holds nothing).</summary>
+    Ready,
 }
 
 /// <summary>A parsed READY: the service at <see cref="ServiceIndex"/>, the worker info frame if any.</summary>

@@ -8,7 +8,7 @@ internal enum SlotState
     /// <summary>Connection open, READY sent (or last REPLY sent): the broker may hand it one request.</summary>
     Idle,
 
-    /// <summary>Holds one request; its handler runs.</summary>
+    /// <summary>Holds one request: its handler runs, or it waits in <see cref="SlotCredit.Waiting"/> for the slot's other link.</summary>
     Busy,
 
     /// <summary>No connection: waiting for the reconnect backoff.</summary>
@@ -24,12 +24,24 @@ internal enum SlotState
     Stopped,
 }
 
-/// <summary>One MDP worker identity: a DEALER connection holding at most one request. Touched only by the I/O thread.</summary>
-internal sealed class Slot(ServiceDefinition service, int index, Liveness liveness)
+/// <summary>
+/// One MDP worker identity: a DEALER connection to one broker, holding at most one request. A slot attached to several
+/// brokers has one of these links per broker, sharing one <see cref="SlotCredit"/>. Touched only by the I/O thread.
+/// </summary>
+internal sealed class Slot(ServiceDefinition service, int index, string broker, SlotCredit credit, Liveness liveness)
 {
     public ServiceDefinition Service { get; } = service;
 
     public int Index { get; } = index;
+
+    /// <summary>The broker this link connects to.</summary>
+    public string Broker { get; } = broker;
+
+    /// <summary>The slot's one unit of concurrency, shared with its links to the other brokers.</summary>
+    public SlotCredit Credit { get; } = credit;
+
+    /// <summary>This link told its broker "paused" (the slot runs another link's request) and has not said "ready" since.</summary>
+    public bool Paused { get; set; }
 
     public Liveness Liveness { get; } = liveness;
 

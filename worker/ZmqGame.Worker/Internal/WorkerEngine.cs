@@ -9,7 +9,8 @@ namespace ZmqGame.Worker.Internal;
 /// The connection side of a worker: one I/O thread (<see cref="IConnectionLoop"/>) owns every slot's DEALER connection and
 /// the heartbeat tick; handler results and reconnect attempts come back to it through <see cref="IConnectionLoop.Post"/>.
 /// Its frames are written and read by the codecs <see cref="MdpWorker"/> and <see cref="ZgWorker"/>. The graceful stop
-/// is in WorkerEngine.Stopping.cs, the reconnect backoff in WorkerEngine.Outage.cs.
+/// is in WorkerEngine.Stopping.cs, the reconnect backoff in WorkerEngine.Outage.cs, the slot credit shared by the links of
+/// a slot attached to several brokers in WorkerEngine.Credit.cs.
 /// </summary>
 internal sealed partial class WorkerEngine : IDisposable
 {
@@ -22,6 +23,7 @@ internal sealed partial class WorkerEngine : IDisposable
     private readonly IConnectionLoop _io;
     private readonly TimeSpan _tick;
     private readonly Slot[] _slots;
+    private readonly int _slotCount;
     private readonly CancellationTokenSource _stopCts = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TimeProvider _time;
@@ -39,29 +41,60 @@ internal sealed partial class WorkerEngine : IDisposable
         _pipeline = new RequestPipeline(logger, counters);
         var tick = options.HeartbeatInterval / 4;
         _tick = tick < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : tick;
-        _io = ConnectionLoop.Create(options.Broker, new DealerOptions { FinalLinger = TimeSpan.FromSeconds(1), Batch = 64 }, ex => Log.PollerError(logger, ex));
+        var brokers = EndpointSyntax.Split(options.Broker);
+        _io = ConnectionLoop.Create(LoopEndpoint(brokers), new DealerOptions { FinalLinger = TimeSpan.FromSeconds(1), Batch = 64 }, ex => Log.PollerError(logger, ex));
 
         var slots = new List<Slot>();
         foreach (var service in services)
         {
             for (var i = 0; i < service.Slots; i++)
             {
-                var slot = new Slot(service, i, new Liveness(time, options.HeartbeatInterval, options.Liveness));
-                slot.Sender = new SessionSender(() => this, slot);
-                slot.Reconnect = ReconnectPolicy.Create(options.ReconnectDelayMin, options.ReconnectDelayMax, time, args =>
+                var credit = new SlotCredit();
+                var links = new Slot[brokers.Count];
+                for (var b = 0; b < brokers.Count; b++)
                 {
-                    Interlocked.Increment(ref _counters.Reconnects);
-                    Log.ReconnectScheduled(_logger, slot.Service.Name, slot.Index, args.AttemptNumber + 1, args.RetryDelay);
-                    return ValueTask.CompletedTask;
-                });
-                slots.Add(slot);
+                    links[b] = NewLink(service, i, brokers[b], credit);
+                }
+
+                credit.Links = links;
+                slots.AddRange(links);
+                _slotCount++;
             }
         }
 
         _slots = [.. slots];
     }
 
-    public int SlotCount => _slots.Length;
+    /// <summary>Slots (units of concurrency) of every service; each has one connection per broker.</summary>
+    public int SlotCount => _slotCount;
+
+    /// <summary>One slot's link to one broker: its own MDP worker, with its own liveness, reconnect backoff and session sender.</summary>
+    private Slot NewLink(ServiceDefinition service, int index, string broker, SlotCredit credit)
+    {
+        var slot = new Slot(service, index, broker, credit, new Liveness(_time, _options.HeartbeatInterval, _options.Liveness));
+        slot.Sender = new SessionSender(() => this, slot);
+        slot.Reconnect = ReconnectPolicy.Create(_options.ReconnectDelayMin, _options.ReconnectDelayMax, _time, args =>
+        {
+            Interlocked.Increment(ref _counters.Reconnects);
+            Log.ReconnectScheduled(_logger, slot.Service.Name, slot.Index, args.AttemptNumber + 1, args.RetryDelay);
+            return ValueTask.CompletedTask;
+        });
+        return slot;
+    }
+
+    /// <summary>The endpoint that chooses the transport of the one I/O loop: a broker only NetMQ reaches, else the first.</summary>
+    private static string LoopEndpoint(IReadOnlyList<string> brokers)
+    {
+        foreach (var broker in brokers)
+        {
+            if (!TransportChoice.UsesOwnTransport(broker, curve: false))
+            {
+                return broker;
+            }
+        }
+
+        return brokers[0];
+    }
 
     /// <summary>Starts the I/O thread and connects every slot (READY).</summary>
     public void Start()
@@ -71,7 +104,7 @@ internal sealed partial class WorkerEngine : IDisposable
             throw new InvalidOperationException("The worker is already started.");
         }
 
-        ReservePoolThreads(_slots.Length + Environment.ProcessorCount);
+        ReservePoolThreads(_slotCount + Environment.ProcessorCount);
         _io.Start("ZmqGame.Worker", _tick, OnTick);
         foreach (var slot in _slots)
         {
@@ -223,7 +256,7 @@ internal sealed partial class WorkerEngine : IDisposable
         try
         {
             link = _io.Connect(
-                _options.Broker,
+                slot.Broker,
                 frames =>
                 {
                     if (slot.Link == link)
@@ -241,7 +274,7 @@ internal sealed partial class WorkerEngine : IDisposable
         }
         catch (Exception ex)
         {
-            Log.ConnectionLost(_logger, slot.Service.Name, slot.Index, $"cannot connect to {_options.Broker}: {ex.Message}");
+            Log.ConnectionLost(_logger, slot.Service.Name, slot.Index, $"cannot connect to {slot.Broker}: {ex.Message}");
             attempt.TrySetResult(false);
             return;
         }
@@ -256,7 +289,9 @@ internal sealed partial class WorkerEngine : IDisposable
             Encoding.UTF8.GetBytes(slot.Service.Name),
             new WorkerInfo(_options.Version, slot.Service.IdempotentCommands()).Serialize());
         Send(slot, ready, "READY");
-        Log.SlotReady(_logger, slot.Service.Name, slot.Index, _options.Broker);
+        slot.Paused = false;
+        PauseIfTaken(slot);
+        Log.SlotReady(_logger, slot.Service.Name, slot.Index, slot.Broker);
     }
 
     private void Handle(Slot slot, List<byte[]> message)
@@ -318,6 +353,23 @@ internal sealed partial class WorkerEngine : IDisposable
             return;
         }
 
+        if (slot.Credit.Holder is not null)
+        {
+            // The slot runs another request (of another broker, or one abandoned by this link's lost connection):
+            // this one crossed "paused" on the wire, and runs next.
+            slot.State = SlotState.Busy;
+            slot.Credit.Waiting.Add((slot, message));
+            return;
+        }
+
+        Run(slot, request, message);
+    }
+
+    /// <summary>Takes the slot's credit and runs the request (a handler on the pool, or answered at once).</summary>
+    private void Run(Slot slot, MdpWorkerEnvelope request, List<byte[]> message)
+    {
+        slot.Credit.Holder = slot;
+        slot.Credit.HolderGeneration = slot.Generation;
         Interlocked.Increment(ref _counters.Requests);
         var body = new byte[request.BodyCount][];
         message.CopyTo(MdpWorkerEnvelope.BodyStart, body, 0, body.Length);
@@ -353,7 +405,7 @@ internal sealed partial class WorkerEngine : IDisposable
             {
                 ReplyLimit = ReplyLimitFor(slot),
             };
-            Dispatch(new RequestWork(this, _pipeline, slot, generation, route, ctx, body.AsMemory(payloadStart).ToArray()));
+            Dispatch(slot, new RequestWork(this, _pipeline, slot, generation, route, ctx, body.AsMemory(payloadStart).ToArray()));
         }
         else if (body.Length > 0 && EventHeader.TryRead(body[0], out var eventHeader))
         {
@@ -366,7 +418,7 @@ internal sealed partial class WorkerEngine : IDisposable
             {
                 ReplyLimit = ReplyLimitFor(slot),
             };
-            Dispatch(new RequestWork(this, _pipeline, slot, generation, raw, ctx, body));
+            Dispatch(slot, new RequestWork(this, _pipeline, slot, generation, raw, ctx, body));
         }
         else
         {
@@ -433,7 +485,7 @@ internal sealed partial class WorkerEngine : IDisposable
                     closed ? header.Reason : null,
                     closed ? Payload.ErrorText(payload) : null,
                     slot.Sender);
-                Dispatch(EventWork.ForClient(this, slot, generation, _logger, _counters, e, hooks));
+                Dispatch(slot, EventWork.ForClient(this, slot, generation, _logger, _counters, e, hooks));
                 break;
             default:
                 if (!service.EventRoutes.TryGetValue(header.Command, out var route))
@@ -448,7 +500,7 @@ internal sealed partial class WorkerEngine : IDisposable
                     return;
                 }
 
-                Dispatch(EventWork.ForTrigger(this, slot, generation, _logger, _counters, route, new TriggerEvent(service.Name, header.Command, slot.Sender), payload));
+                Dispatch(slot, EventWork.ForTrigger(this, slot, generation, _logger, _counters, route, new TriggerEvent(service.Name, header.Command, slot.Sender), payload));
                 break;
         }
     }
@@ -484,16 +536,31 @@ internal sealed partial class WorkerEngine : IDisposable
         Log.SessionActionDropped(_logger, action, reason, total);
     }
 
-    private static void Dispatch(EventWork work) => ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
+    private void Dispatch(Slot slot, EventWork work)
+    {
+        PauseOthers(slot);
+        ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
+    }
 
-    private static void Dispatch(RequestWork work) => ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
+    private void Dispatch(Slot slot, RequestWork work)
+    {
+        PauseOthers(slot);
+        ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
+    }
 
     private void Complete(Slot slot, int generation, IReadOnlyList<byte[]> reply)
     {
+        var ran = slot.Credit.Holder == slot && slot.Credit.HolderGeneration == generation;
         if (slot.Generation != generation || slot.State != SlotState.Busy || slot.Client is null)
         {
             var total = Interlocked.Increment(ref _counters.LateResultsDropped);
             Log.LateResultDropped(_logger, slot.Service.Name, slot.Index, total);
+            if (ran)
+            {
+                // An abandoned handler has returned: only now may the slot run the next request.
+                Release(slot.Credit);
+            }
+
             return;
         }
 
@@ -517,6 +584,11 @@ internal sealed partial class WorkerEngine : IDisposable
         else
         {
             slot.State = SlotState.Idle;
+        }
+
+        if (ran)
+        {
+            Release(slot.Credit);
         }
     }
 
@@ -566,6 +638,9 @@ internal sealed partial class WorkerEngine : IDisposable
 
     private static void AbandonRequest(Slot slot)
     {
+        // A request still waiting for the slot never ran: its broker decides what becomes of it.
+        slot.Credit.Waiting.RemoveAll(w => w.Link == slot);
+        slot.Paused = false;
         slot.Generation++;
         if (slot.RequestCts is { } cts)
         {
