@@ -9,7 +9,7 @@ namespace ZmqGame.Tests.Broker;
 
 /// <summary>The broker's routing logic with a fake clock and recording worker and client channels: no sockets.</summary>
 [TestFixture]
-public sealed class DispatcherTests
+public sealed partial class DispatcherTests
 {
     private static readonly byte[] Game = "game"u8.ToArray();
     private ManualTimeProvider _clock = null!;
