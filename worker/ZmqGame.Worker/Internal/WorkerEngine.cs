@@ -356,9 +356,9 @@ internal sealed partial class WorkerEngine : IDisposable
         if (slot.Credit.Holder is not null)
         {
             // The slot runs another request (of another broker, or one abandoned by this link's lost connection):
-            // this one crossed "paused" on the wire, and runs next.
+            // this one crossed "paused" on the wire, and runs next. The transport reuses the list: keep a copy.
             slot.State = SlotState.Busy;
-            slot.Credit.Waiting.Add((slot, message));
+            slot.Credit.Waiting.Add((slot, [.. message]));
             return;
         }
 
