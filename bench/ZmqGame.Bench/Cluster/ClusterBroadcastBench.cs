@@ -23,7 +23,7 @@ internal static class ClusterBroadcastBench
     private const int WarmupCommand = 7800;
     private static readonly byte[] ZgcHeader = ZgClient.Header.ToArray();
     private static readonly TimeSpan OpenTimeout = TimeSpan.FromMinutes(3);
-    private static readonly TimeSpan ReachTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ReachTimeout = TimeSpan.FromSeconds(10);
 
     public static int Run(ClusterArgs a, TextWriter output, TextWriter log)
     {
@@ -177,7 +177,7 @@ internal static class ClusterBroadcastBench
         }
     }
 
-    /// <summary>One push to everyone through <paramref name="control"/>; waits until <paramref name="expected"/> copies arrived or 30 s passed.</summary>
+    /// <summary>One push to everyone through <paramref name="control"/>; waits until <paramref name="expected"/> copies arrived or 10 s passed.</summary>
     private static Reach Broadcast(ControlChannel control, List<List<DealerSocket>> groups, byte[] args, byte[] payload, int command, int expected)
     {
         var clock = Stopwatch.StartNew();

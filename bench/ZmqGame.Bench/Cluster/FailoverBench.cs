@@ -59,6 +59,10 @@ internal static class FailoverBench
             {
                 await Task.WhenAll(connects).ConfigureAwait(false);
             }
+            catch (Exception ex) when (brokers.Contains(',', StringComparison.Ordinal) && ex is not OperationCanceledException and not TimeoutException)
+            {
+                throw new ArgumentException($"the client library did not take the broker list '{brokers}' ({ex.GetType().Name}: {ex.Message}); a list needs the multi-broker client library", ex);
+            }
             finally
             {
                 for (var i = 0; i < clientCount; i++)
@@ -95,8 +99,8 @@ internal static class FailoverBench
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"clients={clientCount} on_killed={onVictim} heartbeat_ms={heartbeat.TotalMilliseconds:0} liveness={liveness} window_ms={heartbeat.TotalMilliseconds * liveness:0} " +
-                $"recovered={lanes.Count(l => l.Recovered.Task.IsCompleted)} recover_ms_p50={Percentile(victims, 50):F0} recover_ms_p99={Percentile(victims, 99):F0} " +
-                $"recover_ms_max={Percentile(victims, 100):F0} others_ms_max={Percentile(others, 100):F0} {tally.Text()}"));
+                $"recovered={lanes.Count(l => l.Recovered.Task.IsCompleted)} recover_ms_p50={Ms(Percentile(victims, 50))} recover_ms_p99={Ms(Percentile(victims, 99))} " +
+                $"recover_ms_max={Ms(Percentile(victims, 100))} others_ms_max={Ms(Percentile(others, 100))} {tally.Text()}"));
             return all && tally.Unanswered == 0 ? 0 : 1;
         }
         finally
@@ -155,6 +159,9 @@ internal static class FailoverBench
     /// <summary>The p-th percentile (nearest rank) of sorted values; NaN when there are none.</summary>
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    /// <summary>Whole milliseconds, or "-" for none.</summary>
+    private static string Ms(double ms) => double.IsNaN(ms) ? "-" : ms.ToString("F0", CultureInfo.InvariantCulture);
 
     private static async Task<bool> WaitAllAsync(this Lane[] lanes, Func<Lane, TaskCompletionSource> signal, TimeSpan timeout, CancellationToken cancellationToken)
     {
