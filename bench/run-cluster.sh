@@ -12,6 +12,9 @@
 #   failover    FAILOVER_CLIENTS clients given the list A,B make a request every INTERVAL_MS; `ZmqGame.Bench cluster
 #               failover` kills broker B (SIGKILL) and times each client from the kill to its next successful
 #               request, against the client's heartbeat x liveness (HEARTBEAT_MS x LIVENESS); every request counted.
+#               Once per signal in FAILOVER_SIGNALS: KILL (kill -9: the kernel closes the broker's connections, so
+#               clients see the loss at once) and STOP (SIGSTOP: the broker falls silent with its connections open,
+#               as a host that loses power or its network; clients notice only by their heartbeat).
 # The worker host is attached to every broker (--broker BE_A,BE_B). Everything runs on this machine: compare only
 # within one run, by ratio.
 #
@@ -22,6 +25,7 @@
 #   PUSH_USERS=8 PUSHES=2000 PUSH_RATE=500                           push latency
 #   SESSIONS=10000 PER_SOCKET=100 BROADCASTS=10                      broadcast (the bench holds SESSIONS descriptors)
 #   FAILOVER_CLIENTS=100 INTERVAL_MS=20 HEARTBEAT_MS=1000 LIVENESS=3 failover (client heartbeat and liveness)
+#   FAILOVER_SIGNALS="KILL STOP"                                      how broker B dies, one failover run each
 #   CLUSTER=1      0: the single-broker paths only, on one broker without NATS (a check of the bench itself while the
 #                  cluster is not in the build): throughput off only, push and broadcast on the one broker, and
 #                  failover as a kill -9 and restart of that broker (sessions resume with the same session key);
@@ -52,6 +56,7 @@ FAILOVER_CLIENTS=${FAILOVER_CLIENTS:-100}
 INTERVAL_MS=${INTERVAL_MS:-20}
 HEARTBEAT_MS=${HEARTBEAT_MS:-1000}
 LIVENESS=${LIVENESS:-3}
+FAILOVER_SIGNALS=${FAILOVER_SIGNALS:-"KILL STOP"}
 NATS_SERVER=${NATS_SERVER:-$(command -v nats-server || echo /usr/sbin/nats-server)}
 BROKER_ENV=${BROKER_ENV:-}
 WORKER_ENV=${WORKER_ENV:-}
@@ -61,6 +66,10 @@ NCPU=$(nproc)
 
 die() { echo "run-cluster: $*" >&2; exit 1; }
 case $CLUSTER in 0|1) ;; *) die "CLUSTER must be 1 (brokers on NATS) or 0 (the single-broker paths), not '$CLUSTER'";; esac
+for sig in $FAILOVER_SIGNALS; do
+  case $sig in KILL|STOP) ;; *) die "unknown signal '$sig' in FAILOVER_SIGNALS (KILL STOP)";; esac
+done
+[ "$CLUSTER" = 0 ] && FAILOVER_SIGNALS=KILL   # one broker: kill -9 and restart it; a stopped one has no one to fail over to
 for step in $STEPS; do
   case $step in throughput|push|broadcast|failover) ;; *) die "unknown step '$step' in STEPS (throughput push broadcast failover)";; esac
 done
@@ -93,7 +102,7 @@ mkdir -p "$RUNDIR"
   echo "date: $(date -Is)"
   echo "host: $(uname -srm), $NCPU cpus,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   echo "dotnet: $(dotnet --version)  nats-server: $([ "$CLUSTER" = 1 ] && "$NATS_SERVER" --version | sed 's/^nats-server: //' || echo 'not used (CLUSTER=0)')"
-  echo "command: bench/run-cluster.sh (CLUSTER=$CLUSTER STEPS=\"$STEPS\" REPS=$REPS DUR=$DUR CLIENTS=$CLIENTS DEPTH=$DEPTH WORKERS=$WORKERS PUSHES=$PUSHES PUSH_RATE=$PUSH_RATE SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET BROADCASTS=$BROADCASTS FAILOVER_CLIENTS=$FAILOVER_CLIENTS HEARTBEAT_MS=$HEARTBEAT_MS LIVENESS=$LIVENESS)"
+  echo "command: bench/run-cluster.sh (CLUSTER=$CLUSTER STEPS=\"$STEPS\" REPS=$REPS DUR=$DUR CLIENTS=$CLIENTS DEPTH=$DEPTH WORKERS=$WORKERS PUSHES=$PUSHES PUSH_RATE=$PUSH_RATE SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET BROADCASTS=$BROADCASTS FAILOVER_CLIENTS=$FAILOVER_CLIENTS FAILOVER_SIGNALS=\"$FAILOVER_SIGNALS\" HEARTBEAT_MS=$HEARTBEAT_MS LIVENESS=$LIVENESS)"
   echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')${BROKER_ENV:+ broker with $BROKER_ENV}${WORKER_ENV:+ worker with $WORKER_ENV}${LOADGEN_ENV:+ bench with $LOADGEN_ENV}"
 } | tee "$RUNDIR/env.txt"
 : >"$RUNDIR/results.kv"
@@ -243,15 +252,16 @@ step_push_broadcast() {
   stop_all
 }
 
-step_failover() {
-  echo "== topology for failover"
-  topology fo
-  local list="$A_FE,$BB_FE" err=$RUNDIR/bench.failover.err i
+step_failover() { # SIGNAL
+  local sig=$1 list err=$RUNDIR/bench.failover.$1.err i bench_pid
+  echo "== topology for failover (SIG$sig)"
+  topology "fo.$sig"
+  list="$A_FE,$BB_FE"
   [ "$CLUSTER" = 0 ] && list=$A_FE
-  echo "== failover: $FAILOVER_CLIENTS clients on $list, kill -9 of broker B (pid $BB_PID)"
-  bench failover failover cluster failover --broker "$list" --kill-pid "$BB_PID" --kill-frontend "$BB_FE" \
+  echo "== failover: $FAILOVER_CLIENTS clients on $list, SIG$sig to broker B (pid $BB_PID)"
+  bench failover "failover.$sig" cluster failover --broker "$list" --kill-pid "$BB_PID" --kill-frontend "$BB_FE" --signal "$sig" \
     -c "$FAILOVER_CLIENTS" --interval-ms "$INTERVAL_MS" --heartbeat-ms "$HEARTBEAT_MS" --liveness "$LIVENESS" &
-  local bench_pid=$!
+  bench_pid=$!
   if [ "$CLUSTER" = 0 ]; then
     # No other broker to fail over to: once the bench has killed it, start the broker again on the same endpoints
     # with the same session key, so the clients reconnect and resume (a restart, not a failover).
@@ -263,14 +273,15 @@ step_failover() {
     fi
   fi
   wait $bench_pid
-  [ "$CLUSTER" = 1 ] && { wait "$BB_PID" 2>/dev/null; forget_pid "$BB_PID"; }
+  # A stopped broker ignores SIGTERM until it runs again: end it here.
+  [ "$CLUSTER" = 1 ] && { kill -KILL "$BB_PID" 2>/dev/null; wait "$BB_PID" 2>/dev/null; forget_pid "$BB_PID"; }
   stop_all
 }
 
 T0=$(date +%s)
 [[ " $STEPS " == *" throughput "* ]] && step_throughput
 [[ " $STEPS " == *" push "* || " $STEPS " == *" broadcast "* ]] && step_push_broadcast
-[[ " $STEPS " == *" failover "* ]] && step_failover
+if [[ " $STEPS " == *" failover "* ]]; then for sig in $FAILOVER_SIGNALS; do step_failover "$sig"; done; fi
 echo "run time: $(( $(date +%s) - T0 )) s" | tee -a "$RUNDIR/env.txt"
 
 "$PY" - "$RUNDIR" "$CLUSTER" >"$RUNDIR/table.md" <<'PYEOF'
@@ -312,12 +323,13 @@ for r in [r for r in rows if r["step"] == "broadcast"]:
 for r in [r for r in rows if r["step"] == "failover"]:
     window = num(r, "window_ms")
     worst = num(r, "recover_ms_max")
-    what = "kill -9 of broker B" if clustered else "kill -9 and restart of the one broker (CLUSTER=0)"
+    what = ("kill -9 of broker B" if r.get("signal") != "STOP" else "SIGSTOP of broker B (silent, its connections open)") if clustered \
+        else "kill -9 and restart of the one broker (CLUSTER=0)"
     others = "" if r["others_ms_max"] == "-" else " (clients on the other broker: max %s ms)" % r["others_ms_max"]
     out.append("| back after %s: %s clients, %s on it, heartbeat %s ms × liveness %s = %s ms | max **%s ms**, p99 %s ms, p50 %s ms%s; %s of %s back | ≤ 2 × %s = %s ms | %s |" % (
         what, r["clients"], r["on_killed"], r["heartbeat_ms"], r["liveness"], f(window), f(worst), f(num(r, "recover_ms_p99")), f(num(r, "recover_ms_p50")),
         others, r["recovered"], r["clients"], f(window), f(2 * window), status(worst <= 2 * window and r["recovered"] == r["clients"])))
-    out.append("| requests during the failover | %s sent: %s ok, %s errors (%s), %s unanswered | every request answered | %s |" % (
+    out.append("| requests during that failover | %s sent: %s ok, %s errors (%s), %s unanswered | every request answered | %s |" % (
         r["sent"], r["ok"], r["errors"], r["errors_by_status"].replace(",", ", ").replace(":", " "), r["unanswered"], status(r["unanswered"] == "0")))
 if len(out) == 2:
     out.append("| (no successful step) | | | |")

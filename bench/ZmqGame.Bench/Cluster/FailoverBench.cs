@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using MessagePack;
 using ZmqGame.Client;
 using ZmqGame.Protocol;
@@ -11,15 +10,18 @@ namespace ZmqGame.Bench.Cluster;
 /// <summary>
 /// <c>cluster failover</c>: how long clients take to be served again after their broker is killed. <c>-c</c> clients,
 /// each given the whole broker list, make paced requests to the worker host's typed echo route. Once every client has
-/// been served, this process kills the broker it is given (<c>--kill-pid</c>, SIGKILL) and measures, for each client,
-/// the time from the kill to the end of its next successful request; clients that were on the killed broker
+/// been served, this process kills the broker it is given (<c>--kill-pid</c>: SIGKILL, whose connections the kernel
+/// closes at once; or with <c>--signal stop</c>, SIGSTOP: a broker that falls silent with its connections open, as a
+/// host that loses power or its network, which clients notice only by their heartbeat) and measures, for each client,
+/// the time from the kill to the end of its next successful request (one sent after the signal, so that the killed
+/// broker cannot have served it); clients that were on the killed broker
 /// (<c>--kill-frontend</c>, against <see cref="ZmqGameClient.Endpoint"/>) are reported apart from the others. Every
 /// request is counted: ok, error by status (<see cref="Status.BrokerLost"/> for those in flight on the lost broker),
 /// and unanswered (the client library's deadline passed: <see cref="Status.Timeout"/>).
 /// </summary>
 internal static class FailoverBench
 {
-    public const string Usage = "cluster failover --broker EP[,EP...] --kill-pid PID --kill-frontend EP [-c 100] [--interval-ms 20] [--heartbeat-ms 1000] [--liveness 3] [--settle 2] [--deadline 60] [--after 2] [--request-timeout-ms 5000] [--service game] [--cmd 5] [--size 64]";
+    public const string Usage = "cluster failover --broker EP[,EP...] --kill-pid PID --kill-frontend EP [--signal kill|stop] [-c 100] [--interval-ms 20] [--heartbeat-ms 1000] [--liveness 3] [--settle 2] [--deadline 60] [--after 2] [--request-timeout-ms 5000] [--service game] [--cmd 5] [--size 64]";
 
     public static async Task<int> RunAsync(ClusterArgs a, TextWriter output, TextWriter log, CancellationToken cancellationToken)
     {
@@ -27,6 +29,7 @@ internal static class FailoverBench
         a.Endpoints("--broker");
         var killPid = a.Int("--kill-pid", 0);
         var killFrontend = a.Text("--kill-frontend");
+        var signal = (a.Optional("--signal") ?? "kill").ToUpperInvariant();
         var clientCount = a.Int("-c", 100);
         var interval = TimeSpan.FromMilliseconds(a.Int("--interval-ms", 20, min: 0));
         var heartbeat = TimeSpan.FromMilliseconds(a.Int("--heartbeat-ms", 1000));
@@ -44,11 +47,16 @@ internal static class FailoverBench
             throw new ArgumentException("--kill-pid is required");
         }
 
+        if (signal is not ("KILL" or "STOP"))
+        {
+            throw new ArgumentException($"--signal must be kill or stop, not '{signal.ToLowerInvariant()}'");
+        }
+
         using var victim = Process.GetProcessById(killPid);
         var options = new ZmqGameClientOptions { HeartbeatInterval = heartbeat, Liveness = liveness, RequestTimeout = requestTimeout };
         var payload = MessagePackSerializer.Serialize(new byte[size], cancellationToken: cancellationToken);
         var tally = new Tally();
-        var killedAt = new StrongBox<long>(); // when the broker was killed (Stopwatch.GetTimestamp); 0 before
+        var kill = new KillTimes();
         var lanes = new Lane[clientCount];
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var tasks = new List<Task>();
@@ -71,7 +79,7 @@ internal static class FailoverBench
                 }
             }
 
-            tasks.AddRange(lanes.Select(lane => Task.Run(() => LaneAsync(lane, service, command, payload, interval, tally, killedAt, stop.Token), CancellationToken.None)));
+            tasks.AddRange(lanes.Select(lane => Task.Run(() => LaneAsync(lane, service, command, payload, interval, tally, kill, stop.Token), CancellationToken.None)));
             if (!await lanes.WaitAllAsync(l => l.Served, deadline, cancellationToken).ConfigureAwait(false))
             {
                 log.WriteLine($"failover: only {lanes.Count(l => l.Served.Task.IsCompleted)} of {clientCount} clients were served within {deadline.TotalSeconds:0} s; not killing");
@@ -85,9 +93,10 @@ internal static class FailoverBench
             }
 
             var onVictim = lanes.Count(l => l.OnVictim);
-            Volatile.Write(ref killedAt.Value, Stopwatch.GetTimestamp());
-            victim.Kill();
-            log.WriteLine($"failover: killed broker pid {killPid} ({killFrontend}); {onVictim} of {clientCount} clients were on it");
+            kill.Before = Stopwatch.GetTimestamp();
+            Signal(victim, signal);
+            Volatile.Write(ref kill.After, Stopwatch.GetTimestamp());
+            log.WriteLine($"failover: killed broker pid {killPid} ({killFrontend}) with SIG{signal}; {onVictim} of {clientCount} clients were on it");
             log.Flush();
             var all = await lanes.WaitAllAsync(l => l.Recovered, deadline, cancellationToken).ConfigureAwait(false);
             await Task.Delay(after, cancellationToken).ConfigureAwait(false);
@@ -96,9 +105,10 @@ internal static class FailoverBench
 
             var victims = lanes.Where(l => l.OnVictim).Select(l => l.RecoveryMs).Order().ToList();
             var others = lanes.Where(l => !l.OnVictim).Select(l => l.RecoveryMs).Order().ToList();
+            log.WriteLine($"failover: ms from the kill to the next ok reply, clients on the killed broker: {string.Join(' ', victims.Select(Ms))}");
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"clients={clientCount} on_killed={onVictim} heartbeat_ms={heartbeat.TotalMilliseconds:0} liveness={liveness} window_ms={heartbeat.TotalMilliseconds * liveness:0} " +
+                $"signal={signal} clients={clientCount} on_killed={onVictim} heartbeat_ms={heartbeat.TotalMilliseconds:0} liveness={liveness} window_ms={heartbeat.TotalMilliseconds * liveness:0} " +
                 $"recovered={lanes.Count(l => l.Recovered.Task.IsCompleted)} recover_ms_p50={Ms(Percentile(victims, 50))} recover_ms_p99={Ms(Percentile(victims, 99))} " +
                 $"recover_ms_max={Ms(Percentile(victims, 100))} others_ms_max={Ms(Percentile(others, 100))} {tally.Text()}"));
             return all && tally.Unanswered == 0 ? 0 : 1;
@@ -117,12 +127,13 @@ internal static class FailoverBench
         }
     }
 
-    private static async Task LaneAsync(Lane lane, string service, int command, byte[] payload, TimeSpan interval, Tally tally, StrongBox<long> killedAt, CancellationToken cancellationToken)
+    private static async Task LaneAsync(Lane lane, string service, int command, byte[] payload, TimeSpan interval, Tally tally, KillTimes kill, CancellationToken cancellationToken)
     {
         var client = lane.Client!;
         while (!cancellationToken.IsCancellationRequested)
         {
             Status? status = null;
+            var start = Stopwatch.GetTimestamp();
             try
             {
                 await client.RequestRawAsync(service, command, payload, CancellationToken.None).ConfigureAwait(false);
@@ -137,10 +148,12 @@ internal static class FailoverBench
             if (status is null)
             {
                 lane.Served.TrySetResult();
-                var killed = Volatile.Read(ref killedAt.Value);
-                if (killed != 0 && end > killed && double.IsNaN(lane.RecoveryMs))
+                // A request sent after the signal cannot have been served by the killed broker.
+                // Timed from just before the signal, so the time it takes to send it counts against the cluster.
+                var after = Volatile.Read(ref kill.After);
+                if (after != 0 && start > after && double.IsNaN(lane.RecoveryMs))
                 {
-                    lane.RecoveryMs = Stopwatch.GetElapsedTime(killed, end).TotalMilliseconds;
+                    lane.RecoveryMs = Stopwatch.GetElapsedTime(kill.Before, end).TotalMilliseconds;
                     lane.Recovered.TrySetResult();
                 }
             }
@@ -160,6 +173,23 @@ internal static class FailoverBench
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
 
+    /// <summary>SIGKILL through <see cref="Process.Kill()"/>; SIGSTOP through kill(1).</summary>
+    private static void Signal(Process victim, string signal)
+    {
+        if (signal == "KILL")
+        {
+            victim.Kill();
+            return;
+        }
+
+        using var kill = Process.Start("kill", ["-STOP", victim.Id.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -STOP {victim.Id} failed with exit code {kill.ExitCode}");
+        }
+    }
+
     /// <summary>Whole milliseconds, or "-" for none.</summary>
     private static string Ms(double ms) => double.IsNaN(ms) ? "-" : ms.ToString("F0", CultureInfo.InvariantCulture);
 
@@ -174,6 +204,16 @@ internal static class FailoverBench
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// When the broker was signalled (<see cref="Stopwatch.GetTimestamp"/>): <see cref="Before"/> is written first, then
+    /// <see cref="After"/> (0 until then) with a volatile write, so a reader that sees <see cref="After"/> sees both.
+    /// </summary>
+    private sealed class KillTimes
+    {
+        public long Before;
+        public long After;
     }
 
     /// <summary>One client and what happened to it around the kill.</summary>
