@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using MessagePack;
 using ZmqGame.Client;
 using ZmqGame.Protocol;
@@ -173,20 +174,12 @@ internal static class FailoverBench
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    /// <summary>SIGKILL through <see cref="Process.Kill()"/>; SIGSTOP through kill(1).</summary>
+    /// <summary>SIGKILL or SIGSTOP, through kill(2).</summary>
     private static void Signal(Process victim, string signal)
     {
-        if (signal == "KILL")
+        if (Posix.Kill(victim.Id, signal == "KILL" ? Posix.SigKill : Posix.SigStop) != 0)
         {
-            victim.Kill();
-            return;
-        }
-
-        using var kill = Process.Start("kill", ["-STOP", victim.Id.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-        if (kill.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"kill -STOP {victim.Id} failed with exit code {kill.ExitCode}");
+            throw new InvalidOperationException($"kill -{signal} {victim.Id} failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
 
