@@ -32,6 +32,8 @@
 #                  docs/performance.md is left alone
 #   NATS_SERVER=/usr/sbin/nats-server   RESULTS=bench/results/cluster   ART=bench/.artifacts   UPDATE_DOCS=1
 #   BROKER_ENV= WORKER_ENV= LOADGEN_ENV=   extra environment for the brokers / the worker host / the bench process
+# Exit code: 0 when every step ran and accounted for every request and push as expected (targets missed or met are
+# in the table), 1 otherwise.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RESULTS=${RESULTS:-$ROOT/bench/results/cluster}
@@ -101,6 +103,7 @@ mkdir -p "$RUNDIR"
 {
   echo "date: $(date -Is)"
   echo "host: $(uname -srm), $NCPU cpus,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+  echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min, at the start)"
   echo "dotnet: $(dotnet --version)  nats-server: $([ "$CLUSTER" = 1 ] && "$NATS_SERVER" --version | sed 's/^nats-server: //' || echo 'not used (CLUSTER=0)')"
   echo "command: bench/run-cluster.sh (CLUSTER=$CLUSTER STEPS=\"$STEPS\" REPS=$REPS DUR=$DUR CLIENTS=$CLIENTS DEPTH=$DEPTH WORKERS=$WORKERS PUSHES=$PUSHES PUSH_RATE=$PUSH_RATE SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET BROADCASTS=$BROADCASTS FAILOVER_CLIENTS=$FAILOVER_CLIENTS FAILOVER_SIGNALS=\"$FAILOVER_SIGNALS\" HEARTBEAT_MS=$HEARTBEAT_MS LIVENESS=$LIVENESS)"
   echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')${BROKER_ENV:+ broker with $BROKER_ENV}${WORKER_ENV:+ worker with $WORKER_ENV}${LOADGEN_ENV:+ bench with $LOADGEN_ENV}"
@@ -335,7 +338,9 @@ if len(out) == 2:
     out.append("| (no successful step) | | | |")
 print("\n".join(out))
 print()
-print("Run: `%s`, %s, %s." % (env.split("command: ")[1].split("\n")[0], env.split("\n")[0].replace("date: ", ""), env.split("host: ")[1].split("\n")[0]))
+def line(key):
+    return env.split(key + ": ")[1].split("\n")[0] if key + ": " in env else "?"
+print("Run: `%s`, %s, zmqgame %s, %s, load average %s." % (line("command"), line("date"), line("zmqgame"), line("host"), line("load").split(" (")[0]))
 PYEOF
 echo
 cat "$RUNDIR/table.md"
@@ -346,3 +351,8 @@ elif [ "$UPDATE_DOCS" = 1 ]; then
   echo "docs/performance.md left alone: CLUSTER=0 measures one broker, not a cluster"
 fi
 echo "results: $RUNDIR"
+# Exit 1 when a step failed or did not account for every request or push (unanswered requests, missing copies).
+if grep -q " rc=[^0]" "$RUNDIR/results.kv" || ! [ -s "$RUNDIR/results.kv" ]; then
+  echo "run-cluster: not every step accounted for every request or push (rc=... in $RUNDIR/results.kv)" >&2
+  exit 1
+fi
