@@ -26,9 +26,10 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
           ZmqGame.Bench cluster push --frontend EP --control EP [--users 8] [--pushes 2000] [--rate 500]
                                            cross-broker push latency: sessions logged in on one broker, pushes sent
                                            through another's control endpoint, each carrying its send time
-          ZmqGame.Bench cluster failover --broker EP,EP --kill-pid PID --kill-frontend EP [-c 100] [--heartbeat-ms 1000]
-                                           clients with the broker list making requests; kills the broker (SIGKILL)
-                                           and times each client's next successful request
+          ZmqGame.Bench cluster failover --broker EP,EP --kill-pid PID --kill-frontend EP [--signal kill|stop]
+                                           [-c 100] [--heartbeat-ms 1000] [--liveness 3]
+                                           clients with the broker list making requests; kills the broker (SIGKILL,
+                                           or SIGSTOP: silent) and times each client's next successful request
           ZmqGame.Bench cluster broadcast --frontend EP,EP --control EP,EP [--sessions 10000] [--per-socket 100]
                                            one broadcast to sessions spread over the brokers: until the last copy
 
