@@ -3,7 +3,7 @@ using NetMQ;
 using ZmqGame.Bench.Micro;
 using ZmqGame.Client.Cli.Load;
 
-// ZmqGame.Bench load ... | micro [BenchmarkDotNet options] | alloc [--requests N]
+// ZmqGame.Bench load ... | micro [BenchmarkDotNet options] | alloc [--requests N] | sessions ... | flood ... | cluster ...
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.WriteLine("""
@@ -23,10 +23,20 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
           ZmqGame.Bench flood --broker EP [-c 32] [--rate 50] [-t 5] [--rounds 2] [--flood-depth 64]
                                            one client flooding beside well-behaved paced clients: their p50/p99
                                            with the flooder against without it (run with the broker's rate limit on)
+          ZmqGame.Bench cluster push --frontend EP --control EP [--users 8] [--pushes 2000] [--rate 500]
+                                           cross-broker push latency: sessions logged in on one broker, pushes sent
+                                           through another's control endpoint, each carrying its send time
+          ZmqGame.Bench cluster failover --broker EP,EP --kill-pid PID --kill-frontend EP [--signal kill|stop]
+                                           [-c 100] [--heartbeat-ms 1000] [--liveness 3]
+                                           clients with the broker list making requests; kills the broker (SIGKILL,
+                                           or SIGSTOP: silent) and times each client's next successful request
+          ZmqGame.Bench cluster broadcast --frontend EP,EP --control EP,EP [--sessions 10000] [--per-socket 100]
+                                           one broadcast to sessions spread over the brokers: until the last copy
 
         Scripts around it: bench/run-peers.sh (broker vs C mdbroker with C peers),
         bench/run-fullstack.sh (ZmqGame stack vs C stack), bench/run-sessions.sh (sessions and broadcast),
-        bench/run-flood.sh (abuse limits: a flooder beside well-behaved clients).
+        bench/run-flood.sh (abuse limits: a flooder beside well-behaved clients),
+        bench/run-cluster.sh (a cluster of brokers on NATS: throughput, push latency, failover, broadcast).
         See docs/performance.md.
         """);
     return 0;
@@ -88,7 +98,22 @@ switch (args[0])
             NetMQConfig.Cleanup(block: false);
         }
 
+    case "cluster":
+        try
+        {
+            return await ZmqGame.Bench.Cluster.ClusterBench.RunAsync(args[1..], Console.Out, Console.Error, stop.Token).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine("error: " + ex.Message);
+            return 2;
+        }
+        finally
+        {
+            NetMQConfig.Cleanup(block: false);
+        }
+
     default:
-        Console.Error.WriteLine($"error: unknown command \"{args[0]}\" (expected load, micro, alloc, sessions or flood)");
+        Console.Error.WriteLine($"error: unknown command \"{args[0]}\" (expected load, micro, alloc, sessions, flood or cluster)");
         return 2;
 }
