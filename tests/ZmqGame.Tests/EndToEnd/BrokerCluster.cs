@@ -130,7 +130,7 @@ internal sealed class BrokerCluster : IAsyncDisposable
         {
             Broker = node.Backend,
             Slots = 8,
-            HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(250), // the brokers' (both sides expect the other's heartbeats)
             ReconnectDelayMin = TimeSpan.FromMilliseconds(10),
             ReconnectDelayMax = TimeSpan.FromMilliseconds(100),
         });
@@ -140,7 +140,8 @@ internal sealed class BrokerCluster : IAsyncDisposable
     }
 
     private ProcessUnderTest StartBrokerProcess(string frontend, string backend, string control) =>
-        ProcessUnderTest.Start("ZmqGame.Broker", [frontend, backend, "--control", control, "--session-key-file", _keyFile, .. _extraArgs]);
+        ProcessUnderTest.Start("ZmqGame.Broker",
+            [frontend, backend, "--control", control, "--session-key-file", _keyFile, "--heartbeat-interval", "250ms", .. _extraArgs]);
 
     private sealed class Node
     {
