@@ -41,6 +41,7 @@ internal sealed class BrokerHost : IDisposable
     private IRouter? _controlRouter;
     private EventLoop? _loop;
     private NetMQPoller? _side;
+    private LameDuck? _lameDuck;
     private int _disposed;
 
     public BrokerHost(BrokerOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
@@ -106,6 +107,8 @@ internal sealed class BrokerHost : IDisposable
                 Guard(_dispatcher.Tick);
                 Guard(_sessions.Tick);
                 Guard(_sessions.FlushEvents);
+                Guard(_sessions.RefreshIdempotentRoutes);
+                Guard(() => _lameDuck?.Tick());
             },
 
             // Session events queued while handling the turn (a HELLO's connected event, a kick's closed event).
@@ -184,6 +187,21 @@ internal sealed class BrokerHost : IDisposable
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Post(() => _dispatcher.AddIdleWaiter(service, count, done));
         return done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Becomes a lame duck (<see cref="Broker.LameDuck"/>) and completes when it is done: true when every request was
+    /// answered and every ZmqGame client moved, false when <c>LameDuckTimeout</c> cut it short. Dispose afterwards.
+    /// </summary>
+    public Task<bool> RunLameDuckAsync(CancellationToken cancellationToken = default)
+    {
+        var duck = new LameDuck(_options, _dispatcher, _sessions, _frontendRouter!, _logger, _time);
+        Post(() =>
+        {
+            _lameDuck = duck;
+            duck.Begin();
+        });
+        return duck.Finished.WaitAsync(cancellationToken);
     }
 
     /// <summary>Runs <paramref name="func"/> on the loop thread (which owns all broker state) and returns its result.</summary>

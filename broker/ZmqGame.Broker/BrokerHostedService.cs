@@ -36,10 +36,22 @@ internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory 
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Stops the broker; with <c>Broker:LameDuck</c>, after its clients moved and its requests finished.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_server is not null && options.LameDuck)
+        {
+            try
+            {
+                await _server.RunLameDuckAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The host's shutdown timeout passed first: stop now.
+            }
+        }
+
         _server?.Dispose();
-        return Task.CompletedTask;
     }
 
     public void Dispose() => _server?.Dispose();

@@ -86,6 +86,17 @@ internal sealed class BrokerOptions
     /// </summary>
     public string SessionKeyFile { get; set; } = string.Empty;
 
+    /// <summary>
+    /// On SIGTERM the broker becomes a lame duck instead of closing at once: it stops accepting connections, tells its
+    /// ZmqGame clients to move to another broker of the cluster (MOVE), finishes the requests it holds and exits once
+    /// every ZmqGame client has left (or <see cref="LameDuckTimeout"/> passed), leaving its sessions to resume elsewhere.
+    /// Default false.
+    /// </summary>
+    public bool LameDuck { get; set; }
+
+    /// <summary>Longest a lame duck waits for its requests to finish and its clients to leave before it exits. Default 30 s.</summary>
+    public TimeSpan LameDuckTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>CURVE security of the control endpoint and, optionally, the frontend.</summary>
     public SecurityOptions Security { get; set; } = new();
 
@@ -124,6 +135,11 @@ internal sealed class BrokerOptions
         if (EventTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("invalid broker options: EventTimeout must be positive");
+        }
+
+        if (LameDuckTimeout <= TimeSpan.Zero || LameDuckTimeout > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException("invalid broker options: LameDuckTimeout must be positive and at most a day");
         }
 
         Security.Validate(Control);

@@ -43,7 +43,7 @@ internal static class CliApp
               This usage, or a command's own (its options and an example).
 
         Options:
-          --broker <endpoint>          broker frontend (default tcp://localhost:5555)
+          --broker <endpoints>         broker frontend, or a cluster's as a list a,b (default tcp://localhost:5555)
           --timeout <duration>         request deadline (default 5s)
           --connect-timeout <duration> how long to wait for the broker to answer (default 5s)
         Durations: 250ms, 5s, 1m, or hh:mm:ss.
@@ -176,13 +176,23 @@ internal static class CliApp
             "client mdp",
             () =>
             {
+                // Connected to every broker of the list; the request goes to the first connection that is up.
                 using var dealer = new DealerSocket();
                 dealer.Options.Linger = TimeSpan.Zero;
-                dealer.Connect(invocation.Broker);
+                dealer.Options.DelayAttachOnConnect = true;
+                foreach (var broker in EndpointSyntax.Split(invocation.Broker))
+                {
+                    dealer.Connect(broker);
+                }
+
                 var request = new List<byte[]>(MdpClient.BodyStart + body.Count);
                 MdpClient.WriteMessage(new FrameListWriter(request), service, body);
-                dealer.SendMultipartBytes(request);
                 var deadline = DateTime.UtcNow + invocation.Timeout;
+                if (!dealer.TrySendMultipartBytes(invocation.Timeout, request))
+                {
+                    return null;
+                }
+
                 NetMQMessage? message = null;
                 while (!cancellationToken.IsCancellationRequested)
                 {
@@ -277,9 +287,12 @@ internal static class CliApp
         return result;
     }
 
-    /// <summary>Reads an endpoint option (see <see cref="EndpointSyntax"/>): a broker to connect to.</summary>
+    /// <summary>
+    /// Reads an endpoint option (see <see cref="EndpointSyntax"/>): a broker to connect to, or a comma-separated list of
+    /// the brokers of a cluster (<c>tcp://b1:5555,tcp://b2:5555</c>).
+    /// </summary>
     internal static string ParseEndpoint(string text, string option) =>
-        EndpointSyntax.Problem(text, bind: false) is { } problem ? throw new UsageException($"{option}: '{text}' {problem}") : text;
+        EndpointSyntax.ListProblem(text) is { } problem ? throw new UsageException($"{option}: '{text}' {problem}") : text;
 
     internal sealed class UsageException : Exception
     {
@@ -361,7 +374,7 @@ internal static class CliApp
                 case "call":
                     if (positional.Count != 4)
                     {
-                        throw new UsageException("usage: client call <service> <cmd> <json> [--broker <endpoint>] [--timeout <duration>]");
+                        throw new UsageException("usage: client call <service> <cmd> <json> [--broker <endpoints>] [--timeout <duration>]");
                     }
 
                     if (!int.TryParse(positional[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out var command))
@@ -375,7 +388,7 @@ internal static class CliApp
                 case "mdp":
                     if (positional.Count < 2)
                     {
-                        throw new UsageException("usage: client mdp <service> [<frame>...] [--broker <endpoint>] [--timeout <duration>]");
+                        throw new UsageException("usage: client mdp <service> [<frame>...] [--broker <endpoints>] [--timeout <duration>]");
                     }
 
                     result.Frames.AddRange(positional.Skip(2));

@@ -10,13 +10,13 @@ internal static class CommandHelp
         client call: one request to a ZmqGame service (ZGC01 protocol), its reply as JSON.
 
         Usage:
-          client call <service> <cmd> <json> [--broker <endpoint>] [--timeout <duration>] [--connect-timeout <duration>]
+          client call <service> <cmd> <json> [--broker <endpoints>] [--timeout <duration>] [--connect-timeout <duration>]
 
         Sends <json> converted to MessagePack as command <cmd> (an integer) of <service> and prints the reply
         converted to JSON on stdout.
 
         Options:
-          --broker <endpoint>          broker frontend (default tcp://localhost:5555)
+          --broker <endpoints>         broker frontend, or a cluster's as a list a,b (default tcp://localhost:5555)
           --timeout <duration>         request deadline (default 5s)
           --connect-timeout <duration> how long to wait for the broker to answer (default 5s)
         Durations: 250ms, 5s, 1m, or hh:mm:ss.
@@ -32,7 +32,7 @@ internal static class CommandHelp
         client mdp: one stock Majordomo request (MDPC01), through any MDP broker.
 
         Usage:
-          client mdp <service> [<frame>...] [--broker <endpoint>] [--timeout <duration>]
+          client mdp <service> [<frame>...] [--broker <endpoints>] [--timeout <duration>]
 
         Sends a request whose body frames are the given UTF-8 strings and prints each reply body frame as
         UTF-8 text, one per line. `mmi.service <name>` asks the broker whether a worker of <name> is connected.
@@ -40,7 +40,7 @@ internal static class CommandHelp
         answered both end in a timeout.
 
         Options:
-          --broker <endpoint>          broker frontend (default tcp://localhost:5555)
+          --broker <endpoints>         broker frontend, or a cluster's as a list a,b (default tcp://localhost:5555)
           --timeout <duration>         how long to wait for the reply (default 5s)
         Durations: 250ms, 5s, 1m, or hh:mm:ss.
 

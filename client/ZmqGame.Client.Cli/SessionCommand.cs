@@ -18,7 +18,7 @@ internal static class SessionCommand
         client session: an interactive ZmqGame session, one line per event (for people and for scripts).
 
         Usage:
-          client session [--broker <endpoint>] [--service <service>] [--session-service <service>]
+          client session [--broker <endpoints>] [--service <service>] [--session-service <service>]
                          [--server-key <z85>] [--timeout <duration>] [--connect-timeout <duration>]
 
         Connects with a session, then reads requests from stdin, one per line:
@@ -35,7 +35,7 @@ internal static class SessionCommand
         End of input closes the session and exits 0 once the requests in flight have ended.
 
         Options:
-          --broker <endpoint>          broker frontend (default tcp://localhost:5555)
+          --broker <endpoints>         broker frontend, or a cluster's as a list a,b (default tcp://localhost:5555)
           --service <service>          service of `<cmd> <json>` lines
           --session-service <service>  service whose workers get this session's connect/close events
                                (default: the --service; "" for none)

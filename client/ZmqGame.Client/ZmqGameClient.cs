@@ -33,19 +33,19 @@ public sealed class ZmqGameClient : IAsyncDisposable
         core.EventSender = this;
     }
 
-    /// <summary>The broker frontend this client talks to.</summary>
+    /// <summary>The broker frontend this client talks to now (the last one while it moves between brokers).</summary>
     public string Endpoint => core.Endpoint;
 
     internal ClientCore Core => core;
 
     /// <summary>
-    /// The session as the broker last described it. Set when <see cref="ConnectAsync"/> returns; null only between the
+    /// The session as the broker last described it. Set when <see cref="ConnectAsync(string, ZmqGameClientOptions?, CancellationToken)"/> returns; null only between the
     /// broker ending a session (<see cref="SessionClosed"/>) and its WELCOME for the new one.
     /// </summary>
     public ClientSession? Session => core.Session;
 
     /// <summary>
-    /// Raised after every WELCOME once <see cref="ConnectAsync"/> has returned: a login or logout, a change of groups, a
+    /// Raised after every WELCOME once <see cref="ConnectAsync(string, ZmqGameClientOptions?, CancellationToken)"/> has returned: a login or logout, a change of groups, a
     /// resume after a reconnect (<see cref="SessionChangedEventArgs.Resumed"/>), a new session after
     /// <see cref="SessionClosed"/>, a ticket refresh. Raised on the thread pool, one event at a time, in order; a handler
     /// that throws is logged.
@@ -74,23 +74,28 @@ public sealed class ZmqGameClient : IAsyncDisposable
     public long DroppedPushes => core.DroppedPushes;
 
     /// <summary>
-    /// Connects to the broker frontend at <paramref name="endpoint"/> (e.g. "tcp://localhost:5555") and waits until
-    /// the broker has opened the client's session (HELLO answered by WELCOME).
+    /// Connects to a broker frontend of <paramref name="endpoint"/> (e.g. "tcp://localhost:5555", or a comma-separated
+    /// list of the brokers of a cluster: "tcp://b1:5555,tcp://b2:5555"; empty: <see cref="ZmqGameClientOptions.Brokers"/>)
+    /// and waits until the broker has opened the client's session (HELLO answered by WELCOME). With several brokers the
+    /// client starts at one chosen at random and, when it loses that broker or the broker asks it to move, resumes its
+    /// session on another.
     /// </summary>
     /// <exception cref="TimeoutException">No broker answered within <see cref="ZmqGameClientOptions.ConnectTimeout"/>.</exception>
-    /// <exception cref="ArgumentException">The endpoint is not a valid ZeroMQ endpoint.</exception>
+    /// <exception cref="ArgumentException">No endpoint, or one that is not a valid ZeroMQ endpoint.</exception>
     /// <exception cref="ArgumentException">An option is invalid (<see cref="ArgumentOutOfRangeException"/> when out of range).</exception>
     public static async Task<ZmqGameClient> ConnectAsync(string endpoint, ZmqGameClientOptions? options = null, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrWhiteSpace(endpoint))
+        var settings = (options ?? new ZmqGameClientOptions()).Clone();
+        var list = string.IsNullOrWhiteSpace(endpoint) ? string.Join(",", settings.Brokers) : endpoint;
+        if (EndpointSyntax.ListProblem(list) is { } problem)
         {
-            throw new ArgumentException("endpoint must not be empty", nameof(endpoint));
+            throw new ArgumentException(
+                string.IsNullOrWhiteSpace(list) ? "endpoint must not be empty (nor Brokers)" : $"endpoint '{list}' {problem}", nameof(endpoint));
         }
 
-        var settings = (options ?? new ZmqGameClientOptions()).Clone();
         settings.Validate();
 
-        var core = new ClientCore(endpoint, settings);
+        var core = new ClientCore(EndpointSyntax.Split(list), settings);
         var client = new ZmqGameClient(core);
         try
         {
@@ -106,11 +111,19 @@ public sealed class ZmqGameClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Connects to one of <see cref="ZmqGameClientOptions.Brokers"/>, as <see cref="ConnectAsync(string, ZmqGameClientOptions?, CancellationToken)"/>.</summary>
+    public static Task<ZmqGameClient> ConnectAsync(ZmqGameClientOptions options, CancellationToken cancellationToken = default) =>
+        ConnectAsync(string.Empty, options ?? throw new ArgumentNullException(nameof(options)), cancellationToken);
+
     /// <summary>
     /// Sends <paramref name="request"/> (MessagePack) to command <paramref name="command"/> of <paramref name="service"/>
     /// and returns the reply, with the default deadline (<see cref="ZmqGameClientOptions.RequestTimeout"/>).
     /// </summary>
-    /// <exception cref="ZmqGameRequestException">The reply had an error status, the deadline passed (Timeout), or the connection was lost (Timeout).</exception>
+    /// <exception cref="ZmqGameRequestException">
+    /// The reply had an error status, the deadline passed (Timeout), or the broker was lost while it held the request
+    /// (BrokerLost, with ConnectionLost set; a request on a route the workers declared idempotent goes again on the next
+    /// broker instead).
+    /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the request is forgotten.</exception>
     /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
     public Task<TResponse> RequestAsync<TRequest, TResponse>(string service, int command, TRequest request, CancellationToken cancellationToken = default) =>

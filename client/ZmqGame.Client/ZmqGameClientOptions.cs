@@ -14,6 +14,13 @@ public sealed class ZmqGameClientOptions
     internal static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
 
     /// <summary>
+    /// The brokers of a cluster (frontend endpoints) the client may use, when <see cref="ZmqGameClient.ConnectAsync(string, ZmqGameClientOptions?, CancellationToken)"/>
+    /// is given none. The client starts at one chosen at random and moves to another when it loses it or is asked to
+    /// move. Default empty.
+    /// </summary>
+    public IList<string> Brokers { get; set; } = new List<string>();
+
+    /// <summary>
     /// Deadline of a request when the call does not give one. Default 10 s. The deadline is also sent to the
     /// broker (request header timeout field) so a request that waits in its queue expires there too.
     /// A request that gets no reply by its deadline fails with <c>Status.Timeout</c>.
@@ -33,7 +40,7 @@ public sealed class ZmqGameClientOptions
     public int Liveness { get; set; } = 3;
 
     /// <summary>
-    /// How long <see cref="ZmqGameClient.ConnectAsync"/> waits for the broker to open the client's session (HELLO
+    /// How long <see cref="ZmqGameClient.ConnectAsync(string, ZmqGameClientOptions?, CancellationToken)"/> waits for the broker to open the client's session (HELLO
     /// answered by WELCOME) before it throws <see cref="TimeoutException"/>. Default 5 s.
     /// </summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -169,7 +176,12 @@ public sealed class ZmqGameClientOptions
         }
     }
 
-    internal ZmqGameClientOptions Clone() => (ZmqGameClientOptions)MemberwiseClone();
+    internal ZmqGameClientOptions Clone()
+    {
+        var copy = (ZmqGameClientOptions)MemberwiseClone();
+        copy.Brokers = new List<string>(Brokers ?? []);
+        return copy;
+    }
 
     internal static void CheckDuration(TimeSpan value, string name, TimeSpan min)
     {

@@ -247,6 +247,13 @@ internal sealed class Welcome
     [Key("max_message_size")]
     public uint MaxMessageSize { get; set; }
 
+    /// <summary>
+    /// The idempotent routes of the broker's current workers: service name to command ids (absent from older brokers).
+    /// A client sends a request on one of them again on the next broker when its broker is lost before the reply.
+    /// </summary>
+    [Key("idempotent")]
+    public Dictionary<string, int[]>? Idempotent { get; set; }
+
     public byte[] Serialize() => MessagePackSerializer.Serialize(this, Payload.Options);
 
     public static bool TryParse(ReadOnlyMemory<byte> frame, out Welcome welcome)

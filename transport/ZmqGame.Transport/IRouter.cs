@@ -34,4 +34,11 @@ internal interface IRouter : IDisposable
     /// (NetMQ).
     /// </summary>
     void PauseReading(ReadOnlySpan<byte> identity, long resumeAt);
+
+    /// <summary>
+    /// Accepts no new connection from now on; the connections already made go on. The own transport closes its
+    /// listening socket (a new peer is refused at once). NetMQ cannot close a listener without closing the connections
+    /// it accepted, so there this is a no-op and the broker refuses new peers itself (a lame duck answers HELLO with MOVE).
+    /// </summary>
+    void StopAccepting();
 }

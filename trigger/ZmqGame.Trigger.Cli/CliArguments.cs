@@ -25,6 +25,15 @@ internal sealed class CliArguments
     /// <summary>--timeout, when given.</summary>
     public TimeSpan? Timeout { get; private set; }
 
+    /// <summary>
+    /// The broker (control endpoint) the command goes to now: one of <c>--broker</c>'s comma-separated list, which the
+    /// command line tries in order until one answers. Null: the default.
+    /// </summary>
+    public string? Broker { get; set; }
+
+    /// <summary>The last broker of <c>--broker</c>'s list: no answer from it is the command's answer.</summary>
+    public string? LastBroker { get; set; }
+
     /// <summary>--help or -h was given (where an option may stand): print the usage, run nothing.</summary>
     public bool Help { get; private init; }
 
@@ -106,12 +115,14 @@ internal sealed class CliArguments
             parsed.Timeout = value;
         }
 
-        foreach (var option in (string[])["--broker", "--supervisor"])
+        if (parsed.Optional("--supervisor") is { } supervisor && EndpointSyntax.Problem(supervisor, bind: false) is { } notSupervisor)
         {
-            if (parsed.Optional(option) is { } endpoint && EndpointSyntax.Problem(endpoint, bind: false) is { } problem)
-            {
-                throw new UsageException($"{option}: '{endpoint}' {problem}");
-            }
+            throw new UsageException($"--supervisor: '{supervisor}' {notSupervisor}");
+        }
+
+        if (parsed.Optional("--broker") is { } brokers && EndpointSyntax.ListProblem(brokers) is { } notBrokers)
+        {
+            throw new UsageException($"--broker: '{brokers}' {notBrokers}");
         }
 
         return parsed;

@@ -7,7 +7,8 @@ namespace ZmqGame.Trigger;
 internal static class CommandUsage
 {
     private const string Broker = """
-          --broker EP      the broker's control endpoint (default tcp://127.0.0.1:5557)
+          --broker EP      the broker's control endpoint, or a cluster's as a list a,b tried in order
+                           (default tcp://127.0.0.1:5557)
           --timeout T      how long to wait for the answer (default 5s; 250ms, 5s, 1m or hh:mm:ss)
           --server-key K   the broker's CURVE public key, Z85 (or env ZMQGAME_SERVER_KEY)
           --secret-key K   this trigger's CURVE secret key, Z85 (or env ZMQGAME_TRIGGER_SECRET_KEY)

@@ -44,7 +44,8 @@ internal static class TriggerCli
                 minus --exclude ID… (users) and --exclude-session N…
 
         options:
-          --broker EP      the broker's control endpoint (default tcp://127.0.0.1:5557)
+          --broker EP      the broker's control endpoint, or a cluster's as a list a,b tried in order
+                           (default tcp://127.0.0.1:5557)
           --timeout T      how long to wait for the answer (default 5s)
           --server-key K   the broker's CURVE public key, Z85 (or env ZMQGAME_SERVER_KEY)
           --secret-key K   this trigger's CURVE secret key, Z85 (or env ZMQGAME_TRIGGER_SECRET_KEY)
@@ -97,6 +98,26 @@ internal static class TriggerCli
             return ExitOk;
         }
 
+        // A list of brokers (a cluster's control endpoints): each in turn until one answers.
+        var brokers = EndpointSyntax.Split(parsed.Optional("--broker") ?? DefaultBroker);
+        parsed.LastBroker = brokers[^1];
+        for (var next = 0; ; next++)
+        {
+            parsed.Broker = brokers[next];
+            try
+            {
+                return await RunCommandAsync(parsed, stdout, stderr, environment, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TriggerException ex) when (ex.Failure == TriggerFailure.NoAnswer && next < brokers.Count - 1)
+            {
+                await stderr.WriteLineAsync($"no answer from the broker at {parsed.Broker}; trying {brokers[next + 1]}").ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<int> RunCommandAsync(
+        CliArguments parsed, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment, CancellationToken cancellationToken)
+    {
         try
         {
             return parsed.Command switch
@@ -122,7 +143,7 @@ internal static class TriggerCli
             // The library's validation: a bad key, a name too long, session id 0, …
             return await UsageErrorAsync(stderr, ex.Message).ConfigureAwait(false);
         }
-        catch (TriggerException ex)
+        catch (TriggerException ex) when (ex.Failure != TriggerFailure.NoAnswer || parsed.Broker == parsed.LastBroker)
         {
             await stderr.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
             return ex.Failure == TriggerFailure.NoAnswer ? ExitNoBroker : ExitFailed;
@@ -334,7 +355,7 @@ internal static class TriggerCli
             options.Timeout = timeout;
         }
 
-        return await TriggerClient.ConnectAsync(a.Optional("--broker") ?? DefaultBroker, options, cancellationToken).ConfigureAwait(false);
+        return await TriggerClient.ConnectAsync(a.Broker ?? DefaultBroker, options, cancellationToken).ConfigureAwait(false);
     }
 
     private static PushTarget Target(CliArguments a, bool withGroups = true)

@@ -15,6 +15,11 @@ internal sealed partial class SessionManager
             return;
         }
 
+        if (MovedAway(identity))
+        {
+            return;
+        }
+
         var opened = ticket.IsEmpty ? null : SessionTicket.TryOpen(ticket, _key);
         if (_registry.TryGetByIdentity(identity, out var current))
         {

@@ -16,7 +16,7 @@ internal sealed partial class SessionManager
     public void Tick()
     {
         var now = _time.GetTimestamp();
-        while (_registry.TryGetSilent(now, _timeoutTicks, out var oldest))
+        while (!Moving && _registry.TryGetSilent(now, _timeoutTicks, out var oldest))
         {
             End(oldest, SessionCloseReason.Expired, "no message from the client within the session timeout");
         }
@@ -196,6 +196,7 @@ internal sealed partial class SessionManager
             Flags = session.Flags,
             Groups = groups,
             MaxMessageSize = (uint)_options.MaxMessageSize,
+            Idempotent = _idempotentRoutes.Current,
         };
         var ticket = new SessionTicket
         {

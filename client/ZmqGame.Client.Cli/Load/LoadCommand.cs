@@ -20,7 +20,7 @@ internal static class LoadCommand
         64-byte MessagePack bin payload, and each reply is checked against the request.
 
         Options:
-          --broker <endpoint>          broker frontend (default tcp://localhost:5555)
+          --broker <endpoints>         broker frontend, or a cluster's as a list a,b (default tcp://localhost:5555)
           -c, --clients <n>            connections (default 8)
           -d, --depth <n>              requests in flight per connection (default 1)
           -s, --size <bytes>           payload frame size (default 64)

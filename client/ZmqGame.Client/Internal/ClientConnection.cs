@@ -4,28 +4,31 @@ using ZmqGame.Transport;
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
-/// The client's I/O thread and its one connection to the broker. Everything but <see cref="Wake"/>,
+/// The client's I/O thread and its one connection to a broker (the one its <see cref="Internal.Link"/> names). Everything but <see cref="Wake"/>,
 /// <see cref="Stop"/> and <see cref="ConnectionsOpened"/> runs on that thread. Each connection gets an epoch (1, 2, …)
 /// and a <see cref="Internal.Link"/> the reconnect loop watches; messages and the loss of a connection that was
 /// replaced meanwhile are ignored.
 /// </summary>
 internal sealed class ClientConnection : IDisposable
 {
-    private readonly string endpoint;
     private readonly ILogger logger;
     private readonly IConnectionLoop io;
     private IDealerLink? socket;
     private long connectionsOpened;
 
-    public ClientConnection(string endpoint, byte[]? serverKey, ILogger logger)
+    /// <summary>A connection loop able to reach every one of <paramref name="endpoints"/>: NetMQ when one of them needs it.</summary>
+    public ClientConnection(IReadOnlyList<string> endpoints, byte[]? serverKey, ILogger logger)
     {
-        this.endpoint = endpoint;
         this.logger = logger;
-        io = ConnectionLoop.Create(endpoint, new DealerOptions { CurveServerKey = serverKey, Batch = 256 }, ex => Log.PollerError(logger, ex));
+        var choice = endpoints.FirstOrDefault(e => !TransportChoice.UsesOwnTransport(e, serverKey is not null)) ?? endpoints[0];
+        io = ConnectionLoop.Create(choice, new DealerOptions { CurveServerKey = serverKey, Batch = 256 }, ex => Log.PollerError(logger, ex));
     }
 
     /// <summary>True while a connection is open.</summary>
     public bool IsOpen => socket is not null;
+
+    /// <summary>The broker of the current connection (the last one's after it closed; empty before the first).</summary>
+    public string Endpoint { get; private set; } = string.Empty;
 
     /// <summary>The current connection's epoch (the last one's after it closed; 0 before the first).</summary>
     public long Epoch { get; private set; }
@@ -56,6 +59,7 @@ internal sealed class ClientConnection : IDisposable
     public bool TryOpen(Link newLink, Action<List<byte[]>> onMessage, Action onLost)
     {
         IDealerLink? opened = null;
+        var endpoint = newLink.Endpoint;
         try
         {
             opened = io.Connect(
@@ -82,6 +86,7 @@ internal sealed class ClientConnection : IDisposable
         }
 
         socket = opened;
+        Endpoint = endpoint;
         Link = newLink;
         newLink.Epoch = ++Epoch;
         Interlocked.Increment(ref connectionsOpened);
@@ -98,7 +103,7 @@ internal sealed class ClientConnection : IDisposable
         if (Link is { IsAnswered: false } answering)
         {
             answering.SetAnswered();
-            Log.Connected(logger, endpoint, answering.Epoch);
+            Log.Connected(logger, Endpoint, answering.Epoch);
         }
     }
 

@@ -59,9 +59,10 @@ internal sealed partial class ClientCore
             return;
         }
 
-        if (!connection.IsOpen || !session.LinkWelcomed)
+        if (!connection.IsOpen || !session.LinkWelcomed || movingEpoch == connection.Epoch)
         {
-            // No connection the broker has opened a session on: the request waits (its deadline still runs).
+            // No connection the broker has opened a session on, or its broker asked to move: the request waits (its
+            // deadline still runs) for the WELCOME on the next connection.
             requests.Hold(request);
             return;
         }
@@ -81,7 +82,7 @@ internal sealed partial class ClientCore
     /// <summary>The session is open on this connection: the held requests go, oldest first.</summary>
     private void FlushUnsent()
     {
-        while (requests.HasUnsent && connection.IsOpen)
+        while (requests.HasUnsent && connection.IsOpen && movingEpoch != connection.Epoch)
         {
             requests.TryTakeUnsent(out var request);
             if (requests.IsPending(request.Id))
@@ -111,7 +112,7 @@ internal sealed partial class ClientCore
 
     private void HandleTick()
     {
-        if (!connection.IsOpen)
+        if (!connection.IsOpen || LeaveIfMoved())
         {
             return;
         }
@@ -124,7 +125,7 @@ internal sealed partial class ClientCore
             case LivenessVerdict.HelloUnanswered:
                 // The broker talks (heartbeats) but never answered HELLO, e.g. it was lost under a ZeroMQ reconnect:
                 // a fresh socket says HELLO again, which never ends a session this one might still get.
-                Log.HelloUnanswered(logger, endpoint, time.ToMilliseconds(time.GetTimestamp() - session.HelloWaitingSince!.Value), connection.Epoch);
+                Log.HelloUnanswered(logger, connection.Endpoint, time.ToMilliseconds(time.GetTimestamp() - session.HelloWaitingSince!.Value), connection.Epoch);
                 LinkLost(liveness.Silence, logSilence: false);
                 break;
             case LivenessVerdict.Heartbeat:
@@ -137,20 +138,55 @@ internal sealed partial class ClientCore
         }
     }
 
-    /// <summary>The connection died (silence or the transport said so): the requests written to it fail.</summary>
+    /// <summary>
+    /// The connection died (silence or the transport said so), so its broker is lost: the requests written to it end
+    /// <see cref="Status.BrokerLost"/>, except those on idempotent routes, which go again after the next WELCOME.
+    /// </summary>
     private void LinkLost(TimeSpan silence, bool logSilence = true)
     {
         var lostEpoch = connection.Epoch;
         var lostLink = connection.Link;
+        var lostEndpoint = connection.Endpoint;
         CloseSocket();
 
-        var failed = requests.FailSentOn(lostEpoch);
+        var routes = idempotent;
+        var (failed, resent) = requests.LostOn(lostEpoch, lostEndpoint, r => routes.Contains(r.Service, r.Command));
         if (logSilence)
         {
-            Log.LinkLost(logger, endpoint, (long)silence.TotalMilliseconds, lostEpoch, failed);
+            Log.LinkLost(logger, lostEndpoint, (long)silence.TotalMilliseconds, lostEpoch, failed, resent);
         }
 
         lostLink?.SetClosed();
+    }
+
+    /// <summary>MOVE: no new request goes on this connection; it is left once the replies of those on it are in.</summary>
+    private void HandleMove(List<byte[]> message)
+    {
+        var text = message.Count > 3 ? System.Text.Encoding.UTF8.GetString(message[3]) : string.Empty;
+        if (movingEpoch != connection.Epoch)
+        {
+            movingEpoch = connection.Epoch;
+            Log.MoveAsked(logger, connection.Endpoint, text, connection.Epoch);
+        }
+
+        LeaveIfMoved();
+    }
+
+    /// <summary>
+    /// The broker of this connection said MOVE and holds no more of its requests (each got its reply or ended by its
+    /// deadline): the connection closes and the reconnect loop opens the next broker, where the session resumes. True
+    /// when it closed.
+    /// </summary>
+    private bool LeaveIfMoved()
+    {
+        if (movingEpoch == 0 || movingEpoch != connection.Epoch || !connection.IsOpen || requests.AnySentOn(movingEpoch))
+        {
+            return false;
+        }
+
+        Log.Moving(logger, connection.Endpoint, movingEpoch);
+        CloseSocket();
+        return true;
     }
 
     private void CloseSocket()
@@ -200,6 +236,7 @@ internal sealed partial class ClientCore
                 }
 
                 BrokerLimitAnnounced(welcome.MaxMessageSize);
+                idempotent = IdempotentRoutes.From(welcome.Idempotent);
                 session.Welcomed(welcome, ticket);
                 break;
             case ZgClient.Push:
@@ -223,6 +260,9 @@ internal sealed partial class ClientCore
             case ZgClient.NoSession:
                 session.NoSession();
                 break;
+            case ZgClient.Move:
+                HandleMove(message);
+                break;
             default:
                 CountMalformed($"unknown ZGC01 command 0x{command:X2}");
                 break;
@@ -245,6 +285,7 @@ internal sealed partial class ClientCore
         }
 
         requests.Complete(header, payload);
+        LeaveIfMoved();
     }
 
     private void CountMalformed(string reason)

@@ -22,7 +22,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
     /// <summary>How long disposal waits for the broker's CLOSED after CLOSE before it closes the socket anyway.</summary>
     internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(1);
 
-    private readonly string endpoint;
+    private readonly IReadOnlyList<string> endpoints;
     private readonly ZmqGameClientOptions options;
     private readonly TimeProvider time;
     private readonly ILogger logger;
@@ -40,10 +40,12 @@ internal sealed partial class ClientCore : IAsyncDisposable
     private long announcedMaxMessageSize; // the broker's, from its WELCOME; 0 until then (or from an older broker)
     private bool pollerStarted;
     private long malformedMessages;
+    private IdempotentRoutes idempotent = IdempotentRoutes.None; // the current broker's, from its WELCOME; I/O thread
+    private long movingEpoch;                                    // the connection whose broker said MOVE; 0: none
 
-    public ClientCore(string endpoint, ZmqGameClientOptions options)
+    public ClientCore(IReadOnlyList<string> endpoints, ZmqGameClientOptions options)
     {
-        this.endpoint = endpoint;
+        this.endpoints = endpoints;
         this.options = options;
         time = options.TimeProvider ?? TimeProvider.System;
         logger = (ILogger?)options.LoggerFactory?.CreateLogger("ZmqGame.Client") ?? NullLogger.Instance;
@@ -51,14 +53,18 @@ internal sealed partial class ClientCore : IAsyncDisposable
         var serverKey = options.ServerKey();
         var events = new EventQueue(logger);
         liveness = new ClientLiveness(time, options.HeartbeatInterval, options.Liveness);
-        connection = new ClientConnection(endpoint, serverKey, logger);
-        requests = new RequestTable(time, logger, endpoint);
-        session = new SessionState(endpoint, time, logger, sessionService, connection, liveness, events, FlushUnsent);
+        connection = new ClientConnection(endpoints, serverKey, logger);
+        requests = new RequestTable(time, logger);
+        session = new SessionState(time, logger, sessionService, connection, liveness, events, FlushUnsent);
         pushes = new PushFanOut(options.PushBufferSize, logger);
-        reconnector = new Reconnector(endpoint, options, time, logger, l => Post(ClientCommand.Open(l)), session.FailFirstWelcome);
+        reconnector = new Reconnector(endpoints, options, time, logger, l => Post(ClientCommand.Open(l)), session.FailFirstWelcome);
     }
 
-    public string Endpoint => endpoint;
+    /// <summary>The broker of the current connection (the last one while between connections).</summary>
+    public string Endpoint => connection.Endpoint;
+
+    /// <summary>Every broker this client may use, in the order given.</summary>
+    public IReadOnlyList<string> Endpoints => endpoints;
 
     public ZmqGameClientOptions Options => options;
 
@@ -122,7 +128,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
     /// <summary>Starts the socket thread, the tick timer and the connection loop. Called once.</summary>
     public void Start()
     {
-        connection.Start("ZmqGame.Client " + endpoint, OnWake, OnExit);
+        connection.Start("ZmqGame.Client " + endpoints[0], OnWake, OnExit);
         pollerStarted = true;
 
         var tick = ClientLiveness.TickInterval(options.HeartbeatInterval);
@@ -140,7 +146,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
         catch (TimeoutException)
         {
             throw new TimeoutException(
-                $"no broker answered at {endpoint} within {options.ConnectTimeout.TotalSeconds:0.###} s");
+                $"no broker answered at {string.Join(",", endpoints)} within {options.ConnectTimeout.TotalSeconds:0.###} s");
         }
     }
 
@@ -280,7 +286,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            Log.CloseUnanswered(logger, session.Current?.Id ?? 0, endpoint, (long)CloseTimeout.TotalMilliseconds);
+            Log.CloseUnanswered(logger, session.Current?.Id ?? 0, connection.Endpoint, (long)CloseTimeout.TotalMilliseconds);
         }
     }
 

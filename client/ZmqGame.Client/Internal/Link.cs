@@ -4,10 +4,13 @@ namespace ZmqGame.Client.Internal;
 /// One socket's life, seen from the reconnect loop: <see cref="Answered"/> is true once the broker sent
 /// anything on it, false when it was closed before that; <see cref="Closed"/> completes when it is closed.
 /// </summary>
-internal sealed class Link
+internal sealed class Link(string endpoint)
 {
     private readonly TaskCompletionSource<bool> answered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<bool> closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The broker frontend this socket connects to.</summary>
+    public string Endpoint { get; } = endpoint;
 
     public long Epoch { get; set; }
 

@@ -8,8 +8,8 @@ internal static partial class Log
     public static partial void Connected(ILogger logger, string endpoint, long epoch);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning,
-        Message = "No traffic from broker at {Endpoint} for {SilentMs} ms; closing connection {Epoch}, {Failed} in-flight request(s) failed")]
-    public static partial void LinkLost(ILogger logger, string endpoint, long silentMs, long epoch, int failed);
+        Message = "Lost the broker at {Endpoint} ({SilentMs} ms without traffic); closed connection {Epoch}: {Failed} in-flight request(s) failed, {Resent} idempotent one(s) go again on the next broker")]
+    public static partial void LinkLost(ILogger logger, string endpoint, long silentMs, long epoch, int failed, int resent);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Reopening connection to {Endpoint} in {DelayMs} ms (attempt {Attempt})")]
     public static partial void Reconnecting(ILogger logger, string endpoint, long delayMs, int attempt);
@@ -55,4 +55,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1017, Level = LogLevel.Debug, Message = "Closing session {SessionId} at {Endpoint}: no CLOSED within {WaitedMs} ms, closing the socket anyway")]
     public static partial void CloseUnanswered(ILogger logger, ulong sessionId, string endpoint, long waitedMs);
+
+    [LoggerMessage(EventId = 1018, Level = LogLevel.Information, Message = "Broker at {Endpoint} asks its clients to move ({Text}); moving once the replies on connection {Epoch} are in")]
+    public static partial void MoveAsked(ILogger logger, string endpoint, string text, long epoch);
+
+    [LoggerMessage(EventId = 1019, Level = LogLevel.Information, Message = "Leaving the broker at {Endpoint} (connection {Epoch}) to resume the session on another broker")]
+    public static partial void Moving(ILogger logger, string endpoint, long epoch);
 }

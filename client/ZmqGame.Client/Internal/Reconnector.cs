@@ -5,25 +5,30 @@ using ZmqGame.Transport;
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
-/// The connection loop (thread pool): asks the I/O thread to open a connection, waits until the broker answers on
-/// it or it closes, and when it closes opens the next. Connections the broker never answered are retried with the
-/// worker's backoff (<see cref="ReconnectPolicy"/>: exponential with jitter, between <c>ReconnectDelayMin</c> and
-/// <c>ReconnectDelayMax</c>); an answered one that dies is reopened at once.
+/// The connection loop (thread pool): asks the I/O thread to open a connection to one of the brokers, waits until the
+/// broker answers on it or it closes, and when it closes opens the next. The first broker is chosen at random; after a
+/// lost broker (or a MOVE) the next is another one chosen at random, so the clients of a stopped broker spread over the
+/// others; a broker that does not answer is followed by the next in the list. Only when every broker was tried once
+/// without an answer does the loop wait, with the worker's backoff (<see cref="ReconnectPolicy"/>: exponential with
+/// jitter, between <c>ReconnectDelayMin</c> and <c>ReconnectDelayMax</c>); an answered connection that dies is
+/// followed at once.
 /// </summary>
 internal sealed class Reconnector
 {
-    private readonly string endpoint;
+    private readonly IReadOnlyList<string> endpoints;
     private readonly ILogger logger;
     private readonly Action<Link> open;
     private readonly Action<Exception> onFailed;
     private readonly ResiliencePipeline<Link?> reopenPipeline;
+    private readonly Random random = new(); // the loop's thread only
+    private int current = -1;               // index of the broker tried last
     private Task loop = Task.CompletedTask;
 
-    /// <summary>A loop that asks <paramref name="open"/> (which posts to the I/O thread) for each connection and tells
-    /// <paramref name="onFailed"/> when it stops on an unexpected error.</summary>
-    public Reconnector(string endpoint, ZmqGameClientOptions options, TimeProvider time, ILogger logger, Action<Link> open, Action<Exception> onFailed)
+    /// <summary>A loop over <paramref name="endpoints"/> that asks <paramref name="open"/> (which posts to the I/O thread)
+    /// for each connection and tells <paramref name="onFailed"/> when it stops on an unexpected error.</summary>
+    public Reconnector(IReadOnlyList<string> endpoints, ZmqGameClientOptions options, TimeProvider time, ILogger logger, Action<Link> open, Action<Exception> onFailed)
     {
-        this.endpoint = endpoint;
+        this.endpoints = endpoints;
         this.logger = logger;
         this.open = open;
         this.onFailed = onFailed;
@@ -34,7 +39,7 @@ internal sealed class Reconnector
             static l => l is null,
             args =>
             {
-                Log.Reconnecting(logger, this.endpoint, (long)args.RetryDelay.TotalMilliseconds, args.AttemptNumber + 1);
+                Log.Reconnecting(logger, string.Join(",", this.endpoints), (long)args.RetryDelay.TotalMilliseconds, args.AttemptNumber + 1);
                 return default;
             });
     }
@@ -45,6 +50,13 @@ internal sealed class Reconnector
     /// <summary>Starts the loop on the thread pool. Called once.</summary>
     public void Start(CancellationToken cancellationToken) => loop = Task.Run(() => RunAsync(cancellationToken), CancellationToken.None);
 
+    /// <summary>
+    /// The broker to start a round with: a random one at first, then a random one other than the last (a single broker:
+    /// that one again).
+    /// </summary>
+    internal static int FirstOfRound(int last, int count, Random random) =>
+        last < 0 ? random.Next(count) : count == 1 ? 0 : (last + 1 + random.Next(count - 1)) % count;
+
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         try
@@ -52,17 +64,7 @@ internal sealed class Reconnector
             while (!cancellationToken.IsCancellationRequested)
             {
                 var opened = await reopenPipeline.ExecuteAsync(
-                    static async (state, token) =>
-                    {
-                        var l = new Link();
-                        using (token.Register(static s => ((Link)s!).Abort(), l))
-                        {
-                            state.open(l);
-                            return await l.Answered.ConfigureAwait(false) ? l : null;
-                        }
-                    },
-                    this,
-                    cancellationToken).ConfigureAwait(false);
+                    static (state, token) => state.TryEveryBrokerAsync(token), this, cancellationToken).ConfigureAwait(false);
 
                 if (opened is null)
                 {
@@ -80,8 +82,29 @@ internal sealed class Reconnector
         }
         catch (Exception ex)
         {
-            Log.LoopFailed(logger, endpoint, ex);
+            Log.LoopFailed(logger, string.Join(",", endpoints), ex);
             onFailed(ex);
         }
+    }
+
+    /// <summary>One round: each broker once, from <see cref="FirstOfRound"/> on in list order, until one answers (null: none did).</summary>
+    private async ValueTask<Link?> TryEveryBrokerAsync(CancellationToken token)
+    {
+        var first = FirstOfRound(current, endpoints.Count, random);
+        for (var i = 0; i < endpoints.Count; i++)
+        {
+            current = (first + i) % endpoints.Count;
+            var link = new Link(endpoints[current]);
+            using (token.Register(static s => ((Link)s!).Abort(), link))
+            {
+                open(link);
+                if (await link.Answered.ConfigureAwait(false))
+                {
+                    return link;
+                }
+            }
+        }
+
+        return null;
     }
 }

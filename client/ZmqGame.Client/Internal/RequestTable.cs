@@ -25,18 +25,16 @@ internal sealed class RequestTable
 
     private readonly TimeProvider time;
     private readonly ILogger logger;
-    private readonly string endpoint;
     private readonly ConcurrentDictionary<ulong, PendingRequest> pending = new();
     private readonly Queue<PendingRequest> unsent = new(); // I/O thread
     private readonly Action<PendingRequest, CancellationToken> cancel;
     private long nextRequestId;
     private long unknownReplies;
 
-    public RequestTable(TimeProvider time, ILogger logger, string endpoint)
+    public RequestTable(TimeProvider time, ILogger logger)
     {
         this.time = time;
         this.logger = logger;
-        this.endpoint = endpoint;
         cancel = CancelRequest;
     }
 
@@ -78,24 +76,57 @@ internal sealed class RequestTable
         }
     }
 
-    /// <summary>Fails the requests written to the connection <paramref name="epoch"/>, which was lost; returns how many.</summary>
-    public int FailSentOn(long epoch)
+    /// <summary>
+    /// The broker of connection <paramref name="epoch"/> (at <paramref name="endpoint"/>) was lost: each request written
+    /// to it either waits for the next connection's WELCOME to go again, when <paramref name="idempotent"/> says its
+    /// route may run twice (its deadline unchanged), or fails with <see cref="Status.BrokerLost"/>. Returns how many
+    /// failed and how many wait. I/O thread.
+    /// </summary>
+    public (int Failed, int Resent) LostOn(long epoch, string endpoint, Func<PendingRequest, bool> idempotent)
     {
         var failed = 0;
+        var resent = 0;
         foreach (var entry in pending)
         {
             var request = entry.Value;
-            if (request.SentEpoch == epoch && pending.TryRemove(entry.Key, out _))
+            if (request.SentEpoch != epoch)
+            {
+                continue;
+            }
+
+            if (idempotent(request))
+            {
+                resent++;
+                request.SentEpoch = 0; // at no broker now
+                unsent.Enqueue(request);
+                continue;
+            }
+
+            if (pending.TryRemove(entry.Key, out _))
             {
                 failed++;
                 request.Fail(new ZmqGameRequestException(
-                    Status.Timeout, request.Service, request.Command,
-                    $"connection to the broker at {endpoint} was lost before the reply",
+                    Status.BrokerLost, request.Service, request.Command,
+                    $"the broker at {endpoint} was lost before the reply; the request may or may not have run",
                     connectionLost: true, inner: null));
             }
         }
 
-        return failed;
+        return (failed, resent);
+    }
+
+    /// <summary>True while a request written to connection <paramref name="epoch"/> waits for its reply.</summary>
+    public bool AnySentOn(long epoch)
+    {
+        foreach (var entry in pending)
+        {
+            if (entry.Value.SentEpoch == epoch)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Completes the request a REPLY answers; a reply nobody waits for is counted. I/O thread.</summary>
@@ -143,6 +174,7 @@ internal sealed class RequestTable
             return false;
         }
 
+        waiting.SentEpoch = 0; // it did not run: at no broker now
         unsent.Enqueue(waiting);
         return true;
     }
@@ -179,7 +211,7 @@ internal sealed class RequestTable
         var message = ClientFrames.Request(sessionId, request.ServiceBytes, header, request.Payload);
         if (!connection.TrySend(message))
         {
-            Log.SendQueueFull(logger, endpoint, request.Id);
+            Log.SendQueueFull(logger, connection.Endpoint, request.Id);
             if (pending.TryRemove(request.Id, out _))
             {
                 request.Fail(new ZmqGameRequestException(

@@ -15,7 +15,6 @@ namespace ZmqGame.Client.Internal;
 /// </summary>
 internal sealed class SessionState
 {
-    private readonly string endpoint;
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly byte[] sessionService;
@@ -35,7 +34,6 @@ internal sealed class SessionState
     /// <summary>A session that says HELLO on <paramref name="connection"/>; <paramref name="onLinkWelcomed"/> runs (I/O
     /// thread) when the first WELCOME arrives on a connection, so that held requests go.</summary>
     public SessionState(
-        string endpoint,
         TimeProvider time,
         ILogger logger,
         byte[] sessionService,
@@ -44,7 +42,6 @@ internal sealed class SessionState
         EventQueue events,
         Action onLinkWelcomed)
     {
-        this.endpoint = endpoint;
         this.time = time;
         this.logger = logger;
         this.sessionService = sessionService;
@@ -124,7 +121,7 @@ internal sealed class SessionState
             return;
         }
 
-        Log.SessionWelcomed(logger, session.Id, endpoint, welcome.Resumed, session.UserId);
+        Log.SessionWelcomed(logger, session.Id, connection.Endpoint, welcome.Resumed, session.UserId);
         if (!LinkWelcomed)
         {
             LinkWelcomed = true;
@@ -162,7 +159,7 @@ internal sealed class SessionState
             return;
         }
 
-        Log.SessionEnded(logger, closedId, endpoint, ReasonName(reason), text);
+        Log.SessionEnded(logger, closedId, connection.Endpoint, ReasonName(reason), text);
         SendHello(time.GetTimestamp(), resume: false);
     }
 
@@ -175,7 +172,7 @@ internal sealed class SessionState
             return;
         }
 
-        Log.NoSession(logger, endpoint, ticket is not null);
+        Log.NoSession(logger, connection.Endpoint, ticket is not null);
         SendHello(time.GetTimestamp(), resume: ticket is not null);
     }
 

@@ -56,6 +56,12 @@ internal static class ZgClient
     /// </summary>
     public const byte SessionRequest = 0x08;
 
+    /// <summary>
+    /// Broker to client, MOVE: [UTF-8 text]. The broker is stopping (a lame duck): the client sends no new request on
+    /// this connection, waits for the replies of the ones it has there, then resumes its session on another broker.
+    /// </summary>
+    public const byte Move = 0x09;
+
     /// <summary>Index of the command frame.</summary>
     public const int CommandIndex = 2;
 
@@ -64,7 +70,7 @@ internal static class ZgClient
 
     private static readonly byte[] Delimiter = [];
     private static readonly byte[] HeaderFrame = Header.ToArray();
-    private static readonly byte[][] Commands = [[0], [Request], [Reply], [Hello], [Heartbeat], [Push], [Close], [NoSession], [SessionRequest]];
+    private static readonly byte[][] Commands = [[0], [Request], [Reply], [Hello], [Heartbeat], [Push], [Close], [NoSession], [SessionRequest], [Move]];
 
     /// <summary>
     /// <c>[""]["ZGC01"][command]</c>: a whole command without a body (HEARTBEAT, NO SESSION, CLOSE), or, with

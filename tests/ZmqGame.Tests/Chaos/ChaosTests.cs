@@ -140,7 +140,7 @@ public sealed class ChaosTests
             Assert.That(await load.StopAsync(), Is.Zero, "unanswered requests");
             TestContext.Out.WriteLine(load.Describe());
         TestContext.Out.WriteLine(load.Describe());
-            Assert.That(load.Errors.Keys, Is.SubsetOf(new[] { "Timeout", "Timeout/connection lost" }), "only statuses a client can retry on; " + load.Describe());
+            Assert.That(load.Errors.Keys, Is.SubsetOf(new[] { "Timeout", "BrokerLost/connection lost" }), "only statuses a client can retry on; " + load.Describe());
         }
         finally
         {

@@ -158,6 +158,11 @@ internal sealed class NetMqRouter : IRouter
     {
     }
 
+    /// <summary>NetMQ's unbind would close the connections the listener accepted too: new peers keep coming (see <see cref="IRouter.StopAccepting"/>).</summary>
+    public void StopAccepting()
+    {
+    }
+
     /// <summary>The socket and queue are the side poller's; the broker host stops that poller first.</summary>
     public void Dispose()
     {

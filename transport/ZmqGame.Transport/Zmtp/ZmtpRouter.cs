@@ -27,6 +27,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     private readonly HashSet<Connection> _connections = [];
     private readonly byte[] _readBuffer = new byte[ReadSize];
     private readonly Socket _listener;
+    private bool _listenerClosed;
     private readonly int _listenerFd;
     private readonly ulong _listenerToken;
     private readonly Queue<(Connection Connection, long Deadline)> _handshaking = new();
@@ -204,6 +205,19 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         }
     }
 
+    /// <summary>Closes the listening socket: a new peer is refused at once; the connections made go on.</summary>
+    public void StopAccepting()
+    {
+        if (_listenerClosed)
+        {
+            return;
+        }
+
+        _listenerClosed = true;
+        _loop.Remove(_listenerFd, _listenerToken);
+        _listener.Dispose();
+    }
+
     public void Dispose()
     {
         foreach (var connection in _connections.ToArray())
@@ -211,8 +225,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
             connection.Close(quiet: true);
         }
 
-        _loop.Remove(_listenerFd, _listenerToken);
-        _listener.Dispose();
+        StopAccepting();
     }
 
     private uint NextGeneratedId() => _nextId++;
@@ -246,7 +259,7 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     /// </summary>
     private void CloseStuckHandshakes()
     {
-        if (_acceptPaused)
+        if (_acceptPaused && !_listenerClosed)
         {
             _acceptPaused = false;
             _loop.Modify(_listenerFd, Native.EPOLLIN, _listenerToken);

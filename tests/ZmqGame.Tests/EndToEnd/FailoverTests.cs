@@ -1,0 +1,77 @@
+using ZmqGame.Tests.Support;
+
+namespace ZmqGame.Tests.EndToEnd;
+
+/// <summary>
+/// Clients failing over between broker processes that share a session key, under load, every request counted: a
+/// broker killed (kill -9), and a rolling restart of lame-duck brokers (SIGTERM).
+/// </summary>
+[TestFixture]
+[Platform(Exclude = "Win")]
+[NonParallelizable]
+public sealed class FailoverTests
+{
+    private static readonly TimeSpan Patience = BrokerCluster.Patience;
+
+    [Test]
+    public async Task BrokerKilledUnderLoad_ClientsResumeOnAnother_IdempotentRequestsGoAgain_OthersEndBrokerLost()
+    {
+        await using var cluster = await BrokerCluster.StartAsync(2);
+        await using var load = await FailoverLoad.StartAsync(cluster.Frontends, clients: 8, workMs: 30);
+        await load.WaitForOkAsync(200, Patience);
+        var sessions = load.Clients.Select(c => c.Session!.Id).ToArray();
+
+        // The broker that holds the most clients dies.
+        var victim = Enumerable.Range(0, cluster.Count).MaxBy(i => load.Clients.Count(c => c.Endpoint == cluster.Frontend(i)));
+        var moved = load.Clients.Count(c => c.Endpoint == cluster.Frontend(victim));
+        await cluster.KillAsync(victim);
+
+        await Eventually.True(() => load.Clients.All(c => c.Endpoint != cluster.Frontend(victim) && c.Session is not null),
+            "every client left the dead broker", Patience, load.Describe);
+        await load.WaitForOkAsync(200, Patience);
+        Assert.That(await load.StopAsync(), Is.Zero, "unanswered requests; " + load.Describe());
+        TestContext.Out.WriteLine($"{moved} client(s) moved; {load.Describe()}");
+
+        Assert.That(load.Errors.Keys, Is.SubsetOf(new[] { "once/BrokerLost" }), "only requests of the route that is not idempotent fail; " + load.Describe());
+        Assert.That(load.Errors.GetValueOrDefault("once/BrokerLost"), Is.InRange(1, moved),
+            "each moved client had its one request of that route in flight on the dead broker at most; " + load.Describe());
+        Assert.That(cluster.IdempotentRuns, Is.GreaterThan(load.OkOf("idempotent")),
+            "requests of the idempotent route that the dead broker's worker was running ran again behind the new broker");
+        for (var i = 0; i < load.Clients.Count; i++)
+        {
+            var client = load.Clients[i];
+            Assert.That(client.Session!.Id, Is.EqualTo(sessions[i]), "the session resumed, not a new one");
+            Assert.That(client.Session.UserId, Is.EqualTo(FailoverLoad.UserOf(i)));
+            Assert.That(client.Session.Groups, Is.EqualTo(new[] { "room:" + FailoverLoad.UserOf(i) }));
+            var whoAmI = await client.RequestAsync<FailoverRoutes.Name, FailoverRoutes.Name>("game", FailoverRoutes.WhoAmI, new FailoverRoutes.Name(string.Empty));
+            Assert.That(whoAmI.Value, Is.EqualTo(FailoverLoad.UserOf(i)), "the worker behind the new broker sees the binding");
+        }
+    }
+
+    [Test]
+    public async Task RollingRestartOfLameDuckBrokersUnderLoad_NoRequestFails_AndClientsSpreadAgain()
+    {
+        await using var cluster = await BrokerCluster.StartAsync(3, "--Broker:LameDuck", "true", "--Broker:LameDuckTimeout", "20s");
+        await using var load = await FailoverLoad.StartAsync(cluster.Frontends, clients: 9, workMs: 30);
+        await load.WaitForOkAsync(100, Patience);
+
+        for (var i = 0; i < cluster.Count; i++)
+        {
+            var broker = cluster.Process(i);
+            Assert.That(await cluster.TerminateAsync(i), Is.Zero, broker.Output);
+            Assert.That(broker.Output, Does.Contain("Lame duck done"), "every client moved and every request was answered before the exit");
+            Assert.That(load.Clients.Select(c => c.Endpoint), Has.None.EqualTo(cluster.Frontend(i)), load.Describe());
+            await cluster.RestartAsync(i);
+            await load.WaitForOkAsync(100, Patience);
+        }
+
+        Assert.That(await load.StopAsync(), Is.Zero, "unanswered requests; " + load.Describe());
+        TestContext.Out.WriteLine(load.Describe());
+        Assert.That(load.Errors, Is.Empty, load.Describe());
+        Assert.That(load.Clients.Select(c => c.Endpoint).Distinct().Count(), Is.GreaterThan(1), "the clients are spread over the brokers: " + load.Describe());
+        for (var i = 0; i < load.Clients.Count; i++)
+        {
+            Assert.That(load.Clients[i].Session!.UserId, Is.EqualTo(FailoverLoad.UserOf(i)), "the session moved with its user");
+        }
+    }
+}
