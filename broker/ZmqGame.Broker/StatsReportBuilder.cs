@@ -69,6 +69,9 @@ internal static class StatsReportBuilder
             counters["cluster.published"] = link.Published;
             counters["cluster.received"] = link.Received;
             counters["cluster.dropped"] = link.Dropped;
+            counters["cluster.reconnects"] = cluster.Reconnects;
+            counters["cluster.actions_run"] = cluster.ActionsRun;
+            counters["cluster.duplicates"] = cluster.Duplicates;
             gauges["cluster_connected"] = link.Connected ? 1 : 0;
             gauges["cluster_brokers"] = link.LivePeers + 1;
             gauges["cluster_interests"] = link.ConfirmedInterests;

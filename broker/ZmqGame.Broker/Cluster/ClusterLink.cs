@@ -333,7 +333,21 @@ internal sealed class ClusterLink : IAsyncDisposable
         }
 
         var record = new ClusterMessage { Kind = ClusterMessage.LoginKind, From = BrokerId, User = user, Session = session }.Serialize();
-        var revision = await _logins.PutAsync(ClusterSubjects.LoginKey(user), record, cancellationToken: _stop.Token).ConfigureAwait(false);
+        ulong revision;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                revision = await _logins.PutAsync(ClusterSubjects.LoginKey(user), record, cancellationToken: _stop.Token).ConfigureAwait(false);
+                break;
+            }
+            catch (NatsException) when (attempt < 10 && Connected)
+            {
+                // JetStream is still recovering its streams after a NATS restart.
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), _time, _stop.Token).ConfigureAwait(false);
+            }
+        }
+
         var inbox = _inbox!;
         _post!(() => inbox.LoginStored(user, session, revision));
     }

@@ -46,6 +46,15 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
 
     public ClusterLink Link => _link;
 
+    /// <summary>Actions other brokers sent that ran here.</summary>
+    public long ActionsRun { get; private set; }
+
+    /// <summary>Actions that came again through another subject (not run again).</summary>
+    public long Duplicates { get; private set; }
+
+    /// <summary>Times the link came back after losing NATS (and this broker put its single-login records again).</summary>
+    public long Reconnects { get; private set; }
+
     /// <summary>Users bound here whose single-login record is stored in the cluster.</summary>
     public int LoginsStored => _localRevision.Count;
 
@@ -163,6 +172,7 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
 
     public void Reconnected()
     {
+        Reconnects++;
         _localRevision.Clear();
         _newerElsewhere.Clear();
         var users = 0;
@@ -233,6 +243,7 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
     {
         if (!Remember(message.Id))
         {
+            Duplicates++;
             return;
         }
 
@@ -242,6 +253,7 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
             return;
         }
 
+        ActionsRun++;
         var result = _sessions.ExecuteFromCluster(action, args, message.Payload ?? []);
         if (replyTo is not null)
         {
