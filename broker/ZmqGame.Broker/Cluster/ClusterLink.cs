@@ -32,7 +32,9 @@ internal sealed class ClusterLink : IAsyncDisposable
     private readonly List<InterestSubscription> _fixed = [];
     private IClusterInbox? _inbox;
     private Action<Action>? _post;
+    private NatsKVContext? _kv;
     private INatsKVStore? _logins;
+    private byte[] _sessionKey = [];
     private long _published;
     private long _received;
     private long _dropped;
@@ -121,14 +123,13 @@ internal sealed class ClusterLink : IAsyncDisposable
                 await Task.Delay(50, timeout.Token).ConfigureAwait(false);
             }
 
-            var kv = new NatsKVContext(new NatsJSContext(_nats));
-            var keys = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(Subjects.KeysBucket), timeout.Token).ConfigureAwait(false);
-            _logins = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(Subjects.LoginsBucket) { MaxAge = TimeSpan.FromDays(1) }, timeout.Token).ConfigureAwait(false);
+            _kv = new NatsKVContext(new NatsJSContext(_nats));
             var key = fileKey ?? RandomNumberGenerator.GetBytes(32);
-            var created = await keys.TryCreateAsync(SessionKeyName, key, cancellationToken: timeout.Token).ConfigureAwait(false);
-            if (created.Success)
+            var (keys, created) = await EnsureStoresAsync(key, timeout.Token).ConfigureAwait(false);
+            if (created)
             {
                 ClusterLog.SessionKey(_logger, fileKey is null ? "created for the cluster" : "from the key file, now the cluster's");
+                _sessionKey = key;
                 return key;
             }
 
@@ -140,6 +141,7 @@ internal sealed class ClusterLink : IAsyncDisposable
             }
 
             ClusterLog.SessionKey(_logger, fileKey is null ? "the cluster's" : "from the key file, equal to the cluster's");
+            _sessionKey = held;
             return held;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -150,6 +152,18 @@ internal sealed class ClusterLink : IAsyncDisposable
         {
             throw new BrokerBindException($"cannot join cluster '{_options.Name}' through NATS at {_options.Nats}: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// Creates the buckets if they are missing (a first start, or a NATS that lost its store) and the session key if the
+    /// cluster has none (then <paramref name="key"/> becomes it: true).
+    /// </summary>
+    private async Task<(INatsKVStore Keys, bool Created)> EnsureStoresAsync(byte[] key, CancellationToken cancellationToken)
+    {
+        var keys = await _kv!.CreateOrUpdateStoreAsync(new NatsKVConfig(Subjects.KeysBucket), cancellationToken).ConfigureAwait(false);
+        _logins = await _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(Subjects.LoginsBucket) { MaxAge = TimeSpan.FromDays(1) }, cancellationToken).ConfigureAwait(false);
+        var created = await keys.TryCreateAsync(SessionKeyName, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (keys, created.Success);
     }
 
     /// <summary>Starts delivering to <paramref name="inbox"/> (each call through <paramref name="post"/>, onto the broker loop) and publishing.</summary>
@@ -253,6 +267,8 @@ internal sealed class ClusterLink : IAsyncDisposable
 
     private ValueTask OnReconnected(object? sender, NatsEventArgs args)
     {
+        // Before the records the loop puts again: the buckets and key, should this NATS have lost its store.
+        _changes.Writer.TryWrite(new Change(null, false, null, 0));
         var inbox = _inbox!;
         _post!(inbox.Reconnected);
         return ValueTask.CompletedTask;
@@ -291,6 +307,10 @@ internal sealed class ClusterLink : IAsyncDisposable
                 {
                     await PutLoginAsync(user, change.Session).ConfigureAwait(false);
                 }
+                else if (change.Subject is null)
+                {
+                    await RestoreStoresAsync().ConfigureAwait(false);
+                }
                 else if (change.On)
                 {
                     if (!_interests.ContainsKey(change.Subject!))
@@ -305,7 +325,7 @@ internal sealed class ClusterLink : IAsyncDisposable
                     await sub.DisposeAsync().ConfigureAwait(false);
                 }
 
-                if (change.User is null && !_changes.Reader.TryPeek(out _) && Connected)
+                if (change.User is null && change.Subject is not null && !_changes.Reader.TryPeek(out _) && Connected)
                 {
                     // The server handles a connection's commands in order: once it answers a ping, it has the SUBs.
                     await _nats.PingAsync(_stop.Token).ConfigureAwait(false);
@@ -320,6 +340,23 @@ internal sealed class ClusterLink : IAsyncDisposable
                 }
 
                 Failed(change.User is null ? "subscription change" : "single-login record", ex);
+            }
+        }
+    }
+
+    private async Task RestoreStoresAsync()
+    {
+        for (var attempt = 1; Connected; attempt++)
+        {
+            try
+            {
+                await EnsureStoresAsync(_sessionKey, _stop.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (NatsException) when (attempt < 10)
+            {
+                // JetStream is still recovering its streams after a NATS restart.
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), _time, _stop.Token).ConfigureAwait(false);
             }
         }
     }
@@ -391,6 +428,7 @@ internal sealed class ClusterLink : IAsyncDisposable
 
     private readonly record struct Outgoing(string Subject, byte[] Body, string? ReplyTo);
 
+    /// <summary>A subscription change (<see cref="Subject"/>), a record to put (<see cref="User"/>), or neither: restore the stores.</summary>
     private readonly record struct Change(string? Subject, bool On, string? User, ulong Session);
 }
 
