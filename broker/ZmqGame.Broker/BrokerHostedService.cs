@@ -6,7 +6,7 @@ using ZmqGame.Broker.Sessions;
 namespace ZmqGame.Broker;
 
 /// <summary>Runs a <see cref="BrokerHost"/> for the life of the generic host (stops on SIGTERM/Ctrl-C), and its cluster link when it has one.</summary>
-internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory loggerFactory) : IHostedService, IDisposable
 {
     private BrokerHost? _server;
     private ClusterLink? _link;
@@ -69,12 +69,6 @@ internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory 
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _server?.Dispose();
-        if (_link is not null)
-        {
-            await _link.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    /// <summary>Stops the broker if <see cref="StopAsync"/> did not (the cluster link, if any, is closed by <see cref="StopAsync"/>, or with the process).</summary>
+    public void Dispose() => _server?.Dispose();
 }

@@ -72,6 +72,7 @@ internal static class StatsReportBuilder
             counters["cluster.reconnects"] = cluster.Reconnects;
             counters["cluster.actions_run"] = cluster.ActionsRun;
             counters["cluster.duplicates"] = cluster.Duplicates;
+            counters["cluster.bad_messages"] = cluster.BadMessages;
             gauges["cluster_connected"] = link.Connected ? 1 : 0;
             gauges["cluster_brokers"] = link.LivePeers + 1;
             gauges["cluster_interests"] = link.ConfirmedInterests;

@@ -78,7 +78,7 @@ internal sealed class ClusterLink : IAsyncDisposable
     /// <summary>Messages handed to NATS.</summary>
     public long Published => Interlocked.Read(ref _published);
 
-    /// <summary>Messages NATS delivered to this broker (its own echoes and presence heartbeats not counted).</summary>
+    /// <summary>Messages NATS delivered to this broker (presence heartbeats not counted; its own on <c>all</c> come back too).</summary>
     public long Received => Interlocked.Read(ref _received);
 
     /// <summary>Messages not published: the queue was full or NATS was down.</summary>

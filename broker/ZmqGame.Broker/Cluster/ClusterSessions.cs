@@ -28,7 +28,6 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
     private readonly Dictionary<string, ulong> _localRevision = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ulong> _newerElsewhere = new(StringComparer.Ordinal);
     private readonly List<Session> _scratch = [];
-    private long _badMessages;
 
     public ClusterSessions(ClusterLink link, SessionManager sessions, ILogger logger, TimeProvider time, Func<StatsReport> localStats)
     {
@@ -45,6 +44,9 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
     public ClusterGathers Gathers { get; }
 
     public ClusterLink Link => _link;
+
+    /// <summary>Messages from NATS that were not cluster messages, or lacked what their kind needs (logged rate-limited).</summary>
+    public long BadMessages { get; private set; }
 
     /// <summary>Actions other brokers sent that ran here.</summary>
     public long ActionsRun { get; private set; }
@@ -285,10 +287,10 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
 
     private void Bad(string what)
     {
-        _badMessages++;
+        BadMessages++;
         if (_badLog.ShouldLog(_time.GetTimestamp(), out _))
         {
-            ClusterLog.BadMessage(_logger, what, _badMessages);
+            ClusterLog.BadMessage(_logger, what, BadMessages);
         }
     }
 

@@ -67,6 +67,7 @@ public sealed class BrokerClusterTests
         Assert.That(PushCounts.Until(ann, 99), Is.EqualTo(new Dictionary<int, int> { [1] = 1, [2] = 1, [3] = 1 }));
         Assert.That(PushCounts.Until(bob, 99), Is.EqualTo(new Dictionary<int, int> { [1] = 1, [2] = 1, [3] = 1 }));
         Assert.That(PushCounts.Until(guest, 99), Is.EqualTo(new Dictionary<int, int> { [3] = 1, [4] = 1 }));
+        Assert.That(b.Counter("cluster.duplicates"), Is.EqualTo(1), "the push for bob and his group came to b twice and ran once");
 
         // From the trigger on broker c: the answer counts the sessions of the whole cluster.
         Assert.That(c.Act(SessionActions.Push, new ActionArgs { All = true, LoggedIn = true, Command = 7 }).Sessions, Is.EqualTo(2));
@@ -128,6 +129,39 @@ public sealed class BrokerClusterTests
         Assert.That(bob.NextClosed(), Is.EqualTo((SessionCloseReason.Kicked, "AFK too long")));
         await b.WaitForGaugeAsync("sessions", 0);
         Assert.That(a.Gauge("sessions"), Is.EqualTo(1), "ann, on the broker the trigger spoke to, was not kicked");
+
+        a.Process.Terminate();
+        Assert.That(await a.Process.WaitForExitAsync(Patience), Is.Zero, a.Process.Output);
+    }
+
+    [Test]
+    public async Task GarbageOnTheClustersSubjects_IsCountedAndDropped_AndTheBrokerGoesOn()
+    {
+        using var nats = await NatsServer.StartAsync();
+        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
+        using var a = brokers[0];
+        using var b = brokers[1];
+        using var bob = await b.LogInAsync("bob");
+
+        // A stranger on NATS, speaking its text protocol: two messages that are no broker's.
+        using (var stranger = new System.Net.Sockets.TcpClient())
+        {
+            await stranger.ConnectAsync("127.0.0.1", new Uri(nats.Url).Port);
+            var stream = stranger.GetStream();
+            var garbage = System.Text.Encoding.ASCII.GetBytes("CONNECT {\"verbose\":false}\r\nPUB zmqgame.all 5\r\nhello\r\nPUB zmqgame.all 2\r\n\x81\xa4\r\nPING\r\n");
+            await stream.WriteAsync(garbage);
+            var answer = new byte[512];
+            var read = 0;
+            while (!System.Text.Encoding.ASCII.GetString(answer, 0, read).Contains("PONG", StringComparison.Ordinal))
+            {
+                read += await stream.ReadAsync(answer.AsMemory(read));
+            }
+        }
+
+        await b.WaitForCounterAsync("cluster.bad_messages", 2);
+        Assert.That(b.Process.Output, Does.Contain("Cluster message dropped"));
+        Assert.That(a.Act(SessionActions.Push, new ActionArgs { Users = ["bob"], Command = 1 }).Sessions, Is.EqualTo(1));
+        Assert.That(bob.NextPush().Command, Is.EqualTo(1));
     }
 
     [Test]
