@@ -111,6 +111,25 @@ public sealed class BrokerClusterTests
         using var ann = await a.LogInAsync("ann");
         using var bob = await b.LogInAsync("bob");
 
+        b.WorkerAct(SessionActions.Push, new ActionArgs { Users = ["nobody"], Command = 1 });
+        await b.WaitForGaugeAsync("workers", 1);
+        await using (var trigger = await ZmqGame.Trigger.TriggerClient.ConnectAsync(a.Control))
+        {
+            var stats = await trigger.StatsAsync();
+            Assert.That(stats.Broker, Is.Not.Null);
+            Assert.That(stats.Brokers.Keys.ToList(), Has.Count.EqualTo(2).And.Contain(stats.Broker));
+            Assert.That(stats.ClusterTotal!.Gauges["sessions_logged_in"], Is.EqualTo(2));
+            Assert.That(stats.ClusterTotal.Workers, Is.EqualTo(1));
+            Assert.That(stats.Workers, Is.Zero, "the answering broker's own figures stay at the top");
+        }
+
+        using (var status = ProcessUnderTest.Start("ZmqGame.Trigger.Cli", "workers", "status", "--broker", a.Control))
+        {
+            Assert.That(await status.WaitForExitAsync(Patience), Is.Zero, status.Output);
+            Assert.That(status.Lines.Count(l => l.StartsWith("broker ", StringComparison.Ordinal)), Is.EqualTo(2), status.Output);
+            Assert.That(status.Output, Does.Contain("(answering)").And.Contain("1 worker(s) on 2 broker(s)"));
+        }
+
         using (var stats = ProcessUnderTest.Start("ZmqGame.Trigger.Cli", "stats", "--broker", a.Control))
         {
             Assert.That(await stats.WaitForExitAsync(Patience), Is.Zero, stats.Output);
