@@ -26,6 +26,7 @@ internal sealed class ClusterLink : IAsyncDisposable
     private readonly Channel<Outgoing> _publish;
     private readonly Channel<Change> _changes = Channel.CreateUnbounded<Change>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, InterestSubscription> _interests = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _retry = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _peers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _pumps = [];
@@ -310,19 +311,22 @@ internal sealed class ClusterLink : IAsyncDisposable
                 else if (change.Subject is null)
                 {
                     await RestoreStoresAsync().ConfigureAwait(false);
+                    foreach (var subject in _retry.ToList())
+                    {
+                        await SubscribeAsync(subject).ConfigureAwait(false);
+                    }
                 }
                 else if (change.On)
                 {
-                    if (!_interests.ContainsKey(change.Subject!))
-                    {
-                        var sub = new InterestSubscription(_nats, change.Subject!, Deliver);
-                        _interests[change.Subject!] = sub;
-                        await _nats.AddSubAsync(sub, _stop.Token).ConfigureAwait(false);
-                    }
+                    await SubscribeAsync(change.Subject).ConfigureAwait(false);
                 }
-                else if (_interests.Remove(change.Subject!, out var sub))
+                else
                 {
-                    await sub.DisposeAsync().ConfigureAwait(false);
+                    _retry.Remove(change.Subject);
+                    if (_interests.Remove(change.Subject, out var sub))
+                    {
+                        await sub.DisposeAsync().ConfigureAwait(false);
+                    }
                 }
 
                 if (change.User is null && change.Subject is not null && !_changes.Reader.TryPeek(out _) && Connected)
@@ -341,6 +345,29 @@ internal sealed class ClusterLink : IAsyncDisposable
 
                 Failed(change.User is null ? "subscription change" : "single-login record", ex);
             }
+        }
+    }
+
+    /// <summary>Subscribes to an interest; one that fails (NATS went away meanwhile) is tried again when NATS is back.</summary>
+    private async Task SubscribeAsync(string subject)
+    {
+        if (_interests.ContainsKey(subject))
+        {
+            return;
+        }
+
+        var sub = new InterestSubscription(_nats, subject, Deliver);
+        try
+        {
+            await _nats.AddSubAsync(sub, _stop.Token).ConfigureAwait(false);
+            _interests[subject] = sub;
+            _retry.Remove(subject);
+        }
+        catch (Exception ex) when (ex is NatsException or InvalidOperationException || (ex is OperationCanceledException && !_stop.IsCancellationRequested))
+        {
+            _retry.Add(subject);
+            await sub.DisposeAsync().ConfigureAwait(false);
+            Failed("subscription to " + subject, ex);
         }
     }
 
