@@ -38,6 +38,31 @@ public sealed class BrokerClusterTests
     }
 
     [Test]
+    public async Task SameUserLogsInOnTwoBrokersAtOnce_ExactlyOneSessionStays()
+    {
+        using var nats = await NatsServer.StartAsync();
+        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
+        using var a = brokers[0];
+        using var b = brokers[1];
+        using var onA = new RawSessionClient(a.Frontend);
+        using var onB = new RawSessionClient(b.Frontend);
+        onA.Hello();
+        onB.Hello();
+
+        var binds = await Task.WhenAll(
+            Task.Run(() => a.Act(SessionActions.Bind, new ActionArgs { Session = onA.Id, User = "ann" })),
+            Task.Run(() => b.Act(SessionActions.Bind, new ActionArgs { Session = onB.Id, User = "ann" })));
+        Assert.That(binds.Select(r => r.Sessions), Is.EqualTo(new[] { 1, 1 }));
+
+        await Eventually.True(() => a.Gauge("sessions_logged_in") + b.Gauge("sessions_logged_in") == 1, "one of the two logins ends", Patience);
+        var (survivor, loser) = a.Gauge("sessions_logged_in") == 1 ? (onA, onB) : (onB, onA);
+        Assert.That(loser.NextClosed().Reason, Is.EqualTo(SessionCloseReason.Replaced));
+        Assert.That(b.Act(SessionActions.Push, new ActionArgs { Users = ["ann"], Command = 5 }).Sessions, Is.EqualTo(1));
+        Assert.That(survivor.NextPush().Command, Is.EqualTo(5));
+        Assert.That(a.Counter("sessions_closed.replaced") + b.Counter("sessions_closed.replaced"), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task WorkerPushesToUserGroupLoggedInAndAll_ThroughAnyBroker_EachSessionGetsEachPushOnce()
     {
         using var nats = await NatsServer.StartAsync();
