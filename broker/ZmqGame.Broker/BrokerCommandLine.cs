@@ -39,6 +39,8 @@ internal static class BrokerCommandLine
         ["--session-burst"] = ("Broker:Limits:SessionRequestBurst", Kind.Number),
         ["--ip-connections-per-second"] = ("Broker:Limits:ConnectionsPerSecondPerIp", Kind.Number),
         ["--ip-max-connections"] = ("Broker:Limits:MaxConnectionsPerIp", Kind.Number),
+        ["--cluster"] = ("Broker:Cluster:Nats", Kind.Text),
+        ["--cluster-name"] = ("Broker:Cluster:Name", Kind.Text),
     };
 
     /// <summary>Switch mappings for <c>AddCommandLine</c>: each option to its configuration key.</summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NetMQ;
 using NetMQ.Sockets;
+using ZmqGame.Broker.Cluster;
 using ZmqGame.Broker.Endpoints;
 using ZmqGame.Broker.Limits;
 using ZmqGame.Broker.Sessions;
@@ -30,6 +31,7 @@ internal sealed class BrokerHost : IDisposable
     private readonly ConnectionLimiter _connectionLimits;
     private readonly NetMQCertificate? _certificate;
     private readonly FrameBuffer _in = new();
+    private readonly ClusterSessions? _cluster;
     private NetMQ.Monitoring.NetMQMonitor? _frontendMonitor;
     private NetMQ.Monitoring.NetMQMonitor? _controlMonitor;
     private long _frontendClosed;
@@ -44,7 +46,12 @@ internal sealed class BrokerHost : IDisposable
     private LameDuck? _lameDuck;
     private int _disposed;
 
-    public BrokerHost(BrokerOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    /// <param name="options">The broker's settings.</param>
+    /// <param name="loggerFactory">Where it logs.</param>
+    /// <param name="timeProvider">Its clock.</param>
+    /// <param name="cluster">The link to the broker cluster, joined (<see cref="ClusterLink.JoinAsync"/>) and not yet started; null: no cluster.</param>
+    /// <param name="sessionKey">The key that signs resume tickets, from the cluster; null: from <see cref="BrokerOptions.SessionKeyFile"/>.</param>
+    public BrokerHost(BrokerOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, ClusterLink? cluster = null, byte[]? sessionKey = null)
     {
         options.Validate();
         _options = options;
@@ -63,15 +70,25 @@ internal sealed class BrokerHost : IDisposable
         _backend = new BackendEndpoint(Stats, _badInput, _logger);
         _dispatcher = new Dispatcher(options, _backend, _frontend, pool, Stats, _badInput, _logger, _time);
         _sessions = new SessionManager(options, _frontend, _dispatcher, pool, Stats, _badInput, _logger, _time,
-            SessionKey.Load(options.SessionKeyFile, _logger));
+            sessionKey ?? SessionKey.Load(options.SessionKeyFile, _logger));
         pool.EventDone = _sessions.EventDone;
         _frontend.Connect(_dispatcher, _sessions);
         _backend.Connect(_dispatcher, _sessions);
+        if (cluster is not null)
+        {
+            _cluster = new ClusterSessions(cluster, _sessions, _logger, _time, BuildStats);
+            _sessions.Cluster = _cluster;
+        }
+
         _control = new ControlEndpoint(Stats, _badInput, _logger, _time, _sessions, _certificate, options.Security.TriggerKeys, BuildStats)
         {
             MaxMessageSize = options.MaxMessageSize,
+            Cluster = _cluster,
         };
     }
+
+    /// <summary>What NATS delivers to this broker (null without a cluster); its calls belong on the loop (<see cref="PostToLoop"/>).</summary>
+    internal IClusterInbox? ClusterInbox => _cluster;
 
     /// <summary>The broker's CURVE public key (Z85) when security is on; clients and triggers need it.</summary>
     public string? PublicKey => _certificate?.PublicKeyZ85;
@@ -106,6 +123,11 @@ internal sealed class BrokerHost : IDisposable
             {
                 Guard(_dispatcher.Tick);
                 Guard(_sessions.Tick);
+                if (_cluster is not null)
+                {
+                    Guard(_cluster.Tick);
+                }
+
                 Guard(_sessions.FlushEvents);
                 Guard(_sessions.RefreshIdempotentRoutes);
                 Guard(() => _lameDuck?.Tick());
@@ -262,7 +284,8 @@ internal sealed class BrokerHost : IDisposable
             CurveRejectedControl: _controlMonitor is null ? 0 : Math.Max(0, Interlocked.Read(ref _controlClosed) - _control.PeersGone),
             CurveRejectedFrontend: _frontendMonitor is null ? 0 : Math.Max(0, Interlocked.Read(ref _frontendClosed) - Stats.ClientDisconnects),
             FrontendDropped: _frontendRouter is NetMqRouter proxied ? proxied.Dropped : 0,
-            LastPushWritten: _lastPushWritten));
+            LastPushWritten: _lastPushWritten,
+            Cluster: _cluster));
 
     private NetMQ.Monitoring.NetMQMonitor Monitor(RouterSocket socket, Action onClosed)
     {
@@ -283,6 +306,9 @@ internal sealed class BrokerHost : IDisposable
             BrokerLog.LoopError(_logger, ex);
         }
     }
+
+    /// <summary>Runs <paramref name="action"/> on the loop thread (errors logged, the loop goes on).</summary>
+    internal void PostToLoop(Action action) => Post(() => Guard(action));
 
     private void Post(Action action)
     {

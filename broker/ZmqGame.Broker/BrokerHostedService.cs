@@ -1,40 +1,64 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ZmqGame.Broker.Cluster;
+using ZmqGame.Broker.Sessions;
 
 namespace ZmqGame.Broker;
 
-/// <summary>Runs a <see cref="BrokerHost"/> for the life of the generic host (stops on SIGTERM/Ctrl-C).</summary>
+/// <summary>Runs a <see cref="BrokerHost"/> for the life of the generic host (stops on SIGTERM/Ctrl-C), and its cluster link when it has one.</summary>
 internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory loggerFactory) : IHostedService, IDisposable
 {
     private BrokerHost? _server;
+    private ClusterLink? _link;
 
-    /// <summary>Binds the endpoints and starts serving; throws <see cref="BrokerBindException"/> when an endpoint cannot be bound.</summary>
-    public void Bind()
+    /// <summary>
+    /// Joins the cluster when one is set (the session key comes from it), binds the endpoints and starts serving;
+    /// throws <see cref="BrokerBindException"/> when an endpoint cannot be bound or NATS does not answer in time.
+    /// </summary>
+    public async Task BindAsync(CancellationToken cancellationToken = default)
     {
         if (_server is not null)
         {
             return;
         }
 
-        var server = new BrokerHost(options, loggerFactory);
+        ClusterLink? link = null;
+        byte[]? key = null;
+        BrokerHost? server = null;
         try
         {
+            if (options.Cluster.Enabled)
+            {
+                link = new ClusterLink(options.Cluster, loggerFactory);
+                var fileKey = options.SessionKeyFile.Length > 0 && File.Exists(options.SessionKeyFile)
+                    ? SessionKey.Load(options.SessionKeyFile, loggerFactory.CreateLogger("ZmqGame.Broker"))
+                    : null;
+                key = await link.JoinAsync(fileKey, cancellationToken).ConfigureAwait(false);
+            }
+
+            server = new BrokerHost(options, loggerFactory, cluster: link, sessionKey: key);
             server.Start();
+            if (link is not null)
+            {
+                await link.StartAsync(server.ClusterInbox!, server.PostToLoop).ConfigureAwait(false);
+            }
         }
         catch
         {
-            server.Dispose();
+            server?.Dispose();
+            if (link is not null)
+            {
+                await link.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
 
         _server = server;
+        _link = link;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        Bind();
-        return Task.CompletedTask;
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => BindAsync(cancellationToken);
 
     /// <summary>Stops the broker; with <c>Broker:LameDuck</c>, after its clients moved and its requests finished.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -52,7 +76,12 @@ internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory 
         }
 
         _server?.Dispose();
+        if (_link is not null)
+        {
+            await _link.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
+    /// <summary>Stops the broker if <see cref="StopAsync"/> did not (the cluster link, if any, is closed by <see cref="StopAsync"/>, or with the process).</summary>
     public void Dispose() => _server?.Dispose();
 }

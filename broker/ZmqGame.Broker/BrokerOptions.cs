@@ -103,6 +103,9 @@ internal sealed class BrokerOptions
     /// <summary>Abuse limits on the frontend (request rate per session, connections per IP); all off by default.</summary>
     public Limits.LimitsOptions Limits { get; set; } = new();
 
+    /// <summary>The broker cluster on NATS (<c>Cluster:Nats</c>, <c>Cluster:Name</c>); off by default.</summary>
+    public Cluster.ClusterOptions Cluster { get; set; } = new();
+
     /// <summary>Throws with a clear message when a setting is out of range.</summary>
     public void Validate()
     {
@@ -144,6 +147,7 @@ internal sealed class BrokerOptions
 
         Security.Validate(Control);
         Limits.Validate();
+        Cluster.Validate();
     }
 }
 

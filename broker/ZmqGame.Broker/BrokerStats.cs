@@ -72,6 +72,7 @@ internal sealed class BrokerStats
     public long SessionsExpired;
     public long SessionsKicked;
     public long SessionsReplaced;
+    public long SessionsMoved;
     public long Pushes;
     public long PushDeliveries;
     public long PushDroppedQueueFull;
@@ -145,6 +146,7 @@ internal sealed class BrokerStats
             ["sessions_closed.expired"] = Volatile.Read(ref SessionsExpired),
             ["sessions_closed.kicked"] = Volatile.Read(ref SessionsKicked),
             ["sessions_closed.replaced"] = Volatile.Read(ref SessionsReplaced),
+            ["sessions_moved"] = Volatile.Read(ref SessionsMoved),
             ["pushes"] = Volatile.Read(ref Pushes),
             ["push_deliveries"] = Volatile.Read(ref PushDeliveries),
             ["push_dropped.queue_full"] = Volatile.Read(ref PushDroppedQueueFull),

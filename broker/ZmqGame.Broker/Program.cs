@@ -46,6 +46,9 @@ if (BrokerCommandLine.IsHelp(args))
           --session-burst N        requests a session may send at once (default: N of --session-rps)
           --ip-connections-per-second N  new frontend connections/s per IP (default 0: no limit)
           --ip-max-connections N   open frontend connections per IP (default 0: no limit)
+          --cluster URLS           join a broker cluster through NATS with JetStream
+                                   (nats://host:4222, comma-separated; default: none)
+          --cluster-name NAME      the cluster's name (default zmqgame); see docs/cluster.md
 
         Every option can also be set in appsettings.json (section "Broker") or as an
         environment variable ZMQGAME_Broker__Frontend=... , and any key as --Broker:Key value.
@@ -128,7 +131,7 @@ using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 try
 {
     // Bind before the host runs, so a taken port or a bad endpoint is one clear line and exit code 1.
-    host.Services.GetRequiredService<IEnumerable<IHostedService>>().OfType<BrokerHostedService>().Single().Bind();
+    await host.Services.GetRequiredService<IEnumerable<IHostedService>>().OfType<BrokerHostedService>().Single().BindAsync(stopping.Token).ConfigureAwait(false);
     await host.RunAsync(stopping.Token).ConfigureAwait(false);
 }
 catch (OperationCanceledException) when (stopping.IsCancellationRequested)

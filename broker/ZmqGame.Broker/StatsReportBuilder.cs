@@ -63,6 +63,22 @@ internal static class StatsReportBuilder
         gauges["groups"] = sessions.GroupCount;
         gauges["last_push_fanout_us"] = (long)sessions.LastPushFanOut.TotalMicroseconds;
         gauges["last_push_written_us"] = (long)transport.LastPushWritten.TotalMicroseconds;
+        if (transport.Cluster is { } cluster)
+        {
+            var link = cluster.Link;
+            counters["cluster.published"] = link.Published;
+            counters["cluster.received"] = link.Received;
+            counters["cluster.dropped"] = link.Dropped;
+            counters["cluster.reconnects"] = cluster.Reconnects;
+            counters["cluster.actions_run"] = cluster.ActionsRun;
+            counters["cluster.duplicates"] = cluster.Duplicates;
+            counters["cluster.bad_messages"] = cluster.BadMessages;
+            gauges["cluster_connected"] = link.Connected ? 1 : 0;
+            gauges["cluster_brokers"] = link.LivePeers + 1;
+            gauges["cluster_interests"] = link.ConfirmedInterests;
+            gauges["cluster_logins"] = cluster.LoginsStored;
+        }
+
         return report;
     }
 }
@@ -72,4 +88,5 @@ internal static class StatsReportBuilder
 /// <param name="CurveRejectedFrontend">The same on a CURVE frontend.</param>
 /// <param name="FrontendDropped">Messages to clients NetMQ could not route (a NetMQ frontend only), added to unroutable_client.</param>
 /// <param name="LastPushWritten">How long the last push took until written to every connection that had room.</param>
-internal readonly record struct TransportFigures(long CurveRejectedControl, long CurveRejectedFrontend, long FrontendDropped, TimeSpan LastPushWritten);
+/// <param name="Cluster">The broker cluster, if any: its link's state and counters (<c>cluster.*</c>, <c>cluster_*</c> gauges).</param>
+internal readonly record struct TransportFigures(long CurveRejectedControl, long CurveRejectedFrontend, long FrontendDropped, TimeSpan LastPushWritten, Cluster.ClusterSessions? Cluster = null);

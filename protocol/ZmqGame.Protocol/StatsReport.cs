@@ -17,6 +17,9 @@ internal sealed class StatsReport
     /// <summary>Key of the services map.</summary>
     public const string ServicesKey = "services";
 
+    /// <summary>Key of the cluster section (a clustered broker only).</summary>
+    public const string ClusterKey = "cluster";
+
     /// <summary>Key of the gauge of registered workers.</summary>
     public const string WorkersKey = "workers";
 
@@ -50,6 +53,9 @@ internal sealed class StatsReport
     /// <c>last_push_written_us</c>, and whatever else a broker reports there.
     /// </summary>
     public Dictionary<string, long> Gauges { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>A clustered broker's view of the whole cluster (each broker and the total); null without a cluster.</summary>
+    public ClusterReport? Cluster { get; set; }
 
     /// <summary>Workers registered now (the <c>workers</c> gauge), or 0 when absent.</summary>
     public long Workers => Gauges.TryGetValue(WorkersKey, out var workers) ? workers : 0;
@@ -115,7 +121,7 @@ internal sealed class StatsReportFormatter : IMessagePackFormatter<StatsReport?>
             return;
         }
 
-        writer.WriteMapHeader(2 + value.Gauges.Count(g => g.Key is not (StatsReport.CountersKey or StatsReport.ServicesKey)));
+        writer.WriteMapHeader(2 + (value.Cluster is null ? 0 : 1) + value.Gauges.Count(g => g.Key is not (StatsReport.CountersKey or StatsReport.ServicesKey or StatsReport.ClusterKey)));
         writer.Write(StatsReport.CountersKey);
         writer.WriteMapHeader(value.Counters.Count);
         foreach (var (name, count) in value.Counters)
@@ -128,11 +134,17 @@ internal sealed class StatsReportFormatter : IMessagePackFormatter<StatsReport?>
         options.Resolver.GetFormatterWithVerify<Dictionary<string, ServiceReport>>().Serialize(ref writer, value.Services, options);
         foreach (var (name, gauge) in value.Gauges)
         {
-            if (name is not (StatsReport.CountersKey or StatsReport.ServicesKey))
+            if (name is not (StatsReport.CountersKey or StatsReport.ServicesKey or StatsReport.ClusterKey))
             {
                 writer.Write(name);
                 writer.Write(gauge);
             }
+        }
+
+        if (value.Cluster is { } cluster)
+        {
+            writer.Write(StatsReport.ClusterKey);
+            options.Resolver.GetFormatterWithVerify<ClusterReport>().Serialize(ref writer, cluster, options);
         }
     }
 
@@ -166,6 +178,10 @@ internal sealed class StatsReportFormatter : IMessagePackFormatter<StatsReport?>
                 {
                     report.Services = options.Resolver.GetFormatterWithVerify<Dictionary<string, ServiceReport>>().Deserialize(ref reader, options)
                         ?? new(StringComparer.Ordinal);
+                }
+                else if (key == StatsReport.ClusterKey && reader.NextMessagePackType == MessagePackType.Map)
+                {
+                    report.Cluster = options.Resolver.GetFormatterWithVerify<ClusterReport>().Deserialize(ref reader, options);
                 }
                 else if (TryReadNumber(ref reader, out var number))
                 {

@@ -167,6 +167,28 @@ internal static class TriggerCli
         }
     }
 
+    /// <summary>
+    /// <see cref="WorkersTable"/>; in a broker cluster, one per broker (under <c>broker ID</c>, the answering one marked)
+    /// and the cluster's count of workers.
+    /// </summary>
+    internal static string ClusterWorkersTables(BrokerStats stats)
+    {
+        if (stats.Brokers.Count == 0)
+        {
+            return WorkersTable(stats);
+        }
+
+        var text = new System.Text.StringBuilder();
+        foreach (var (id, broker) in stats.Brokers)
+        {
+            text.Append("broker ").Append(id).AppendLine(id == stats.Broker ? " (answering)" : string.Empty);
+            text.AppendLine(WorkersTable(broker)).AppendLine();
+        }
+
+        var total = stats.Brokers.Values.Sum(b => b.Services.Values.Sum(s => s.WorkerList.Count));
+        return text.Append(CultureInfo.InvariantCulture, $"{total} worker(s) on {stats.Brokers.Count} broker(s)").ToString();
+    }
+
     /// <summary>The stats' per-service worker lists as an aligned table.</summary>
     internal static string WorkersTable(BrokerStats stats)
     {
@@ -267,7 +289,7 @@ internal static class TriggerCli
         await using (trigger.ConfigureAwait(false))
         {
             var stats = await trigger.StatsAsync(cancellationToken).ConfigureAwait(false);
-            await stdout.WriteLineAsync(a.Command == "stats" ? stats.ToJson() : WorkersTable(stats)).ConfigureAwait(false);
+            await stdout.WriteLineAsync(a.Command == "stats" ? stats.ToJson() : ClusterWorkersTables(stats)).ConfigureAwait(false);
             return ExitOk;
         }
     }

@@ -8,6 +8,8 @@ public sealed class BrokerStats
 {
     private readonly byte[] _result;
 
+    private static readonly IReadOnlyDictionary<string, BrokerStats> NoBrokers = new Dictionary<string, BrokerStats>();
+
     private BrokerStats(byte[] result, IReadOnlyDictionary<string, long> counters, IReadOnlyDictionary<string, long> gauges, IReadOnlyDictionary<string, ServiceStats> services)
     {
         _result = result;
@@ -15,6 +17,15 @@ public sealed class BrokerStats
         Gauges = gauges;
         Services = services;
     }
+
+    /// <summary>In a broker cluster (docs/cluster.md): the id of the broker that answered; null for a broker alone.</summary>
+    public string? Broker { get; private init; }
+
+    /// <summary>In a broker cluster: each broker's stats (those that answered in time), by broker id; empty for a broker alone.</summary>
+    public IReadOnlyDictionary<string, BrokerStats> Brokers { get; private init; } = NoBrokers;
+
+    /// <summary>In a broker cluster: every broker's counters and gauges added up, services merged; null for a broker alone.</summary>
+    public BrokerStats? ClusterTotal { get; private init; }
 
     /// <summary>The broker's counters since it started (<c>requests</c>, <c>replies</c>, <c>bad_input.&lt;Kind&gt;</c>, …).</summary>
     public IReadOnlyDictionary<string, long> Counters { get; }
@@ -42,21 +53,45 @@ public sealed class BrokerStats
         {
             var report = MessagePackSerializer.Deserialize<StatsReport?>(result, Payload.Options)
                 ?? throw new MessagePackSerializationException("nil");
-            var services = new Dictionary<string, ServiceStats>(StringComparer.Ordinal);
-            foreach (var (name, service) in report.Services)
-            {
-                if (service is not null)
-                {
-                    services[name] = ServiceStats.From(service);
-                }
-            }
-
-            return new BrokerStats(result, report.Counters, report.Gauges, services);
+            return From(report, result);
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or InvalidCastException or OverflowException)
         {
             throw new TriggerException(TriggerFailure.MalformedAnswer, "the stats answer is not a stats map: " + ex.Message, innerException: ex);
         }
+    }
+
+    private static BrokerStats From(StatsReport report, byte[] result)
+    {
+        var services = new Dictionary<string, ServiceStats>(StringComparer.Ordinal);
+        foreach (var (name, service) in report.Services)
+        {
+            if (service is not null)
+            {
+                services[name] = ServiceStats.From(service);
+            }
+        }
+
+        if (report.Cluster is not { } cluster)
+        {
+            return new BrokerStats(result, report.Counters, report.Gauges, services);
+        }
+
+        var brokers = new SortedDictionary<string, BrokerStats>(StringComparer.Ordinal);
+        foreach (var (id, other) in cluster.Brokers)
+        {
+            if (other is not null)
+            {
+                brokers[id] = From(other, MessagePackSerializer.Serialize(other, Payload.Options));
+            }
+        }
+
+        return new BrokerStats(result, report.Counters, report.Gauges, services)
+        {
+            Broker = cluster.Broker,
+            Brokers = brokers,
+            ClusterTotal = cluster.Total is { } total ? From(total, MessagePackSerializer.Serialize(total, Payload.Options)) : null,
+        };
     }
 }
 

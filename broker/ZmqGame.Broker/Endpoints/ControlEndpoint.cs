@@ -2,6 +2,7 @@ using System.Text;
 using MessagePack;
 using Microsoft.Extensions.Logging;
 using NetMQ;
+using ZmqGame.Broker.Cluster;
 using ZmqGame.Broker.Sessions;
 using ZmqGame.Protocol;
 using ZmqGame.Transport;
@@ -30,6 +31,12 @@ internal sealed class ControlEndpoint : Endpoint
 
     /// <summary>The broker's <c>MaxMessageSize</c>, named in the answer to a command over it.</summary>
     public long MaxMessageSize { get; init; }
+
+    /// <summary>
+    /// The broker cluster, if any: <c>stats</c> and the session actions then reach every broker, and are answered
+    /// when the others have answered (or their time is up), with the cluster's sum.
+    /// </summary>
+    public ClusterSessions? Cluster { get; init; }
 
     /// <param name="stats">The broker's counters.</param>
     /// <param name="badInput">Where malformed and refused commands are reported.</param>
@@ -96,6 +103,11 @@ internal sealed class ControlEndpoint : Endpoint
             _badInput.Report(BadInput.ControlMalformed, frames.Identity, $"control command {Frames.Printable(commandFrame)} before a successful auth");
             result = NotAuthorised;
         }
+        else if (Cluster is { } cluster && IsClusterWide(command))
+        {
+            RunClusterWide(frames, command, cluster);
+            return;
+        }
         else
         {
             result = Run(frames, command);
@@ -141,6 +153,63 @@ internal sealed class ControlEndpoint : Endpoint
             default:
                 _badInput.Report(BadInput.ControlMalformed, frames.Identity, "unknown control command " + Frames.Printable(frames[Control.CommandIndex]));
                 return MessagePackSerializer.Serialize(new Dictionary<string, string> { ["error"] = "unknown command " + command }, Payload.Options);
+        }
+    }
+
+    private static bool IsClusterWide(string command) =>
+        command is Control.Stats or SessionActions.Push or SessionActions.Kick or SessionActions.Bind or SessionActions.Unbind
+            or SessionActions.Join or SessionActions.Leave;
+
+    /// <summary>stats or a session action, run here and on every other broker: answered when they have answered.</summary>
+    private void RunClusterWide(in RoutedFrames frames, string command, ClusterSessions cluster)
+    {
+        var identity = frames.Identity.ToArray();
+        var commandFrame = frames[Control.CommandIndex].ToArray();
+        if (command == Control.Stats)
+        {
+            cluster.StatsForAll(_report(), report => Answer(identity, commandFrame, MessagePackSerializer.Serialize(report, Payload.Options)));
+            return;
+        }
+
+        var action = new ZgWorkerAction(frames.Count);
+        if (!action.HasArguments || !ActionArgs.TryParse(frames[ZgWorkerAction.ArgumentsIndex].ToArray(), out var args, out _))
+        {
+            Answer(identity, commandFrame, Run(frames, command));
+            return;
+        }
+
+        var payload = new byte[action.PayloadCount][];
+        for (var i = 0; i < payload.Length; i++)
+        {
+            payload[i] = frames[ZgWorkerAction.PayloadStart + i].ToArray();
+        }
+
+        var local = _sessions.Execute(command, args, payload, fromControl: true);
+        var elsewhere = command is SessionActions.Bind or SessionActions.Unbind && local.Error is not null && args.Session != 0;
+        if (local.Error is not null && !elsewhere)
+        {
+            _badInput.Report(BadInput.ControlBadAction, identity, $"control action {command}: {local.Error}");
+            Answer(identity, commandFrame, local.Serialize());
+            return;
+        }
+
+        cluster.ActionForAll(command, args, payload, local, total =>
+        {
+            if (elsewhere && total.Sessions > 0)
+            {
+                // Bind or unbind of a session another broker holds: done there.
+                total.Error = null;
+            }
+
+            Answer(identity, commandFrame, total.Serialize());
+        });
+    }
+
+    private void Answer(byte[] identity, byte[] commandFrame, byte[] result)
+    {
+        if (Router.TryBegin(identity))
+        {
+            Control.WriteAnswer(new RouterWriter(Router), commandFrame, result);
         }
     }
 

@@ -10,6 +10,9 @@ internal sealed class GroupIndex(int maxGroupsPerSession)
 {
     private readonly Dictionary<string, HashSet<Session>> _groups = new(StringComparer.Ordinal);
 
+    /// <summary>Called when a group gets its first member (true) or loses its last one (false).</summary>
+    public Action<string, bool>? GroupChanged { get; set; }
+
     /// <summary>Groups with at least one member.</summary>
     public int Count => _groups.Count;
 
@@ -31,6 +34,7 @@ internal sealed class GroupIndex(int maxGroupsPerSession)
         if (!_groups.TryGetValue(group, out var members))
         {
             _groups[group] = members = [];
+            GroupChanged?.Invoke(group, true);
         }
 
         members.Add(session);
@@ -70,6 +74,7 @@ internal sealed class GroupIndex(int maxGroupsPerSession)
         if (_groups.TryGetValue(group, out var members) && members.Remove(session) && members.Count == 0)
         {
             _groups.Remove(group);
+            GroupChanged?.Invoke(group, false);
         }
     }
 }

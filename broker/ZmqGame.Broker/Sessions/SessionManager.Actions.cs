@@ -22,24 +22,22 @@ internal sealed partial class SessionManager
     public ActionResult Execute(string action, ActionArgs args, byte[][] payload, bool fromControl)
     {
         _stats.Actions++;
-        switch (action)
+        var result = action switch
         {
-            case SessionActions.Push:
-                return Push(args, payload);
-            case SessionActions.Kick:
-                return Kick(args);
-            case SessionActions.Bind:
-                return Bind(args);
-            case SessionActions.Unbind:
-                return Unbind(args);
-            case SessionActions.Join:
-            case SessionActions.Leave:
-                return JoinOrLeave(args, join: action == SessionActions.Join);
-            case SessionActions.WorkerEvent when fromControl:
-                return WorkerEvent(args, payload);
-            default:
-                return Error("unknown action " + action);
+            SessionActions.Push => Push(args, payload),
+            SessionActions.Kick => Kick(args),
+            SessionActions.Bind => Bind(args),
+            SessionActions.Unbind => Unbind(args),
+            SessionActions.Join or SessionActions.Leave => JoinOrLeave(args, join: action == SessionActions.Join),
+            SessionActions.WorkerEvent when fromControl => WorkerEvent(args, payload),
+            _ => Error("unknown action " + action),
+        };
+        if (action != SessionActions.WorkerEvent)
+        {
+            ActionDone(action, args, payload, result, fromControl);
         }
+
+        return result;
     }
 
     private static ActionResult Error(string text) => new() { Error = text };

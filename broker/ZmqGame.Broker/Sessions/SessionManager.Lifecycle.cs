@@ -105,6 +105,7 @@ internal sealed partial class SessionManager
         _stats.SessionsResumed++;
         SessionLog.Resumed(_logger, session.Id, session.UserId ?? "-");
         SendWelcome(session, resumed: true);
+        _cluster?.SessionArrived(session);
     }
 
     private void Add(Session session, byte[] identity)

@@ -26,6 +26,12 @@ internal sealed class SessionRegistry
         _byIdentitySpan = _byIdentity.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
+    /// <summary>Called when a user is bound to a session (the session) or no longer bound to any (null).</summary>
+    public Action<string, Session?>? UserChanged { get; set; }
+
+    /// <summary>Every user binding.</summary>
+    public IEnumerable<KeyValuePair<string, Session>> Users => _byUser;
+
     /// <summary>Live sessions, attached or not.</summary>
     public int Count => _byId.Count;
 
@@ -83,9 +89,19 @@ internal sealed class SessionRegistry
     }
 
     /// <summary>Binds <paramref name="user"/> to <paramref name="session"/> (replacing any earlier binding of that user).</summary>
-    public void BindUser(string user, Session session) => _byUser[user] = session;
+    public void BindUser(string user, Session session)
+    {
+        _byUser[user] = session;
+        UserChanged?.Invoke(user, session);
+    }
 
-    public void UnbindUser(string user) => _byUser.Remove(user);
+    public void UnbindUser(string user)
+    {
+        if (_byUser.Remove(user))
+        {
+            UserChanged?.Invoke(user, null);
+        }
+    }
 
     /// <summary>Marks the session as heard from now: it moves to the young end of the activity list.</summary>
     public void Heard(Session session)
@@ -128,6 +144,7 @@ internal sealed class SessionRegistry
         if (session.UserId is { } user && _byUser.TryGetValue(user, out var bound) && bound == session)
         {
             _byUser.Remove(user);
+            UserChanged?.Invoke(user, null);
         }
     }
 }
