@@ -63,7 +63,7 @@ internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory 
     /// <summary>Stops the broker; with <c>Broker:LameDuck</c>, after its clients moved and its requests finished.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_server is not null && options.LameDuck)
+        if (_server is not null && options.IsLameDuck)
         {
             try
             {

@@ -90,9 +90,12 @@ internal sealed class BrokerOptions
     /// On SIGTERM the broker becomes a lame duck instead of closing at once: it stops accepting connections, tells its
     /// ZmqGame clients to move to another broker of the cluster (MOVE), finishes the requests it holds and exits once
     /// every ZmqGame client has left (or <see cref="LameDuckTimeout"/> passed), leaving its sessions to resume elsewhere.
-    /// Default false.
+    /// Unset: on in a cluster (<see cref="Cluster"/>), off for a broker alone, whose clients have nowhere to move.
     /// </summary>
-    public bool LameDuck { get; set; }
+    public bool? LameDuck { get; set; }
+
+    /// <summary>Whether SIGTERM makes this broker a lame duck: <see cref="LameDuck"/>, or by default whether it is in a cluster.</summary>
+    public bool IsLameDuck => LameDuck ?? Cluster.Enabled;
 
     /// <summary>Longest a lame duck waits for its requests to finish and its clients to leave before it exits. Default 30 s.</summary>
     public TimeSpan LameDuckTimeout { get; set; } = TimeSpan.FromSeconds(30);

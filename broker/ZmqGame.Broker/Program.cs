@@ -103,7 +103,7 @@ catch (InvalidOperationException ex)
 
 builder.Logging.ClearProviders();
 builder.Logging.AddNLog();
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5) + (options.LameDuck ? options.LameDuckTimeout : TimeSpan.Zero));
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5) + (options.IsLameDuck ? options.LameDuckTimeout : TimeSpan.Zero));
 
 if (options.SessionKeyFile.Length > 0 && !Path.IsPathRooted(options.SessionKeyFile))
 {

@@ -5,9 +5,10 @@ using ZmqGame.Worker;
 namespace ZmqGame.Tests.EndToEnd;
 
 /// <summary>
-/// Broker processes sharing one session key file, each on free ports, each with a worker of the <c>game</c> service of
-/// <see cref="FailoverRoutes"/> attached (in this process: it counts what its handlers ran). A broker can be killed,
-/// stopped with SIGTERM and started again on its endpoints.
+/// Broker processes on free ports, either sharing one session key file (<see cref="Engine.KeyFile"/>, each with a worker
+/// of its own) or joined in a cluster on a real nats-server (<see cref="Engine.Nats"/>, with one worker attached to
+/// every broker), serving the <c>game</c> service of <see cref="FailoverRoutes"/> (the workers run in this process: they
+/// count what their handlers ran). A broker can be killed, stopped with SIGTERM and started again on its endpoints.
 /// </summary>
 internal sealed class BrokerCluster : IAsyncDisposable
 {
@@ -16,30 +17,64 @@ internal sealed class BrokerCluster : IAsyncDisposable
     private readonly string _keyFile = Path.Combine(Path.GetTempPath(), "zmqgame-cluster-key-" + Guid.NewGuid().ToString("N"));
     private readonly string[] _extraArgs;
     private readonly Node[] _nodes;
+    private readonly Engine _engine;
+    private NatsServer? _nats;
+    private WorkerApp? _sharedWorker;
+    private FailoverRoutes? _sharedRoutes;
 
-    private BrokerCluster(int count, string[] extraArgs)
+    private BrokerCluster(int count, Engine engine, string[] extraArgs)
     {
+        _engine = engine;
         _extraArgs = extraArgs;
         _nodes = new Node[count];
     }
 
+    /// <summary>How the brokers share sessions.</summary>
+    public enum Engine
+    {
+        /// <summary>One session key file, no cluster: a worker per broker.</summary>
+        KeyFile,
+
+        /// <summary>A cluster on a real nats-server (<c>--cluster</c>): one worker attached to every broker.</summary>
+        Nats,
+    }
+
     /// <summary>Handler runs of the idempotent route, over every worker.</summary>
-    public long IdempotentRuns => _nodes.Sum(n => n.Routes?.IdempotentRuns ?? 0);
+    public long IdempotentRuns => (_sharedRoutes?.IdempotentRuns ?? 0) + _nodes.Sum(n => n.Routes?.IdempotentRuns ?? 0);
 
     /// <summary>Every broker's frontend, comma-separated, as clients take them.</summary>
     public string Frontends => string.Join(",", _nodes.Select(n => n.Frontend));
 
     public int Count => _nodes.Length;
 
-    public static async Task<BrokerCluster> StartAsync(int count, params string[] extraArgs)
+    public static Task<BrokerCluster> StartAsync(int count, params string[] extraArgs) => StartAsync(count, Engine.KeyFile, extraArgs);
+
+    public static async Task<BrokerCluster> StartAsync(int count, Engine engine, params string[] extraArgs)
     {
-        var cluster = new BrokerCluster(count, extraArgs);
+        var cluster = new BrokerCluster(count, engine, extraArgs);
         try
         {
+            if (engine == Engine.Nats)
+            {
+                cluster._nats = await NatsServer.StartAsync();
+            }
+
             for (var i = 0; i < count; i++)
             {
                 cluster._nodes[i] = new Node();
                 await cluster.StartBrokerAsync(i, "tcp://127.0.0.1:0", "tcp://127.0.0.1:0", "tcp://127.0.0.1:0");
+            }
+
+            if (engine == Engine.Nats)
+            {
+                // One worker process's slots on every broker: capacity shared, never stranded.
+                cluster._sharedWorker = CreateWorker(string.Join(",", cluster._nodes.Select(n => n.Backend)));
+                cluster._sharedRoutes = FailoverRoutes.Map(cluster._sharedWorker);
+                await cluster._sharedWorker.StartAsync();
+                foreach (var node in cluster._nodes)
+                {
+                    await node.Broker!.WaitForLineAsync("ready for service game", Patience);
+                }
             }
         }
         catch
@@ -107,6 +142,11 @@ internal sealed class BrokerCluster : IAsyncDisposable
             }
         }
 
+        if (_sharedWorker is not null)
+        {
+            await _sharedWorker.DisposeAsync();
+        }
+
         foreach (var node in _nodes)
         {
             if (node?.Worker is not null)
@@ -118,6 +158,12 @@ internal sealed class BrokerCluster : IAsyncDisposable
         }
 
         File.Delete(_keyFile);
+        if (_nats is not null && TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+        {
+            TestContext.Out.WriteLine($"--- nats-server:\n{_nats.Output}");
+        }
+
+        _nats?.Dispose();
     }
 
     private async Task StartBrokerAsync(int i, string frontend, string backend, string control)
@@ -126,22 +172,31 @@ internal sealed class BrokerCluster : IAsyncDisposable
         node.Broker = StartBrokerProcess(frontend, backend, control);
         var line = await node.Broker.WaitForLineAsync(BrokerProcessTests.ListeningLine, Patience);
         (node.Frontend, node.Backend, node.Control) = (line.Groups[1].Value.TrimEnd(','), line.Groups[2].Value.TrimEnd(','), line.Groups[3].Value);
-        node.Worker = WorkerApp.Create(new WorkerOptions
+        if (_engine == Engine.Nats)
         {
-            Broker = node.Backend,
-            Slots = 8,
-            HeartbeatInterval = TimeSpan.FromMilliseconds(250), // the brokers' (both sides expect the other's heartbeats)
-            ReconnectDelayMin = TimeSpan.FromMilliseconds(10),
-            ReconnectDelayMax = TimeSpan.FromMilliseconds(100),
-        });
+            return;
+        }
+
+        node.Worker = CreateWorker(node.Backend);
         node.Routes = FailoverRoutes.Map(node.Worker);
         await node.Worker.StartAsync();
         await node.Broker.WaitForLineAsync("ready for service game", Patience);
     }
 
+    private static WorkerApp CreateWorker(string brokers) => WorkerApp.Create(new WorkerOptions
+    {
+        Broker = brokers,
+        Slots = 8,
+        HeartbeatInterval = TimeSpan.FromMilliseconds(250), // the brokers' (both sides expect the other's heartbeats)
+        ReconnectDelayMin = TimeSpan.FromMilliseconds(10),
+        ReconnectDelayMax = TimeSpan.FromMilliseconds(100),
+    });
+
     private ProcessUnderTest StartBrokerProcess(string frontend, string backend, string control) =>
         ProcessUnderTest.Start("ZmqGame.Broker",
-            [frontend, backend, "--control", control, "--session-key-file", _keyFile, "--heartbeat-interval", "250ms", .. _extraArgs]);
+            _engine == Engine.Nats
+                ? [frontend, backend, "--control", control, "--cluster", _nats!.Url, "--heartbeat-interval", "250ms", .. _extraArgs]
+                : [frontend, backend, "--control", control, "--session-key-file", _keyFile, "--heartbeat-interval", "250ms", .. _extraArgs]);
 
     private sealed class Node
     {

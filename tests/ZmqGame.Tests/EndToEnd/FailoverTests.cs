@@ -3,8 +3,9 @@ using ZmqGame.Tests.Support;
 namespace ZmqGame.Tests.EndToEnd;
 
 /// <summary>
-/// Clients failing over between broker processes that share a session key, under load, every request counted: a
-/// broker killed (kill -9), and a rolling restart of lame-duck brokers (SIGTERM).
+/// Clients failing over between broker processes, under load, every request counted: a broker killed (kill -9), and a
+/// rolling restart of lame-duck brokers (SIGTERM). Both with brokers that share only a session key file (a worker on
+/// each) and with a cluster on a real nats-server (one worker attached to every broker, lame duck on by default).
 /// </summary>
 [TestFixture]
 [Platform(Exclude = "Win")]
@@ -13,10 +14,11 @@ public sealed class FailoverTests
 {
     private static readonly TimeSpan Patience = BrokerCluster.Patience;
 
-    [Test]
-    public async Task BrokerKilledUnderLoad_ClientsResumeOnAnother_IdempotentRequestsGoAgain_OthersEndBrokerLost()
+    [TestCase(false, TestName = "{m}(key file)")]
+    [TestCase(true, TestName = "{m}(NATS)")]
+    public async Task BrokerKilledUnderLoad_ClientsResumeOnAnother_IdempotentRequestsGoAgain_OthersEndBrokerLost(bool nats)
     {
-        await using var cluster = await BrokerCluster.StartAsync(2);
+        await using var cluster = await BrokerCluster.StartAsync(2, nats ? BrokerCluster.Engine.Nats : BrokerCluster.Engine.KeyFile);
         await using var load = await FailoverLoad.StartAsync(cluster.Frontends, clients: 8, workMs: 30);
         await load.WaitForOkAsync(200, Patience);
         var sessions = load.Clients.Select(c => c.Session!.Id).ToArray();
@@ -35,8 +37,10 @@ public sealed class FailoverTests
         Assert.That(load.Errors.Keys, Is.SubsetOf(new[] { "once/BrokerLost" }), "only requests of the route that is not idempotent fail; " + load.Describe());
         Assert.That(load.Errors.GetValueOrDefault("once/BrokerLost"), Is.InRange(1, moved),
             "each moved client had its one request of that route in flight on the dead broker at most; " + load.Describe());
-        Assert.That(cluster.IdempotentRuns, Is.GreaterThan(load.OkOf("idempotent")),
-            "requests of the idempotent route that the dead broker's worker was running ran again behind the new broker");
+        // With a worker per broker, the dead broker's worker was running requests of the idempotent route, which ran again
+        // behind the new broker. A worker attached to both may have held none for the dead broker at that instant.
+        Assert.That(cluster.IdempotentRuns, nats ? Is.GreaterThanOrEqualTo(load.OkOf("idempotent")) : Is.GreaterThan(load.OkOf("idempotent")),
+            "every idempotent request that succeeded ran; those in flight on the dead broker ran again behind the new one");
         for (var i = 0; i < load.Clients.Count; i++)
         {
             var client = load.Clients[i];
@@ -48,10 +52,13 @@ public sealed class FailoverTests
         }
     }
 
-    [Test]
-    public async Task RollingRestartOfLameDuckBrokersUnderLoad_NoRequestFails_AndClientsSpreadAgain()
+    [TestCase(false, TestName = "{m}(key file)")]
+    [TestCase(true, TestName = "{m}(NATS)")]
+    public async Task RollingRestartOfLameDuckBrokersUnderLoad_NoRequestFails_AndClientsSpreadAgain(bool nats)
     {
-        await using var cluster = await BrokerCluster.StartAsync(3, "--Broker:LameDuck", "true", "--Broker:LameDuckTimeout", "20s");
+        await using var cluster = nats
+            ? await BrokerCluster.StartAsync(3, BrokerCluster.Engine.Nats, "--Broker:LameDuckTimeout", "20s") // lame duck: on by default in a cluster
+            : await BrokerCluster.StartAsync(3, BrokerCluster.Engine.KeyFile, "--Broker:LameDuck", "true", "--Broker:LameDuckTimeout", "20s");
         await using var load = await FailoverLoad.StartAsync(cluster.Frontends, clients: 9, workMs: 30);
         await load.WaitForOkAsync(100, Patience);
 
