@@ -5,10 +5,27 @@ namespace ZmqGame.Worker.Internal;
 /// broker. Whichever broker sends a request, the slot runs one request or event at a time: the link that takes it while
 /// the slot is free holds the credit until its handler returns, and the slot's other links tell their brokers "paused".
 /// A request that reaches another link meanwhile (it crossed "paused" on the wire) waits here and runs next; it is
-/// never run beside the current one and never dropped. Touched only by the I/O thread.
+/// never run beside the current one and never dropped. The other links say "paused" only once the run has lasted
+/// <see cref="PauseAfter"/>: a request that ends sooner costs its other brokers no message at all. Touched only by the
+/// I/O thread (but for the pause timer's callback, which posts to it).
 /// </summary>
-internal sealed class SlotCredit
+internal sealed class SlotCredit : IDisposable
 {
+    /// <summary>
+    /// How long a run lasts before the slot's other links say "paused". A broker may send such a link one request
+    /// meanwhile, which waits (in <see cref="Waiting"/>) at most this long plus the rest of the current run; saying
+    /// "paused" and "ready" around every short request would cost each other broker two messages per request.
+    /// </summary>
+    public static readonly TimeSpan PauseAfter = TimeSpan.FromMilliseconds(1);
+
+    private Timer? _pauseTimer;
+
+    /// <summary>Counts the runs of this slot: the pause timer pauses only the run it was armed for.</summary>
+    public long Run { get; private set; }
+
+    /// <summary>The run the pause timer is armed for; 0 when none.</summary>
+    public long PauseArmedFor { get; set; }
+
     /// <summary>The slot's links, one per broker, in the order of <see cref="WorkerOptions.Broker"/>.</summary>
     public Slot[] Links { get; set; } = [];
 
@@ -23,4 +40,23 @@ internal sealed class SlotCredit
 
     /// <summary>Requests held by other links while the slot was taken, in arrival order: each runs after the current one.</summary>
     public List<(Slot Link, List<byte[]> Message)> Waiting { get; } = [];
+
+    /// <summary>A new run begins: with several links, arms the pause timer, whose <paramref name="due"/> runs on the timer thread.</summary>
+    public void BeginRun(Action<SlotCredit> due)
+    {
+        Run++;
+        if (!Shared)
+        {
+            return;
+        }
+
+        PauseArmedFor = Run;
+        _pauseTimer ??= new Timer(static state => ((Action)state!)(), (Action)(() => due(this)), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _pauseTimer.Change(PauseAfter, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The run ended before the timer fired: it will pause nothing.</summary>
+    public void EndRun() => PauseArmedFor = 0;
+
+    public void Dispose() => _pauseTimer?.Dispose();
 }

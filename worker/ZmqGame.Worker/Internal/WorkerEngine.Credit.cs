@@ -4,7 +4,8 @@ namespace ZmqGame.Worker.Internal;
 
 /// <summary>
 /// A slot attached to several brokers (<see cref="SlotCredit"/>), on the I/O thread. The link that takes a request while
-/// the slot is free runs it and tells the slot's other brokers "paused" (HEARTBEAT flag); a broker that has read it sends
+/// the slot is free runs it and, once the run has lasted <see cref="SlotCredit.PauseAfter"/>, tells the slot's other
+/// brokers "paused" (HEARTBEAT flag); a broker that has read it sends
 /// that link nothing new, so the slot's whole capacity goes to whichever broker has work. When the handler returns, the
 /// next request that crossed "paused" on the wire runs, or, if none, the paused links say "ready" and their brokers may
 /// send work again. The broker that gave the request needs no message: its REPLY makes the link idle there (MDP).
@@ -12,7 +13,20 @@ namespace ZmqGame.Worker.Internal;
 /// </summary>
 internal sealed partial class WorkerEngine
 {
-    /// <summary>The slot's credit is now held by <paramref name="runner"/>: its other idle links tell their brokers "paused".</summary>
+    /// <summary>The slot's credit is now held by <paramref name="runner"/>: its other links say "paused" if the run lasts.</summary>
+    private void BeginRun(Slot runner) => runner.Credit.BeginRun(_pauseDue);
+
+    /// <summary>On the timer thread: the run the timer was armed for may still be going; the loop checks and pauses.</summary>
+    private void PauseDue(SlotCredit credit) => Post(() =>
+    {
+        if (credit.PauseArmedFor == credit.Run && credit.Holder is { } runner)
+        {
+            credit.PauseArmedFor = 0;
+            PauseOthers(runner);
+        }
+    });
+
+    /// <summary>The slot's credit is held by <paramref name="runner"/> and its run lasts: its other idle links tell their brokers "paused".</summary>
     private void PauseOthers(Slot runner)
     {
         var credit = runner.Credit;
@@ -55,6 +69,7 @@ internal sealed partial class WorkerEngine
     private void Release(SlotCredit credit)
     {
         credit.Holder = null;
+        credit.EndRun();
         while (credit.Waiting.Count > 0)
         {
             var (link, message) = credit.Waiting[0];

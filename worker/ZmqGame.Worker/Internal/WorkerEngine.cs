@@ -27,6 +27,7 @@ internal sealed partial class WorkerEngine : IDisposable
     private readonly CancellationTokenSource _stopCts = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TimeProvider _time;
+    private readonly Action<SlotCredit> _pauseDue;
     private bool _stopping;
     private int _abandoned;
     private int _started;
@@ -39,6 +40,7 @@ internal sealed partial class WorkerEngine : IDisposable
         _time = time;
         _counters = counters;
         _pipeline = new RequestPipeline(logger, counters);
+        _pauseDue = PauseDue;
         var tick = options.HeartbeatInterval / 4;
         _tick = tick < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : tick;
         var brokers = EndpointSyntax.Split(options.Broker);
@@ -201,6 +203,7 @@ internal sealed partial class WorkerEngine : IDisposable
         foreach (var slot in _slots)
         {
             slot.Link = null;
+            slot.Credit.Dispose();
         }
     }
 
@@ -453,13 +456,13 @@ internal sealed partial class WorkerEngine : IDisposable
 
     private void Dispatch(Slot slot, EventWork work)
     {
-        PauseOthers(slot);
+        BeginRun(slot);
         ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
     }
 
     private void Dispatch(Slot slot, RequestWork work)
     {
-        PauseOthers(slot);
+        BeginRun(slot);
         ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
     }
 
