@@ -38,7 +38,9 @@ internal sealed class ClusterBroker : IDisposable
     public static async Task<ClusterBroker> StartAsync(string nats)
     {
         var process = ProcessUnderTest.Start("ZmqGame.Broker", "tcp://127.0.0.1:0", "tcp://127.0.0.1:0", "--control", "tcp://127.0.0.1:0",
-            "--cluster", nats, "--session-timeout", "60s", "--session-key-file", "");
+            "--cluster", nats, "--session-timeout", "60s", "--session-key-file", "",
+            "--Broker:LameDuckTimeout", "2s"); // on SIGTERM a lame duck (the default in a cluster): its raw test clients do not move
+
         try
         {
             var line = await process.WaitForLineAsync(BrokerProcessTests.ListeningLine, Patience);
