@@ -20,12 +20,6 @@ internal sealed class SlotCredit : IDisposable
 
     private Timer? _pauseTimer;
 
-    /// <summary>Counts the runs of this slot: the pause timer pauses only the run it was armed for.</summary>
-    public long Run { get; private set; }
-
-    /// <summary>The run the pause timer is armed for; 0 when none.</summary>
-    public long PauseArmedFor { get; set; }
-
     /// <summary>The slot's links, one per broker, in the order of <see cref="WorkerOptions.Broker"/>.</summary>
     public Slot[] Links { get; set; } = [];
 
@@ -44,19 +38,14 @@ internal sealed class SlotCredit : IDisposable
     /// <summary>A new run begins: with several links, arms the pause timer, whose <paramref name="due"/> runs on the timer thread.</summary>
     public void BeginRun(Action<SlotCredit> due)
     {
-        Run++;
         if (!Shared)
         {
             return;
         }
 
-        PauseArmedFor = Run;
         _pauseTimer ??= new Timer(static state => ((Action)state!)(), (Action)(() => due(this)), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _pauseTimer.Change(PauseAfter, Timeout.InfiniteTimeSpan);
     }
-
-    /// <summary>The run ended before the timer fired: it will pause nothing.</summary>
-    public void EndRun() => PauseArmedFor = 0;
 
     public void Dispose() => _pauseTimer?.Dispose();
 }

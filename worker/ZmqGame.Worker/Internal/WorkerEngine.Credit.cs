@@ -16,12 +16,14 @@ internal sealed partial class WorkerEngine
     /// <summary>The slot's credit is now held by <paramref name="runner"/>: its other links say "paused" if the run lasts.</summary>
     private void BeginRun(Slot runner) => runner.Credit.BeginRun(_pauseDue);
 
-    /// <summary>On the timer thread: the run the timer was armed for may still be going; the loop checks and pauses.</summary>
+    /// <summary>
+    /// On the timer thread: a run has lasted <see cref="SlotCredit.PauseAfter"/>, unless it ended meanwhile; the loop checks
+    /// and pauses. (A run that ended and was followed by the next at once is paused a little early: harmless.)
+    /// </summary>
     private void PauseDue(SlotCredit credit) => Post(() =>
     {
-        if (credit.PauseArmedFor == credit.Run && credit.Holder is { } runner)
+        if (credit.Holder is { } runner)
         {
-            credit.PauseArmedFor = 0;
             PauseOthers(runner);
         }
     });
@@ -69,7 +71,6 @@ internal sealed partial class WorkerEngine
     private void Release(SlotCredit credit)
     {
         credit.Holder = null;
-        credit.EndRun();
         while (credit.Waiting.Count > 0)
         {
             var (link, message) = credit.Waiting[0];
