@@ -278,9 +278,12 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
     private void Reply(string replyTo, ulong id, byte[] result) =>
         _link.Publish(replyTo, new ClusterMessage { Kind = ClusterMessage.ResultKind, Id = id, From = _link.BrokerId, Result = result }.Serialize());
 
-    private byte[] Action(string action, ActionArgs args, byte[][] payload)
+    private byte[] Action(string action, ActionArgs args, byte[][] payload) => Action(action, args, payload, out _);
+
+    /// <summary>An action message with a new id (remembered, so it does not run here again when NATS brings it back).</summary>
+    private byte[] Action(string action, ActionArgs args, byte[][] payload, out ulong id)
     {
-        var id = NewId();
+        id = NewId();
         Remember(id);
         return new ClusterMessage { Kind = ClusterMessage.ActionKind, Id = id, From = _link.BrokerId, Action = action, Args = args, Payload = payload }.Serialize();
     }
@@ -297,9 +300,7 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
     /// <summary>Sends a trigger's action to every other broker, answering with the cluster's sum when they have answered.</summary>
     public void ActionForAll(string action, ActionArgs args, byte[][] payload, ActionResult local, Action<ActionResult> done)
     {
-        var id = NewId();
-        Remember(id);
-        var body = new ClusterMessage { Kind = ClusterMessage.ActionKind, Id = id, From = _link.BrokerId, Action = action, Args = args, Payload = payload }.Serialize();
+        var body = Action(action, args, payload, out var id);
         Gathers.Start(id, _link.Subjects.All, body, results =>
         {
             foreach (var answer in results)
