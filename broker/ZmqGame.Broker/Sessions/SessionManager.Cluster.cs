@@ -49,9 +49,7 @@ internal sealed partial class SessionManager
         }
 
         session.Ended = true;
-        _outbound.Discard(session);
-        _registry.Remove(session);
-        _groups.RemoveFromAll(session);
+        Drop(session);
         _stats.SessionsMoved++;
         return true;
     }

@@ -127,6 +127,14 @@ internal sealed partial class SessionManager
     }
 
     /// <summary>Ends a session: CLOSED to its client (after what is queued), the close event to a worker, forgotten.</summary>
+    /// <summary>Takes an ended session out of the broker: what waits for it, its index entries, its groups.</summary>
+    private void Drop(Session session)
+    {
+        _outbound.Discard(session);
+        _registry.Remove(session);
+        _groups.RemoveFromAll(session);
+    }
+
     private void End(Session session, SessionCloseReason reason, string text)
     {
         if (session.Ended)
@@ -164,9 +172,7 @@ internal sealed partial class SessionManager
             _outbound.Flush(session);
         }
 
-        _outbound.Discard(session);
-        _registry.Remove(session);
-        _groups.RemoveFromAll(session);
+        Drop(session);
 
         // Longer than a ticket is accepted (two timeouts): a closed session's ticket never resumes it.
         _ended.Add(session.Id, NowMs + _timeoutMs * 3);
