@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ZmqGame.Client;
+using ZmqGame.Tests.Support;
 
 namespace ZmqGame.Tests.EndToEnd;
 
@@ -8,31 +9,17 @@ namespace ZmqGame.Tests.EndToEnd;
 /// in flight on the idempotent route and one on the other: every request is counted by how it ended (ok, each error
 /// status, anything else) per route, so a test can assert that none went unanswered and which ones failed.
 /// </summary>
-internal sealed class FailoverLoad : IAsyncDisposable
+internal sealed class FailoverLoad : CountedLoad
 {
-    private readonly List<Task> _loops = [];
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<string, int> _errors = new();
     private readonly ConcurrentDictionary<string, int> _oks = new();
-    private readonly SemaphoreSlim _answered = new(0);
-    private readonly TimeSpan _requestTimeout = TimeSpan.FromSeconds(10);
-    private long _sent;
-    private long _ended;
-    private long _ok;
 
-    private FailoverLoad(IReadOnlyList<ZmqGameClient> clients) => Clients = clients;
-
-    public IReadOnlyList<ZmqGameClient> Clients { get; }
-
-    public long Ok => Interlocked.Read(ref _ok);
-
-    public long Sent => Interlocked.Read(ref _sent);
+    private FailoverLoad(IReadOnlyList<ZmqGameClient> clients)
+        : base(clients, TimeSpan.FromSeconds(10))
+    {
+    }
 
     /// <summary>Requests of one route ("idempotent", "once") answered ok.</summary>
     public int OkOf(string route) => _oks.GetValueOrDefault(route);
-
-    /// <summary>Requests that ended in anything but ok, by "route/status" ("once/BrokerLost", "idempotent/Timeout", …).</summary>
-    public IReadOnlyDictionary<string, int> Errors => new Dictionary<string, int>(_errors);
 
     /// <summary>Fast liveness (300 ms) and reconnects, so that a lost broker is noticed within the test's patience.</summary>
     public static ZmqGameClientOptions Options() => new()
@@ -58,8 +45,9 @@ internal sealed class FailoverLoad : IAsyncDisposable
         var load = new FailoverLoad(connected);
         foreach (var client in connected)
         {
-            load._loops.Add(Task.Run(() => load.LoopAsync(client, FailoverRoutes.Idempotent, "idempotent", workMs)));
-            load._loops.Add(Task.Run(() => load.LoopAsync(client, FailoverRoutes.Once, "once", workMs)));
+            // Errors by "route/status" ("once/BrokerLost", "idempotent/Timeout", …).
+            load.AddRoute(client, FailoverRoutes.Idempotent, "idempotent", workMs);
+            load.AddRoute(client, FailoverRoutes.Once, "once", workMs);
         }
 
         return load;
@@ -67,81 +55,24 @@ internal sealed class FailoverLoad : IAsyncDisposable
 
     public static string UserOf(int client) => "user" + client;
 
-    /// <summary>Waits until <paramref name="count"/> more requests have been answered ok.</summary>
-    public async Task WaitForOkAsync(long count, TimeSpan timeout)
-    {
-        var target = Ok + count;
-        var deadline = DateTime.UtcNow + timeout;
-        while (Ok < target)
-        {
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || !await _answered.WaitAsync(left))
-            {
-                Assert.Fail($"load stalled: {Ok - (target - count)} of {count} ok answers in {timeout}; {Describe()}");
-            }
-        }
-    }
+    public override string Describe() => $"{base.Describe()}, clients at {string.Join(" ", Clients.Select(c => c.Endpoint))}";
 
-    /// <summary>Stops sending, waits for every request in flight to end, and returns how many never ended.</summary>
-    public async Task<long> StopAsync()
-    {
-        await _stop.CancelAsync();
-        await Task.WhenAny(Task.WhenAll(_loops), Task.Delay(_requestTimeout + TimeSpan.FromSeconds(10)));
-        return Sent - Interlocked.Read(ref _ended);
-    }
-
-    public string Describe() =>
-        $"sent {Sent}, ok {Ok}, errors {{{string.Join(", ", _errors.Select(kv => $"{kv.Key}: {kv.Value}"))}}}, clients at {string.Join(" ", Clients.Select(c => c.Endpoint))}";
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_stop.IsCancellationRequested)
-        {
-            await StopAsync();
-        }
-
-        foreach (var client in Clients)
-        {
-            await client.DisposeAsync();
-        }
-
-        _stop.Dispose();
-        _answered.Dispose();
-    }
-
-    private async Task LoopAsync(ZmqGameClient client, int command, string route, int workMs)
+    private void AddRoute(ZmqGameClient client, int command, string route, int workMs)
     {
         var seq = 0L;
-        while (!_stop.IsCancellationRequested)
-        {
-            Interlocked.Increment(ref _sent);
-            try
+        AddLoop(
+            async () =>
             {
-                // No cancellation token: a request that was sent is always followed to its end.
                 var work = new FailoverRoutes.Work(workMs, ++seq);
-                var reply = await client.RequestAsync<FailoverRoutes.Work, FailoverRoutes.Work>("game", command, work, _requestTimeout);
+                var reply = await client.RequestAsync<FailoverRoutes.Work, FailoverRoutes.Work>("game", command, work, RequestTimeout);
                 if (reply != work)
                 {
-                    _errors.AddOrUpdate(route + "/wrong reply", 1, (_, n) => n + 1);
-                    continue;
+                    return route + "/wrong reply";
                 }
 
                 _oks.AddOrUpdate(route, 1, (_, n) => n + 1);
-                Interlocked.Increment(ref _ok);
-                _answered.Release();
-            }
-            catch (ZmqGameRequestException ex)
-            {
-                _errors.AddOrUpdate($"{route}/{ex.Status}", 1, (_, n) => n + 1);
-            }
-            catch (Exception ex)
-            {
-                _errors.AddOrUpdate($"{route}/{ex.GetType().Name}", 1, (_, n) => n + 1);
-            }
-            finally
-            {
-                Interlocked.Increment(ref _ended);
-            }
-        }
+                return null;
+            },
+            ex => ex is ZmqGameRequestException request ? $"{route}/{request.Status}" : $"{route}/{ex.GetType().Name}");
     }
 }
