@@ -4,6 +4,7 @@ using MessagePack;
 using NetMQ;
 using NetMQ.Monitoring;
 using NetMQ.Sockets;
+using ZmqGame.Bench.Sessions;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Bench.Cluster;
@@ -158,7 +159,7 @@ internal static class ClusterBroadcastBench
 
                 foreach (var group in groups)
                 {
-                    Read(group, 0, out _);
+                    SessionBench.CountPushes(group, 0, out _);
                 }
 
                 Thread.Sleep(100);
@@ -191,7 +192,7 @@ internal static class ClusterBroadcastBench
             var any = false;
             for (var g = 0; g < groups.Count; g++)
             {
-                var got = Read(groups[g], command, out var seen);
+                var got = SessionBench.CountPushes(groups[g], command, out var seen);
                 any |= seen;
                 if (got > 0)
                 {
@@ -211,28 +212,6 @@ internal static class ClusterBroadcastBench
         reach.LocalMs = lastPerGroup[0];
         reach.RemoteMs = groups.Count > 1 ? lastPerGroup.Skip(1).Max() : double.NaN;
         return reach;
-    }
-
-    /// <summary>Reads what is there; returns how many were PUSH messages with <paramref name="command"/>.</summary>
-    private static int Read(List<DealerSocket> sockets, int command, out bool any)
-    {
-        var count = 0;
-        any = false;
-        var frames = new List<byte[]>();
-        foreach (var socket in sockets)
-        {
-            while (socket.TryReceiveMultipartBytes(TimeSpan.Zero, ref frames))
-            {
-                any = true;
-                if (frames.Count >= 4 && frames[2].Length == 1 && frames[2][0] == ZgClient.Push
-                    && PushHeader.TryRead(frames[3], out var header) && header.Command == command)
-                {
-                    count++;
-                }
-            }
-        }
-
-        return count;
     }
 
     private static string Stats(string name, IEnumerable<double> values)

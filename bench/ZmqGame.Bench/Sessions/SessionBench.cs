@@ -248,11 +248,14 @@ internal static class SessionBench
         msg.Close();
     }
 
-    /// <summary>Reads what is there; counts PUSH messages with this command.</summary>
-    private static int CountPushes(List<DealerSocket> sockets, int command)
+    /// <summary>
+    /// Reads what is there on <paramref name="sockets"/>; returns how many were PUSH messages with
+    /// <paramref name="command"/>, and (<paramref name="any"/>) whether anything came at all.
+    /// </summary>
+    internal static int CountPushes(List<DealerSocket> sockets, int command, out bool any)
     {
         var count = 0;
-        var any = false;
+        any = false;
         var frames = new List<byte[]>();
         foreach (var socket in sockets)
         {
@@ -267,6 +270,13 @@ internal static class SessionBench
             }
         }
 
+        return count;
+    }
+
+    /// <summary>Like <see cref="CountPushes(List{DealerSocket}, int, out bool)"/>, yielding the processor when nothing came.</summary>
+    private static int CountPushes(List<DealerSocket> sockets, int command)
+    {
+        var count = CountPushes(sockets, command, out var any);
         if (!any)
         {
             Thread.Sleep(0);
