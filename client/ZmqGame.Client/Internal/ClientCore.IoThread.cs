@@ -117,8 +117,12 @@ internal sealed partial class ClientCore
             return;
         }
 
-        switch (liveness.Check(session.HelloWaitingSince))
+        switch (liveness.Check(session.HelloWaitingSince, tryAnother: endpoints.Count > 1 && !connection.HeardOnLink))
         {
+            case LivenessVerdict.NeverAnswered:
+                Log.NeverAnswered(logger, connection.Endpoint, (long)liveness.Silence.TotalMilliseconds, connection.Epoch);
+                LinkLost(liveness.Silence, logSilence: false);
+                break;
             case LivenessVerdict.Silent:
                 LinkLost(liveness.Silence);
                 break;

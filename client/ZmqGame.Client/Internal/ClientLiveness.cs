@@ -16,6 +16,9 @@ internal enum LivenessVerdict
 
     /// <summary>The broker talks but did not answer HELLO for <c>Liveness</c> intervals: the connection is useless.</summary>
     HelloUnanswered,
+
+    /// <summary>A new connection has heard nothing from its broker for a heartbeat interval, and other brokers are listed: try the next.</summary>
+    NeverAnswered,
 }
 
 /// <summary>
@@ -29,12 +32,17 @@ internal sealed class ClientLiveness
 {
     private readonly TimeProvider time;
     private readonly Liveness link;
+    private readonly TimeSpan unansweredLimit;
     private long heartbeatsSent;
+
+    /// <summary>The least time a new connection waits for its broker's first word before trying another listed broker.</summary>
+    public static readonly TimeSpan MinUnansweredLimit = TimeSpan.FromSeconds(1);
 
     public ClientLiveness(TimeProvider time, TimeSpan heartbeatInterval, int liveness)
     {
         this.time = time;
         link = new Liveness(time, heartbeatInterval, liveness);
+        unansweredLimit = heartbeatInterval > MinUnansweredLimit ? heartbeatInterval : MinUnansweredLimit;
         link.NothingSent();
     }
 
@@ -66,13 +74,22 @@ internal sealed class ClientLiveness
 
     /// <summary>
     /// What to do now; <paramref name="helloSentAt"/> is when the unanswered HELLO went (a
-    /// <see cref="TimeProvider.GetTimestamp"/> value), null when none is waiting.
+    /// <see cref="TimeProvider.GetTimestamp"/> value), null when none is waiting. <paramref name="tryAnother"/>: the
+    /// connection has heard nothing yet and another broker is listed, so a broker that is not there (which NetMQ never
+    /// reports: it retries the TCP connect quietly) costs one heartbeat interval (at least <see cref="MinUnansweredLimit"/>,
+    /// so that a live broker that is busy, say taking over a restarted broker's clients, is not left for being slow),
+    /// not the whole silence window.
     /// </summary>
-    public LivenessVerdict Check(long? helloSentAt)
+    public LivenessVerdict Check(long? helloSentAt, bool tryAnother)
     {
         if (link.BrokerSilent())
         {
             return LivenessVerdict.Silent;
+        }
+
+        if (tryAnother && link.Silence >= unansweredLimit)
+        {
+            return LivenessVerdict.NeverAnswered;
         }
 
         if (helloSentAt is { } sentAt && time.GetElapsedTime(sentAt) >= link.SilenceLimit)

@@ -61,4 +61,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1019, Level = LogLevel.Information, Message = "Leaving the broker at {Endpoint} (connection {Epoch}) to resume the session on another broker")]
     public static partial void Moving(ILogger logger, string endpoint, long epoch);
+
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "No answer from the broker at {Endpoint} in {WaitedMs} ms; closing connection {Epoch} to try the next broker")]
+    public static partial void NeverAnswered(ILogger logger, string endpoint, long waitedMs, long epoch);
 }

@@ -50,6 +50,24 @@ public sealed class ClientConnectionTests
     }
 
     [Test]
+    public async Task Connect_ListWithSilentBrokers_MovesOnAfterAHeartbeatIntervalNotTheSilenceWindow()
+    {
+        using var silent1 = new FakeBroker { AnswerHeartbeats = false, AnswerHellos = false };
+        using var silent2 = new FakeBroker { AnswerHeartbeats = false, AnswerHellos = false };
+        using var live = new FakeBroker();
+        var options = new ZmqGameClientOptions
+        {
+            HeartbeatInterval = TimeSpan.FromMilliseconds(100),
+            Liveness = 200, // a 20 s silence window, far over the connect timeout: only the one-interval rule can connect in time
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+        };
+
+        await using var client = await ZmqGameClient.ConnectAsync($"{silent1.Endpoint},{silent2.Endpoint},{live.Endpoint}", options).Within();
+
+        Assert.That(client.Endpoint, Is.EqualTo(live.Endpoint));
+    }
+
+    [Test]
     public void Connect_InvalidEndpoint_ThrowsArgumentException()
     {
         Assert.That(async () => await ZmqGameClient.ConnectAsync("nonsense://x").Within(), Throws.InstanceOf<ArgumentException>());

@@ -26,7 +26,7 @@ public sealed class ClientLivenessTests
     {
         var fresh = new ClientLiveness(time, Interval, liveness: 3);
         fresh.Opened();
-        Assert.That(fresh.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat), "no HELLO went: a heartbeat is due");
+        Assert.That(fresh.Check(helloSentAt: null, tryAnother: false), Is.EqualTo(LivenessVerdict.Heartbeat), "no HELLO went: a heartbeat is due");
     }
 
     [Test]
@@ -35,14 +35,14 @@ public sealed class ClientLivenessTests
         time.Advance(TimeSpan.FromMilliseconds(900));
         liveness.Opened();
         time.Advance(TimeSpan.FromMilliseconds(100));
-        Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat), "nothing sent for an interval, across the reopen");
+        Assert.That(liveness.Check(helloSentAt: null, tryAnother: false), Is.EqualTo(LivenessVerdict.Heartbeat), "nothing sent for an interval, across the reopen");
     }
 
     [Test]
     public void Check_TrafficBothWaysWithinInterval_Alive()
     {
         time.Advance(TimeSpan.FromMilliseconds(900));
-        Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Alive));
+        Assert.That(liveness.Check(helloSentAt: null, tryAnother: false), Is.EqualTo(LivenessVerdict.Alive));
     }
 
     [Test]
@@ -50,7 +50,7 @@ public sealed class ClientLivenessTests
     {
         time.Advance(Interval);
         liveness.Received();
-        Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat));
+        Assert.That(liveness.Check(helloSentAt: null, tryAnother: false), Is.EqualTo(LivenessVerdict.Heartbeat));
     }
 
     [Test]
@@ -61,10 +61,10 @@ public sealed class ClientLivenessTests
         liveness.Sent();
 
         time.Advance(TimeSpan.FromMilliseconds(500));
-        Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Alive), "heard nothing, but asked half an interval ago");
+        Assert.That(liveness.Check(helloSentAt: null, tryAnother: false), Is.EqualTo(LivenessVerdict.Alive), "heard nothing, but asked half an interval ago");
 
         time.Advance(TimeSpan.FromMilliseconds(500));
-        Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Heartbeat));
+        Assert.That(liveness.Check(helloSentAt: null, tryAnother: false), Is.EqualTo(LivenessVerdict.Heartbeat));
         Assert.That(liveness.HeartbeatsSent, Is.EqualTo(1));
     }
 
@@ -74,7 +74,7 @@ public sealed class ClientLivenessTests
         time.Advance(Interval * 3);
         Assert.Multiple(() =>
         {
-            Assert.That(liveness.Check(helloSentAt: null), Is.EqualTo(LivenessVerdict.Silent));
+            Assert.That(liveness.Check(helloSentAt: null, tryAnother: false), Is.EqualTo(LivenessVerdict.Silent));
             Assert.That(liveness.Silence, Is.EqualTo(Interval * 3));
         });
     }
@@ -85,7 +85,31 @@ public sealed class ClientLivenessTests
         var helloSentAt = time.GetTimestamp();
         time.Advance(Interval * 3);
         liveness.Received();
-        Assert.That(liveness.Check(helloSentAt), Is.EqualTo(LivenessVerdict.HelloUnanswered));
+        Assert.That(liveness.Check(helloSentAt, tryAnother: false), Is.EqualTo(LivenessVerdict.HelloUnanswered));
+    }
+
+    [Test]
+    public void Check_NothingHeardForAnIntervalWithAnotherBrokerListed_NeverAnswered()
+    {
+        time.Advance(Interval - TimeSpan.FromMilliseconds(1));
+        Assert.That(liveness.Check(helloSentAt: null, tryAnother: true), Is.Not.EqualTo(LivenessVerdict.NeverAnswered), "before an interval");
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(liveness.Check(helloSentAt: null, tryAnother: true), Is.EqualTo(LivenessVerdict.NeverAnswered));
+            Assert.That(liveness.Check(helloSentAt: null, tryAnother: false), Is.Not.EqualTo(LivenessVerdict.NeverAnswered), "the only broker: wait out the silence window");
+        });
+    }
+
+    [Test]
+    public void Check_ShortHeartbeatWithAnotherBrokerListed_WaitsAtLeastTheMinimumForAFirstAnswer()
+    {
+        var fast = new ClientLiveness(time, TimeSpan.FromMilliseconds(100), liveness: 100);
+        fast.Opened();
+        time.Advance(ClientLiveness.MinUnansweredLimit - TimeSpan.FromMilliseconds(1));
+        Assert.That(fast.Check(helloSentAt: null, tryAnother: true), Is.Not.EqualTo(LivenessVerdict.NeverAnswered), "a busy broker gets its second");
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.That(fast.Check(helloSentAt: null, tryAnother: true), Is.EqualTo(LivenessVerdict.NeverAnswered));
     }
 
     [Test]
