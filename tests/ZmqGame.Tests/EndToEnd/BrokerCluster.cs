@@ -88,6 +88,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
 
     public string Frontend(int i) => _nodes[i].Frontend;
 
+    /// <summary>The cluster's nats-server (<see cref="Engine.Nats"/> only).</summary>
+    public NatsServer Nats => _nats ?? throw new InvalidOperationException("this cluster shares a key file, not NATS");
+
     public ProcessUnderTest Process(int i) => _nodes[i].Broker!;
 
     /// <summary>kill -9 of broker <paramref name="i"/>.</summary>

@@ -81,4 +81,32 @@ public sealed class FailoverTests
             Assert.That(load.Clients[i].Session!.UserId, Is.EqualTo(FailoverLoad.UserOf(i)), "the session moved with its user");
         }
     }
+
+    [Test]
+    public async Task NatsServerKilledAndRestartedUnderLoad_NoRequestFailsOrHangs_AndTheBrokersRelink()
+    {
+        await using var cluster = await BrokerCluster.StartAsync(2, BrokerCluster.Engine.Nats);
+        await using var load = await FailoverLoad.StartAsync(cluster.Frontends, clients: 8, workMs: 10);
+        await load.WaitForOkAsync(100, Patience);
+        var brokers = load.Clients.Select(c => c.Endpoint).ToArray();
+
+        cluster.Nats.Kill();
+        for (var i = 0; i < cluster.Count; i++)
+        {
+            await cluster.Process(i).WaitForLineAsync("Cluster link to NATS lost", Patience);
+        }
+
+        await load.WaitForOkAsync(load.Ok + 200, Patience);
+        await cluster.Nats.RestartAsync();
+        for (var i = 0; i < cluster.Count; i++)
+        {
+            await cluster.Process(i).WaitForLineAsync("Cluster link to NATS back", Patience);
+        }
+
+        await load.WaitForOkAsync(load.Ok + 200, Patience);
+        Assert.That(await load.StopAsync(), Is.Zero, "unanswered requests; " + load.Describe());
+        TestContext.Out.WriteLine(load.Describe());
+        Assert.That(load.Errors, Is.Empty, "NATS is not on the request path: " + load.Describe());
+        Assert.That(load.Clients.Select(c => c.Endpoint), Is.EqualTo(brokers), "no client had to move: " + load.Describe());
+    }
 }
