@@ -51,11 +51,36 @@ internal sealed class Reconnector
     public void Start(CancellationToken cancellationToken) => loop = Task.Run(() => RunAsync(cancellationToken), CancellationToken.None);
 
     /// <summary>
-    /// The broker to start a round with: a random one at first, then a random one other than the last (a single broker:
-    /// that one again).
+    /// The order of one round over <paramref name="count"/> brokers: at first from a random one on in list order; after
+    /// broker <paramref name="last"/> (lost, left after a MOVE, or the last one tried), from a random other one on in list
+    /// order, and <paramref name="last"/> itself at the very end. So a client that a lame duck asked to move tries every
+    /// other broker before it, however slow they are to answer. A single broker: that one.
     /// </summary>
-    internal static int FirstOfRound(int last, int count, Random random) =>
-        last < 0 ? random.Next(count) : count == 1 ? 0 : (last + 1 + random.Next(count - 1)) % count;
+    internal static IEnumerable<int> RoundOrder(int last, int count, Random random)
+    {
+        if (last < 0 || count == 1)
+        {
+            var start = last < 0 ? random.Next(count) : 0;
+            for (var i = 0; i < count; i++)
+            {
+                yield return (start + i) % count;
+            }
+
+            yield break;
+        }
+
+        var first = (last + 1 + random.Next(count - 1)) % count;
+        for (var i = 0; i < count; i++)
+        {
+            var next = (first + i) % count;
+            if (next != last)
+            {
+                yield return next;
+            }
+        }
+
+        yield return last;
+    }
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -87,13 +112,12 @@ internal sealed class Reconnector
         }
     }
 
-    /// <summary>One round: each broker once, from <see cref="FirstOfRound"/> on in list order, until one answers (null: none did).</summary>
+    /// <summary>One round: each broker once, in <see cref="RoundOrder"/>, until one answers (null: none did).</summary>
     private async ValueTask<Link?> TryEveryBrokerAsync(CancellationToken token)
     {
-        var first = FirstOfRound(current, endpoints.Count, random);
-        for (var i = 0; i < endpoints.Count; i++)
+        foreach (var next in RoundOrder(current, endpoints.Count, random).ToArray())
         {
-            current = (first + i) % endpoints.Count;
+            current = next;
             var link = new Link(endpoints[current]);
             using (token.Register(static s => ((Link)s!).Abort(), link))
             {

@@ -50,19 +50,21 @@ public sealed class IdempotentRoutesTests
     }
 
     [Test]
-    public void Reconnector_NextBrokerAfterALoss_IsAnotherOne_AndAllOfThemGetChosen()
+    public void Reconnector_RoundAfterALoss_StartsAtAnotherOne_AllOfThemGetChosen_AndTheOneLeftComesLast()
     {
         var random = new Random(1);
         var chosen = new HashSet<int>();
         for (var i = 0; i < 200; i++)
         {
-            var next = Reconnector.FirstOfRound(last: 1, count: 3, random);
-            Assert.That(next, Is.Not.EqualTo(1).And.InRange(0, 2));
-            chosen.Add(next);
+            var order = Reconnector.RoundOrder(last: 1, count: 3, random).ToArray();
+            Assert.That(order, Is.EquivalentTo(new[] { 0, 1, 2 }));
+            Assert.That(order[^1], Is.EqualTo(1), "the broker left is tried last: " + string.Join(",", order));
+            chosen.Add(order[0]);
         }
 
         Assert.That(chosen, Is.EquivalentTo(new[] { 0, 2 }));
-        Assert.That(Reconnector.FirstOfRound(last: 0, count: 1, random), Is.Zero, "a single broker: that one again");
-        Assert.That(Enumerable.Range(0, 100).Select(_ => Reconnector.FirstOfRound(-1, 3, random)).Distinct().Count(), Is.EqualTo(3), "the first one at random");
+        Assert.That(Reconnector.RoundOrder(last: 0, count: 1, random), Is.EqualTo(new[] { 0 }), "a single broker: that one again");
+        Assert.That(Enumerable.Range(0, 100).Select(_ => Reconnector.RoundOrder(-1, 3, random).First()).Distinct().Count(), Is.EqualTo(3), "the first one at random");
+        Assert.That(Reconnector.RoundOrder(-1, 3, random).ToArray(), Is.EquivalentTo(new[] { 0, 1, 2 }), "every broker once");
     }
 }

@@ -67,7 +67,8 @@ public sealed class FailoverTests
             var broker = cluster.Process(i);
             Assert.That(await cluster.TerminateAsync(i), Is.Zero, broker.Output);
             Assert.That(broker.Output, Does.Contain("Lame duck done"), "every client moved and every request was answered before the exit");
-            Assert.That(load.Clients.Select(c => c.Endpoint), Has.None.EqualTo(cluster.Frontend(i)), load.Describe());
+            // A client may be between two brokers at the exit (the lame duck's connection closed, the next not yet open).
+            await Eventually.True(() => load.Clients.All(c => c.Endpoint != cluster.Frontend(i)), "no client stays on the stopped broker", Patience, load.Describe);
             await cluster.RestartAsync(i);
             await load.WaitForOkAsync(100, Patience);
         }

@@ -163,9 +163,13 @@ internal sealed class NetMqRouter : IRouter
     {
     }
 
-    /// <summary>The socket and queue are the side poller's; the broker host stops that poller first.</summary>
+    /// <summary>
+    /// The socket and queue are the side poller's; the broker host stops that poller first. The peers still connected see
+    /// their connection close, and nothing else (<see cref="NetMqDisconnectMessage"/>).
+    /// </summary>
     public void Dispose()
     {
+        NetMqDisconnectMessage.Forget(_socket);
         _outbox.Dispose();
         _socket.Dispose();
     }
