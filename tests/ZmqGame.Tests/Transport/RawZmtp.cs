@@ -241,30 +241,37 @@ internal sealed class RawZmtpPeer : IDisposable
     /// Reads (and drops) everything until the broker closes the connection. True if it did (end of stream or reset)
     /// within <paramref name="timeout"/>.
     /// </summary>
-    public async Task<bool> WaitClosedAsync(TimeSpan? timeout = null)
+    public async Task<bool> WaitClosedAsync(TimeSpan? timeout = null) => await ReadToCloseAsync(timeout) is not null;
+
+    /// <summary>
+    /// Everything the broker sends from now until it closes the connection (end of stream or reset), bytes already
+    /// buffered first; null if it did not close within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<byte[]?> ReadToCloseAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? Raw.Wait);
-        if (_count > 0)
-        {
-            _start = 0;
-            _count = 0;
-        }
+        var received = new MemoryStream();
+        received.Write(_buffer, _start, _count);
+        _start = 0;
+        _count = 0;
 
         try
         {
-            while (await _socket.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None, cts.Token) > 0)
+            int n;
+            while ((n = await _socket.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None, cts.Token)) > 0)
             {
+                received.Write(_buffer, 0, n);
             }
 
-            return true;
+            return received.ToArray();
         }
         catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
         {
-            return true;
+            return received.ToArray();
         }
         catch (OperationCanceledException)
         {
-            return false;
+            return null;
         }
     }
 
