@@ -45,27 +45,10 @@ done
 [ -f "$SHARED_BENCH/mdbroker.c" ] || { echo "C peers not found in $SHARED_BENCH (set SHARED_BENCH=)" >&2; exit 1; }
 
 # ---------------------------------------------------------------- processes
-STARTED=()
-start_bg() { local log=$1; shift; "$@" >"$log" 2>&1 & LASTPID=$!; STARTED+=("$LASTPID"); }
-forget_pid() { local p keep=(); for p in "${STARTED[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done; STARTED=("${keep[@]}"); }
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then echo "  warn: pid $pid ignored SIGTERM, sending SIGKILL" >&2; kill -KILL "$pid" 2>/dev/null; fi
-  wait "$pid" 2>/dev/null
-  forget_pid "$pid"
-}
+. "$ROOT/bench/procs.sh"
 BUILD_TMP=
-cleanup() {
-  local p
-  for p in "${STARTED[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  sleep 0.3
-  for p in "${STARTED[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  [ -n "$BUILD_TMP" ] && rm -rf "$BUILD_TMP"
-}
+cleanup() { kill_started; [ -n "$BUILD_TMP" ] && rm -rf "$BUILD_TMP"; }
 trap cleanup EXIT
-trap 'echo "interrupted" >&2; exit 130' INT TERM
 
 cpu_ticks() { # "user sys" ticks of one PID
   local f; f=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || { echo "0 0"; return; }
@@ -74,9 +57,7 @@ cpu_ticks() { # "user sys" ticks of one PID
 ctx_switches() { # voluntary + involuntary context switches of every live thread of one PID
   cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/{n+=$2} END{print n+0}'
 }
-steal_ticks() { awk '/^cpu /{print $9; exit}' /proc/stat; }
 port_used() { ss -Htan "sport = :$1" | grep -q .; }   # TIME-WAIT too: a client-side TIME-WAIT on the port blocks bind
-wait_listen() { local i; for i in $(seq 100); do ss -Hltnp "sport = :$1" | grep -q "pid=$2," && return 0; kill -0 "$2" 2>/dev/null || return 1; sleep 0.1; done; return 1; }
 wait_workers() { # PORT N PID
   local i n=0
   for i in $(seq 150); do
@@ -88,7 +69,6 @@ wait_workers() { # PORT N PID
   echo "  warn: only $n of $2 worker connections after 15 s" >&2
 }
 ticks_to_s() { awk -v t="$1" -v k="$CLK_TCK" 'BEGIN{printf "%.2f", t/k}'; }
-kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 
 # -------------------------------------------------------------------- build
 BUILD_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zmqgame-fullstack.XXXXXX") || exit 1

@@ -21,25 +21,10 @@ WORKERS=${WORKERS:-4}
 LOADS=${LOADS:-"8x4 1x1"}
 HOST=127.0.0.1
 
-STARTED=()
-start_bg() { local log=$1; shift; "$@" >"$log" 2>&1 & LASTPID=$!; STARTED+=("$LASTPID"); }
-stop_pid() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
-cleanup() { local p; for p in "${STARTED[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-trap cleanup EXIT
-trap 'echo "interrupted" >&2; exit 130' INT TERM
-
-free_port() { "${PY:-/usr/bin/python3}" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_listen() { local i; for i in $(seq 100); do ss -Hltnp "sport = :$1" | grep -q "pid=$2," && return 0; kill -0 "$2" 2>/dev/null || return 1; sleep 0.1; done; return 1; }
+. "$ROOT/bench/procs.sh"
 wait_workers() { # PORT N
   local i; for i in $(seq 150); do [ "$(ss -Htn state established "dport = :$1" | wc -l)" -ge "$2" ] && return 0; sleep 0.1; done; return 1
 }
-kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 
 . "$ROOT/bench/build.sh"
 build_release broker/ZmqGame.Broker worker/ZmqGame.Worker.Host bench/ZmqGame.Bench

@@ -69,11 +69,7 @@ mkdir -p "$RUNDIR"
   echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')${BROKER_ENV:+ broker with $BROKER_ENV}"
 } | tee "$RUNDIR/env.txt"
 
-BROKER=
-cleanup() { [ -n "$BROKER" ] && kill -TERM "$BROKER" 2>/dev/null && wait "$BROKER" 2>/dev/null; }
-trap cleanup EXIT
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-steal_ticks() { awk '/^cpu /{print $9; exit}' /proc/stat; }
+. "$ROOT/bench/procs.sh"
 
 : >"$RUNDIR/results.kv"
 for rep in $(seq "$REPS"); do
@@ -87,7 +83,7 @@ for HEARTBEAT_MS in $HEARTBEATS_MS; do
   # double mapping (code in a memfd) is off for the profiled broker.
   env $BROKER_ENV DOTNET_PerfMapEnabled=$PROFILE DOTNET_EnableWriteXorExecute=$((1 - PROFILE)) dotnet "$BROKER_DLL" "tcp://127.0.0.1:$FE" "tcp://127.0.0.1:$BE" --control "tcp://127.0.0.1:$CT" --session-key-file "" \
     --session-timeout "$(awk -v ms="$TIMEOUT_MS" 'BEGIN{printf "00:%02d:%06.3f", int(ms/60000), (ms%60000)/1000}')" >"$RUNDIR/broker.$TAG.log" 2>&1 &
-  BROKER=$!
+  BROKER=$!; STARTED+=("$BROKER")
   for i in $(seq 100); do grep -q "Broker listening" "$RUNDIR/broker.$TAG.log" && break; sleep 0.1; done
   st0=$(steal_ticks); t0=$(date +%s.%N)
   echo "== rep $rep: $SESSIONS sessions, heartbeat every $HEARTBEAT_MS ms, session timeout $TIMEOUT_MS ms"
@@ -111,7 +107,7 @@ for HEARTBEAT_MS in $HEARTBEATS_MS; do
   rc=$?
   st1=$(steal_ticks); t1=$(date +%s.%N)
   steal=$(awk -v a="$st0" -v b="$st1" -v t0="$t0" -v t1="$t1" -v k="$CLK_TCK" -v n="$NCPU" 'BEGIN{printf "%.1f", (b-a)/k/((t1-t0)*n)*100}')
-  kill -TERM "$BROKER" 2>/dev/null; wait "$BROKER" 2>/dev/null; BROKER=
+  stop_pid "$BROKER" 10; BROKER=
   if [ $rc -ne 0 ] || ! [ -s "$RUNDIR/bench.$TAG.out" ]; then echo "  bench failed (rc=$rc): $(cat "$RUNDIR/bench.$TAG.err")" >&2; continue; fi
   echo "$(cat "$RUNDIR/bench.$TAG.out") steal_pct=$steal" | tee -a "$RUNDIR/results.kv"
 done
