@@ -60,7 +60,7 @@ STARTED+=($!)
 line=$(wait_line "$LOGS/supervisor.log" 'admin endpoint listening on' 30) || { echo "supervisor did not start" >&2; cat "$LOGS/supervisor.log" >&2; exit 1; }
 ADMIN=$(sed -E 's/.*listening on (\S+) .*/\1/' <<<"$line")
 for i in $(seq 300); do
-  idle=$(dotnet "$TRIGGER" stats --broker "$CONTROL" 2>/dev/null | grep -o '"idle":[0-9]*' | head -1 | cut -d: -f2)
+  idle=$(dotnet "$TRIGGER" stats --json --broker "$CONTROL" 2>/dev/null | grep -o '"idle":[0-9]*' | head -1 | cut -d: -f2)
   [ "${idle:-0}" -ge $((PROCESSES * SLOTS)) ] && break
   sleep 0.2
 done
@@ -87,7 +87,7 @@ sleep 1
 kill -INT "$LOAD"
 wait "$LOAD"
 
-stats=$(dotnet "$TRIGGER" stats --broker "$CONTROL")
+stats=$(dotnet "$TRIGGER" stats --json --broker "$CONTROL")
 counter() { grep -o "\"$1\":[0-9]*" <<<"$stats" | head -1 | cut -d: -f2; }
 kv=$(grep -E '^clients=' "$LOGS/load.log" | tail -1)
 value() { tr ' ' '\n' <<<"$kv" | grep -E "^$1=" | cut -d= -f2; }

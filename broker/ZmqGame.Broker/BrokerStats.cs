@@ -78,6 +78,9 @@ internal sealed class BrokerStats
     public long PushDroppedQueueFull;
     public long PushDroppedSessionEnded;
     public long Events;
+
+    /// <summary>Events a worker answered (their REPLY is consumed by the broker; not in <see cref="Replies"/>).</summary>
+    public long EventsHandled;
     public long EventsExpired;
     public long EventsDropped;
     public long ControlRefused;
@@ -152,6 +155,7 @@ internal sealed class BrokerStats
             ["push_dropped.queue_full"] = Volatile.Read(ref PushDroppedQueueFull),
             ["push_dropped.session_ended"] = Volatile.Read(ref PushDroppedSessionEnded),
             ["events"] = Volatile.Read(ref Events),
+            ["events_handled"] = Volatile.Read(ref EventsHandled),
             ["events_expired"] = Volatile.Read(ref EventsExpired),
             ["events_dropped"] = Volatile.Read(ref EventsDropped),
             ["control_refused"] = Volatile.Read(ref ControlRefused),

@@ -103,6 +103,7 @@ internal sealed partial class Dispatcher
             timeout = Math.Min(timeout, (long)(clientTimeoutMs * (double)_time.TimestampFrequency / 1000));
         }
 
+        service.Requests++;
         request.Service = service;
         request.Deadline = now + timeout;
         Route(service, request, now);
@@ -198,7 +199,17 @@ internal sealed partial class Dispatcher
         }
 
         _clientChannel.ForwardReply(worker, done, reply, bodyAt);
-        _stats.Replies++;
+        if (done.Kind == ClientKind.Event)
+        {
+            // The worker's answer to an event goes to nobody: not a reply to a client request.
+            _stats.EventsHandled++;
+        }
+        else
+        {
+            _stats.Replies++;
+            worker.Service.Replies++;
+        }
+
         worker.RequestsServed++;
         worker.Current = null;
         _pool.Release(done);
@@ -549,7 +560,15 @@ internal sealed partial class Dispatcher
         else
         {
             worker.Current = null;
-            _stats.WorkerLost++;
+            if (held.Kind == ClientKind.Event)
+            {
+                _stats.EventsDropped++;
+            }
+            else
+            {
+                _stats.WorkerLost++;
+            }
+
             BrokerLog.WorkerLostRequest(_logger, id, service.NameText, held.RequestId, reason);
             _clientChannel.SendStatus(held, Status.WorkerLost, $"worker lost: {reason}");
             _pool.Release(held);

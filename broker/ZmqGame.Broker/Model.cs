@@ -108,6 +108,18 @@ internal sealed class Service
     public long EarliestDeadline { get; set; } = long.MaxValue;
 
     public int WorkerCount { get; set; }
+
+    /// <summary>Client requests for this service that reached the dispatcher (its share of the <c>requests</c> counter).</summary>
+    public long Requests { get; set; }
+
+    /// <summary>Workers' REPLY messages to this service's client requests (its share of the <c>replies</c> counter).</summary>
+    public long Replies { get; set; }
+
+    /// <summary>
+    /// This service's client requests that ended in a status other than ok, by status byte: the broker's (timeout, busy,
+    /// worker lost, too large) and the ones its workers put in their reply headers (no such route, handler failed, …).
+    /// </summary>
+    public long[] Errors { get; } = new long[256];
 }
 
 internal enum WorkerState : byte

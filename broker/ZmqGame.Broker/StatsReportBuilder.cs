@@ -45,6 +45,9 @@ internal static class StatsReportBuilder
                 Idle = service.Idle.Count,
                 Waiting = service.WaitingCount,
                 WorkerList = workers.TryGetValue(service, out var list) ? list : [],
+                Requests = service.Requests,
+                Replies = service.Replies,
+                Errors = Errors(service),
             };
         }
 
@@ -81,6 +84,24 @@ internal static class StatsReportBuilder
 
         return report;
     }
+
+    /// <summary>A service's non-zero error counts by status name: <c>timeout</c>, <c>handler_failed</c>, … (<c>status_N</c> for an unknown byte).</summary>
+    private static Dictionary<string, long> Errors(Service service)
+    {
+        var errors = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var status = 1; status < service.Errors.Length; status++)
+        {
+            if (service.Errors[status] != 0)
+            {
+                errors[StatusName((Status)status)] = service.Errors[status];
+            }
+        }
+
+        return errors;
+    }
+
+    private static string StatusName(Status status) =>
+        Enum.IsDefined(status) ? System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(status.ToString()) : $"status_{(byte)status}";
 }
 
 /// <summary>What the host knows for the stats that the counters do not hold.</summary>

@@ -26,7 +26,7 @@ internal sealed class ClusterReport
     [Key("total")]
     public StatsReport? Total { get; set; }
 
-    /// <summary>Adds up counters and gauges, and merges services (workers, idle, waiting and worker lists).</summary>
+    /// <summary>Adds up counters and gauges, and merges services (workers, idle, waiting, worker lists, requests, replies and errors).</summary>
     public static StatsReport Sum(IEnumerable<StatsReport> reports)
     {
         var total = new StatsReport();
@@ -53,6 +53,12 @@ internal sealed class ClusterReport
                 sum.Idle += service.Idle;
                 sum.Waiting += service.Waiting;
                 sum.WorkerList.AddRange(service.WorkerList);
+                sum.Requests += service.Requests;
+                sum.Replies += service.Replies;
+                foreach (var (status, count) in service.Errors)
+                {
+                    sum.Errors[status] = sum.Errors.GetValueOrDefault(status) + count;
+                }
             }
         }
 

@@ -80,6 +80,21 @@ internal sealed class ServiceReport
     /// <summary>Each worker of the service.</summary>
     [Key("worker_list")]
     public List<WorkerReport> WorkerList { get; set; } = [];
+
+    /// <summary>Client requests for the service that reached the dispatcher (the service's share of <c>requests</c>).</summary>
+    [Key("requests")]
+    public long Requests { get; set; }
+
+    /// <summary>Workers' REPLY messages to the service's client requests (the service's share of <c>replies</c>).</summary>
+    [Key("replies")]
+    public long Replies { get; set; }
+
+    /// <summary>
+    /// The service's client requests that ended in a status other than ok, by status name (<c>timeout</c>,
+    /// <c>handler_failed</c>, …); only statuses that occurred.
+    /// </summary>
+    [Key("errors")]
+    public Dictionary<string, long> Errors { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>One worker of a <see cref="ServiceReport"/>.</summary>

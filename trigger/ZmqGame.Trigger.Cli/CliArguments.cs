@@ -6,12 +6,19 @@ namespace ZmqGame.Trigger;
 /// <summary>
 /// A parsed <c>trigger</c> command line: the command words, then options. Options that name people or groups
 /// (<c>--user</c>, <c>--session</c>, <c>--group</c>, <c>--exclude</c>, <c>--exclude-session</c>) take one or more
-/// values and may repeat; <c>--all</c> and <c>--logged-in</c> take none; every other option takes exactly one.
+/// values and may repeat; <c>--all</c> and <c>--logged-in</c> take none, and so do <c>--json</c> and <c>--pretty</c> after
+/// <c>stats</c> and <c>workers status</c> (print the answer as JSON); every other option takes exactly one.
 /// </summary>
 internal sealed class CliArguments
 {
     private static readonly HashSet<string> ManyValued = ["--user", "--session", "--group", "--exclude", "--exclude-session"];
     private static readonly HashSet<string> Flags = ["--all", "--logged-in"];
+
+    /// <summary>
+    /// Commands that print a report (and <c>workers reload</c>, which refuses them): for them <c>--json</c> (print the
+    /// answer as JSON) and <c>--pretty</c> are flags.
+    /// </summary>
+    private static readonly HashSet<string> Reports = ["stats", "workers status", "workers reload"];
     private static readonly HashSet<string> SingleValued =
         ["--broker", "--supervisor", "--timeout", "--server-key", "--secret-key", "--cmd", "--json", "--raw-hex", "--reason", "--service"];
 
@@ -67,7 +74,7 @@ internal sealed class CliArguments
         for (var i = first; i < args.Length; i++)
         {
             var name = args[i];
-            if (Flags.Contains(name))
+            if (Flags.Contains(name) || (Reports.Contains(command) && name is "--json" or "--pretty"))
             {
                 parsed.Add(name, null);
             }

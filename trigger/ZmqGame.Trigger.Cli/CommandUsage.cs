@@ -107,13 +107,21 @@ internal static class CommandUsage
                         of the service is registered (the event waits for one)
             """,
         "stats" => $$"""
-            usage: trigger stats [options]
+            usage: trigger stats [--json [--pretty]] [options]
 
-            Prints the broker's stats as JSON: counters, sessions, services and their workers.
+            Prints the broker's stats as tables: requests, workers, events, sessions, pushes, limits, bad input
+            (the kinds seen), the cluster link, each with what it counts; then one row per service: waiting
+            requests, workers (idle, busy, paused, draining), requests, replies and errors by status. Of a broker
+            cluster: one column per broker (b1, b2, … named above the tables) and one for the total.
+            `replies` counts worker replies to client requests; answers to session and trigger events are
+            `events_handled`. Every counter and gauge: docs/stats.md.
 
             options:
+              --json           print the broker's answer as JSON instead, as it comes (for scripts)
+              --pretty         with --json: indented
             {{Broker}}
             example: trigger stats --broker tcp://127.0.0.1:5557
+                     trigger stats --json | jq .counters.requests
 
             {{BrokerExits}}
             """,
@@ -129,12 +137,14 @@ internal static class CommandUsage
             """,
         "workers" or "workers status" or "workers reload" => $$"""
             usage: trigger workers status [options]
-                   trigger workers status --supervisor EP [--timeout T]
+                   trigger workers status --supervisor EP [--json [--pretty]] [--timeout T]
                    trigger workers reload --supervisor EP [--timeout T]
 
             workers status                  one line per worker the broker knows: service, state, version,
                                             uptime, requests served
-            workers status --supervisor EP  the worker processes of a supervisor, as JSON
+            workers status --supervisor EP  the worker processes of a supervisor as a table: slot, state, pid,
+                                            ready, started, recent crashes (--json: the answer as JSON,
+                                            --pretty: indented)
             workers reload --supervisor EP  rolling reload: new worker processes from the build on disk, READY
                                             first, then the old ones drained; waits for the outcome
 

@@ -35,7 +35,10 @@ internal static class TriggerCli
           worker --service S --cmd N (--json '{…}' | --raw-hex HEX)
                            send an event to one idle worker of a service (queued if none is idle;
                            exits 4 when no worker of the service is registered: the event waits for one)
-          stats            print the broker's stats (counters, sessions, services, workers) as JSON
+          stats [--json [--pretty]]
+                           the broker's counters, sessions, pushes, limits and services as tables (a
+                           cluster's: per broker and in total); --json: the broker's answer as JSON
+                           (every counter: docs/stats.md)
           workers status   one line per worker: service, state, version, uptime, requests served
           keygen           print a new CURVE key pair (Z85): the public key goes to the broker's
                            Security:TriggerKeys, the secret key to --secret-key
@@ -51,8 +54,9 @@ internal static class TriggerCli
           --secret-key K   this trigger's CURVE secret key, Z85 (or env ZMQGAME_TRIGGER_SECRET_KEY)
 
         commands (supervisor):
-          workers status --supervisor EP
-                           the worker processes of a supervisor (worker host --processes N --admin EP)
+          workers status --supervisor EP [--json [--pretty]]
+                           the worker processes of a supervisor (worker host --processes N --admin EP),
+                           as a table (--json: as JSON)
           workers reload --supervisor EP
                            rolling reload: new worker processes from the build on disk, READY first,
                            then the old ones drained; waits for the outcome (--timeout, default 5m)
@@ -69,7 +73,14 @@ internal static class TriggerCli
 
     private static readonly string[] WorkersHeader = ["SERVICE", "WORKER", "STATE", "VERSION", "UPTIME_S", "SERVED"];
 
+    private static readonly System.Text.Json.JsonSerializerOptions PrettyJson = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     private static readonly string[] Common = ["--broker", "--timeout", "--server-key", "--secret-key"];
+    private static readonly string[] JsonOptionNames = ["--json", "--pretty"];
     private static readonly string[] TargetOptions = ["--user", "--session", "--group", "--all", "--logged-in", "--exclude", "--exclude-session"];
     private static readonly string[] PayloadOptions = ["--cmd", "--json", "--raw-hex"];
 
@@ -284,14 +295,33 @@ internal static class TriggerCli
 
     private static async Task<int> StatsAsync(CliArguments a, TextWriter stdout, Func<string, string?>? environment, CancellationToken cancellationToken)
     {
-        a.Allow(Common);
+        var stats = a.Command == "stats";
+        a.Allow(stats ? [.. Common, .. JsonOptionNames] : Common);
+        var json = JsonWanted(a);
         var trigger = await ConnectAsync(a, environment, cancellationToken).ConfigureAwait(false);
         await using (trigger.ConfigureAwait(false))
         {
-            var stats = await trigger.StatsAsync(cancellationToken).ConfigureAwait(false);
-            await stdout.WriteLineAsync(a.Command == "stats" ? stats.ToJson() : ClusterWorkersTables(stats)).ConfigureAwait(false);
+            var report = await trigger.StatsAsync(cancellationToken).ConfigureAwait(false);
+            var text = !stats ? ClusterWorkersTables(report) : json ? Json(report.ToJson(), a.Has("--pretty")) : StatsTables.Render(report);
+            await stdout.WriteLineAsync(text).ConfigureAwait(false);
             return ExitOk;
         }
+    }
+
+    /// <summary><c>--json</c> was given (and <c>--pretty</c> only with it).</summary>
+    private static bool JsonWanted(CliArguments a) =>
+        a.Has("--pretty") && !a.Has("--json") ? throw new UsageException("--pretty goes with --json") : a.Has("--json");
+
+    /// <summary>The answer's JSON as the broker's report gives it, or indented with <paramref name="pretty"/>.</summary>
+    private static string Json(string json, bool pretty)
+    {
+        if (!pretty)
+        {
+            return json;
+        }
+
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return System.Text.Json.JsonSerializer.Serialize(document.RootElement, PrettyJson);
     }
 
     private static async Task<int> KeygenAsync(CliArguments a, TextWriter stdout)
@@ -304,7 +334,8 @@ internal static class TriggerCli
 
     private static async Task<int> SupervisorCommandAsync(CliArguments a, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        a.Allow(["--supervisor", "--timeout", "--broker"]);
+        a.Allow(a.Command == "workers status" ? ["--supervisor", "--timeout", "--broker", .. JsonOptionNames] : ["--supervisor", "--timeout", "--broker"]);
+        var json = JsonWanted(a);
         if (!a.Has("--supervisor"))
         {
             throw new UsageException($"'{a.Command}' needs --supervisor EP (the supervisor's admin endpoint)");
@@ -329,7 +360,20 @@ internal static class TriggerCli
 
         if (a.Command == "workers status")
         {
-            await stdout.WriteLineAsync(MessagePackSerializer.ConvertToJson(status, JsonOptions, cancellationToken)).ConfigureAwait(false);
+            var answer = MessagePackSerializer.ConvertToJson(status, JsonOptions, cancellationToken);
+            if (json)
+            {
+                await stdout.WriteLineAsync(Json(answer, a.Has("--pretty"))).ConfigureAwait(false);
+                return ExitOk;
+            }
+
+            if (SupervisorStatusTable.Render(answer) is not { } table)
+            {
+                await stderr.WriteLineAsync($"error: the supervisor at {supervisor} answered status without a process list: {answer}").ConfigureAwait(false);
+                return ExitFailed;
+            }
+
+            await stdout.WriteLineAsync(table).ConfigureAwait(false);
             return ExitOk;
         }
 

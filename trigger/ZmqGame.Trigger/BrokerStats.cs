@@ -27,7 +27,7 @@ public sealed class BrokerStats
     /// <summary>In a broker cluster: every broker's counters and gauges added up, services merged; null for a broker alone.</summary>
     public BrokerStats? ClusterTotal { get; private init; }
 
-    /// <summary>The broker's counters since it started (<c>requests</c>, <c>replies</c>, <c>bad_input.&lt;Kind&gt;</c>, …).</summary>
+    /// <summary>The broker's counters since it started (<c>requests</c>, <c>replies</c>, <c>bad_input.&lt;Kind&gt;</c>, …; docs/stats.md).</summary>
     public IReadOnlyDictionary<string, long> Counters { get; }
 
     /// <summary>
@@ -106,6 +106,18 @@ public sealed class ServiceStats
         WorkerList = workerList;
     }
 
+    /// <summary>Client requests for the service that the broker took (its share of the <c>requests</c> counter).</summary>
+    public long Requests { get; private init; }
+
+    /// <summary>Workers' replies to the service's client requests (its share of the <c>replies</c> counter).</summary>
+    public long Replies { get; private init; }
+
+    /// <summary>
+    /// The service's client requests that ended in a status other than ok, by status name (<c>timeout</c>, <c>busy</c>,
+    /// <c>worker_lost</c>, <c>handler_failed</c>, …); only statuses that occurred. docs/stats.md.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> Errors { get; private init; } = new Dictionary<string, long>();
+
     /// <summary>Workers registered for the service.</summary>
     public long Workers { get; }
 
@@ -119,7 +131,12 @@ public sealed class ServiceStats
     public IReadOnlyList<WorkerStats> WorkerList { get; }
 
     internal static ServiceStats From(ServiceReport report) =>
-        new(report.Workers, report.Idle, report.Waiting, report.WorkerList.Where(w => w is not null).Select(WorkerStats.From).ToList());
+        new(report.Workers, report.Idle, report.Waiting, report.WorkerList.Where(w => w is not null).Select(WorkerStats.From).ToList())
+        {
+            Requests = report.Requests,
+            Replies = report.Replies,
+            Errors = report.Errors ?? new Dictionary<string, long>(StringComparer.Ordinal),
+        };
 }
 
 /// <summary>One worker in <see cref="ServiceStats.WorkerList"/>.</summary>
@@ -140,7 +157,7 @@ public sealed class WorkerStats
     /// <summary>The version from its worker info, or "(stock MDP worker)".</summary>
     public string Version { get; }
 
-    /// <summary><c>idle</c>, <c>busy</c> or <c>draining</c>.</summary>
+    /// <summary><c>idle</c>, <c>busy</c>, <c>paused</c> or <c>draining</c>.</summary>
     public string State { get; }
 
     /// <summary>Seconds since it registered.</summary>

@@ -292,12 +292,16 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
             return;
         }
 
-        if (request.Kind == ClientKind.ZmqGame
-            && (f.Count <= bodyAt || !ReplyHeader.TryRead(f.Span(bodyAt), out var header) || header.RequestId != request.RequestId))
+        if (request.Kind == ClientKind.ZmqGame)
         {
-            _badInput.Report(BadInput.BackendMalformedReply, worker.Identity, $"reply to request {request.RequestId} without its reply header");
-            SendStatus(ClientKind.ZmqGame, request.ClientId, request.RequestId, Status.HandlerFailed, "malformed reply from worker");
-            return;
+            if (f.Count <= bodyAt || !ReplyHeader.TryRead(f.Span(bodyAt), out var header) || header.RequestId != request.RequestId)
+            {
+                _badInput.Report(BadInput.BackendMalformedReply, worker.Identity, $"reply to request {request.RequestId} without its reply header");
+                SendStatus(request, Status.HandlerFailed, "malformed reply from worker");
+                return;
+            }
+
+            CountStatus(request, header.Status);
         }
 
         var socket = Router;
@@ -325,8 +329,20 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
         }
     }
 
-    public void SendStatus(PendingRequest request, Status status, string message) =>
+    public void SendStatus(PendingRequest request, Status status, string message)
+    {
+        CountStatus(request, status);
         SendStatus(request.Kind, request.ClientId, request.RequestId, status, message);
+    }
+
+    /// <summary>How a client request of a service ended, when not ok: the service's <c>errors</c> in the stats.</summary>
+    private static void CountStatus(PendingRequest request, Status status)
+    {
+        if (status != Status.Ok && request.Kind != ClientKind.Event && request.Service is { } service)
+        {
+            service.Errors[(byte)status]++;
+        }
+    }
 
     private void SendStatus(ClientKind kind, ReadOnlySpan<byte> client, ulong requestId, Status status, string message)
     {

@@ -155,7 +155,7 @@ public sealed class BrokerClusterTests
             Assert.That(status.Output, Does.Contain("(answering)").And.Contain("1 worker(s) on 2 broker(s)"));
         }
 
-        using (var stats = ProcessUnderTest.Start("ZmqGame.Trigger.Cli", "stats", "--broker", a.Control))
+        using (var stats = ProcessUnderTest.Start("ZmqGame.Trigger.Cli", "stats", "--json", "--broker", a.Control))
         {
             Assert.That(await stats.WaitForExitAsync(Patience), Is.Zero, stats.Output);
             var json = JsonDocument.Parse(stats.Output.Trim()).RootElement;

@@ -58,7 +58,7 @@ public sealed class ClusterProcessTests
         Assert.That(failed.Code, Is.EqualTo(4), failed.Output);
         Assert.That(failed.Output, Does.Contain("handler failed"));
 
-        var stats = await RunAsync("ZmqGame.Trigger.Cli", "stats", "--broker", control);
+        var stats = await RunAsync("ZmqGame.Trigger.Cli", "stats", "--json", "--broker", control);
         Assert.That(stats.Code, Is.Zero, stats.Output);
         var counters = JsonDocument.Parse(stats.Output.Trim()).RootElement.GetProperty("counters");
         Assert.That(counters.GetProperty("replies").GetInt64(), Is.EqualTo(4), "add, mdp echo, no-such-route and fail were each answered by a worker");

@@ -73,7 +73,7 @@ public sealed class TriggerProcessTests
         Assert.That(bob.NextClosed(), Is.EqualTo((SessionCloseReason.Kicked, "spamming")));
         await worker.WaitForLineAsync("client closed: session [0-9]+ user bob reason Kicked \\(spamming\\)", Patience);
 
-        var stats = await Trigger("stats", "--broker", control);
+        var stats = await Trigger("stats", "--json", "--broker", control);
         Assert.That(stats.Code, Is.Zero, stats.Output);
         var root = JsonDocument.Parse(stats.Output.Trim()).RootElement;
         Assert.That(root.GetProperty("sessions").GetInt64(), Is.EqualTo(1));
@@ -95,7 +95,7 @@ public sealed class TriggerProcessTests
         Assert.That(refused.Code, Is.EqualTo(4), refused.Output);
         Assert.That(refused.Output, Does.Contain("not authorised"));
 
-        var ok = await Trigger("stats", "--broker", control, "--server-key", server.PublicKeyZ85, "--secret-key", allowed.SecretKeyZ85!);
+        var ok = await Trigger("stats", "--json", "--broker", control, "--server-key", server.PublicKeyZ85, "--secret-key", allowed.SecretKeyZ85!);
         Assert.That(ok.Code, Is.Zero, ok.Output);
         var counters = JsonDocument.Parse(ok.Output.Trim()).RootElement.GetProperty("counters");
         Assert.That(counters.GetProperty("control_refused").GetInt64(), Is.GreaterThanOrEqualTo(1));

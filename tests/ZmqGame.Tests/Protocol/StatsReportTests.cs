@@ -28,8 +28,15 @@ public sealed class StatsReportTests
                         ["served"] = 40L,
                     },
                 },
+                ["requests"] = 45L,
+                ["replies"] = 40L,
+                ["errors"] = new Dictionary<string, long> { ["timeout"] = 2, ["handler_failed"] = 1 },
             },
-            ["empty"] = new Dictionary<string, object> { ["workers"] = 0, ["idle"] = 0, ["waiting"] = 0, ["worker_list"] = new List<object>() },
+            ["empty"] = new Dictionary<string, object>
+            {
+                ["workers"] = 0, ["idle"] = 0, ["waiting"] = 0, ["worker_list"] = new List<object>(), ["requests"] = 0, ["replies"] = 0,
+                ["errors"] = new Dictionary<string, long>(),
+            },
         },
         ["workers"] = 2,
         ["sessions"] = 120,
@@ -58,6 +65,8 @@ public sealed class StatsReportTests
         Assert.That(report.Services.Keys, Is.EquivalentTo(new[] { "game", "empty" }));
         var game = report.Services["game"];
         Assert.That((game.Workers, game.Idle, game.Waiting), Is.EqualTo((2L, 1L, 3L)));
+        Assert.That((game.Requests, game.Replies), Is.EqualTo((45L, 40L)));
+        Assert.That(game.Errors, Is.EqualTo(new Dictionary<string, long> { ["timeout"] = 2, ["handler_failed"] = 1 }));
         var worker = game.WorkerList.Single();
         Assert.That((worker.Id, worker.Version, worker.State, worker.UptimeSeconds, worker.Served), Is.EqualTo(("00A1", "7.1.0", "busy", 12.5, 40L)));
         Assert.That(report.Services["empty"].WorkerList, Is.Empty);

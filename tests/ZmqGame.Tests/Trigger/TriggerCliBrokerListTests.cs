@@ -17,7 +17,7 @@ public sealed class TriggerCliBrokerListTests
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 
-        var code = await TriggerCli.RunAsync(["stats", "--broker", ClientTestSupport.DeadEndpoint() + "," + broker.Control, "--timeout", "500ms"], stdout, stderr);
+        var code = await TriggerCli.RunAsync(["stats", "--json", "--broker", ClientTestSupport.DeadEndpoint() + "," + broker.Control, "--timeout", "500ms"], stdout, stderr);
 
         Assert.That(code, Is.EqualTo(TriggerCli.ExitOk), stderr.ToString());
         Assert.That(stderr.ToString(), Does.Contain("no answer from the broker at").And.Contain("trying " + broker.Control));

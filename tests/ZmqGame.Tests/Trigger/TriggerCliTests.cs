@@ -20,7 +20,7 @@ public sealed class TriggerCliTests
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 
-        var code = await TriggerCli.RunAsync(["stats", "--broker", broker.Control], stdout, stderr);
+        var code = await TriggerCli.RunAsync(["stats", "--json", "--broker", broker.Control], stdout, stderr);
 
         Assert.That(code, Is.EqualTo(TriggerCli.ExitOk), stderr.ToString());
         using var json = JsonDocument.Parse(stdout.ToString());
@@ -181,7 +181,7 @@ public sealed class TriggerCliTests
     public async Task Stats_PrintsNumericTopLevelEntriesSuchAsSessions()
     {
         using var broker = new FakeControlEndpoint { Respond = _ => TriggerClientTests.StatsMap() };
-        var (code, stdout, _) = await Run("stats", "--broker", broker.Endpoint);
+        var (code, stdout, _) = await Run("stats", "--json", "--broker", broker.Endpoint);
 
         Assert.That(code, Is.EqualTo(TriggerCli.ExitOk));
         using var json = JsonDocument.Parse(stdout);
@@ -266,7 +266,7 @@ public sealed class TriggerCliTests
     [TestCase("usage: trigger kick TARGET --reason TEXT", "kick", "--user", "bob", "--help")]
     [TestCase("usage: trigger group join|leave", "group", "leave", "--help")]
     [TestCase("usage: trigger worker --service S", "worker", "--help")]
-    [TestCase("usage: trigger stats [options]", "stats", "--help")]
+    [TestCase("usage: trigger stats [--json [--pretty]] [options]", "stats", "--help")]
     [TestCase("usage: trigger keygen", "keygen", "--help")]
     [TestCase("usage: trigger workers status [options]", "workers", "status", "--help")]
     [TestCase("trigger workers reload --supervisor EP", "workers", "reload", "--help")]

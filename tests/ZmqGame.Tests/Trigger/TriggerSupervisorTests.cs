@@ -24,7 +24,7 @@ public sealed class TriggerSupervisorTests
         await broker.WaitForIdleWorkers("game", 1);
 
         var status = new StringWriter();
-        Assert.That(await TriggerCli.RunAsync(["workers", "status", "--supervisor", admin], status, new StringWriter()), Is.EqualTo(TriggerCli.ExitOk));
+        Assert.That(await TriggerCli.RunAsync(["workers", "status", "--supervisor", admin, "--json"], status, new StringWriter()), Is.EqualTo(TriggerCli.ExitOk));
         Assert.That(status.ToString(), Does.Contain("\"processes\"").And.Contain("\"ready\":true"));
 
         var stdout = new StringWriter();
