@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
@@ -12,8 +14,10 @@ internal sealed class PendingRequest
     private long sentEpoch;
     private bool graceGiven; // deadline timer thread only
     private CancellationTokenRegistration cancellation;
+    private Activity? activity;
 
-    public PendingRequest(ulong id, string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, long deadlineTimestamp)
+    public PendingRequest(
+        ulong id, string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, long deadlineTimestamp, Activity? activity = null)
     {
         Id = id;
         Service = service;
@@ -22,6 +26,8 @@ internal sealed class PendingRequest
         Payload = payload;
         Timeout = timeout;
         DeadlineTimestamp = deadlineTimestamp;
+        this.activity = activity;
+        TraceContext = Tracing.ContextFrame(activity);
     }
 
     public ulong Id { get; }
@@ -33,6 +39,9 @@ internal sealed class PendingRequest
     public int Command { get; }
 
     public byte[] Payload { get; }
+
+    /// <summary>The trace context frame of the request's span (Tracing.cs); null when it is not traced.</summary>
+    public byte[]? TraceContext { get; }
 
     public TimeSpan Timeout { get; }
 
@@ -93,18 +102,21 @@ internal sealed class PendingRequest
     public void Complete(byte[] payload)
     {
         Cleanup();
+        Tracing.Stop(Interlocked.Exchange(ref activity, null), Protocol.Status.Ok, null);
         completion.TrySetResult(payload);
     }
 
     public void Fail(Exception exception)
     {
         Cleanup();
+        Tracing.Stop(Interlocked.Exchange(ref activity, null), exception);
         completion.TrySetException(exception);
     }
 
     public void Cancel(CancellationToken cancellationToken)
     {
         Cleanup();
+        Tracing.Stop(Interlocked.Exchange(ref activity, null), new OperationCanceledException(cancellationToken));
         completion.TrySetCanceled(cancellationToken);
     }
 
