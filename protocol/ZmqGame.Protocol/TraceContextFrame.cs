@@ -17,7 +17,7 @@ internal static class TraceContextFrame
     public const byte Kind = 6;
     public const int MaxTraceParentBytes = 255;
 
-    /// <summary>The W3C limit a tracestate is cut to by its propagators (32 entries of at most 256 bytes: far more); 512 is the common bound.</summary>
+    /// <summary>The most tracestate bytes that travel: W3C asks propagators to pass on at least 512, and a longer one is left out.</summary>
     public const int MaxTraceStateBytes = 512;
 
     /// <summary>

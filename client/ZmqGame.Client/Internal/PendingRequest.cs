@@ -102,23 +102,30 @@ internal sealed class PendingRequest
     public void Complete(byte[] payload)
     {
         Cleanup();
-        Tracing.Stop(Interlocked.Exchange(ref activity, null), Protocol.Status.Ok, null);
+        Tracing.Stop(TakeActivity(), Protocol.Status.Ok, null);
         completion.TrySetResult(payload);
     }
 
     public void Fail(Exception exception)
     {
         Cleanup();
-        Tracing.Stop(Interlocked.Exchange(ref activity, null), exception);
+        Tracing.Stop(TakeActivity(), exception);
         completion.TrySetException(exception);
     }
 
     public void Cancel(CancellationToken cancellationToken)
     {
         Cleanup();
-        Tracing.Stop(Interlocked.Exchange(ref activity, null), new OperationCanceledException(cancellationToken));
+        if (TakeActivity() is { } span)
+        {
+            Tracing.Stop(span, new OperationCanceledException(cancellationToken));
+        }
+
         completion.TrySetCanceled(cancellationToken);
     }
+
+    /// <summary>The request's span, to end; null when it has none or another thread took it.</summary>
+    private Activity? TakeActivity() => Volatile.Read(ref activity) is null ? null : Interlocked.Exchange(ref activity, null);
 
     private void Cleanup()
     {
