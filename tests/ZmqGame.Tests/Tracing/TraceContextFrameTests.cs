@@ -1,4 +1,5 @@
 using ZmqGame.Protocol;
+using ZmqGame.Tests.Protocol;
 using ZmqGame.Worker.Internal;
 using static ZmqGame.Tests.Support.Raw;
 
@@ -54,6 +55,33 @@ public sealed class TraceContextFrameTests
     public void TryRead_Malformed_Fails(byte[] frame)
     {
         Assert.That(TraceContextFrame.TryRead(frame, out _, out _), Is.False);
+    }
+
+    [Test]
+    public void WriteRequest_WithTraceContext_PutsItRightAfterTheRequestHeader()
+    {
+        var writer = new RecordingWriter();
+        var trace = TraceContextFrame.Create(TraceParent, null)!;
+        var payload = B("p");
+
+        ZgClient.WriteRequest(writer, 9, B("game"), new RequestHeader(11, 7, 500), payload, trace);
+
+        writer.AssertWellFormed();
+        Assert.That(ZgClient.TryReadRequest(writer.Read, out var request), Is.True);
+        Assert.That(request.BodyCount, Is.EqualTo(3), "request header, trace context, payload: the broker forwards all three");
+        Assert.That(writer.Frames[request.BodyStart + 1], Is.SameAs(trace));
+        Assert.That(writer.Frames[request.BodyStart + 2], Is.SameAs(payload));
+    }
+
+    [Test]
+    public void WriteRequest_WithoutTraceContext_IsUnchanged()
+    {
+        var writer = new RecordingWriter();
+
+        ZgClient.WriteRequest(writer, 9, B("game"), new RequestHeader(11, 7, 500), B("p"));
+
+        Assert.That(ZgClient.TryReadRequest(writer.Read, out var request), Is.True);
+        Assert.That(request.BodyCount, Is.EqualTo(2), "request header and payload only");
     }
 
     [Test]

@@ -99,6 +99,22 @@ public sealed class TracingEndToEndTests
     }
 
     [Test]
+    public async Task NoWorker_RequestTimesOut_ClientSpanEndsInError()
+    {
+        using var spans = new SpanCollector();
+        await using var client = await ZmqGameClient.ConnectAsync(_broker.Frontend);
+
+        var error = Assert.ThrowsAsync<ZmqGameRequestException>(
+            () => client.RequestAsync<Num, Num>("nobody", Double, new Num(1), TimeSpan.FromMilliseconds(200)));
+
+        Assert.That(error!.Status, Is.EqualTo(Status.Timeout));
+        var clientSpan = spans.From("ZmqGame.Client").Single();
+        Assert.That(clientSpan.Status, Is.EqualTo(ActivityStatusCode.Error));
+        Assert.That(clientSpan.GetTagItem("zmqgame.status"), Is.EqualTo("Timeout"));
+        Assert.That(clientSpan.StatusDescription, Does.Contain("nobody"));
+    }
+
+    [Test]
     public async Task NoListener_RequestCarriesNoTraceContext()
     {
         var body = await BodyAStockWorkerReceivesAsync();
