@@ -26,6 +26,9 @@ public sealed class RequestContext
     /// <summary>How large the REPLY carrying this request's answer may be, and what its envelope already takes.</summary>
     internal ReplyLimit ReplyLimit { get; init; } = ReplyLimit.None;
 
+    /// <summary>The client's span, from the request's trace context; default when it came without one (Tracing/).</summary>
+    internal System.Diagnostics.ActivityContext TraceParent { get; init; }
+
     /// <summary>The MDP service (worker pool) that received the request.</summary>
     public string Service { get; }
 

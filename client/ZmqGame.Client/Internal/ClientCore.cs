@@ -162,12 +162,14 @@ internal sealed partial class ClientCore : IAsyncDisposable
             return Task.FromCanceled<byte[]>(cancellationToken);
         }
 
+        var activity = Tracing.StartRequest(service, command);
         if (TooLarge(service, serviceBytes, command, payload) is { } tooLarge)
         {
+            Tracing.Stop(activity, tooLarge);
             return Task.FromException<byte[]>(tooLarge);
         }
 
-        var request = requests.Add(service, serviceBytes, command, payload, timeout, cancellationToken);
+        var request = requests.Add(service, serviceBytes, command, payload, timeout, cancellationToken, activity);
 
         // A dispose that ran between the first check and the insert has already swept the map.
         if (Volatile.Read(ref disposed) != 0 && requests.TryRemove(request.Id))

@@ -46,21 +46,21 @@ internal static class ClientFrames
     /// when a session is open (<paramref name="sessionId"/> not 0). A broker that does not have that session on this
     /// connection answers <c>no session</c> instead of running it without one. <paramref name="service"/> and
     /// <paramref name="payload"/> are sent as they are; the list, the request header and the session id are the only
-    /// arrays made.
+    /// arrays made. A traced request carries its <paramref name="traceContext"/> frame after the request header.
     /// </summary>
-    public static List<byte[]> Request(ulong sessionId, byte[] service, in RequestHeader header, byte[] payload)
+    public static List<byte[]> Request(ulong sessionId, byte[] service, in RequestHeader header, byte[] payload, byte[]? traceContext = null)
     {
-        var message = new List<byte[]>(RequestFrames);
-        ZgClient.WriteRequest(new FrameListWriter(message), sessionId, service, header, payload);
+        var message = new List<byte[]>(traceContext is null ? RequestFrames : RequestFrames + 1);
+        ZgClient.WriteRequest(new FrameListWriter(message), sessionId, service, header, payload, traceContext);
         return message;
     }
 
     /// <summary>
     /// The bytes a SESSION REQUEST's frames hold together, as the broker counts them against its <c>MaxMessageSize</c>:
-    /// the delimiter, protocol header, command, session id, service, request header and payload.
+    /// the delimiter, protocol header, command, session id, service, request header, trace context (when traced) and payload.
     /// </summary>
-    public static long RequestSize(byte[] service, byte[] payload) =>
-        ZgClient.Header.Length + 1 + ZgClient.SessionIdSize + service.Length + RequestHeader.Size + (long)payload.Length;
+    public static long RequestSize(byte[] service, byte[] payload, byte[]? traceContext = null) =>
+        ZgClient.Header.Length + 1 + ZgClient.SessionIdSize + service.Length + RequestHeader.Size + (traceContext?.Length ?? 0) + (long)payload.Length;
 
     /// <summary>The command byte of a ZGC01 message; false when <paramref name="message"/> is not one.</summary>
     public static bool TryReadCommand(List<byte[]> message, out byte command) =>

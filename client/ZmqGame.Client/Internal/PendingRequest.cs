@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
@@ -12,8 +14,10 @@ internal sealed class PendingRequest
     private long sentEpoch;
     private bool graceGiven; // deadline timer thread only
     private CancellationTokenRegistration cancellation;
+    private Activity? activity;
 
-    public PendingRequest(ulong id, string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, long deadlineTimestamp)
+    public PendingRequest(
+        ulong id, string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, long deadlineTimestamp, Activity? activity = null)
     {
         Id = id;
         Service = service;
@@ -22,6 +26,8 @@ internal sealed class PendingRequest
         Payload = payload;
         Timeout = timeout;
         DeadlineTimestamp = deadlineTimestamp;
+        this.activity = activity;
+        TraceContext = Tracing.ContextFrame(activity);
     }
 
     public ulong Id { get; }
@@ -33,6 +39,9 @@ internal sealed class PendingRequest
     public int Command { get; }
 
     public byte[] Payload { get; }
+
+    /// <summary>The trace context frame of the request's span (Tracing.cs); null when it is not traced.</summary>
+    public byte[]? TraceContext { get; }
 
     public TimeSpan Timeout { get; }
 
@@ -93,20 +102,30 @@ internal sealed class PendingRequest
     public void Complete(byte[] payload)
     {
         Cleanup();
+        Tracing.Stop(TakeActivity(), Protocol.Status.Ok, null);
         completion.TrySetResult(payload);
     }
 
     public void Fail(Exception exception)
     {
         Cleanup();
+        Tracing.Stop(TakeActivity(), exception);
         completion.TrySetException(exception);
     }
 
     public void Cancel(CancellationToken cancellationToken)
     {
         Cleanup();
+        if (TakeActivity() is { } span)
+        {
+            Tracing.Stop(span, new OperationCanceledException(cancellationToken));
+        }
+
         completion.TrySetCanceled(cancellationToken);
     }
+
+    /// <summary>The request's span, to end; null when it has none or another thread took it.</summary>
+    private Activity? TakeActivity() => Volatile.Read(ref activity) is null ? null : Interlocked.Exchange(ref activity, null);
 
     private void Cleanup()
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using ZmqGame.Protocol;
 
@@ -46,11 +47,12 @@ internal sealed class RequestTable
     public bool HasUnsent => unsent.Count > 0;
 
     /// <summary>Registers a request with a fresh id; its deadline timer and cancellation run from here on.</summary>
-    public PendingRequest Add(string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken)
+    public PendingRequest Add(
+        string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken, Activity? activity = null)
     {
         var id = (ulong)Interlocked.Increment(ref nextRequestId);
         var deadline = time.GetTimestamp() + time.ToTimestampTicks(timeout);
-        var request = new PendingRequest(id, service, serviceBytes, command, payload, timeout, deadline);
+        var request = new PendingRequest(id, service, serviceBytes, command, payload, timeout, deadline, activity);
         pending[id] = request;
 
         var timer = time.CreateTimer(static s => ((ExpiryState)s!).Fire(), new ExpiryState(this, request), timeout, Timeout.InfiniteTimeSpan);
@@ -208,7 +210,7 @@ internal sealed class RequestTable
         }
 
         var header = new RequestHeader(request.Id, request.Command, (uint)Math.Ceiling(remainingMs));
-        var message = ClientFrames.Request(sessionId, request.ServiceBytes, header, request.Payload);
+        var message = ClientFrames.Request(sessionId, request.ServiceBytes, header, request.Payload, request.TraceContext);
         if (!connection.TrySend(message))
         {
             Log.SendQueueFull(logger, connection.Endpoint, request.Id);

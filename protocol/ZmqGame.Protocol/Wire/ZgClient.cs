@@ -18,7 +18,7 @@ internal static class ZgClient
     /// <summary>Index of the protocol header frame.</summary>
     public const int HeaderIndex = 1;
 
-    /// <summary>Client to broker: [service][request header][payload…].</summary>
+    /// <summary>Client to broker: [service][request header]([trace context])[payload…].</summary>
     public const byte Request = 0x01;
 
     /// <summary>Broker to client: [reply header][payload…].</summary>
@@ -86,9 +86,11 @@ internal static class ZgClient
 
     /// <summary>
     /// REQUEST <c>[service][request header][payload]</c>, or SESSION REQUEST <c>[session id][service][request header][payload]</c>
-    /// when <paramref name="sessionId"/> is not 0. <paramref name="service"/> and <paramref name="payload"/> are handed over.
+    /// when <paramref name="sessionId"/> is not 0; a <paramref name="traceContext"/> frame (<see cref="TraceContextFrame"/>),
+    /// when given, goes right after the request header. <paramref name="service"/>, <paramref name="traceContext"/> and
+    /// <paramref name="payload"/> are handed over.
     /// </summary>
-    public static void WriteRequest<TWriter>(TWriter writer, ulong sessionId, byte[] service, in RequestHeader header, byte[] payload)
+    public static void WriteRequest<TWriter>(TWriter writer, ulong sessionId, byte[] service, in RequestHeader header, byte[] payload, byte[]? traceContext = null)
         where TWriter : IFrameWriter
     {
         if (sessionId != 0)
@@ -105,6 +107,11 @@ internal static class ZgClient
         Span<byte> bytes = stackalloc byte[RequestHeader.Size];
         header.Write(bytes);
         writer.Write(bytes, more: true);
+        if (traceContext is not null)
+        {
+            writer.WriteConstant(traceContext, more: true);
+        }
+
         writer.WriteConstant(payload, more: false);
     }
 

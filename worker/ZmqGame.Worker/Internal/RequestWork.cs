@@ -1,5 +1,6 @@
 using System.Text;
 using ZmqGame.Protocol;
+using ZmqGame.Worker.Tracing;
 
 namespace ZmqGame.Worker.Internal;
 
@@ -18,6 +19,7 @@ internal sealed class RequestWork(
     private async Task RunAsync()
     {
         IReadOnlyList<byte[]> reply;
+        var activity = WorkerTracing.StartRequest(context);
         try
         {
             reply = route.IsRaw
@@ -32,6 +34,7 @@ internal sealed class RequestWork(
                 : [new ReplyHeader(context.RequestId, Status.HandlerFailed).ToArray(), Encoding.UTF8.GetBytes("handler failed")];
         }
 
+        WorkerTracing.Stop(activity, context);
         try
         {
             engine.PostCompletion(slot, generation, reply);

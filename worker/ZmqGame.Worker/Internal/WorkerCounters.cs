@@ -7,6 +7,7 @@ internal sealed class WorkerCounters
     public long Replies;
     public long HandlerFailures;
     public long BadRequests;
+    public long BadTraceContexts;
     public long NoSuchRoute;
     public long LateResultsDropped;
     public long UnexpectedMessages;

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using ZmqGame.Protocol;
 using ZmqGame.Transport;
+using ZmqGame.Worker.Tracing;
 
 namespace ZmqGame.Worker.Internal;
 
@@ -28,6 +29,7 @@ internal sealed partial class WorkerEngine : IDisposable
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TimeProvider _time;
     private readonly Action<SlotCredit> _pauseDue;
+    private readonly TraceContextReader _traceContexts;
     private bool _stopping;
     private int _abandoned;
     private int _started;
@@ -40,6 +42,7 @@ internal sealed partial class WorkerEngine : IDisposable
         _time = time;
         _counters = counters;
         _pipeline = new RequestPipeline(logger, counters);
+        _traceContexts = new TraceContextReader(logger, counters, time);
         _pauseDue = PauseDue;
         var tick = options.HeartbeatInterval / 4;
         _tick = tick < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : tick;
@@ -387,7 +390,7 @@ internal sealed partial class WorkerEngine : IDisposable
         if (body.Length > 0 && RequestHeader.TryRead(body[0], out var header))
         {
             slot.RequestId = header.RequestId;
-            if (!TryReadSession(body, out var session, out var payloadStart))
+            if (!RequestBody.TryReadSession(body, out var session, out var payloadStart))
             {
                 Interlocked.Increment(ref _counters.BadRequests);
                 Log.BadRequest(_logger, service.Name, header.Command, "malformed session frame");
@@ -404,9 +407,11 @@ internal sealed partial class WorkerEngine : IDisposable
                 return;
             }
 
+            var traceParent = _traceContexts.Read(RequestBody.SkipExtensions(body, ref payloadStart), service.Name);
             var ctx = new RequestContext(service.Name, header.Command, header.RequestId, isRaw: false, slot.Index, session, slot.Sender, cts.Token)
             {
                 ReplyLimit = ReplyLimitFor(slot),
+                TraceParent = traceParent,
             };
             Dispatch(slot, new RequestWork(this, _pipeline, slot, generation, route, ctx, body.AsMemory(payloadStart).ToArray()));
         }
@@ -428,30 +433,6 @@ internal sealed partial class WorkerEngine : IDisposable
             Log.NoRawRoute(_logger, service.Name);
             Complete(slot, generation, [NoRawRoute]);
         }
-    }
-
-    /// <summary>
-    /// The session frame after a request header. A frame that starts with the magic 'Z' 'G' is the session frame and
-    /// must parse (a MessagePack payload of one value never starts so: 0x5A is a complete value by itself). A request
-    /// without one (a broker that predates sessions) has no session.
-    /// </summary>
-    private static bool TryReadSession(byte[][] body, out SessionInfo session, out int payloadStart)
-    {
-        session = SessionInfo.None;
-        payloadStart = 1;
-        if (body.Length < 2 || body[1].Length < 2 || body[1][0] != (byte)'Z' || body[1][1] != (byte)'G')
-        {
-            return true;
-        }
-
-        if (!SessionContext.TryRead(body[1], out var context))
-        {
-            return false;
-        }
-
-        session = SessionInfo.From(context);
-        payloadStart = 2;
-        return true;
     }
 
     private void Dispatch(Slot slot, EventWork work)
