@@ -33,7 +33,7 @@ public sealed class StatsReportBuilderTests
         var counters = (Dictionary<object, object>)map["counters"];
         Assert.That((Convert.ToInt64(counters["curve_rejected.control"]), Convert.ToInt64(counters["curve_rejected.frontend"])), Is.EqualTo((1L, 2L)));
         var game = (Dictionary<object, object>)((Dictionary<object, object>)map["services"])["game"];
-        Assert.That(game.Keys, Is.EqualTo(new object[] { "workers", "idle", "waiting", "worker_list" }));
+        Assert.That(game.Keys, Is.EqualTo(new object[] { "workers", "idle", "waiting", "worker_list", "requests", "replies", "errors" }));
         var worker = (Dictionary<object, object>)((object[])game["worker_list"]).Single();
         Assert.That(worker.Keys, Is.EqualTo(new object[] { "id", "version", "state", "uptime_s", "served" }));
         Assert.That((worker["id"], worker["version"], worker["state"]), Is.EqualTo(("A1", "(stock MDP worker)", "idle")));
