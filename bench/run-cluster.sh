@@ -6,7 +6,9 @@
 #               and once with --cluster on the nats-server, REPS times, alternating which goes first; medians, ratio.
 #   push        cross-broker push latency: PUSH_USERS sessions log in on broker B (sample lobby service), and
 #               `ZmqGame.Bench cluster push` pushes to those users through broker A's control endpoint, PUSHES at
-#               PUSH_RATE/s, each push carrying its send time (same process, same clock): p50/p99/p999.
+#               PUSH_RATE/s, each push carrying its send time (same process, same clock): p50/p99/p999. REPS times,
+#               each alternated with the same bench on one broker without NATS (sessions and control endpoint on
+#               that broker): the single-broker baseline of the same run; medians of the repetitions.
 #   broadcast   one broadcast through A to SESSIONS sessions spread evenly over A and B (PER_SOCKET sessions per
 #               DEALER socket, as in run-sessions.sh), BROADCASTS times: until the last copy arrived, on A and on B.
 #   failover    FAILOVER_CLIENTS clients given the list A,B make a request every INTERVAL_MS; `ZmqGame.Bench cluster
@@ -22,7 +24,10 @@
 # Knobs (environment):
 #   STEPS="throughput push broadcast failover"   the measurements to run
 #   REPS=3 DUR=5 WARM=1 CLIENTS=64 DEPTH=1 WORKERS=8 SIZE=64        throughput: repetitions, load, worker slots
-#   PUSH_USERS=8 PUSHES=2000 PUSH_RATE=500                           push latency
+#   PUSH_USERS=8 PUSHES=2000 PUSH_RATE=500 PUSH_WARMUP=1000          push latency (the warm-up pushes, 2 s at 500/s,
+#                  are not measured: the first second of a freshly started cluster is slower, see docs/performance.md)
+#   TRACE=0        1: the push step also traces each push hop by hop (ZMQGAME_CLUSTER_TRACE in the brokers,
+#                  ZMQGAME_PUSH_TRACE in the bench; same monotonic clock) and prints where the time went, by percentile
 #   SESSIONS=10000 PER_SOCKET=100 BROADCASTS=10                      broadcast (the bench holds SESSIONS descriptors)
 #   FAILOVER_CLIENTS=100 INTERVAL_MS=20 HEARTBEAT_MS=1000 LIVENESS=3 failover (client heartbeat and liveness)
 #   FAILOVER_SIGNALS="KILL STOP"                                      how broker B dies, one failover run each
@@ -31,6 +36,7 @@
 #                  failover as a kill -9 and restart of that broker (sessions resume with the same session key);
 #                  docs/performance.md is left alone
 #   NATS_SERVER=/usr/sbin/nats-server   RESULTS=bench/results/cluster   ART=bench/.artifacts   UPDATE_DOCS=1
+#   BUILD=1        0: use the Release build already in ART (repeated runs of the same build)
 #   BROKER_ENV= WORKER_ENV= LOADGEN_ENV=   extra environment for the brokers / the worker host / the bench process
 # Exit code: 0 when every step ran and accounted for every request and push as expected (targets missed or met are
 # in the table), 1 otherwise.
@@ -39,6 +45,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RESULTS=${RESULTS:-$ROOT/bench/results/cluster}
 ART=${ART:-$ROOT/bench/.artifacts}
 UPDATE_DOCS=${UPDATE_DOCS:-1}
+BUILD=${BUILD:-1}
 CLUSTER=${CLUSTER:-1}
 STEPS=${STEPS:-"throughput push broadcast failover"}
 REPS=${REPS:-3}
@@ -51,6 +58,8 @@ SIZE=${SIZE:-64}
 PUSH_USERS=${PUSH_USERS:-8}
 PUSHES=${PUSHES:-2000}
 PUSH_RATE=${PUSH_RATE:-500}
+PUSH_WARMUP=${PUSH_WARMUP:-1000}
+TRACE=${TRACE:-0}
 SESSIONS=${SESSIONS:-10000}
 PER_SOCKET=${PER_SOCKET:-100}
 BROADCASTS=${BROADCASTS:-10}
@@ -84,7 +93,7 @@ if [[ " $STEPS " == *" broadcast "* ]] && [ "$(ulimit -n)" != unlimited ] && [ "
 fi
 
 . "$ROOT/bench/build.sh"
-build_release broker/ZmqGame.Broker worker/ZmqGame.Worker.Host bench/ZmqGame.Bench
+[ "$BUILD" = 1 ] && build_release broker/ZmqGame.Broker worker/ZmqGame.Worker.Host bench/ZmqGame.Bench
 BROKER_DLL=$ART/bin/ZmqGame.Broker/release/ZmqGame.Broker.dll
 WORKER_DLL=$ART/bin/ZmqGame.Worker.Host/release/ZmqGame.Worker.Host.dll
 BENCH_DLL=$ART/bin/ZmqGame.Bench/release/ZmqGame.Bench.dll
@@ -105,7 +114,7 @@ mkdir -p "$RUNDIR"
   echo "host: $(uname -srm), $NCPU cpus,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
   echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min, at the start)"
   echo "dotnet: $(dotnet --version)  nats-server: $([ "$CLUSTER" = 1 ] && "$NATS_SERVER" --version | sed 's/^nats-server: //' || echo 'not used (CLUSTER=0)')"
-  echo "command: bench/run-cluster.sh (CLUSTER=$CLUSTER STEPS=\"$STEPS\" REPS=$REPS DUR=$DUR CLIENTS=$CLIENTS DEPTH=$DEPTH WORKERS=$WORKERS PUSHES=$PUSHES PUSH_RATE=$PUSH_RATE SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET BROADCASTS=$BROADCASTS FAILOVER_CLIENTS=$FAILOVER_CLIENTS FAILOVER_SIGNALS=\"$FAILOVER_SIGNALS\" HEARTBEAT_MS=$HEARTBEAT_MS LIVENESS=$LIVENESS)"
+  echo "command: bench/run-cluster.sh (CLUSTER=$CLUSTER STEPS=\"$STEPS\" REPS=$REPS DUR=$DUR CLIENTS=$CLIENTS DEPTH=$DEPTH WORKERS=$WORKERS PUSHES=$PUSHES PUSH_RATE=$PUSH_RATE PUSH_WARMUP=$PUSH_WARMUP SESSIONS=$SESSIONS PER_SOCKET=$PER_SOCKET BROADCASTS=$BROADCASTS FAILOVER_CLIENTS=$FAILOVER_CLIENTS FAILOVER_SIGNALS=\"$FAILOVER_SIGNALS\" HEARTBEAT_MS=$HEARTBEAT_MS LIVENESS=$LIVENESS)"
   echo "zmqgame: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')${BROKER_ENV:+ broker with $BROKER_ENV}${WORKER_ENV:+ worker with $WORKER_ENV}${LOADGEN_ENV:+ bench with $LOADGEN_ENV}"
 } | tee "$RUNDIR/env.txt"
 : >"$RUNDIR/results.kv"
@@ -238,20 +247,92 @@ step_throughput() {
   stop_all
 }
 
-step_push_broadcast() {
-  echo "== topology for push latency and broadcast"
-  topology pb
-  if [[ " $STEPS " == *" push "* ]]; then
-    echo "== push: $PUSH_USERS sessions on B, $PUSHES pushes through A's control endpoint at $PUSH_RATE/s"
-    bench push push cluster push --frontend "$BB_FE" --control "$A_CT" --users "$PUSH_USERS" --pushes "$PUSHES" --rate "$PUSH_RATE"
-  fi
-  if [[ " $STEPS " == *" broadcast "* ]]; then
-    local fes="$A_FE,$BB_FE" cts="$A_CT,$BB_CT"
-    [ "$CLUSTER" = 0 ] && fes=$A_FE cts=$A_CT
-    echo "== broadcast: $SESSIONS sessions over $fes, $BROADCASTS broadcasts through A"
-    bench broadcast broadcast cluster broadcast --frontend "$fes" --control "$cts" --sessions "$SESSIONS" \
-      --per-socket "$PER_SOCKET" --broadcasts "$BROADCASTS" --size "$SIZE"
-  fi
+step_push() {
+  local rep mode modes order
+  modes="cluster single"; [ "$CLUSTER" = 0 ] && modes="single"
+  for rep in $(seq "$REPS"); do
+    order=$modes
+    [ $((rep % 2)) = 0 ] && order=$(echo "$modes" | tr ' ' '\n' | tac | tr '\n' ' ')
+    for mode in $order; do
+      if [ "$mode" = cluster ]; then
+        echo "== push rep $rep: topology"
+        local broker_env=$BROKER_ENV
+        [ "$TRACE" = 1 ] && BROKER_ENV="$BROKER_ENV ZMQGAME_CLUSTER_TRACE=$RUNDIR/trace.push.$rep"
+        topology "push.$rep"
+        BROKER_ENV=$broker_env
+      else
+        echo "== push rep $rep: one broker without NATS"
+        start_broker "push.$rep.single" 0; A_PID=$B_PID A_CT=$B_CT BB_FE=$B_FE
+        start_workers "push.$rep.single" game,lobby "$B_BE"
+      fi
+      echo "== push rep $rep ($mode): $PUSH_USERS sessions on B, $PUSHES pushes through A's control endpoint at $PUSH_RATE/s"
+      local trace_env=""
+      [ "$TRACE" = 1 ] && [ "$mode" = cluster ] && trace_env="ZMQGAME_CLUSTER_TRACE=$RUNDIR/trace.push.$rep"
+      BROKER_ENV="$BROKER_ENV" LOADGEN_ENV="$LOADGEN_ENV${trace_env:+ ZMQGAME_PUSH_TRACE=$RUNDIR/trace.push.$rep}" \
+        bench "push mode=$mode rep=$rep" "push.$rep.$mode" cluster push --frontend "$BB_FE" --control "$A_CT" --users "$PUSH_USERS" \
+        --pushes "$PUSHES" --rate "$PUSH_RATE" --warmup "$PUSH_WARMUP"
+      stop_all
+      [ "$TRACE" = 1 ] && [ "$mode" = cluster ] && trace_table "$RUNDIR/trace.push.$rep"
+    done
+  done
+}
+
+# trace_table PREFIX: per-hop latency of each measured push, from the brokers' PREFIX.<pid>.tsv (message id, step,
+# timestamp) and the bench's PREFIX.bench.<pid>.tsv (sent, arrived). Steps as in ClusterTrace.cs.
+trace_table() {
+  "$PY" - "$1" <<'PYEOF' | tee "$1.table.txt"
+import bisect, collections, glob, sys
+prefix = sys.argv[1]
+brokers = []
+for f in glob.glob(prefix + ".*.tsv"):
+    if ".bench." in f: continue
+    d = collections.defaultdict(dict)
+    for line in open(f):
+        i, s, t = line.split()
+        d[int(i)].setdefault(int(s), int(t))
+    brokers.append(d)
+bench = [sorted(tuple(map(int, l.split())) for l in open(f)) for f in glob.glob(prefix + ".bench.*.tsv")]
+a = [d for d in brokers if any(0 in v for v in d.values())]
+if len(brokers) != 2 or len(a) != 1 or len(bench) != 1:
+    sys.exit("trace: expected two brokers' traces (one of them A) and one bench trace at " + prefix)
+A, B, bench = a[0], [d for d in brokers if d is not a[0]][0], bench[0]
+sents = [b[0] for b in bench]
+acts = sorted((v[0], i) for i, v in A.items() if 0 in v)
+hops = [("control", "bench sent -> A's loop"), ("pump", "A's loop -> publisher took it"), ("publish", "NATS.Net accepted it"),
+        ("nats", "-> B's link got it (NATS.Net writer, nats-server, reader)"), ("post", "-> B's loop"),
+        ("run", "-> queued to the session"), ("client", "-> B wrote it, the client library handed it over"), ("total", "")]
+rows = []
+for k, (t0, i) in enumerate(acts):
+    j = bisect.bisect_right(sents, t0) - 1
+    if j < 0 or (k and sents[j] <= acts[k - 1][0]): continue   # a warm-up push (not in the bench's trace)
+    s, arrived = bench[j]
+    x, y = A[i], B.get(i, {})
+    if not all(n in x for n in (1, 2)) or not all(n in y for n in (3, 4, 5)): continue
+    rows.append([t0 - s, x[1] - t0, x[2] - x[1], y[3] - x[2], y[4] - y[3], y[5] - y[4], arrived - y[5], arrived - s])
+if not rows: sys.exit("trace: no push matched")
+def pct(col, p):
+    v = sorted(r[col] for r in rows)
+    return v[min(len(v) - 1, int(len(v) * p / 100))] / 1000
+print("trace %s: %d pushes, microseconds per hop" % (prefix, len(rows)))
+print("%-8s" % "" + "".join("%9s" % h for h, _ in hops))
+for p in (50, 90, 99, 99.9):
+    print("%-8s" % ("p%g" % p) + "".join("%9.0f" % pct(c, p) for c in range(len(hops))))
+n = len(rows)
+for name, part in (("first 1/4", rows[: n // 4]), ("rest", rows[n // 4:])):
+    v = sorted(r[-1] for r in part)
+    print("%s of the pushes: total p99 %.0f us" % (name, v[min(len(v) - 1, int(len(v) * 0.99))] / 1000))
+print("; ".join("%s: %s" % (h, what) for h, what in hops if what))
+PYEOF
+}
+
+step_broadcast() {
+  echo "== topology for broadcast"
+  topology bc
+  local fes="$A_FE,$BB_FE" cts="$A_CT,$BB_CT"
+  [ "$CLUSTER" = 0 ] && fes=$A_FE cts=$A_CT
+  echo "== broadcast: $SESSIONS sessions over $fes, $BROADCASTS broadcasts through A"
+  bench broadcast broadcast cluster broadcast --frontend "$fes" --control "$cts" --sessions "$SESSIONS" \
+    --per-socket "$PER_SOCKET" --broadcasts "$BROADCASTS" --size "$SIZE"
   stop_all
 }
 
@@ -283,7 +364,8 @@ step_failover() { # SIGNAL
 
 T0=$(date +%s)
 [[ " $STEPS " == *" throughput "* ]] && step_throughput
-[[ " $STEPS " == *" push "* || " $STEPS " == *" broadcast "* ]] && step_push_broadcast
+[[ " $STEPS " == *" push "* ]] && step_push
+[[ " $STEPS " == *" broadcast "* ]] && step_broadcast
 if [[ " $STEPS " == *" failover "* ]]; then for sig in $FAILOVER_SIGNALS; do step_failover "$sig"; done; fi
 echo "run time: $(( $(date +%s) - T0 )) s" | tee -a "$RUNDIR/env.txt"
 
@@ -313,11 +395,22 @@ if tp:
     reps = len({r["rep"] for r in tp})
     out.append("| per-broker throughput, cluster on / off (`client load`, %s, medians of %d alternating runs) | on %s req/s, off %s req/s: **%s** (%d errors) | ≥ 0.9× | %s |" % (
         load, reps, f(on), f(off), f(ratio, "%.2f×"), errs, status(None if ratio != ratio else ratio >= 0.9)))
-for r in [r for r in rows if r["step"] == "push"]:
-    p99 = num(r, "push_p99_us") / 1000
-    out.append("| push latency, session on B, pushed through A's control endpoint (%s pushes at %s/s to %s users) | p50 %s ms, p99 **%s ms**, p99.9 %s ms, max %s ms; %s of %s received | p99 ≤ 5 ms | %s |" % (
-        r["pushes"], r["rate"], r["users"], f(num(r, "push_p50_us") / 1000, "%.2f"), f(p99, "%.2f"), f(num(r, "push_p999_us") / 1000, "%.2f"),
-        f(num(r, "push_max_us") / 1000, "%.1f"), r["received"], r["pushes"], status(p99 <= 5 and r["received"] == r["pushes"])))
+def push_figures(rs):
+    """Medians over the repetitions of p50, p99, p99.9 (ms), the worst max, pushes received and sent."""
+    return ([med([num(r, k) / 1000 for r in rs]) for k in ("push_p50_us", "push_p99_us", "push_p999_us")],
+            max(num(r, "push_max_us") / 1000 for r in rs), sum(int(r["received"]) for r in rs), sum(int(r["pushes"]) for r in rs))
+push = [r for r in rows if r["step"] == "push" and r.get("mode") == ("cluster" if clustered else "single")]
+single = [r for r in rows if r["step"] == "push" and r.get("mode") == "single"]
+if push:
+    (p50, p99, p999), worst, received, sent = push_figures(push)
+    (s50, s99, s999), _, _, _ = push_figures(single)
+    r = push[0]
+    each = ", ".join(f(num(x, "push_p99_us") / 1000, "%.2f") for x in push)
+    what = "session on B, pushed through A's control endpoint" if clustered else "one broker without NATS (CLUSTER=0)"
+    base = "; one broker without NATS in the same run: p50 %s ms, p99 %s ms, p99.9 %s ms" % (f(s50, "%.2f"), f(s99, "%.2f"), f(s999, "%.2f")) if clustered and single else ""
+    out.append("| push latency, %s (%s pushes at %s/s to %s users after %s warm-up pushes, medians of %d alternating runs) | p50 %s ms, p99 **%s ms** (runs: %s), p99.9 %s ms, max %s ms; %d of %d received%s | p99 ≤ 5 ms | %s |" % (
+        what, r["pushes"], r["rate"], r["users"], r.get("warmup_received", "?"), len(push), f(p50, "%.2f"), f(p99, "%.2f"), each, f(p999, "%.2f"), f(worst, "%.1f"),
+        received, sent, base, status(p99 <= 5 and received == sent)))
 for r in [r for r in rows if r["step"] == "broadcast"]:
     out.append("| broadcast through A to %s sessions (%s over %s broker%s), %s times | last copy p50 **%s ms**, max %s ms (on A %s / %s ms, on B %s / %s ms); answer %s ms; %s of %s copies | until the last copy | %s |" % (
         r["sessions"], r["per_broker"], r["brokers"], "" if r["brokers"] == "1" else "s", r["broadcasts"], r["reach_ms_p50"], r["reach_ms_max"],
@@ -345,8 +438,38 @@ PYEOF
 echo
 cat "$RUNDIR/table.md"
 if [ "$UPDATE_DOCS" = 1 ] && [ "$CLUSTER" = 1 ]; then
-  "$PY" "$ROOT/bench/tables.py" splice "$ROOT/docs/performance.md" cluster "$RUNDIR/table.md"
-  echo "docs/performance.md: cluster section regenerated"
+  # Only the measurements this run made replace their rows; the others (and the Run line they came from) stay.
+  "$PY" - "$ROOT/docs/performance.md" "$RUNDIR/table.md" >"$RUNDIR/table.merged.md" <<'PYEOF'
+import re, sys
+doc, new = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+m = re.search(r"<!-- BEGIN GENERATED: cluster -->\n(.*?)<!-- END GENERATED: cluster -->", doc, re.S)
+old = m.group(1) if m else ""
+KINDS = [("throughput", "| per-broker throughput"), ("push", "| push latency"), ("broadcast", "| broadcast through"),
+         ("failover", "| back after"), ("failover", "| requests during that failover")]
+def kind(line):
+    return next((k for k, prefix in KINDS if line.startswith(prefix)), None)
+def rows(text):
+    return [l for l in text.splitlines() if kind(l)]
+RUN = re.compile(r"^Run( \([^)]*\))?: ")
+def runs(text):
+    return [RUN.sub("", l) for l in text.splitlines() if RUN.match(l)]
+def steps(run):
+    found = re.search(r'STEPS="([^"]*)"', run)
+    return set(found.group(1).split()) if found else set()
+measured = {kind(l) for l in rows(new)}
+kept = [l for l in rows(old) if kind(l) not in measured] + rows(new)
+order = [k for k, _ in KINDS]
+kept.sort(key=lambda l: order.index(kind(l)))
+old_runs = [r for r in runs(old) if steps(r) - measured]
+def label(run, rows):
+    return "Run (%s rows): %s" % (", ".join(k for k in dict.fromkeys(order) if k in rows), run) if old_runs else "Run: " + run
+print("| measurement | result | target | status |\n| --- | --- | --- | --- |")
+print("\n".join(kept))
+print()
+print("\n\n".join([label(r, steps(r) - measured) for r in old_runs] + [label(r, measured) for r in runs(new)]))
+PYEOF
+  "$PY" "$ROOT/bench/tables.py" splice "$ROOT/docs/performance.md" cluster "$RUNDIR/table.merged.md"
+  echo "docs/performance.md: cluster rows of this run's steps ($STEPS) regenerated"
 elif [ "$UPDATE_DOCS" = 1 ]; then
   echo "docs/performance.md left alone: CLUSTER=0 measures one broker, not a cluster"
 fi

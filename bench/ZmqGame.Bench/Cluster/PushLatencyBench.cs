@@ -13,7 +13,9 @@ namespace ZmqGame.Bench.Cluster;
 /// pushes to those users through another broker's control endpoint (A: <c>--control</c>), paced, round-robin over the
 /// users. Each push carries the time it was sent (<see cref="Stopwatch.GetTimestamp"/>: same process, same clock), and
 /// its latency is taken when the client library hands it to the push handler. Every push is counted: sent, reached
-/// (A's answer: sessions it was queued for) and received.
+/// (A's answer: sessions it was queued for) and received. With <c>ZMQGAME_PUSH_TRACE=PREFIX</c> set, each measured
+/// push's send and arrival times go to <c>PREFIX.bench.&lt;pid&gt;.tsv</c>, to be matched with the brokers' traces
+/// (<c>ZMQGAME_CLUSTER_TRACE</c>, run-cluster.sh's <c>TRACE=1</c>).
 /// </summary>
 internal static class PushLatencyBench
 {
@@ -43,6 +45,9 @@ internal static class PushLatencyBench
         }
 
         var histogram = new LongConcurrentHistogram(1, 60_000_000, 3);
+        var tracePath = Environment.GetEnvironmentVariable("ZMQGAME_PUSH_TRACE");
+        var trace = string.IsNullOrEmpty(tracePath) ? null : new (long SentAt, long ArrivedAt)[pushes];
+        var traced = 0;
         var warm = new Arrivals(warmup);
         var measured = new Arrivals(pushes);
         var tag = Guid.NewGuid().ToString("N")[..8];
@@ -57,7 +62,17 @@ internal static class PushLatencyBench
                 client.OnPush<long>(WarmupCommand, _ => warm.Add());
                 client.OnPush<long>(MeasuredCommand, sentAt =>
                 {
-                    histogram.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(sentAt).TotalMicroseconds));
+                    var arrivedAt = Stopwatch.GetTimestamp();
+                    histogram.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(sentAt, arrivedAt).TotalMicroseconds));
+                    if (trace is not null)
+                    {
+                        var slot = Interlocked.Increment(ref traced) - 1;
+                        if (slot < trace.Length)
+                        {
+                            trace[slot] = (sentAt, arrivedAt);
+                        }
+                    }
+
                     measured.Add();
                 });
                 var login = MessagePackSerializer.Serialize(new Dictionary<string, string> { ["Name"] = user }, cancellationToken: cancellationToken);
@@ -70,6 +85,13 @@ internal static class PushLatencyBench
             await warm.WaitAsync(ArrivalTimeout, cancellationToken).ConfigureAwait(false);
             var reached = PushPaced(channel, users, MeasuredCommand, pushes, rate, cancellationToken);
             await measured.WaitAsync(ArrivalTimeout, cancellationToken).ConfigureAwait(false);
+
+            if (trace is not null)
+            {
+                var lines = trace.Take(Math.Min(Volatile.Read(ref traced), trace.Length))
+                    .Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.SentAt}\t{t.ArrivedAt}"));
+                await File.WriteAllLinesAsync($"{tracePath}.bench.{Environment.ProcessId}.tsv", lines, cancellationToken).ConfigureAwait(false);
+            }
 
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,

@@ -236,6 +236,7 @@ internal sealed class ClusterLink : IAsyncDisposable
 
         await _nats.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
+        ClusterTrace.Write();
     }
 
     private static string Sanitize(string name)
@@ -246,6 +247,12 @@ internal sealed class ClusterLink : IAsyncDisposable
 
     private void Deliver(string subject, string? replyTo, byte[] body)
     {
+        if (ClusterTrace.On)
+        {
+            var at = System.Diagnostics.Stopwatch.GetTimestamp();
+            ClusterTrace.Step(ClusterTrace.IdOf(body), ClusterTrace.Delivered, at);
+        }
+
         Interlocked.Increment(ref _received);
         var inbox = _inbox!;
         _post!(() => inbox.Receive(subject, replyTo, body));
@@ -279,6 +286,7 @@ internal sealed class ClusterLink : IAsyncDisposable
     {
         await foreach (var message in _publish.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            var dequeued = ClusterTrace.On ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             if (!Connected)
             {
                 Interlocked.Increment(ref _dropped);
@@ -289,6 +297,13 @@ internal sealed class ClusterLink : IAsyncDisposable
             {
                 await _nats.PublishAsync(message.Subject, message.Body, replyTo: message.ReplyTo, cancellationToken: _stop.Token).ConfigureAwait(false);
                 Interlocked.Increment(ref _published);
+                if (ClusterTrace.On)
+                {
+                    var published = System.Diagnostics.Stopwatch.GetTimestamp();
+                    var id = ClusterTrace.IdOf(message.Body);
+                    ClusterTrace.Step(id, ClusterTrace.Dequeued, dequeued);
+                    ClusterTrace.Step(id, ClusterTrace.Published, published);
+                }
             }
             catch (Exception ex) when (ex is NatsException or OperationCanceledException or ObjectDisposedException)
             {

@@ -137,6 +137,7 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
 
     public void Receive(string subject, string? replyTo, byte[] body)
     {
+        var onLoop = ClusterTrace.On ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         var message = ClusterMessage.TryParse(body);
         if (message is null)
         {
@@ -147,6 +148,11 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
         if (message.From == _link.BrokerId)
         {
             return;
+        }
+
+        if (ClusterTrace.On)
+        {
+            ClusterTrace.Step(message.Id, ClusterTrace.OnLoop, onLoop);
         }
 
         switch (message.Kind)
@@ -257,6 +263,11 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
 
         ActionsRun++;
         var result = _sessions.ExecuteFromCluster(action, args, message.Payload ?? []);
+        if (ClusterTrace.On)
+        {
+            ClusterTrace.Step(message.Id, ClusterTrace.Ran);
+        }
+
         if (replyTo is not null)
         {
             Reply(replyTo, message.Id, result.Serialize());
@@ -301,6 +312,11 @@ internal sealed class ClusterSessions : ISessionCluster, IClusterInbox
     public void ActionForAll(string action, ActionArgs args, byte[][] payload, ActionResult local, Action<ActionResult> done)
     {
         var body = Action(action, args, payload, out var id);
+        if (ClusterTrace.On)
+        {
+            ClusterTrace.Step(id, ClusterTrace.Sent);
+        }
+
         Gathers.Start(id, _link.Subjects.All, body, results =>
         {
             foreach (var answer in results)
