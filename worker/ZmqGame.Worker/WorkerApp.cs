@@ -57,6 +57,9 @@ public sealed class WorkerApp : IAsyncDisposable
 
     internal WorkerCounters Counters { get; } = new();
 
+    /// <summary>The running engine (its slots and links) once started; null before.</summary>
+    internal WorkerEngine? Engine => Volatile.Read(ref _engine);
+
     /// <summary>
     /// A builder on the .NET generic host: appsettings.json, environment, command line (<c>--broker</c>,
     /// <c>--slots</c>, or any <c>--Worker:Key value</c>), NLog logging, SIGTERM / Ctrl-C graceful stop.

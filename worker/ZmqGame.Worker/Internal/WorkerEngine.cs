@@ -70,6 +70,9 @@ internal sealed partial class WorkerEngine : IDisposable
     /// <summary>Slots (units of concurrency) of every service; each has one connection per broker.</summary>
     public int SlotCount => _slotCount;
 
+    /// <summary>Every slot's link to every broker, fixed at construction; their state belongs to the I/O thread (read elsewhere only as a gauge).</summary>
+    internal IReadOnlyList<Slot> Links => _slots;
+
     /// <summary>One slot's link to one broker: its own MDP worker, with its own liveness, reconnect backoff and session sender.</summary>
     private Slot NewLink(ServiceDefinition service, int index, string broker, SlotCredit credit)
     {

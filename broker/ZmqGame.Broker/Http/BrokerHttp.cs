@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ZmqGame.Hosting.Http;
+
+namespace ZmqGame.Broker.Http;
+
+/// <summary>
+/// The broker's HTTP endpoint (<c>--http</c>, <c>Broker:Http:Url</c>), a hosted service of the broker's generic host:
+/// it starts before the broker binds (so <c>/readyz</c> says 503 while a clustered broker waits for NATS) and stops
+/// after the broker (so a lame duck still answers). <see cref="MapRoutes"/> maps each group of routes with one call.
+/// </summary>
+internal sealed class BrokerHttp : IHostedService, IAsyncDisposable
+{
+    private readonly HttpEndpoint _endpoint;
+    private readonly ILogger _logger;
+
+    public BrokerHttp(BrokerOptions options, BrokerHostedService broker, ILoggerFactory loggerFactory)
+    {
+        _logger = loggerFactory.CreateLogger("ZmqGame.Broker");
+        _endpoint = HttpEndpoint.Build(options.Http.Url, loggerFactory, _ => { }, app => MapRoutes(app, broker));
+    }
+
+    /// <summary>The addresses listened on (port 0 filled in), once started.</summary>
+    public IReadOnlyList<string> Addresses => _endpoint.Addresses;
+
+    /// <summary>Every route of the broker's HTTP endpoint, one group per call.</summary>
+    private static void MapRoutes(WebApplication app, BrokerHostedService broker)
+    {
+        HealthEndpoints.Map(app, broker.NotReady);
+    }
+
+    /// <summary>Listens; throws <see cref="BrokerBindException"/> when the URL cannot be bound. Idempotent.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_endpoint.Addresses.Count > 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _endpoint.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw new BrokerBindException(ex.Message);
+        }
+
+        BrokerHttpLog.Listening(_logger, string.Join(' ', _endpoint.Addresses));
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => _endpoint.StopAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => _endpoint.DisposeAsync();
+}
