@@ -15,6 +15,9 @@ internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory 
     /// <summary>The running broker once bound (null before); its state belongs to its loop thread.</summary>
     internal BrokerHost? Server => _server;
 
+    /// <summary>The link to the broker cluster once joined; null before, and without a cluster.</summary>
+    internal ClusterLink? Link => _link;
+
     /// <summary>Why the broker should not be sent work now (<c>/readyz</c>), or null when it is ready.</summary>
     internal string? NotReady() =>
         _stopping ? "stopping"

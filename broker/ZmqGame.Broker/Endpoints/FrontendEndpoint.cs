@@ -292,13 +292,22 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
             return;
         }
 
-        if (request.Kind == ClientKind.ZmqGame
-            && (f.Count <= bodyAt || !ReplyHeader.TryRead(f.Span(bodyAt), out var header) || header.RequestId != request.RequestId))
+        // A stock MDP reply has no status: it is an answer, so it counts as ok.
+        var status = Status.Ok;
+        if (request.Kind == ClientKind.ZmqGame)
         {
-            _badInput.Report(BadInput.BackendMalformedReply, worker.Identity, $"reply to request {request.RequestId} without its reply header");
-            SendStatus(ClientKind.ZmqGame, request.ClientId, request.RequestId, Status.HandlerFailed, "malformed reply from worker");
-            return;
+            if (f.Count <= bodyAt || !ReplyHeader.TryRead(f.Span(bodyAt), out var header) || header.RequestId != request.RequestId)
+            {
+                _badInput.Report(BadInput.BackendMalformedReply, worker.Identity, $"reply to request {request.RequestId} without its reply header");
+                worker.Service.CountOutcome(Status.HandlerFailed);
+                SendStatus(ClientKind.ZmqGame, request.ClientId, request.RequestId, Status.HandlerFailed, "malformed reply from worker");
+                return;
+            }
+
+            status = header.Status;
         }
+
+        worker.Service.CountOutcome(status);
 
         var socket = Router;
         if (!socket.TryBegin(request.ClientId))
@@ -325,8 +334,15 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
         }
     }
 
-    public void SendStatus(PendingRequest request, Status status, string message) =>
+    public void SendStatus(PendingRequest request, Status status, string message)
+    {
+        if (request.Kind != ClientKind.Event)
+        {
+            request.Service?.CountOutcome(status);
+        }
+
         SendStatus(request.Kind, request.ClientId, request.RequestId, status, message);
+    }
 
     private void SendStatus(ClientKind kind, ReadOnlySpan<byte> client, ulong requestId, Status status, string message)
     {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ZmqGame.Broker.Metrics;
 using ZmqGame.Hosting.Http;
 
 namespace ZmqGame.Broker.Http;
@@ -14,21 +15,28 @@ namespace ZmqGame.Broker.Http;
 internal sealed class BrokerHttp : IHostedService, IAsyncDisposable
 {
     private readonly HttpEndpoint _endpoint;
+    private readonly BrokerMetrics _metrics;
     private readonly ILogger _logger;
 
     public BrokerHttp(BrokerOptions options, BrokerHostedService broker, ILoggerFactory loggerFactory)
     {
         _logger = loggerFactory.CreateLogger("ZmqGame.Broker");
-        _endpoint = HttpEndpoint.Build(options.Http.Url, loggerFactory, _ => { }, app => MapRoutes(app, broker));
+        _metrics = new BrokerMetrics(() => broker.Server, () => broker.Link, options.Cluster.Enabled, TimeProvider.System);
+        _endpoint = HttpEndpoint.Build(
+            options.Http.Url,
+            loggerFactory,
+            services => MetricsEndpoint.AddServices(services, BrokerMetrics.MeterName),
+            app => MapRoutes(app, broker, _metrics));
     }
 
     /// <summary>The addresses listened on (port 0 filled in), once started.</summary>
     public IReadOnlyList<string> Addresses => _endpoint.Addresses;
 
     /// <summary>Every route of the broker's HTTP endpoint, one group per call.</summary>
-    private static void MapRoutes(WebApplication app, BrokerHostedService broker)
+    private static void MapRoutes(WebApplication app, BrokerHostedService broker, BrokerMetrics metrics)
     {
         HealthEndpoints.Map(app, broker.NotReady);
+        MetricsEndpoint.Map(app, metrics.RefreshAsync);
     }
 
     /// <summary>Listens; throws <see cref="BrokerBindException"/> when the URL cannot be bound. Idempotent.</summary>
@@ -53,5 +61,9 @@ internal sealed class BrokerHttp : IHostedService, IAsyncDisposable
 
     public Task StopAsync(CancellationToken cancellationToken) => _endpoint.StopAsync(cancellationToken);
 
-    public ValueTask DisposeAsync() => _endpoint.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _endpoint.DisposeAsync().ConfigureAwait(false);
+        _metrics.Dispose();
+    }
 }
