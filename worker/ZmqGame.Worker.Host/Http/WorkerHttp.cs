@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using ZmqGame.Hosting;
 using ZmqGame.Hosting.Http;
 using ZmqGame.Worker.Internal;
+using ZmqGame.Worker.Metrics;
 
 namespace ZmqGame.Worker.Host.Http;
 
@@ -22,7 +23,11 @@ internal sealed partial class WorkerHttp : IHostedService, IAsyncDisposable
     private WorkerHttp(string url, Func<WorkerApp?> app, ILoggerFactory loggerFactory)
     {
         _logger = loggerFactory.CreateLogger("ZmqGame.Worker.Host");
-        _endpoint = HttpEndpoint.Build(url, loggerFactory, _ => { }, web => MapRoutes(web, app));
+        _endpoint = HttpEndpoint.Build(
+            url,
+            loggerFactory,
+            services => MetricsEndpoint.AddServices(services, WorkerMetrics.MeterName),
+            web => MapRoutes(web, app));
     }
 
     /// <summary>
@@ -74,6 +79,9 @@ internal sealed partial class WorkerHttp : IHostedService, IAsyncDisposable
     private static void MapRoutes(WebApplication web, Func<WorkerApp?> app)
     {
         HealthEndpoints.Map(web, () => NotReady(app()?.Engine));
+
+        // The worker's figures are read as they are when collected: nothing to bring up to date first.
+        MetricsEndpoint.Map(web, _ => Task.CompletedTask);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)

@@ -17,6 +17,7 @@ internal sealed class RequestWork(
 
     private async Task RunAsync()
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         IReadOnlyList<byte[]> reply;
         try
         {
@@ -32,6 +33,7 @@ internal sealed class RequestWork(
                 : [new ReplyHeader(context.RequestId, Status.HandlerFailed).ToArray(), Encoding.UTF8.GetBytes("handler failed")];
         }
 
+        engine.Metrics?.Handled(context.Service, context.Command, context.IsRaw, context.Status, started);
         try
         {
             engine.PostCompletion(slot, generation, reply);
