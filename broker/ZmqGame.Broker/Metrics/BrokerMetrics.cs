@@ -17,9 +17,6 @@ internal sealed class BrokerMetrics : IDisposable
 {
     public const string MeterName = "ZmqGame.Broker";
 
-    /// <summary>Queue-wait histogram buckets, in seconds: 0.1 ms to 10 s.</summary>
-    private static readonly double[] WaitBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
     private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan SnapshotTimeout = TimeSpan.FromSeconds(2);
 
@@ -27,7 +24,7 @@ internal sealed class BrokerMetrics : IDisposable
     private readonly Func<BrokerHost?> _server;
     private readonly Func<ClusterLink?> _link;
     private readonly bool _clustered;
-    private readonly Histogram<double> _queueWait;
+    private readonly QueueWaitHistogram _queueWait;
     private readonly ITimer _drainTimer;
     private BrokerMetricsSnapshot _snapshot = BrokerMetricsSnapshot.Empty;
 
@@ -40,11 +37,7 @@ internal sealed class BrokerMetrics : IDisposable
         _server = server;
         _link = link;
         _clustered = clustered;
-        _queueWait = _meter.CreateHistogram(
-            "zmqgame.queue.wait",
-            unit: "s",
-            description: "Time a client request waited in the broker for a worker, per dispatch",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = WaitBuckets });
+        _queueWait = new QueueWaitHistogram(_meter);
 
         _meter.CreateObservableCounter("zmqgame.requests", () => PerService(s => s.Requests), description: "Client requests for a service");
         _meter.CreateObservableCounter("zmqgame.replies", Replies, description: "Client requests of a service that ended, by status (ok, or the error the client got; a stock MDP client gets no answer on error)");
@@ -96,9 +89,13 @@ internal sealed class BrokerMetrics : IDisposable
         _meter.Dispose();
     }
 
-    private void Drain() =>
-        Server?.QueueWait?.Drain(this, static (metrics, service, ticks) =>
-            metrics._queueWait.Record(ticks / (double)metrics.Server!.TimestampFrequency, new KeyValuePair<string, object?>("service", service.NameText)));
+    private void Drain()
+    {
+        if (Server is { QueueWait: { } samples } server)
+        {
+            _queueWait.Drain(samples, server.TimestampFrequency);
+        }
+    }
 
     private long Stat(Func<BrokerStats, long> read) => Server is { } server ? read(server.Stats) : 0;
 
