@@ -113,10 +113,12 @@ internal static class HostCommandLine
             .AddCommandLine([.. args], new Dictionary<string, string>(WorkerAppBuilder.SwitchMappings, StringComparer.OrdinalIgnoreCase)
             {
                 [ServiceSwitch] = ServicesKey,
+                [HttpSwitch] = "Worker:Http:Url",
             })
             .Build();
         ConfigurationCheck.Bind(configuration, WorkerOptions.SectionName, new WorkerOptions()).Validate();
         CheckServices(configuration);
+        Http.WorkerHttp.CheckSupervised(configuration);
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the setting and its source when a service is not a sample service.</summary>

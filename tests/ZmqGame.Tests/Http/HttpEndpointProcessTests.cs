@@ -174,6 +174,18 @@ public sealed class HttpEndpointProcessTests
     }
 
     [Test]
+    public async Task Supervisor_HttpWithAFixedPort_IsOneErrorLine_AndExitCode2_BeforeAnyWorkerStarts()
+    {
+        using var supervisor = ProcessUnderTest.Start("ZmqGame.Worker.Host", "--processes", "2", "--http", "http://127.0.0.1:9099");
+        Assert.That(await supervisor.WaitForExitAsync(), Is.EqualTo(2), supervisor.Output);
+        Assert.That(supervisor.Lines, Is.EqualTo(new[]
+        {
+            "error: setting Worker:Http:Url = 'http://127.0.0.1:9099' (from the command line) would give every worker process the same port; "
+            + "use port 0 (each worker process logs the port it got)",
+        }));
+    }
+
+    [Test]
     public async Task Broker_HttpPortTaken_IsOneErrorLine_AndExitCode1()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);

@@ -36,22 +36,46 @@ internal sealed partial class WorkerHttp : IHostedService, IAsyncDisposable
     /// </summary>
     public static void AddTo(WorkerAppBuilder builder)
     {
-        var options = ConfigurationCheck.Bind(builder.Configuration, WorkerHttpOptions.Section, new WorkerHttpOptions());
+        var options = Read(builder.Configuration);
         if (!options.Enabled)
         {
             return;
-        }
-
-        if (HttpUrl.Problem(options.Url) is { } problem)
-        {
-            var key = WorkerHttpOptions.Section + ":Url";
-            throw new ArgumentException($"setting {key} = '{options.Url}' (from {ConfigurationCheck.SourceOf(builder.Configuration, key)}) {problem}");
         }
 
         builder.Services.AddHostedService(services => new WorkerHttp(
             options.Url,
             () => services.GetRequiredService<WorkerAppBuilder.AppHolder>().App,
             services.GetRequiredService<ILoggerFactory>()));
+    }
+
+    /// <summary>
+    /// The supervisor's check of its worker processes' <c>Worker:Http</c>: they all get the same settings, so a fixed port
+    /// would be taken by the first and fail the others; port 0 gives each its own (each logs it). Throws
+    /// <see cref="ArgumentException"/> naming the setting and its source.
+    /// </summary>
+    public static void CheckSupervised(IConfiguration configuration)
+    {
+        var options = Read(configuration);
+        if (options.Enabled && new Uri(options.Url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal)).Port != 0)
+        {
+            var key = WorkerHttpOptions.Section + ":Url";
+            throw new ArgumentException(
+                $"setting {key} = '{options.Url}' (from {ConfigurationCheck.SourceOf(configuration, key)}) would give every worker process the same port; "
+                + "use port 0 (each worker process logs the port it got)");
+        }
+    }
+
+    /// <summary>Reads and checks <c>Worker:Http</c>.</summary>
+    private static WorkerHttpOptions Read(IConfiguration configuration)
+    {
+        var options = ConfigurationCheck.Bind(configuration, WorkerHttpOptions.Section, new WorkerHttpOptions());
+        if (options.Enabled && HttpUrl.Problem(options.Url) is { } problem)
+        {
+            var key = WorkerHttpOptions.Section + ":Url";
+            throw new ArgumentException($"setting {key} = '{options.Url}' (from {ConfigurationCheck.SourceOf(configuration, key)}) {problem}");
+        }
+
+        return options;
     }
 
     /// <summary>Why the worker should not be counted on now (<c>/readyz</c>), or null when every service has a live link to a broker.</summary>
