@@ -41,6 +41,7 @@ internal static class BrokerCommandLine
         ["--ip-max-connections"] = ("Broker:Limits:MaxConnectionsPerIp", Kind.Number),
         ["--cluster"] = ("Broker:Cluster:Nats", Kind.Text),
         ["--cluster-name"] = ("Broker:Cluster:Name", Kind.Text),
+        ["--http"] = ("Broker:Http:Url", Kind.Text),
     };
 
     /// <summary>Switch mappings for <c>AddCommandLine</c>: each option to its configuration key.</summary>
@@ -130,6 +131,12 @@ internal static class BrokerCommandLine
                 var key = BrokerOptions.Section + ":" + name;
                 throw new InvalidOperationException($"setting {key} = '{endpoint}' (from {ConfigurationCheck.SourceOf(configuration, key)}) {problem}");
             }
+        }
+
+        if (options.Http.Enabled && Hosting.Http.HttpUrl.Problem(options.Http.Url) is { } httpProblem)
+        {
+            var key = BrokerOptions.Section + ":Http:Url";
+            throw new InvalidOperationException($"setting {key} = '{options.Http.Url}' (from {ConfigurationCheck.SourceOf(configuration, key)}) {httpProblem}");
         }
     }
 

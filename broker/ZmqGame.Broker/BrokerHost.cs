@@ -69,6 +69,10 @@ internal sealed class BrokerHost : IDisposable
         _connectionLimits = new ConnectionLimiter(options.Limits, Stats, _logger, _time, options.BadInputLogInterval);
         _backend = new BackendEndpoint(Stats, _badInput, _logger);
         _dispatcher = new Dispatcher(options, _backend, _frontend, pool, Stats, _badInput, _logger, _time);
+        if (options.Http.Enabled)
+        {
+            _dispatcher.QueueWait = new Metrics.QueueWaitSamples();
+        }
         _sessions = new SessionManager(options, _frontend, _dispatcher, pool, Stats, _badInput, _logger, _time,
             sessionKey ?? SessionKey.Load(options.SessionKeyFile, _logger));
         pool.EventDone = _sessions.EventDone;
@@ -101,6 +105,12 @@ internal sealed class BrokerHost : IDisposable
     public string BackendEndpoint { get; private set; } = string.Empty;
 
     public string ControlEndpoint { get; private set; } = string.Empty;
+
+    /// <summary>Each dispatched request's queue wait, for the metrics of the HTTP endpoint; null when it is off.</summary>
+    internal Metrics.QueueWaitSamples? QueueWait => _dispatcher.QueueWait;
+
+    /// <summary>Ticks per second of the broker's clock (queue waits are in its ticks).</summary>
+    internal long TimestampFrequency => _time.TimestampFrequency;
 
     /// <summary>The routing state; touch it on the loop thread only (see <see cref="InvokeAsync{T}"/>).</summary>
     internal Dispatcher Dispatcher => _dispatcher;

@@ -8,8 +8,22 @@ namespace ZmqGame.Broker;
 /// <summary>Runs a <see cref="BrokerHost"/> for the life of the generic host (stops on SIGTERM/Ctrl-C), and its cluster link when it has one.</summary>
 internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory loggerFactory) : IHostedService, IDisposable
 {
-    private BrokerHost? _server;
-    private ClusterLink? _link;
+    private volatile BrokerHost? _server;
+    private volatile ClusterLink? _link;
+    private volatile bool _stopping;
+
+    /// <summary>The running broker once bound (null before); its state belongs to its loop thread.</summary>
+    internal BrokerHost? Server => _server;
+
+    /// <summary>The link to the broker cluster once joined; null before, and without a cluster.</summary>
+    internal ClusterLink? Link => _link;
+
+    /// <summary>Why the broker should not be sent work now (<c>/readyz</c>), or null when it is ready.</summary>
+    internal string? NotReady() =>
+        _stopping ? "stopping"
+        : _server is null ? (options.Cluster.Enabled ? "joining the cluster: NATS not reached yet" : "endpoints not bound yet")
+        : _link is { Connected: false } ? "the cluster link to NATS is down"
+        : null;
 
     /// <summary>
     /// Joins the cluster when one is set (the session key comes from it), binds the endpoints and starts serving;
@@ -63,6 +77,7 @@ internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory 
     /// <summary>Stops the broker; with <c>Broker:LameDuck</c>, after its clients moved and its requests finished.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _stopping = true;
         if (_server is not null && options.IsLameDuck)
         {
             try

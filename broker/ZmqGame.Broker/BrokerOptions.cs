@@ -109,6 +109,9 @@ internal sealed class BrokerOptions
     /// <summary>The broker cluster on NATS (<c>Cluster:Nats</c>, <c>Cluster:Name</c>); off by default.</summary>
     public Cluster.ClusterOptions Cluster { get; set; } = new();
 
+    /// <summary>The HTTP endpoint (<c>Http:Url</c>: metrics and health); off by default.</summary>
+    public Http.HttpOptions Http { get; set; } = new();
+
     /// <summary>Throws with a clear message when a setting is out of range.</summary>
     public void Validate()
     {

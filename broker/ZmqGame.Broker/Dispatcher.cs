@@ -67,6 +67,9 @@ internal sealed partial class Dispatcher
 
     public long Now => _time.GetTimestamp();
 
+    /// <summary>Where each dispatched client request's queue wait goes (<c>zmqgame_queue_wait_seconds</c>); null: not measured.</summary>
+    public Metrics.QueueWaitSamples? QueueWait { get; set; }
+
     /// <summary>Workers of a service, idle or busy (0 for an unknown service). Answers mmi.service.</summary>
     public int WorkersOf(ReadOnlySpan<byte> service) =>
         _servicesBySpan.TryGetValue(service, out var s) ? s.WorkerCount : 0;
@@ -106,6 +109,7 @@ internal sealed partial class Dispatcher
         service.Requests++;
         request.Service = service;
         request.Deadline = now + timeout;
+        request.ArrivedAt = now;
         Route(service, request, now);
     }
 
@@ -469,6 +473,11 @@ internal sealed partial class Dispatcher
         if (_workerChannel.SendRequest(worker, request))
         {
             _stats.Dispatched++;
+            if (request.Kind != ClientKind.Event)
+            {
+                QueueWait?.Add(worker.Service, now - request.ArrivedAt);
+            }
+
             worker.NextHeartbeatAt = now + _heartbeatTicks;
             return true;
         }

@@ -44,6 +44,9 @@ internal sealed class PendingRequest
     /// <summary>Timestamp (TimeProvider ticks) after which a queued request is answered <c>timeout</c>.</summary>
     public long Deadline { get; set; }
 
+    /// <summary>Timestamp (TimeProvider ticks) at which the request reached its service (its queue wait starts).</summary>
+    public long ArrivedAt { get; set; }
+
     public Service? Service { get; set; }
 
     /// <summary>The client's session when it has one (ZmqGame requests), or the session an event is about.</summary>
@@ -71,6 +74,7 @@ internal sealed class PendingRequest
         Command = 0;
         Redispatches = 0;
         Deadline = 0;
+        ArrivedAt = 0;
         Service = null;
         Session = null;
         EventType = 0;
@@ -115,11 +119,20 @@ internal sealed class Service
     /// <summary>Workers' REPLY messages to this service's client requests (its share of the <c>replies</c> counter).</summary>
     public long Replies { get; set; }
 
-    /// <summary>
-    /// This service's client requests that ended in a status other than ok, by status byte: the broker's (timeout, busy,
-    /// worker lost, too large) and the ones its workers put in their reply headers (no such route, handler failed, …).
-    /// </summary>
-    public long[] Errors { get; } = new long[256];
+    /// <summary>How this service's client requests ended, indexed by <see cref="Status"/> (loop thread only; <c>zmqgame_replies_total</c>).</summary>
+    public long[] Outcomes { get; } = new long[StatusCount];
+
+    /// <summary>Entries of <see cref="Outcomes"/>: one per <see cref="Status"/> value.</summary>
+    public static readonly int StatusCount = (int)Enum.GetValues<Status>().Max() + 1;
+
+    /// <summary>Counts how one of this service's client requests ended (no allocation, no lock).</summary>
+    public void CountOutcome(Status status)
+    {
+        if ((int)status < Outcomes.Length)
+        {
+            Outcomes[(int)status]++;
+        }
+    }
 }
 
 internal enum WorkerState : byte

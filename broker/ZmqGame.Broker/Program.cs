@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NLog.Extensions.Logging;
 using ZmqGame.Broker;
+using ZmqGame.Broker.Http;
 using ZmqGame.Hosting;
 using ZmqGame.Protocol;
 
@@ -49,6 +50,8 @@ if (BrokerCommandLine.IsHelp(args))
           --cluster URLS           join a broker cluster through NATS with JetStream
                                    (nats://host:4222, comma-separated; default: none)
           --cluster-name NAME      the cluster's name (default zmqgame); see docs/cluster.md
+          --http URL               serve /metrics, /healthz and /readyz over HTTP, e.g.
+                                   http://127.0.0.1:9090 (port 0: a free one; default: off)
 
         Every option can also be set in appsettings.json (section "Broker") or as an
         environment variable ZMQGAME_Broker__Frontend=... , and any key as --Broker:Key value.
@@ -121,7 +124,14 @@ catch (ArgumentException ex)
 }
 
 builder.Services.AddSingleton(options);
-builder.Services.AddHostedService<BrokerHostedService>();
+builder.Services.AddSingleton<BrokerHostedService>();
+if (options.Http.Enabled)
+{
+    // Registered first: started before the broker binds, stopped after it (hosted services stop in reverse order).
+    builder.Services.AddHostedService<BrokerHttp>();
+}
+
+builder.Services.AddHostedService(services => services.GetRequiredService<BrokerHostedService>());
 using var host = builder.Build();
 
 // SIGTERM/SIGINT stop the broker gracefully from the moment it binds, even before the host runs.
@@ -130,7 +140,13 @@ using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 try
 {
-    // Bind before the host runs, so a taken port or a bad endpoint is one clear line and exit code 1.
+    // Bind before the host runs, so a taken port or a bad endpoint is one clear line and exit code 1; the HTTP
+    // endpoint first, so that /readyz answers while the broker joins its cluster.
+    if (host.Services.GetRequiredService<IEnumerable<IHostedService>>().OfType<BrokerHttp>().SingleOrDefault() is { } http)
+    {
+        await http.StartAsync(stopping.Token).ConfigureAwait(false);
+    }
+
     await host.Services.GetRequiredService<IEnumerable<IHostedService>>().OfType<BrokerHostedService>().Single().BindAsync(stopping.Token).ConfigureAwait(false);
     await host.RunAsync(stopping.Token).ConfigureAwait(false);
 }

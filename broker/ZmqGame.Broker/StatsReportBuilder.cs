@@ -89,11 +89,11 @@ internal static class StatsReportBuilder
     private static Dictionary<string, long> Errors(Service service)
     {
         var errors = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (var status = 1; status < service.Errors.Length; status++)
+        for (var status = 1; status < service.Outcomes.Length; status++)
         {
-            if (service.Errors[status] != 0)
+            if (service.Outcomes[status] != 0)
             {
-                errors[StatusName((Status)status)] = service.Errors[status];
+                errors[StatusName((Status)status)] = service.Outcomes[status];
             }
         }
 

@@ -22,6 +22,8 @@ internal static class HostCommandLine
           --broker EP[,EP]   the brokers' backends, comma-separated (default tcp://localhost:5556)
           --slots N          concurrent requests per service  (default: one per core)
           --service LIST     services to serve, comma-separated (default echo,game,lobby)
+          --http URL         serve /metrics, /healthz and /readyz over HTTP, e.g.
+                             http://127.0.0.1:9091 (port 0: a free one; default: off)
           --processes [N]    supervisor: run N worker processes and keep them running
                              (default one per core; SIGHUP: rolling reload, SIGTERM: drain)
           --control EP       supervisor: the broker's control endpoint, for reload checks
@@ -37,6 +39,9 @@ internal static class HostCommandLine
     /// <summary>The option that chooses the sample services, and the setting it sets.</summary>
     public const string ServiceSwitch = "--service";
 
+    /// <summary>The option that turns the HTTP endpoint on (<c>Worker:Http:Url</c>).</summary>
+    public const string HttpSwitch = "--http";
+
     /// <summary>The setting of the sample services, comma-separated.</summary>
     public const string ServicesKey = "Worker:Services";
 
@@ -45,6 +50,7 @@ internal static class HostCommandLine
         ["--broker"] = false,
         ["--slots"] = true,
         ["--service"] = false,
+        [HttpSwitch] = false,
         [SupervisorHost.ControlSwitch] = false,
         [SupervisorHost.AdminSwitch] = false,
         [SupervisorHost.ParentPidSwitch] = true,
@@ -107,10 +113,12 @@ internal static class HostCommandLine
             .AddCommandLine([.. args], new Dictionary<string, string>(WorkerAppBuilder.SwitchMappings, StringComparer.OrdinalIgnoreCase)
             {
                 [ServiceSwitch] = ServicesKey,
+                [HttpSwitch] = "Worker:Http:Url",
             })
             .Build();
         ConfigurationCheck.Bind(configuration, WorkerOptions.SectionName, new WorkerOptions()).Validate();
         CheckServices(configuration);
+        Http.WorkerHttp.CheckSupervised(configuration);
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the setting and its source when a service is not a sample service.</summary>

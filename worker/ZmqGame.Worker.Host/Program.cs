@@ -8,6 +8,7 @@ using ZmqGame.Hosting;
 using ZmqGame.Protocol;
 using ZmqGame.Worker;
 using ZmqGame.Worker.Host;
+using ZmqGame.Worker.Host.Http;
 using ZmqGame.Worker.Host.Supervisor;
 
 // The worker executable: hosts the sample services.
@@ -40,6 +41,7 @@ var serviceSwitch = new Dictionary<string, string>(StringComparer.OrdinalIgnoreC
 {
     [HostCommandLine.ServiceSwitch] = HostCommandLine.ServicesKey,
     [SupervisorHost.ParentPidSwitch] = "Host:ParentPid",
+    [HostCommandLine.HttpSwitch] = "Worker:Http:Url",
 };
 WorkerAppBuilder builder;
 WorkerApp app;
@@ -50,6 +52,7 @@ try
     builder = WorkerApp.CreateBuilder(args);
     builder.Configuration.AddCommandLine(args, serviceSwitch);
     HostCommandLine.CheckServices(builder.Configuration);
+    WorkerHttp.AddTo(builder);
     app = builder.Build();
 }
 catch (InvalidDataException ex)

@@ -41,6 +41,7 @@ public sealed class WorkerApp : IAsyncDisposable
         _timeProvider = timeProvider ?? TimeProvider.System;
         _host = host;
         Sessions = new SessionSender(() => Volatile.Read(ref _engine), slot: null);
+        Metrics = new Metrics.WorkerMetrics(() => Volatile.Read(ref _engine));
     }
 
     /// <summary>
@@ -56,6 +57,12 @@ public sealed class WorkerApp : IAsyncDisposable
     public IServiceProvider? Services => _host?.Services;
 
     internal WorkerCounters Counters { get; } = new();
+
+    /// <summary>The app's instruments (meter <c>ZmqGame.Worker</c>), exported by the worker host's <c>/metrics</c>.</summary>
+    internal Metrics.WorkerMetrics Metrics { get; }
+
+    /// <summary>The running engine (its slots and links) once started; null before.</summary>
+    internal WorkerEngine? Engine => Volatile.Read(ref _engine);
 
     /// <summary>
     /// A builder on the .NET generic host: appsettings.json, environment, command line (<c>--broker</c>,
@@ -199,6 +206,7 @@ public sealed class WorkerApp : IAsyncDisposable
         }
 
         _engine?.Dispose();
+        Metrics.Dispose();
         _lifecycle.Dispose();
     }
 
@@ -234,7 +242,7 @@ public sealed class WorkerApp : IAsyncDisposable
                 service.RawRoute?.Compile(_hooks);
             }
 
-            var engine = new WorkerEngine([.. _services.Values], Options, _logger, _timeProvider, Counters);
+            var engine = new WorkerEngine([.. _services.Values], Options, _logger, _timeProvider, Counters) { Metrics = Metrics };
             engine.Start();
             Volatile.Write(ref _engine, engine);
             Log.Started(_logger, _services.Count, engine.SlotCount, Options.Broker);

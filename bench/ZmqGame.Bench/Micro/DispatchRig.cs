@@ -23,12 +23,13 @@ internal sealed class DispatchRig
 
     /// <param name="workers">Idle workers registered for the service.</param>
     /// <param name="clients">Distinct client identities the requests cycle through.</param>
-    public DispatchRig(int workers = 8, int clients = 64)
+    /// <param name="queueWait">Where dispatches leave their queue wait, as with the broker's metrics on; null: off.</param>
+    public DispatchRig(int workers = 8, int clients = 64, ZmqGame.Broker.Metrics.QueueWaitSamples? queueWait = null)
     {
         var stats = new BrokerStats();
         var options = new BrokerOptions();
         var badInput = new BadInputLog(NullLogger.Instance, stats, TimeProvider.System, options.BadInputLogInterval);
-        dispatcher = new Dispatcher(options, output, output, pool, stats, badInput, NullLogger.Instance, TimeProvider.System);
+        dispatcher = new Dispatcher(options, output, output, pool, stats, badInput, NullLogger.Instance, TimeProvider.System) { QueueWait = queueWait };
         for (var w = 0; w < workers; w++)
         {
             dispatcher.WorkerReady([0, 0x80, 0, 0, (byte)w], Service);

@@ -292,17 +292,22 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
             return;
         }
 
+        // A stock MDP reply has no status: it is an answer, so it counts as ok.
+        var status = Status.Ok;
         if (request.Kind == ClientKind.ZmqGame)
         {
             if (f.Count <= bodyAt || !ReplyHeader.TryRead(f.Span(bodyAt), out var header) || header.RequestId != request.RequestId)
             {
                 _badInput.Report(BadInput.BackendMalformedReply, worker.Identity, $"reply to request {request.RequestId} without its reply header");
-                SendStatus(request, Status.HandlerFailed, "malformed reply from worker");
+                worker.Service.CountOutcome(Status.HandlerFailed);
+                SendStatus(ClientKind.ZmqGame, request.ClientId, request.RequestId, Status.HandlerFailed, "malformed reply from worker");
                 return;
             }
 
-            CountStatus(request, header.Status);
+            status = header.Status;
         }
+
+        worker.Service.CountOutcome(status);
 
         var socket = Router;
         if (!socket.TryBegin(request.ClientId))
@@ -331,17 +336,12 @@ internal sealed class FrontendEndpoint : Endpoint, IClientChannel, IClientOutput
 
     public void SendStatus(PendingRequest request, Status status, string message)
     {
-        CountStatus(request, status);
-        SendStatus(request.Kind, request.ClientId, request.RequestId, status, message);
-    }
-
-    /// <summary>How a client request of a service ended, when not ok: the service's <c>errors</c> in the stats.</summary>
-    private static void CountStatus(PendingRequest request, Status status)
-    {
-        if (status != Status.Ok && request.Kind != ClientKind.Event && request.Service is { } service)
+        if (request.Kind != ClientKind.Event)
         {
-            service.Errors[(byte)status]++;
+            request.Service?.CountOutcome(status);
         }
+
+        SendStatus(request.Kind, request.ClientId, request.RequestId, status, message);
     }
 
     private void SendStatus(ClientKind kind, ReadOnlySpan<byte> client, ulong requestId, Status status, string message)

@@ -18,6 +18,7 @@ internal sealed class RequestWork(
 
     private async Task RunAsync()
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         IReadOnlyList<byte[]> reply;
         var activity = WorkerTracing.StartRequest(context);
         try
@@ -35,6 +36,7 @@ internal sealed class RequestWork(
         }
 
         WorkerTracing.Stop(activity, context);
+        engine.Metrics?.Handled(context.Service, context.Command, context.IsRaw, context.Status, started);
         try
         {
             engine.PostCompletion(slot, generation, reply);

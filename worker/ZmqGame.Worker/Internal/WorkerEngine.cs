@@ -73,6 +73,12 @@ internal sealed partial class WorkerEngine : IDisposable
     /// <summary>Slots (units of concurrency) of every service; each has one connection per broker.</summary>
     public int SlotCount => _slotCount;
 
+    /// <summary>Where handled requests are counted (<see cref="Metrics.WorkerMetrics"/>); null: nowhere.</summary>
+    internal Metrics.WorkerMetrics? Metrics { get; set; }
+
+    /// <summary>Every slot's link to every broker, fixed at construction; their state belongs to the I/O thread (read elsewhere only as a gauge).</summary>
+    internal IReadOnlyList<Slot> Links => _slots;
+
     /// <summary>One slot's link to one broker: its own MDP worker, with its own liveness, reconnect backoff and session sender.</summary>
     private Slot NewLink(ServiceDefinition service, int index, string broker, SlotCredit credit)
     {
@@ -402,6 +408,7 @@ internal sealed partial class WorkerEngine : IDisposable
             {
                 Interlocked.Increment(ref _counters.NoSuchRoute);
                 Log.NoSuchRoute(_logger, service.Name, header.Command);
+                Metrics?.Handled(service.Name, header.Command, raw: false, Status.NoSuchRoute, System.Diagnostics.Stopwatch.GetTimestamp());
                 var text = Encoding.UTF8.GetBytes($"no such route: service '{service.Name}' has no command {header.Command}");
                 Complete(slot, generation, [new ReplyHeader(header.RequestId, Status.NoSuchRoute).ToArray(), text]);
                 return;
