@@ -82,14 +82,18 @@ internal sealed class ClientLiveness
     /// </summary>
     public LivenessVerdict Check(long? helloSentAt, bool tryAnother)
     {
+        if (tryAnother)
+        {
+            // Nothing heard yet: the silence window is not the measure (a broker just started may take a moment to
+            // answer its first connection, even when heartbeats are fast), the first-answer limit is.
+            return link.Silence >= unansweredLimit ? LivenessVerdict.NeverAnswered
+                : link.HeartbeatOrProbeDue() ? LivenessVerdict.Heartbeat
+                : LivenessVerdict.Alive;
+        }
+
         if (link.BrokerSilent())
         {
             return LivenessVerdict.Silent;
-        }
-
-        if (tryAnother && link.Silence >= unansweredLimit)
-        {
-            return LivenessVerdict.NeverAnswered;
         }
 
         if (helloSentAt is { } sentAt && time.GetElapsedTime(sentAt) >= link.SilenceLimit)

@@ -104,12 +104,14 @@ public sealed class ClientLivenessTests
     [Test]
     public void Check_ShortHeartbeatWithAnotherBrokerListed_WaitsAtLeastTheMinimumForAFirstAnswer()
     {
-        var fast = new ClientLiveness(time, TimeSpan.FromMilliseconds(100), liveness: 100);
+        var fast = new ClientLiveness(time, TimeSpan.FromMilliseconds(100), liveness: 3);
         fast.Opened();
+        var helloSentAt = time.GetTimestamp();
         time.Advance(ClientLiveness.MinUnansweredLimit - TimeSpan.FromMilliseconds(1));
-        Assert.That(fast.Check(helloSentAt: null, tryAnother: true), Is.Not.EqualTo(LivenessVerdict.NeverAnswered), "a busy broker gets its second");
+        Assert.That(fast.Check(helloSentAt, tryAnother: true), Is.AnyOf(LivenessVerdict.Alive, LivenessVerdict.Heartbeat),
+            "a broker just started gets its second, though the silence window (300 ms) is over");
         time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.That(fast.Check(helloSentAt: null, tryAnother: true), Is.EqualTo(LivenessVerdict.NeverAnswered));
+        Assert.That(fast.Check(helloSentAt, tryAnother: true), Is.EqualTo(LivenessVerdict.NeverAnswered));
     }
 
     [Test]
