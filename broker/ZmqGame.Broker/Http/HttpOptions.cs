@@ -7,8 +7,8 @@ internal sealed class HttpOptions
     public string Url { get; set; } = string.Empty;
 
     /// <summary>
-    /// The admin console's token (<c>--admin-token</c>): when set, every <c>/admin/api</c> request needs
-    /// <c>Authorization: Bearer</c> it; when empty, the console answers loopback clients only (README, "Admin console").
+    /// The admin console's token (<c>--admin-token</c>): when set, every <c>/admin/api</c> request needs the header
+    /// <c>Authorization: Bearer &lt;token&gt;</c>; when empty, the console answers loopback clients only (README, "Admin console").
     /// </summary>
     public string AdminToken { get; set; } = string.Empty;
 

@@ -25,12 +25,14 @@ internal sealed class AdminConsole
     private readonly Func<BrokerHost?> _server;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly int _maxMessageSize;
     private readonly LogThrottle _badRequestThrottle;
     private readonly Lock _throttleLock = new();
     private long _badRequests;
 
-    private AdminConsole(Func<BrokerHost?> server, ILogger logger, TimeProvider time, TimeSpan logInterval)
+    private AdminConsole(Func<BrokerHost?> server, ILogger logger, TimeProvider time, TimeSpan logInterval, int maxMessageSize)
     {
+        _maxMessageSize = maxMessageSize;
         _server = server;
         _logger = logger;
         _time = time;
@@ -41,7 +43,7 @@ internal sealed class AdminConsole
     public static void Map(WebApplication app, BrokerOptions options, Func<BrokerHost?> server, ILogger logger, TimeProvider time)
     {
         var access = new AdminAccess(options.Http.AdminToken, logger, time, options.BadInputLogInterval);
-        var console = new AdminConsole(server, logger, time, options.BadInputLogInterval);
+        var console = new AdminConsole(server, logger, time, options.BadInputLogInterval, options.MaxMessageSize);
         app.UseWhen(
             context => context.Request.Path == "/" || context.Request.Path.StartsWithSegments("/admin", StringComparison.Ordinal),
             branch => branch.Use(access.Gate));
@@ -141,6 +143,11 @@ internal sealed class AdminConsole
         if (!JsonPayload.TryConvert(push.Json, out var payload, out var jsonError))
         {
             return Bad(context, jsonError);
+        }
+
+        if (payload.Length > _maxMessageSize)
+        {
+            return Bad(context, $"too large: a message of {payload.Length} bytes is over the broker's limit of {_maxMessageSize}");
         }
 
         var args = new ActionArgs { Command = cmd };
