@@ -42,6 +42,7 @@ internal static class BrokerCommandLine
         ["--cluster"] = ("Broker:Cluster:Nats", Kind.Text),
         ["--cluster-name"] = ("Broker:Cluster:Name", Kind.Text),
         ["--http"] = ("Broker:Http:Url", Kind.Text),
+        ["--admin-token"] = ("Broker:Http:AdminToken", Kind.Text),
     };
 
     /// <summary>Switch mappings for <c>AddCommandLine</c>: each option to its configuration key.</summary>

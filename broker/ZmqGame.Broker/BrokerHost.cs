@@ -94,6 +94,9 @@ internal sealed class BrokerHost : IDisposable
     /// <summary>What NATS delivers to this broker (null without a cluster); its calls belong on the loop (<see cref="PostToLoop"/>).</summary>
     internal IClusterInbox? ClusterInbox => _cluster;
 
+    /// <summary>The cluster side of the sessions (null without a cluster); loop thread only.</summary>
+    internal ClusterSessions? ClusterSessions => _cluster;
+
     /// <summary>The broker's CURVE public key (Z85) when security is on; clients and triggers need it.</summary>
     public string? PublicKey => _certificate?.PublicKeyZ85;
 

@@ -219,6 +219,13 @@ internal sealed partial class Dispatcher
         _pool.Release(done);
         if (worker.Draining)
         {
+            if (worker.HeldOut)
+            {
+                // Drained by an operator: it stays registered and takes nothing new.
+                worker.State = WorkerState.Idle;
+                return true;
+            }
+
             Drained(worker, "drained: replied to its last request");
             return true;
         }
@@ -271,6 +278,7 @@ internal sealed partial class Dispatcher
         }
 
         worker.ExpiresAt = Now + _expiryTicks;
+        worker.HeldOut = false;
         worker.Draining = true;
         if (worker.IdleNode.List is not null)
         {

@@ -169,6 +169,13 @@ internal sealed class Worker
     public bool Draining { get; set; }
 
     /// <summary>
+    /// An operator drained it (admin console): like <see cref="Draining"/> it takes nothing new and finishes what it
+    /// holds, but it stays registered (shown as draining) until it stops itself or falls silent. It is not told
+    /// DISCONNECT, which would make it reconnect as a fresh worker.
+    /// </summary>
+    public bool HeldOut { get; set; }
+
+    /// <summary>
     /// The worker said "paused" (its slot runs a request of another broker): it gets no new request until it says
     /// "ready", and a REPLY does not make it idle. Still registered; its liveness still applies.
     /// </summary>

@@ -51,7 +51,10 @@ if (BrokerCommandLine.IsHelp(args))
                                    (nats://host:4222, comma-separated; default: none)
           --cluster-name NAME      the cluster's name (default zmqgame); see docs/cluster.md
           --http URL               serve /metrics, /healthz and /readyz over HTTP, e.g.
-                                   http://127.0.0.1:9090 (port 0: a free one; default: off)
+                                   http://127.0.0.1:9090 (port 0: a free one; default: off),
+                                   and the admin console at / (README, "Admin console")
+          --admin-token TOKEN      the admin console needs this bearer token (default: none,
+                                   and then it answers loopback clients only)
 
         Every option can also be set in appsettings.json (section "Broker") or as an
         environment variable ZMQGAME_Broker__Frontend=... , and any key as --Broker:Key value.

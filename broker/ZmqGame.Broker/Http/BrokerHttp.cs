@@ -26,17 +26,18 @@ internal sealed class BrokerHttp : IHostedService, IAsyncDisposable
             options.Http.Url,
             loggerFactory,
             services => MetricsEndpoint.AddServices(services, BrokerMetrics.MeterName),
-            app => MapRoutes(app, broker, _metrics));
+            app => MapRoutes(app, options, broker, _metrics, _logger));
     }
 
     /// <summary>The addresses listened on (port 0 filled in), once started.</summary>
     public IReadOnlyList<string> Addresses => _endpoint.Addresses;
 
     /// <summary>Every route of the broker's HTTP endpoint, one group per call.</summary>
-    private static void MapRoutes(WebApplication app, BrokerHostedService broker, BrokerMetrics metrics)
+    private static void MapRoutes(WebApplication app, BrokerOptions options, BrokerHostedService broker, BrokerMetrics metrics, ILogger logger)
     {
         HealthEndpoints.Map(app, broker.NotReady);
         MetricsEndpoint.Map(app, metrics.RefreshAsync);
+        Admin.AdminConsole.Map(app, options, () => broker.Server, logger, TimeProvider.System);
     }
 
     /// <summary>Listens; throws <see cref="BrokerBindException"/> when the URL cannot be bound. Idempotent.</summary>

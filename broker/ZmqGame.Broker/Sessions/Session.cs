@@ -41,6 +41,9 @@ internal sealed class Session
     /// <summary>Timestamp (TimeProvider ticks) the client was last heard from.</summary>
     public long LastHeard { get; set; }
 
+    /// <summary>Timestamp (TimeProvider ticks) the session began on this broker (opened here, or arrived from another).</summary>
+    public long OpenedAt { get; set; }
+
     /// <summary>Position in the manager's list of sessions ordered by <see cref="LastHeard"/>.</summary>
     public LinkedListNode<Session> ActivityNode { get; }
 

@@ -66,6 +66,9 @@ internal sealed partial class SessionManager
 
     public bool HasPendingEvents => _events.HasPending;
 
+    /// <summary>Every live session, in no particular order (the admin console's list).</summary>
+    public Dictionary<ulong, Session>.ValueCollection All => _registry.All;
+
     public Session? ById(ulong id) => _registry.TryGetById(id, out var session) ? session : null;
 
     public Session? ByUser(string user) => _registry.TryGetByUser(user, out var session) ? session : null;

@@ -61,6 +61,7 @@ internal sealed class SessionRegistry
     {
         _byId.Add(session.Id, session);
         session.LastHeard = _time.GetTimestamp();
+        session.OpenedAt = session.LastHeard;
         _byActivity.AddLast(session.ActivityNode);
     }
 
