@@ -10,7 +10,8 @@ var service = app.MapService("game");
 // Command 1: a typed request and its reply (MessagePack bodies). A handler that throws becomes an error reply.
 service.Map<Hello, Welcome>(1, (hello, ctx) => new Welcome($"hi {hello.Name}"));
 
-// A session hook: the broker tells the service when a client's session ends (closed, expired, kicked, replaced).
+// A session hook: the broker tells the service when a client's session ends (closed, expired, kicked, replaced);
+// clients whose session names this service (ZmqGameClientOptions.SessionService = "game") are the ones it hears of.
 service.OnClientClosed(e => Console.WriteLine($"session {e.Session.Id} of {e.Session.UserId ?? "-"} ended: {e.Reason}"));
 
 await app.RunAsync();
