@@ -1,7 +1,7 @@
 using MessagePack;
 using ZmqGame.Worker;
 
-// Settings: appsettings.json beside the executable, then ZmqGame-style environment variables and the command line
+// Settings: appsettings.json beside the executable, then environment variables (Worker__Broker) and the command line
 // (--broker tcp://host:5556, --slots 4). Ctrl-C or SIGTERM: finish the requests in hand, reply, detach, exit 0.
 var app = WorkerApp.CreateBuilder(args).Build();
 
