@@ -9,4 +9,10 @@ internal static class Categories
     /// and for Unity clients) and leaves these out of that run.
     /// </summary>
     public const string OwnTransport = "OwnTransport";
+
+    /// <summary>
+    /// The NuGet packages, .NET tools and the <c>dotnet new</c> template, packed from the build and installed into a
+    /// temporary home (slow: they pack the solution, install tools and build a generated project).
+    /// </summary>
+    public const string Packaging = "Packaging";
 }
