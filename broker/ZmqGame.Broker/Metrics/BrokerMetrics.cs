@@ -6,7 +6,7 @@ using ZmqGame.Protocol;
 namespace ZmqGame.Broker.Metrics;
 
 /// <summary>
-/// The broker's instruments, on the <see cref="Meter"/> named <see cref="MeterName"/>; docs/metrics.md lists them. Every
+/// The broker's instruments, on the <see cref="Meter"/> named <see cref="MeterName"/>; docs/operations.md lists them. Every
 /// figure is read when an exporter collects: the counters of <see cref="BrokerStats"/> directly (64-bit reads of fields the
 /// loop writes), the per-service and session figures from a <see cref="BrokerMetricsSnapshot"/> that
 /// <see cref="RefreshAsync"/> takes on the loop thread. The queue-wait histogram is recorded here, off the loop, from

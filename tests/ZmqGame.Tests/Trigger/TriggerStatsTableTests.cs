@@ -12,7 +12,7 @@ namespace ZmqGame.Tests.Trigger;
 
 /// <summary>
 /// <c>trigger stats</c> as tables (and <c>--json</c>) after real requests through a real broker and worker, the
-/// supervisor's status table, and docs/stats.md against every key the broker reports.
+/// supervisor's status table, and docs/operations.md against every key the broker reports.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -184,7 +184,7 @@ public sealed partial class TriggerStatsTableTests
         using var json = JsonDocument.Parse(stdout);
         var keys = ReportKeys(json.RootElement);
         Assert.That(keys, Does.Contain("bad_input.FrontendMalformed").And.Contain("worker_list").And.Contain("uptime_s").And.Contain("handler_failed"));
-        Assert.That(keys.Except(DocumentedKeys()).Order(), Is.Empty, "keys the broker reports that docs/stats.md does not name");
+        Assert.That(keys.Except(DocumentedKeys()).Order(), Is.Empty, "keys the broker reports that docs/operations.md does not name");
     }
 
     [Test]
@@ -227,7 +227,7 @@ public sealed partial class TriggerStatsTableTests
         using var report = JsonDocument.Parse(json);
         var keys = ReportKeys(report.RootElement);
         Assert.That(keys, Does.Contain("cluster.published").And.Contain("cluster_connected").And.Contain("total"));
-        Assert.That(keys.Except(DocumentedKeys()).Order(), Is.Empty, "keys the broker reports that docs/stats.md does not name");
+        Assert.That(keys.Except(DocumentedKeys()).Order(), Is.Empty, "keys the broker reports that docs/operations.md does not name");
     }
 
     /// <summary>A worker host in this process: service game, command 1 echoes an int, command 2 throws; two slots.</summary>
@@ -315,10 +315,10 @@ public sealed partial class TriggerStatsTableTests
         return keys;
     }
 
-    /// <summary>The names docs/stats.md documents: the first cell of its tables' rows, in backticks.</summary>
+    /// <summary>The names docs/operations.md documents: the first cell of its tables' rows, in backticks.</summary>
     private static HashSet<string> DocumentedKeys()
     {
-        var path = Path.Combine(RepositoryRoot(), "docs", "stats.md");
+        var path = Path.Combine(RepositoryRoot(), "docs", "operations.md");
         return File.ReadLines(path).Select(l => DocumentedName().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
     }
 

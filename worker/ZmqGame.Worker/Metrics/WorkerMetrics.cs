@@ -8,7 +8,7 @@ using ZmqGame.Worker.Internal;
 namespace ZmqGame.Worker.Metrics;
 
 /// <summary>
-/// A worker app's instruments, on the <see cref="Meter"/> named <see cref="MeterName"/> (docs/metrics.md lists them):
+/// A worker app's instruments, on the <see cref="Meter"/> named <see cref="MeterName"/> (docs/operations.md lists them):
 /// requests handled by service, route and status and the handlers' durations, recorded off the I/O thread as each
 /// request ends; slots busy and free, and each slot's link to each broker by state, read when an exporter collects.
 /// Instruments nobody listens to cost a flag check.
