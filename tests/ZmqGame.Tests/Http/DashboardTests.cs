@@ -21,8 +21,8 @@ public sealed partial class DashboardTests
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
-    /// <summary>The names a scrape of both processes exports (sample names and <c># TYPE</c> names); one scrape per run.</summary>
-    private static HashSet<string>? _exported;
+    /// <summary>What a scrape of both processes exports; one scrape per run.</summary>
+    private static Scrape? _exported;
 
     [Test]
     public async Task Dashboard_EveryMetricOfItsQueries_IsExported()
@@ -45,7 +45,8 @@ public sealed partial class DashboardTests
             "zmqgame_sessions", "zmqgame_pushes_total", "zmqgame_bad_input_total", "zmqgame_rate_limited_total", "zmqgame_cluster_connected",
             "zmqgame_worker_requests_total", "zmqgame_worker_slots",
         }), "the dashboard shows rates, queues, workers, sessions, pushes, bad input, rate limits and the cluster link");
-        Assert.That(used.Except(exported).Order(), Is.Empty, "metrics the dashboard queries that the broker and worker host do not export");
+        Assert.That(used.Except(exported.Names).Order(), Is.Empty, "metrics the dashboard queries that the broker and worker host do not export");
+        Assert.That(exported.Unmatched(expressions), Is.Empty, "label matchers no exported sample has");
     }
 
     [Test]
@@ -63,7 +64,8 @@ public sealed partial class DashboardTests
         }));
         Assert.That(alerts, Has.All.Matches<Dictionary<object, object>>(a => a.ContainsKey("expr") && a.ContainsKey("for") && Map(a["annotations"]).ContainsKey("summary")));
         var expressions = alerts.Select(a => (string)a["expr"]).ToList();
-        Assert.That(MetricNames(expressions).Except(exported).Order(), Is.Empty, "metrics the alert rules use that the broker and worker host do not export");
+        Assert.That(MetricNames(expressions).Except(exported.Names).Order(), Is.Empty, "metrics the alert rules use that the broker and worker host do not export");
+        Assert.That(exported.Unmatched(expressions), Is.Empty, "label matchers no exported sample has");
 
         Assert.That(jobs, Is.EquivalentTo(new[] { "zmqgame-broker", "zmqgame-worker" }));
         var watched = expressions.SelectMany(e => UpOfJob().Matches(e)).Select(m => m.Groups[1].Value).ToList();
@@ -82,8 +84,8 @@ public sealed partial class DashboardTests
         var operations = await File.ReadAllTextAsync(RepositoryFile("docs", "operations.md"));
         var named = MetricNames([operations]);
 
-        Assert.That(named.Except(exported).Order(), Is.Empty, "metrics docs/operations.md names that the broker and worker host do not export");
-        var types = exported.Where(n => !n.EndsWith("_bucket", StringComparison.Ordinal) && !n.EndsWith("_sum", StringComparison.Ordinal) && !n.EndsWith("_count", StringComparison.Ordinal));
+        Assert.That(named.Except(exported.Names).Order(), Is.Empty, "metrics docs/operations.md names that the broker and worker host do not export");
+        var types = exported.Names.Where(n => !n.EndsWith("_bucket", StringComparison.Ordinal) && !n.EndsWith("_sum", StringComparison.Ordinal) && !n.EndsWith("_count", StringComparison.Ordinal));
         Assert.That(types.Except(named).Order(), Is.Empty, "metrics the processes export that docs/operations.md does not name");
         Assert.That(File.Exists(RepositoryFile("docs", "stats.md")) || File.Exists(RepositoryFile("docs", "metrics.md")), Is.False, "one guide: docs/operations.md");
     }
@@ -92,7 +94,7 @@ public sealed partial class DashboardTests
     /// Starts NATS, a clustered broker and a worker host (game, one slot), both with <c>--http</c>; sends requests that
     /// end ok, failed, unrouted and queued behind a slow one; returns every metric name both scrapes hold.
     /// </summary>
-    private static async Task<HashSet<string>> ExportedAsync()
+    private static async Task<Scrape> ExportedAsync()
     {
         if (_exported is { } done)
         {
@@ -148,7 +150,26 @@ public sealed partial class DashboardTests
 
         broker.Terminate();
         worker.Terminate();
-        return _exported = names;
+        return _exported = new Scrape(names, [brokerMetrics, PrometheusText.Parse(workerText)]);
+    }
+
+    /// <summary>The metric names both processes export, and their samples.</summary>
+    private sealed record Scrape(HashSet<string> Names, PrometheusText[] Texts)
+    {
+        /// <summary>
+        /// The selectors of <paramref name="expressions"/> (<c>zmqgame_x{label="value", other!="…"}</c>) with a matcher
+        /// no sample of the metric satisfies: an equality names a label value some sample has; any other matcher (and
+        /// one on a dashboard variable, <c>=~"$service"</c>) names a label some sample carries.
+        /// </summary>
+        public List<string> Unmatched(IEnumerable<string> expressions) =>
+            [.. expressions.SelectMany(e => Selector().Matches(e)).Where(selector => !Matcher().Matches(selector.Groups[2].Value).All(matcher =>
+            {
+                var (label, op, value) = (matcher.Groups[1].Value, matcher.Groups[2].Value, matcher.Groups[3].Value);
+                var samples = Texts.SelectMany(t => t.Find(selector.Groups[1].Value));
+                return op == "=" && !value.Contains('$', StringComparison.Ordinal)
+                    ? samples.Any(s => s.Labels.TryGetValue(label, out var v) && v == value)
+                    : samples.Any(s => s.Labels.ContainsKey(label));
+            })).Select(m => m.Value).Distinct()];
     }
 
     private static async Task<string> ScrapeAsync(string url)
@@ -186,6 +207,12 @@ public sealed partial class DashboardTests
 
         return Path.Combine([directory?.FullName ?? throw new InvalidOperationException("ZmqGame.sln not found"), .. parts]);
     }
+
+    [GeneratedRegex(@"(zmqgame_[a-z_]+)\{([^}]*)\}")]
+    private static partial Regex Selector();
+
+    [GeneratedRegex(@"([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*""([^""]*)""")]
+    private static partial Regex Matcher();
 
     [GeneratedRegex("zmqgame_[a-z_]+")]
     private static partial Regex MetricName();
