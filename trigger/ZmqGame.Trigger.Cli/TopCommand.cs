@@ -106,9 +106,11 @@ internal sealed class TopCommand
 
                     broker = (broker + 1) % _brokers.Count;
                     previous = null;
+                    var where = ex.Message.Contains(endpoint, StringComparison.Ordinal) ? string.Empty : $" ({endpoint})";
+                    var next = _brokers.Count == 1 ? "again" : _brokers[broker];
                     await errors.WriteLineAsync(string.Create(
                         CultureInfo.InvariantCulture,
-                        $"error: refresh {refresh}: {ex.Message} ({endpoint}); trying {_brokers[broker]} again in {_interval.TotalSeconds:0.###} s")).ConfigureAwait(false);
+                        $"error: refresh {refresh}: {ex.Message}{where}; trying {next} in {_interval.TotalSeconds:0.###} s")).ConfigureAwait(false);
                     continue;
                 }
 

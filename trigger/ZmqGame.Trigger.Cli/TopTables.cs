@@ -5,7 +5,8 @@ using Spectre.Console.Rendering;
 namespace ZmqGame.Trigger;
 
 /// <summary>
-/// The tables of one <c>trigger top</c> refresh: the main counters and gauges, then one row per service, each total
+/// The tables of one <c>trigger top</c> refresh: the main counters and gauges, then one row per service (waiting
+/// requests, workers, requests, replies, errors; <c>trigger stats</c> has the workers by state), each total
 /// followed by its rate per second (the difference from the previous refresh over the seconds between them, one
 /// decimal). Of a broker cluster, one pair of columns per broker (<c>b1</c>, <c>b2</c>, …) and one for the total, and
 /// service rows per broker and total, as in <c>trigger stats</c>. A rate is <c>-</c> on the first refresh, for a gauge,
@@ -21,7 +22,7 @@ internal static class TopTables
 
     /// <summary>The services table's headers after SERVICE (and, in a cluster, BROKER).</summary>
     public static readonly string[] ServiceHeaders =
-        [">WAITING", ">WORKERS", ">IDLE", ">BUSY", ">REQUESTS", ">REQ/S", ">REPLIES", ">REPL/S", ">ERRORS", ">ERR/S"];
+        [">WAITING", ">WORKERS", ">REQUESTS", ">REQ/S", ">REPLIES", ">REPL/S", ">ERRORS", ">ERR/S"];
 
     /// <summary>
     /// The tables for <paramref name="stats"/>; rates against <paramref name="previous"/>, taken
@@ -60,7 +61,7 @@ internal static class TopTables
 
         if (services.Rows.Count == 0)
         {
-            PlainConsole.AddRow(services, ["(no service yet)"]);
+            PlainConsole.AddRow(services, ["(none)"]);
         }
 
         var items = new List<IRenderable>();
@@ -71,9 +72,20 @@ internal static class TopTables
             items.Add(new Text($"cluster of {stats.Brokers.Count} broker(s) that answered\n" + string.Join('\n', legend) + "\n\n"));
         }
 
-        items.Add(counters);
-        items.Add(services);
+        items.Add(Narrow(counters));
+        items.Add(Narrow(services));
         return items;
+    }
+
+    /// <summary>One space of padding after each cell (the border adds one more): the services table fits 80 columns.</summary>
+    private static Table Narrow(Table table)
+    {
+        foreach (var column in table.Columns)
+        {
+            column.Padding = new Padding(0, 0, 1, 0);
+        }
+
+        return table;
     }
 
     /// <summary>The rate per second of a counter, one decimal; <c>-</c> without a previous value or when it went down.</summary>
@@ -89,7 +101,7 @@ internal static class TopTables
         var errors = s.Errors.Values.Sum();
         return
         [
-            Number(s.Waiting), Number(s.Workers), Number(s.WorkerList.Count(w => w.State == "idle")), Number(s.WorkerList.Count(w => w.State == "busy")),
+            Number(s.Waiting), Number(s.Workers),
             .. Pair(s.Requests, before?.Requests, seconds),
             .. Pair(s.Replies, before?.Replies, seconds),
             .. Pair(errors, before?.Errors.Values.Sum(), seconds),
