@@ -20,7 +20,7 @@ internal sealed class CliArguments
     /// </summary>
     private static readonly HashSet<string> Reports = ["stats", "workers status", "workers reload"];
     private static readonly HashSet<string> SingleValued =
-        ["--broker", "--supervisor", "--timeout", "--server-key", "--secret-key", "--cmd", "--json", "--raw-hex", "--reason", "--service"];
+        ["--broker", "--supervisor", "--timeout", "--server-key", "--secret-key", "--cmd", "--json", "--raw-hex", "--reason", "--service", "--interval", "--count"];
 
     private readonly Dictionary<string, List<string>> _options = new(StringComparer.Ordinal);
 

@@ -125,6 +125,26 @@ internal static class CommandUsage
 
             {{BrokerExits}}
             """,
+        "top" => $$"""
+            usage: trigger top [--interval T] [--count N] [options]
+
+            Shows the broker's stats again every interval: the main counters and gauges, then one row per service
+            (waiting requests, workers, idle, busy), each total next to its rate per second since the last refresh:
+            requests/s, replies/s, errors/s. Of a broker cluster: one pair of columns per broker and one for the
+            total, as in trigger stats. On a terminal the display is redrawn in place; in a pipe or a file, one
+            plain table per refresh, under "refresh N at HH:mm:ss from EP, S s since the last". A broker that does
+            not answer is an error line on stderr; the next refresh tries again (the next broker of a list).
+            Runs until Ctrl+C, SIGTERM or stdin closes.
+
+            options:
+              --interval T     the time between refreshes (default 1s, at least 100ms)
+              --count N        stop after N refreshes (for scripts)
+            {{Broker}}
+            example: trigger top --broker tcp://127.0.0.1:5557
+                     trigger top --count 5 --interval 2s > top.log
+
+            exit codes: 0 ended (Ctrl+C, SIGTERM, stdin closed or --count reached), 2 usage
+            """,
         "keygen" => """
             usage: trigger keygen
 
@@ -136,12 +156,13 @@ internal static class CommandUsage
             exit codes: 0 done, 2 usage
             """,
         "workers" or "workers status" or "workers reload" => $$"""
-            usage: trigger workers status [options]
+            usage: trigger workers status [--json [--pretty]] [options]
                    trigger workers status --supervisor EP [--json [--pretty]] [--timeout T]
                    trigger workers reload --supervisor EP [--timeout T]
 
-            workers status                  one line per worker the broker knows: service, state, version,
-                                            uptime, requests served
+            workers status                  one row per worker the broker knows: service, state, version,
+                                            uptime, requests served (--json: the broker's stats answer as JSON,
+                                            --pretty: indented)
             workers status --supervisor EP  the worker processes of a supervisor as a table: slot, state, pid,
                                             ready, started, recent crashes (--json: the answer as JSON,
                                             --pretty: indented)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using MessagePack;
 using NetMQ;
+using Spectre.Console;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Trigger;
@@ -39,7 +40,13 @@ internal static class TriggerCli
                            the broker's counters, sessions, pushes, limits and services as tables (a
                            cluster's: per broker and in total); --json: the broker's answer as JSON
                            (every counter: docs/stats.md)
-          workers status   one line per worker: service, state, version, uptime, requests served
+          top [--interval T] [--count N]
+                           the stats again every interval (default 1s), with requests/s, replies/s and
+                           errors/s next to the totals, until Ctrl+C, SIGTERM or stdin closes; a live
+                           display on a terminal, one plain table per refresh otherwise
+          workers status [--json [--pretty]]
+                           one row per worker: service, state, version, uptime, requests served
+                           (--json: the broker's answer as JSON)
           keygen           print a new CURVE key pair (Z85): the public key goes to the broker's
                            Security:TriggerKeys, the secret key to --secret-key
 
@@ -71,7 +78,7 @@ internal static class TriggerCli
     private static readonly MessagePackSerializerOptions JsonOptions =
         MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
 
-    private static readonly string[] WorkersHeader = ["SERVICE", "WORKER", "STATE", "VERSION", "UPTIME_S", "SERVED"];
+    private static readonly string[] WorkersHeader = ["SERVICE", "WORKER", "STATE", "VERSION", ">UPTIME_S", ">SERVED"];
 
     private static readonly System.Text.Json.JsonSerializerOptions PrettyJson = new()
     {
@@ -107,6 +114,11 @@ internal static class TriggerCli
         {
             await stdout.WriteLineAsync(CommandUsage.For(parsed.Command) ?? Usage).ConfigureAwait(false);
             return ExitOk;
+        }
+
+        if (parsed.Command == "top")
+        {
+            return await TopAsync(parsed, stdout, stderr, environment, cancellationToken).ConfigureAwait(false);
         }
 
         // A list of brokers (a cluster's control endpoints): each in turn until one answers.
@@ -200,29 +212,32 @@ internal static class TriggerCli
         return text.Append(CultureInfo.InvariantCulture, $"{total} worker(s) on {stats.Brokers.Count} broker(s)").ToString();
     }
 
-    /// <summary>The stats' per-service worker lists as an aligned table.</summary>
+    /// <summary>
+    /// The stats' per-service worker lists as a table in the style of <see cref="SupervisorStatusTable"/>, then
+    /// <c>N worker(s)</c>.
+    /// </summary>
     internal static string WorkersTable(BrokerStats stats)
     {
-        var rows = new List<string[]> { WorkersHeader };
-        foreach (var (name, service) in stats.Services)
+        var table = PlainConsole.Table(WorkersHeader);
+        var count = 0;
+        foreach (var (name, service) in stats.Services.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
             foreach (var worker in service.WorkerList)
             {
-                rows.Add(
+                PlainConsole.AddRow(table,
                 [
                     name,
                     worker.Id,
                     worker.State,
                     worker.Version,
-                    worker.UptimeSeconds.ToString(CultureInfo.InvariantCulture),
+                    worker.UptimeSeconds.ToString("0", CultureInfo.InvariantCulture),
                     worker.Served.ToString(CultureInfo.InvariantCulture),
                 ]);
+                count++;
             }
         }
 
-        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
-        var lines = rows.Select(r => string.Join("  ", r.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
-        return string.Join(Environment.NewLine, lines) + Environment.NewLine + $"{rows.Count - 1} worker(s)";
+        return (count == 0 ? string.Empty : PlainConsole.Render([table]) + "\n") + count.ToString(CultureInfo.InvariantCulture) + " worker(s)";
     }
 
     private static async Task<int> PushAsync(CliArguments a, bool broadcast, TextWriter stdout, Func<string, string?>? environment, CancellationToken cancellationToken)
@@ -293,16 +308,60 @@ internal static class TriggerCli
         }
     }
 
+    private static async Task<int> TopAsync(CliArguments a, TextWriter stdout, TextWriter stderr, Func<string, string?>? environment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            a.Allow([.. Common, "--interval", "--count"]);
+            var interval = TopCommand.DefaultInterval;
+            if (a.Optional("--interval") is { } text
+                && (!Durations.TryParse(text, out interval) || interval < TimeSpan.FromMilliseconds(100) || interval > TimeSpan.FromDays(1)))
+            {
+                throw new UsageException($"--interval takes a duration ({Durations.Syntax}; at least 100ms, at most a day), not '{text}'");
+            }
+
+            int? count = a.Has("--count") ? a.Int("--count") : null;
+            if (count is < 1)
+            {
+                throw new UsageException($"--count takes a number of refreshes (1 or more), not '{a.Optional("--count")}'");
+            }
+
+            // Keys are checked now, so that a bad one is a usage error rather than a refresh's error line.
+            await ConnectAsync(a, environment, validateOnly: true, cancellationToken).ConfigureAwait(false);
+            var brokers = EndpointSyntax.Split(a.Optional("--broker") ?? DefaultBroker);
+            var top = new TopCommand(
+                brokers,
+                async (broker, ct) =>
+                {
+                    a.Broker = broker;
+                    return (await ConnectAsync(a, environment, validateOnly: false, ct).ConfigureAwait(false))!;
+                },
+                interval,
+                count,
+                TimeProvider.System);
+            var live = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Ansi;
+            return await top.RunAsync(stdout, stderr, live, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UsageException ex)
+        {
+            return await UsageErrorAsync(stderr, ex.Message).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            return await UsageErrorAsync(stderr, ex.Message).ConfigureAwait(false);
+        }
+    }
+
     private static async Task<int> StatsAsync(CliArguments a, TextWriter stdout, Func<string, string?>? environment, CancellationToken cancellationToken)
     {
         var stats = a.Command == "stats";
-        a.Allow(stats ? [.. Common, .. JsonOptionNames] : Common);
+        a.Allow([.. Common, .. JsonOptionNames]);
         var json = JsonWanted(a);
         var trigger = await ConnectAsync(a, environment, cancellationToken).ConfigureAwait(false);
         await using (trigger.ConfigureAwait(false))
         {
             var report = await trigger.StatsAsync(cancellationToken).ConfigureAwait(false);
-            var text = !stats ? ClusterWorkersTables(report) : json ? Json(report.ToJson(), a.Has("--pretty")) : StatsTables.Render(report);
+            var text = json ? Json(report.ToJson(), a.Has("--pretty")) : stats ? StatsTables.Render(report) : ClusterWorkersTables(report);
             await stdout.WriteLineAsync(text).ConfigureAwait(false);
             return ExitOk;
         }
@@ -405,7 +464,11 @@ internal static class TriggerCli
         }
     }
 
-    private static async Task<TriggerClient> ConnectAsync(CliArguments a, Func<string, string?>? environment, CancellationToken cancellationToken)
+    private static async Task<TriggerClient> ConnectAsync(CliArguments a, Func<string, string?>? environment, CancellationToken cancellationToken) =>
+        (await ConnectAsync(a, environment, validateOnly: false, cancellationToken).ConfigureAwait(false))!;
+
+    /// <summary>A trigger client to <see cref="CliArguments.Broker"/> with the CURVE keys given; none with <paramref name="validateOnly"/> (the keys checked).</summary>
+    private static async Task<TriggerClient?> ConnectAsync(CliArguments a, Func<string, string?>? environment, bool validateOnly, CancellationToken cancellationToken)
     {
         environment ??= Environment.GetEnvironmentVariable;
         var serverKey = a.Optional("--server-key") ?? NullIfEmpty(environment(ServerKeyVariable));
@@ -416,6 +479,12 @@ internal static class TriggerCli
         }
 
         var options = new TriggerOptions { ServerPublicKey = serverKey, SecretKey = secretKey };
+        if (validateOnly)
+        {
+            options.Validate();
+            return null;
+        }
+
         if (a.Timeout is { } timeout)
         {
             options.Timeout = timeout;

@@ -54,7 +54,7 @@ public sealed class TriggerCliTests
         var code = await TriggerCli.RunAsync(["workers", "status", "--broker", broker.Control], stdout, new StringWriter());
 
         Assert.That(code, Is.EqualTo(TriggerCli.ExitOk));
-        var lines = stdout.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()).ToArray();
         Assert.That(lines[0], Does.StartWith("SERVICE"));
         Assert.That(lines.Count(l => l.StartsWith("game", StringComparison.Ordinal) && l.Contains("idle") && l.Contains("7.1.0")), Is.EqualTo(2), stdout.ToString());
         Assert.That(lines[^1], Is.EqualTo("2 worker(s)"));
@@ -268,7 +268,8 @@ public sealed class TriggerCliTests
     [TestCase("usage: trigger worker --service S", "worker", "--help")]
     [TestCase("usage: trigger stats [--json [--pretty]] [options]", "stats", "--help")]
     [TestCase("usage: trigger keygen", "keygen", "--help")]
-    [TestCase("usage: trigger workers status [options]", "workers", "status", "--help")]
+    [TestCase("usage: trigger workers status [--json [--pretty]] [options]", "workers", "status", "--help")]
+    [TestCase("usage: trigger top [--interval T] [--count N] [options]", "top", "--help")]
     [TestCase("trigger workers reload --supervisor EP", "workers", "reload", "--help")]
     public async Task CommandHelp_PrintsThatCommandsUsageWithAnExample_AndSendsNothing(string synopsis, params string[] args)
     {

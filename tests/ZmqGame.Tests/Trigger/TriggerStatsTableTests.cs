@@ -120,7 +120,7 @@ public sealed partial class TriggerStatsTableTests
     [TestCase(new[] { "stats", "--pretty" }, "--pretty goes with --json")]
     [TestCase(new[] { "stats", "--json", "yes" }, "unexpected argument 'yes'")]
     [TestCase(new[] { "stats", "--tables" }, "unknown option --tables")]
-    [TestCase(new[] { "workers", "status", "--json" }, "'workers status' does not take --json")]
+    [TestCase(new[] { "workers", "status", "--pretty" }, "--pretty goes with --json")]
     [TestCase(new[] { "workers", "reload", "--supervisor", "tcp://127.0.0.1:1", "--json" }, "'workers reload' does not take --json")]
     public async Task BadOptions_ExitTwo_WithOneLine(string[] args, string message)
     {
