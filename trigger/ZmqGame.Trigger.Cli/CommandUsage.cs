@@ -114,7 +114,7 @@ internal static class CommandUsage
             requests, workers (idle, busy, paused, draining), requests, replies and errors by status. Of a broker
             cluster: one column per broker (b1, b2, … named above the tables) and one for the total.
             `replies` counts worker replies to client requests; answers to session and trigger events are
-            `events_handled`. Every counter and gauge: docs/stats.md.
+            `events_handled`. Every counter and gauge: docs/operations.md.
 
             options:
               --json           print the broker's answer as JSON instead, as it comes (for scripts)

@@ -2,7 +2,7 @@ namespace ZmqGame.Trigger;
 
 /// <summary>
 /// The counters and gauges of the broker's stats report that <c>trigger stats</c> knows: the section of the table each
-/// belongs to, in the order shown, and a few words on what it counts (docs/stats.md says it in full). A key the broker
+/// belongs to, in the order shown, and a few words on what it counts (docs/operations.md says it in full). A key the broker
 /// reports and this list does not name is still shown, under "other".
 /// </summary>
 internal static class StatsCatalog
@@ -94,7 +94,7 @@ internal static class StatsCatalog
     /// <summary>The few words on a key; a <c>bad_input.&lt;Kind&gt;</c> says its kind; empty for an unknown key.</summary>
     public static string MeaningOf(string key) =>
         ByKey.TryGetValue(key, out var entry) ? entry.Meaning
-        : key.StartsWith("bad_input.", StringComparison.Ordinal) ? "bad messages of this kind (docs/stats.md)"
+        : key.StartsWith("bad_input.", StringComparison.Ordinal) ? "bad messages of this kind (docs/operations.md)"
         : string.Empty;
 
     /// <summary>Sort position: catalog order, then unknown keys by name.</summary>

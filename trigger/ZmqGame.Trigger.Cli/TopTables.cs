@@ -14,7 +14,7 @@ namespace ZmqGame.Trigger;
 /// </summary>
 internal static class TopTables
 {
-    /// <summary>The counters shown, in order (docs/stats.md).</summary>
+    /// <summary>The counters shown, in order (docs/operations.md).</summary>
     public static readonly string[] Counters = ["requests", "replies", "timed_out", "busy", "worker_lost", "events", "events_handled"];
 
     /// <summary>The gauges shown after them.</summary>

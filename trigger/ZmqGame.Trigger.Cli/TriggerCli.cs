@@ -39,7 +39,7 @@ internal static class TriggerCli
           stats [--json [--pretty]]
                            the broker's counters, sessions, pushes, limits and services as tables (a
                            cluster's: per broker and in total); --json: the broker's answer as JSON
-                           (every counter: docs/stats.md)
+                           (every counter: docs/operations.md)
           top [--interval T] [--count N]
                            the stats again every interval (default 1s), with requests/s, replies/s and
                            errors/s next to the totals, until Ctrl+C, SIGTERM or stdin closes; a live

@@ -27,7 +27,7 @@ public sealed class BrokerStats
     /// <summary>In a broker cluster: every broker's counters and gauges added up, services merged; null for a broker alone.</summary>
     public BrokerStats? ClusterTotal { get; private init; }
 
-    /// <summary>The broker's counters since it started (<c>requests</c>, <c>replies</c>, <c>bad_input.&lt;Kind&gt;</c>, …; docs/stats.md).</summary>
+    /// <summary>The broker's counters since it started (<c>requests</c>, <c>replies</c>, <c>bad_input.&lt;Kind&gt;</c>, …; docs/operations.md).</summary>
     public IReadOnlyDictionary<string, long> Counters { get; }
 
     /// <summary>
@@ -114,7 +114,7 @@ public sealed class ServiceStats
 
     /// <summary>
     /// The service's client requests that ended in a status other than ok, by status name (<c>timeout</c>, <c>busy</c>,
-    /// <c>worker_lost</c>, <c>handler_failed</c>, …); only statuses that occurred. docs/stats.md.
+    /// <c>worker_lost</c>, <c>handler_failed</c>, …); only statuses that occurred. docs/operations.md.
     /// </summary>
     public IReadOnlyDictionary<string, long> Errors { get; private init; } = new Dictionary<string, long>();
 
