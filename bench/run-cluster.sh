@@ -24,8 +24,8 @@
 # Knobs (environment):
 #   STEPS="throughput push broadcast failover"   the measurements to run
 #   REPS=3 DUR=5 WARM=1 CLIENTS=64 DEPTH=1 WORKERS=8 SIZE=64        throughput: repetitions, load, worker slots
-#   PUSH_USERS=8 PUSHES=2000 PUSH_RATE=500 PUSH_WARMUP=1000          push latency (the warm-up pushes, 2 s at 500/s,
-#                  are not measured: the first second of a freshly started cluster is slower, see docs/performance.md)
+#   PUSH_USERS=8 PUSHES=2000 PUSH_RATE=500 PUSH_WARMUP=3000          push latency (the warm-up pushes, 6 s at 500/s,
+#                  are not measured: the first seconds of a freshly started cluster are slower, see docs/performance.md)
 #   TRACE=0        1: the push step also traces each push hop by hop (ZMQGAME_CLUSTER_TRACE in the brokers,
 #                  ZMQGAME_PUSH_TRACE in the bench; same monotonic clock) and prints where the time went, by percentile
 #   SESSIONS=10000 PER_SOCKET=100 BROADCASTS=10                      broadcast (the bench holds SESSIONS descriptors)
@@ -58,7 +58,7 @@ SIZE=${SIZE:-64}
 PUSH_USERS=${PUSH_USERS:-8}
 PUSHES=${PUSHES:-2000}
 PUSH_RATE=${PUSH_RATE:-500}
-PUSH_WARMUP=${PUSH_WARMUP:-1000}
+PUSH_WARMUP=${PUSH_WARMUP:-3000}
 TRACE=${TRACE:-0}
 SESSIONS=${SESSIONS:-10000}
 PER_SOCKET=${PER_SOCKET:-100}
