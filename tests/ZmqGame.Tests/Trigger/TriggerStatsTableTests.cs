@@ -8,6 +8,8 @@ using ZmqGame.Tests.Support;
 using ZmqGame.Trigger;
 using ZmqGame.Worker;
 
+using static ZmqGame.Tests.Trigger.TriggerCliOutput;
+
 namespace ZmqGame.Tests.Trigger;
 
 /// <summary>
@@ -24,7 +26,7 @@ public sealed partial class TriggerStatsTableTests
     public async Task Stats_AfterRequests_TheTablesShowTheBrokersCounts_AndTheServiceRowItsRequestsRepliesAndErrors()
     {
         using var broker = new BrokerFixture();
-        await using var app = await GameWorkerAsync(broker.Backend, broker);
+        await using var app = await GameWorkerAsync(broker);
         await using (var client = await ZmqGameClient.ConnectAsync(broker.Frontend))
         {
             await SendAsync(client, ok: 3, failing: 1, unrouted: 1);
@@ -49,7 +51,7 @@ public sealed partial class TriggerStatsTableTests
     public async Task Stats_SessionEventsAnsweredByTheWorker_AreEventsHandled_SoRepliesNeverExceedRequests()
     {
         using var broker = new BrokerFixture();
-        await using var app = await GameWorkerAsync(broker.Backend, broker);
+        await using var app = await GameWorkerAsync(broker);
         await using (var client = await ZmqGameClient.ConnectAsync(broker.Frontend, new ZmqGameClientOptions { SessionService = "game" }))
         {
             await SendAsync(client, ok: 2, failing: 0, unrouted: 0);
@@ -71,7 +73,7 @@ public sealed partial class TriggerStatsTableTests
     public async Task StatsJson_IsTheBrokersReport_AndPrettyIsTheSameIndented()
     {
         using var broker = new BrokerFixture();
-        await using var app = await GameWorkerAsync(broker.Backend, broker);
+        await using var app = await GameWorkerAsync(broker);
         await using (var client = await ZmqGameClient.ConnectAsync(broker.Frontend))
         {
             await SendAsync(client, ok: 2, failing: 1, unrouted: 0);
@@ -172,7 +174,7 @@ public sealed partial class TriggerStatsTableTests
     public async Task DocsStats_NamesEveryKeyOfTheBrokersReport()
     {
         using var broker = new BrokerFixture();
-        await using var app = await GameWorkerAsync(broker.Backend, broker);
+        await using var app = await GameWorkerAsync(broker);
         await using (var client = await ZmqGameClient.ConnectAsync(broker.Frontend))
         {
             await SendAsync(client, ok: 1, failing: 1, unrouted: 0);
@@ -228,18 +230,6 @@ public sealed partial class TriggerStatsTableTests
         var keys = ReportKeys(report.RootElement);
         Assert.That(keys, Does.Contain("cluster.published").And.Contain("cluster_connected").And.Contain("total"));
         Assert.That(keys.Except(DocumentedKeys()).Order(), Is.Empty, "keys the broker reports that docs/operations.md does not name");
-    }
-
-    /// <summary>A worker host in this process: service game, command 1 echoes an int, command 2 throws; two slots.</summary>
-    private static async Task<WorkerApp> GameWorkerAsync(string backend, BrokerFixture broker)
-    {
-        var app = WorkerApp.Create(new WorkerOptions { Broker = backend, Slots = 2 });
-        var game = app.MapService("game");
-        game.Map<int, int>(1, (n, _) => n);
-        game.Map<int, int>(2, (_, _) => throw new InvalidOperationException("boom"));
-        await app.StartAsync();
-        await broker.WaitForIdleWorkers("game", 2);
-        return app;
     }
 
     private static async Task SendAsync(ZmqGameClient client, int ok, int failing, int unrouted)
@@ -333,26 +323,7 @@ public sealed partial class TriggerStatsTableTests
         return directory?.FullName ?? throw new InvalidOperationException("ZmqGame.sln not found above " + TestContext.CurrentContext.TestDirectory);
     }
 
-    /// <summary>The cells of the first table row whose first cell is <paramref name="first"/>.</summary>
-    private static string[] Row(string table, string first) =>
-        table.Split('\n').Select(Cells).FirstOrDefault(c => c.Length > 0 && c[0] == first)
-        ?? throw new AssertionException($"no row '{first}' in:\n{table}");
-
-    /// <summary>A table line's cells: separated by two spaces or more (a cell has single spaces at most).</summary>
-    private static string[] Cells(string line) => CellGap().Split(line.Trim()).Where(c => c.Length > 0).ToArray();
-
     private static string ClientDeadEndpoint() => ZmqGame.Tests.Client.ClientTestSupport.DeadEndpoint();
-
-    private static async Task<(int Code, string Stdout, string Stderr)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await TriggerCli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    [GeneratedRegex(@"\s{2,}")]
-    private static partial Regex CellGap();
 
     [GeneratedRegex(@"^\|\s*`([^`]+)`")]
     private static partial Regex DocumentedName();

@@ -7,6 +7,8 @@ using ZmqGame.Tests.Support;
 using ZmqGame.Trigger;
 using ZmqGame.Worker;
 
+using static ZmqGame.Tests.Trigger.TriggerCliOutput;
+
 namespace ZmqGame.Tests.Trigger;
 
 /// <summary>
@@ -186,18 +188,6 @@ public sealed partial class TriggerTopTests
         }
     }
 
-    /// <summary>A worker host in this process: service game, command 1 echoes an int, command 2 throws; two slots.</summary>
-    internal static async Task<WorkerApp> GameWorkerAsync(BrokerFixture broker)
-    {
-        var app = WorkerApp.Create(new WorkerOptions { Broker = broker.Backend, Slots = 2 });
-        var game = app.MapService("game");
-        game.Map<int, int>(1, (n, _) => n);
-        game.Map<int, int>(2, (_, _) => throw new InvalidOperationException("boom"));
-        await app.StartAsync();
-        await broker.WaitForIdleWorkers("game", 2);
-        return app;
-    }
-
     /// <summary>Requests one after another until cancelled, every <paramref name="failEvery"/>th one failing; counts each outcome.</summary>
     private static async Task<(int Ok, int Failed, int Unanswered)> LoadAsync(ZmqGameClient client, CancellationToken stop, int failEvery = 4)
     {
@@ -252,24 +242,6 @@ public sealed partial class TriggerTopTests
     }
 
     private static long Long(string cell) => long.Parse(cell, CultureInfo.InvariantCulture);
-
-    /// <summary>The cells of the first table row whose first cell is <paramref name="first"/>.</summary>
-    private static string[] Row(string table, string first) =>
-        table.Split('\n').Select(Cells).FirstOrDefault(c => c.Length > 0 && c[0] == first)
-        ?? throw new AssertionException($"no row '{first}' in:\n{table}");
-
-    private static string[] Cells(string line) => CellGap().Split(line.Trim()).Where(c => c.Length > 0).ToArray();
-
-    private static async Task<(int Code, string Stdout, string Stderr)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await TriggerCli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    [GeneratedRegex(@"\s{2,}")]
-    private static partial Regex CellGap();
 
     [GeneratedRegex(@"^refresh \d+ at [^\n]*?(?:, ([0-9.]+) s since the last|, rates from the next refresh on)$", RegexOptions.Multiline)]
     private static partial Regex RefreshHeader();

@@ -4,6 +4,8 @@ using ZmqGame.Tests.Support;
 using ZmqGame.Trigger;
 using ZmqGame.Worker;
 
+using static ZmqGame.Tests.Trigger.TriggerCliOutput;
+
 namespace ZmqGame.Tests.Trigger;
 
 /// <summary>
@@ -12,7 +14,7 @@ namespace ZmqGame.Tests.Trigger;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed partial class TriggerWorkersStatusTests
+public sealed class TriggerWorkersStatusTests
 {
     [Test]
     public async Task WorkersStatus_IsATable_OneRowPerWorker_WithTheSupervisorTablesStyle()
@@ -79,17 +81,4 @@ public sealed partial class TriggerWorkersStatusTests
         await broker.WaitForIdleWorkers("game", 2);
         return app;
     }
-
-    private static string[] Cells(string line) => CellGap().Split(line.Trim()).Where(c => c.Length > 0).ToArray();
-
-    private static async Task<(int Code, string Stdout, string Stderr)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await TriggerCli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    [GeneratedRegex(@"\s{2,}")]
-    private static partial Regex CellGap();
 }
