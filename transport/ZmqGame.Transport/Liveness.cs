@@ -9,6 +9,12 @@ namespace ZmqGame.Transport;
 /// <see cref="HeartbeatOrProbeDue"/> adds "silent for an interval and no HEARTBEAT for one", which needs
 /// <see cref="HeartbeatSent"/> after each HEARTBEAT.
 /// </para>
+/// <para>
+/// The silence is the broker's only while the loop runs. The owner checks every quarter of a heartbeat interval; when
+/// a check comes more than an interval after the previous one, the loop itself was stalled (starved of CPU, paused by
+/// the GC) and what the broker sent meanwhile still waits unread in the socket, so that stall does not count as
+/// silence (<see cref="Check"/>). A dead broker is still found: its silence grows with every interval the loop runs.
+/// </para>
 /// </summary>
 internal sealed class Liveness
 {
@@ -18,6 +24,8 @@ internal sealed class Liveness
     private long _lastSent;
     private long _lastHeartbeat;
     private long _lastHeard;
+    private long _lastCheck;
+    private bool _checked;
 
     /// <param name="time">The clock.</param>
     /// <param name="heartbeatInterval">How often a HEARTBEAT goes when nothing else does.</param>
@@ -65,6 +73,32 @@ internal sealed class Liveness
     public bool HeartbeatOrProbeDue() =>
         HeartbeatDue() || (Silence >= _heartbeat && _time.GetElapsedTime(_lastHeartbeat) >= _heartbeat);
 
-    /// <summary>True when the broker has been silent for heartbeat interval × liveness.</summary>
-    public bool BrokerSilent() => Silence >= _silenceLimit;
+    /// <summary>True when the broker has been silent for heartbeat interval × liveness (a <see cref="Check"/> first).</summary>
+    public bool BrokerSilent()
+    {
+        Check();
+        return Silence >= _silenceLimit;
+    }
+
+    /// <summary>
+    /// The loop looks at this connection now (every quarter of a heartbeat interval). A check more than an interval
+    /// after the previous one means the loop was stalled: the silence clock skips the stall, less the quarter interval
+    /// a check may normally wait.
+    /// </summary>
+    public void Check()
+    {
+        var now = _time.GetTimestamp();
+        if (_checked)
+        {
+            var gap = _time.GetElapsedTime(_lastCheck, now);
+            if (gap > _heartbeat)
+            {
+                var stalled = gap - TimeSpan.FromTicks(_heartbeat.Ticks / 4);
+                _lastHeard = Math.Min(now, _lastHeard + (long)(stalled.TotalSeconds * _time.TimestampFrequency));
+            }
+        }
+
+        _lastCheck = now;
+        _checked = true;
+    }
 }

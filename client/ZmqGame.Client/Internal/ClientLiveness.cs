@@ -82,6 +82,8 @@ internal sealed class ClientLiveness
     /// </summary>
     public LivenessVerdict Check(long? helloSentAt, bool tryAnother)
     {
+        // A stalled I/O thread (no CPU, a GC pause) is not a silent broker: its stall is skipped (Liveness.Check).
+        link.Check();
         if (tryAnother)
         {
             // Nothing heard yet: the silence window is not the measure (a broker just started may take a moment to
