@@ -21,11 +21,14 @@ internal sealed class FailoverLoad : CountedLoad
     /// <summary>Requests of one route ("idempotent", "once") answered ok.</summary>
     public int OkOf(string route) => _oks.GetValueOrDefault(route);
 
-    /// <summary>Fast liveness (300 ms) and reconnects, so that a lost broker is noticed within the test's patience.</summary>
+    /// <summary>
+    /// Fast liveness (500 ms) and reconnects, so that a lost broker is noticed within the test's patience, yet a broker
+    /// paused for a few hundred milliseconds (a busy 2-core machine running three brokers) is not taken for lost.
+    /// </summary>
     public static ZmqGameClientOptions Options() => new()
     {
         HeartbeatInterval = TimeSpan.FromMilliseconds(100),
-        Liveness = 3,
+        Liveness = 5,
         ReconnectDelayMin = TimeSpan.FromMilliseconds(10),
         ReconnectDelayMax = TimeSpan.FromMilliseconds(200),
         ConnectTimeout = TimeSpan.FromSeconds(10),
