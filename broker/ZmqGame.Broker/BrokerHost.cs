@@ -248,6 +248,11 @@ internal sealed class BrokerHost : IDisposable, IAsyncDisposable
             _webSocketRouter = new WebSocketRouter(_loop, _options.MaxMessageSize, _options.SendHighWatermark, _options.HandshakeTimeout, _in, _frontend,
                 (peer, why) => _badInput.Report(BadInput.ConnectionDropped, peer, why), _time);
             frontend = new FrontendRouters(_frontendRouter, _webSocketRouter);
+            if (_options.Limits.LimitsConnections)
+            {
+                _webSocketRouter.AcceptFilter = _connectionLimits;
+            }
+
         }
 
         _frontendForEndpoint = frontend;

@@ -97,6 +97,42 @@ internal sealed class WebSocketListener : IAsyncDisposable
             return;
         }
 
+        if (router.AcceptFilter is not null)
+        {
+            // The per-IP limits, as the own TCP transport applies them at accept: counted and logged by the limiter.
+            var address = AddressKey(context.Connection.RemoteIpAddress);
+            if (!await router.TryAdmitAsync(address).ConfigureAwait(false))
+            {
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                return;
+            }
+
+            try
+            {
+                await ServeAsync(context, url, router).ConfigureAwait(false);
+            }
+            finally
+            {
+                router.Released(address);
+            }
+
+            return;
+        }
+
+        await ServeAsync(context, url, router).ConfigureAwait(false);
+    }
+
+    /// <summary>An address as the per-IP limits key it: 16 bytes big-endian, IPv4 mapped to IPv6.</summary>
+    private static UInt128 AddressKey(IPAddress? address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        var v6 = (address ?? IPAddress.IPv6None).AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? address!.MapToIPv6() : address ?? IPAddress.IPv6None;
+        v6.TryWriteBytes(bytes, out _);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);
+    }
+
+    private static async Task ServeAsync(HttpContext context, WebSocketUrl url, WebSocketRouter router)
+    {
         if (!string.Equals(context.Request.Path.Value is { Length: > 0 } path ? path : "/", url.Path, StringComparison.Ordinal))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;

@@ -68,6 +68,24 @@ internal sealed class WebSocketRouter : IRouter
     /// <summary>Connected peers that finished the handshake. Loop thread.</summary>
     internal int Peers => _peers.Count;
 
+    /// <summary>The per-IP connection limits (<see cref="Limits.ConnectionLimiter"/>), asked on the loop about each new request's address; null: none. Set before the listener starts.</summary>
+    internal IAcceptFilter? AcceptFilter { get; set; }
+
+    /// <summary>Asks the <see cref="AcceptFilter"/>, on the loop, whether a request from <paramref name="address"/> may become a connection. Any thread.</summary>
+    internal Task<bool> TryAdmitAsync(UInt128 address)
+    {
+        var admitted = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!TryPostToLoop(() => admitted.TrySetResult(AcceptFilter!.TryAccept(address))))
+        {
+            admitted.TrySetResult(false);
+        }
+
+        return admitted.Task;
+    }
+
+    /// <summary>A connection the <see cref="AcceptFilter"/> admitted has ended. Any thread.</summary>
+    internal void Released(UInt128 address) => TryPostToLoop(() => AcceptFilter!.Closed(address));
+
     /// <summary>Whether a WebSocket peer has this routing identity. Loop thread.</summary>
     public bool Owns(ReadOnlySpan<byte> identity) => _peers.Count > 0 && _peersBySpan.ContainsKey(identity);
 
@@ -136,6 +154,24 @@ internal sealed class WebSocketRouter : IRouter
         catch (ObjectDisposedException)
         {
             // The broker has stopped; its connections are being aborted.
+        }
+    }
+
+    private bool TryPostToLoop(Action action)
+    {
+        if (_disposed)
+        {
+            return false;
+        }
+
+        try
+        {
+            _loop.Post(action);
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
         }
     }
 
