@@ -1,0 +1,222 @@
+// The client against a real broker (WebSocket frontend, ZWS 2.0) and the worker host with the sample services.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import WebSocket from "ws";
+import { ZmqGameClient, ZmqGameRequestError, Status, GameService, LobbyService, LobbyCommands } from "../dist/index.js";
+import { startBroker, startWorker } from "./support/processes.mjs";
+import { Relay } from "./support/relay.mjs";
+
+/** Fails the test instead of hanging when `promise` takes longer than `ms`. */
+function within(ms, promise, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))),
+  ]);
+}
+
+/** The next value `subscribe` hands its callback, as a promise. */
+function next(subscribe) {
+  return new Promise((resolve) => {
+    const stop = subscribe((...values) => {
+      stop();
+      resolve(values);
+    });
+  });
+}
+
+describe("against a real broker and worker host", () => {
+  let broker;
+  let worker;
+  const clients = [];
+  const connect = async (url, options = {}) => {
+    const client = await ZmqGameClient.connect(url ?? broker.websocket, { WebSocket, logger: {}, ...options });
+    clients.push(client);
+    return client;
+  };
+
+  before(async () => {
+    broker = await startBroker();
+    worker = await startWorker(broker.backend);
+  });
+
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await worker?.stop();
+    await broker?.stop();
+  });
+
+  test("connect opens a session; a typed call returns the worker's reply", async () => {
+    const client = await connect();
+    assert.ok(client.session.id > 0n, "the broker gave the session an id");
+    assert.equal(client.session.isLoggedIn, false);
+    const game = new GameService(client);
+    assert.deepEqual(await game.add(40, 2), { Sum: 42 });
+    // 64-bit values keep every digit: beyond 2^53 they come back as bigint.
+    assert.deepEqual(await game.add(2n ** 60n, 1), { Sum: 2n ** 60n + 1n });
+    const pong = await game.ping(7);
+    assert.equal(pong.Seq, 7);
+    assert.ok(Math.abs(Number(pong.ServerTimeMs) - Date.now()) < 60_000, "the server's clock, in Unix ms");
+  });
+
+  test("many requests outstanding at once are each matched to their own reply", async () => {
+    const game = new GameService(await connect());
+    const sums = await Promise.all(Array.from({ length: 200 }, (_, i) => game.add(i, 1000)));
+    assert.deepEqual(sums.map((s) => s.Sum), Array.from({ length: 200 }, (_, i) => i + 1000));
+  });
+
+  test("error statuses reach the caller with their names: no such route, handler failed", async () => {
+    const client = await connect();
+    await assert.rejects(client.call("game", 99, {}), (error) => {
+      assert.ok(error instanceof ZmqGameRequestError);
+      assert.equal(error.status, Status.NoSuchRoute);
+      assert.equal(error.statusName, "no such route");
+      assert.equal(error.command, 99);
+      return true;
+    });
+    await assert.rejects(new GameService(client).fail("boom"), (error) => {
+      assert.equal(error.status, Status.HandlerFailed);
+      assert.match(error.message, /^handler failed \(service game, cmd 3\)/);
+      return true;
+    });
+  });
+
+  test("a request past its deadline ends with status timeout, named by the broker when no worker serves it", async () => {
+    const client = await connect();
+    const started = performance.now();
+    await assert.rejects(client.call("no-such-service", 1, {}, { deadlineMs: 300 }), (error) => {
+      assert.equal(error.status, Status.Timeout);
+      assert.match(error.serverMessage, /no worker of service 'no-such-service' is registered/);
+      return true;
+    });
+    assert.ok(performance.now() - started >= 250, "not before its deadline");
+
+    // A worker that holds the request longer than its deadline: the client ends it itself.
+    await assert.rejects(new GameService(client).sleep(3000, { deadlineMs: 200 }), (error) => {
+      assert.equal(error.status, Status.Timeout);
+      return true;
+    });
+    assert.ok(performance.now() - started < 2900, "the deadline, not the handler, ended it");
+  });
+
+  test("a request over the broker's announced size limit fails too large without being sent", async () => {
+    const client = await connect();
+    await assert.rejects(client.callRaw("game", 5, new Uint8Array(2 * 1024 * 1024)), (error) => {
+      assert.equal(error.status, Status.TooLarge);
+      assert.match(error.serverMessage, /over the broker's limit of 1048576/);
+      return true;
+    });
+  });
+
+  test("login binds the session; a line said in a room is pushed to every member", async () => {
+    const ann = await connect(undefined, { sessionService: "lobby" });
+    const bob = await connect(undefined, { sessionService: "lobby" });
+    const annLobby = new LobbyService(ann);
+    const bobLobby = new LobbyService(bob);
+
+    const changed = next((cb) => ann.onSessionChanged(cb));
+    const login = await annLobby.login("ann");
+    assert.equal(login.User, "ann");
+    assert.equal(BigInt(login.Session), ann.session.id, "the worker saw this client's session");
+    const [session] = await within(5000, changed, "WELCOME after the login");
+    assert.equal(session.userId, "ann");
+    assert.equal(ann.session.isLoggedIn, true);
+    await bobLobby.login("bob");
+
+    await annLobby.join("tavern");
+    const joined = await bobLobby.join("tavern");
+    assert.deepEqual(joined.Members, ["ann", "bob"]);
+
+    const bobStream = bob.pushes({ command: LobbyCommands.ChatLine });
+    const annLine = next((cb) => annLobby.onChatLine(cb));
+    const said = await annLobby.say("tavern", "hi bob!");
+    assert.equal(said.Members, 2);
+
+    const pushed = await within(5000, bobStream.next(), "bob's push");
+    assert.equal(pushed.value.command, LobbyCommands.ChatLine);
+    assert.deepEqual(pushed.value.read(), { Room: "tavern", From: "ann", Text: "hi bob!" });
+    const [line] = await within(5000, annLine, "ann's own line");
+    assert.deepEqual(line, { Room: "tavern", From: "ann", Text: "hi bob!" });
+    await bobStream.return();
+
+    await assert.rejects(bobLobby.say("cellar", "anyone?"), (error) => error.status === Status.NotAuthorised);
+  });
+
+  test("a dropped connection is resumed: same session, still logged in, pushes sent meanwhile delivered", async () => {
+    const port = Number(new URL(broker.websocket).port);
+    const relay = new Relay(port);
+    const relayPort = await relay.listen();
+    try {
+      const ann = await connect(`ws://127.0.0.1:${relayPort}/`, { heartbeatIntervalMs: 250, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 200 });
+      const bob = await connect();
+      const annLobby = new LobbyService(ann);
+      await annLobby.login("ann-resume");
+      await annLobby.join("hall");
+      await new LobbyService(bob).login("bob-resume");
+      await new LobbyService(bob).join("hall");
+      const before = ann.session;
+      const lines = ann.pushes({ command: LobbyCommands.ChatLine });
+      const resumed = next((cb) => ann.onSessionChanged(cb));
+
+      relay.cut();
+      // Said while ann has no connection: her session waits in the broker, still in the room.
+      const said = await new LobbyService(bob).say("hall", "while you were away");
+      assert.equal(said.Members, 2);
+      relay.restore();
+
+      const [session, wasResumed] = await within(10_000, resumed, "the resume");
+      assert.equal(wasResumed, true);
+      assert.equal(session.id, before.id, "the same session");
+      assert.equal(session.userId, "ann-resume", "still logged in");
+      assert.ok(relay.accepted >= 2, "ann came back on a new connection");
+      const line = await within(5000, lines.next(), "the line said meanwhile");
+      assert.deepEqual(line.value.read(), { Room: "hall", From: "bob-resume", Text: "while you were away" });
+
+      // And the session serves requests again without a new login.
+      assert.equal((await annLobby.say("hall", "back")).Members, 2);
+      await lines.return();
+    } finally {
+      await relay.close();
+    }
+  });
+
+  test("a request made while the connection is down waits for the resumed session; one in flight fails broker lost", async () => {
+    const port = Number(new URL(broker.websocket).port);
+    const relay = new Relay(port);
+    const relayPort = await relay.listen();
+    try {
+      const client = await connect(`ws://127.0.0.1:${relayPort}/`, { heartbeatIntervalMs: 250, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 200 });
+      const game = new GameService(client);
+      const inFlight = game.sleep(1000, { deadlineMs: 5000 });
+      // The session is open, so the request was written to the connection at once: it is in flight when the cut comes
+      // (whether it reached the broker or not, the client cannot know: broker lost).
+      relay.cut();
+      await assert.rejects(inFlight, (error) => error.status === Status.BrokerLost && error.connectionLost === true);
+      const waiting = game.add(1, 2, { deadlineMs: 10_000 });
+      relay.restore();
+      assert.deepEqual(await within(10_000, waiting, "the held request"), { Sum: 3 });
+    } finally {
+      await relay.close();
+    }
+  });
+
+  test("close ends the session with CLOSE; later calls fail with a closed error", async () => {
+    const client = await connect();
+    const closed = next((cb) => client.onSessionClosed(cb));
+    await client.close();
+    const [event] = await within(2000, closed, "CLOSED");
+    assert.equal(event.reasonName, "client closed");
+    await assert.rejects(client.call("game", 2, { A: 1, B: 1 }), { name: "ZmqGameClosedError" });
+  });
+
+  test("connect to a port where no broker listens fails within connectTimeoutMs", async () => {
+    const relay = new Relay(1);
+    const port = await relay.listen();
+    relay.cut();
+    await relay.close();
+    await assert.rejects(
+      ZmqGameClient.connect(`ws://127.0.0.1:${port}/`, { WebSocket, connectTimeoutMs: 500, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 100, logger: {} }),
+      /no broker answered at ws:\/\/127\.0\.0\.1:\d+\/ within 0\.5 s/,
+    );
+  });
+});
