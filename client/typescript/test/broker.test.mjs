@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { ZmqGameClient, ZmqGameRequestError, Status, GameService, LobbyService, LobbyCommands } from "../dist/index.js";
-import { startBroker, startWorker } from "./support/processes.mjs";
+import { startBroker, startWorker, waitForStats, kickUser } from "./support/processes.mjs";
 import { Relay } from "./support/relay.mjs";
 
 /** Fails the test instead of hanging when `promise` takes longer than `ms`. */
@@ -159,7 +159,9 @@ describe("against a real broker and worker host", () => {
       const resumed = next((cb) => ann.onSessionChanged(cb));
 
       relay.cut();
-      // Said while ann has no connection: her session waits in the broker, still in the room.
+      // Once the broker has seen the connection go, ann's session waits for her, still in the room: a line said now
+      // is queued for her. (A push written before the broker noticed would go down the dead connection.)
+      await waitForStats(broker.control, (stats) => stats.sessions_detached === 1, "ann's session detached");
       const said = await new LobbyService(bob).say("hall", "while you were away");
       assert.equal(said.Members, 2);
       relay.restore();
@@ -198,6 +200,43 @@ describe("against a real broker and worker host", () => {
     } finally {
       await relay.close();
     }
+  });
+
+  test("a broker that falls silent is taken for lost after heartbeat × liveness; the client reconnects and resumes", async () => {
+    const relay = new Relay(Number(new URL(broker.websocket).port));
+    const relayPort = await relay.listen();
+    try {
+      const client = await connect(`ws://127.0.0.1:${relayPort}/`, { heartbeatIntervalMs: 200, liveness: 3, reconnectDelayMinMs: 50 });
+      await new LobbyService(client).login("silent-sam");
+      const resumed = next((cb) => client.onSessionChanged(cb));
+      const frozenAt = performance.now();
+      relay.freeze(); // nothing flows, nothing closes: only the missing heartbeat answers tell
+      const [session, wasResumed] = await within(10_000, resumed, "the resume on a new connection");
+      assert.ok(performance.now() - frozenAt >= 550, "not before 3 silent heartbeat intervals");
+      assert.equal(wasResumed, true);
+      assert.equal(session.userId, "silent-sam");
+      assert.equal(relay.accepted, 2);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  test("a kicked session ends with reason kicked and the client opens a fresh one, not logged in", async () => {
+    const client = await connect();
+    await new LobbyService(client).login("kicked-kim");
+    const closed = next((cb) => client.onSessionClosed(cb));
+    const fresh = next((cb) => client.onSessionChanged(cb));
+    const old = client.session.id;
+    const kick = await kickUser(broker.control, "kicked-kim", "cheating");
+    assert.equal(kick, 0, "the trigger kicked one session");
+    const [event] = await within(5000, closed, "CLOSED");
+    assert.equal(event.reasonName, "kicked");
+    assert.equal(event.text, "cheating");
+    assert.equal(event.sessionId, old);
+    const [session, wasResumed] = await within(5000, fresh, "the new session");
+    assert.equal(wasResumed, false);
+    assert.notEqual(session.id, old);
+    assert.equal(session.isLoggedIn, false);
   });
 
   test("close ends the session with CLOSE; later calls fail with a closed error", async () => {

@@ -121,3 +121,32 @@ export async function startWorker(backend, slots = 4) {
   await worker.waitForLine("Slot \\d+ of service 'lobby' READY");
   return worker;
 }
+
+/** The broker's stats answer (`trigger stats --json` at its control endpoint), parsed. */
+export async function brokerStats(control) {
+  const trigger = new RunningProcess(dll("trigger", "ZmqGame.Trigger.Cli", "trigger"), ["stats", "--json", "--broker", control]);
+  const code = await trigger.exited;
+  if (code !== 0) {
+    throw new Error(`trigger stats exited ${code}: ${trigger.output}`);
+  }
+  return JSON.parse(trigger.lines.find((line) => line.startsWith("{")));
+}
+
+/** Asks for the broker's stats until `predicate` holds for them (a signal, not a sleep); fails after `timeoutMs`. */
+export async function waitForStats(control, predicate, what, timeoutMs = 20_000) {
+  const deadline = performance.now() + timeoutMs;
+  let stats;
+  while (performance.now() < deadline) {
+    stats = await brokerStats(control);
+    if (predicate(stats)) {
+      return stats;
+    }
+  }
+  throw new Error(`the broker's stats never showed ${what} within ${timeoutMs} ms; last: ${JSON.stringify(stats)}`);
+}
+
+/** `trigger kick --user USER --reason REASON` at the broker's control endpoint; resolves with its exit code. */
+export async function kickUser(control, user, reason) {
+  const trigger = new RunningProcess(dll("trigger", "ZmqGame.Trigger.Cli", "trigger"), ["kick", "--user", user, "--reason", reason, "--broker", control]);
+  return await trigger.exited;
+}

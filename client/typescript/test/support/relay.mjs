@@ -26,6 +26,19 @@ export class Relay {
     this.sockets.clear();
   }
 
+  /**
+   * Stops forwarding on every connection through the relay without closing any: each side hears nothing more, as
+   * when a network path goes dead. New connections are forwarded as usual.
+   */
+  freeze() {
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+    this.frozen = [...this.sockets];
+    this.sockets.clear();
+  }
+
   /** Lets connections through again. */
   restore() {
     this.blocked = false;
@@ -33,6 +46,9 @@ export class Relay {
 
   close() {
     this.cut();
+    for (const socket of this.frozen ?? []) {
+      socket.destroy();
+    }
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
