@@ -85,7 +85,7 @@ export class ZmqGameClient {
   static async connect(endpoints: string | readonly string[], options: ZmqGameClientOptions = {}): Promise<ZmqGameClient> {
     const list = endpointList(endpoints);
     const client = new ZmqGameClient(list, settingsFrom(options));
-    void client.run();
+    client.run().catch((error: unknown) => client.settings.logger.warn(`the connection loop stopped: ${String(error)}`));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), client.settings.connectTimeoutMs)));
     const welcomed = await Promise.race([client.firstWelcome.then(() => true), timedOut]);

@@ -110,8 +110,14 @@ export function endpointList(endpoints: string | readonly string[]): string[] {
     throw new TypeError("no broker endpoint given");
   }
   for (const endpoint of list) {
-    if (!/^wss?:\/\/[^/\s]+/.test(endpoint)) {
-      throw new TypeError(`endpoint '${endpoint}' is not a ws:// or wss:// URL`);
+    let url: URL | null = null;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      // not a URL at all
+    }
+    if (url === null || (url.protocol !== "ws:" && url.protocol !== "wss:") || url.hostname === "" || url.hash !== "") {
+      throw new TypeError(`endpoint '${endpoint}' is not a ws:// or wss:// URL (e.g. ws://localhost:5580)`);
     }
   }
   return list;

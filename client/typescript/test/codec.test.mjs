@@ -234,3 +234,18 @@ describe("request deadlines", () => {
     return assert.rejects(reply, /done/);
   });
 });
+
+describe("options", () => {
+  test("a bad endpoint or option is refused at connect, naming it", async () => {
+    const { ZmqGameClient } = await import("../dist/index.js");
+    const WebSocket = class {};
+    await assert.rejects(ZmqGameClient.connect("tcp://localhost:5555", { WebSocket }), /'tcp:\/\/localhost:5555' is not a ws:\/\/ or wss:\/\/ URL/);
+    await assert.rejects(ZmqGameClient.connect("ws://a b:1", { WebSocket }), TypeError);
+    await assert.rejects(ZmqGameClient.connect("", { WebSocket }), /no broker endpoint given/);
+    await assert.rejects(ZmqGameClient.connect("ws://localhost:1", { WebSocket, liveness: 0 }), /liveness must be an integer between 1 and 1000/);
+    await assert.rejects(ZmqGameClient.connect("ws://localhost:1", { WebSocket, sessionService: "mmi.service" }), /sessionService must not be an mmi/);
+    if (typeof globalThis.WebSocket !== "function") {
+      await assert.rejects(ZmqGameClient.connect("ws://localhost:1"), /no WebSocket class: .*pass the ws package's/);
+    }
+  });
+});
