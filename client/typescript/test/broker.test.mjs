@@ -1,6 +1,7 @@
 // The client against a real broker (WebSocket frontend, ZWS 2.0) and the worker host with the sample services.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import WebSocket from "ws";
 import { ZmqGameClient, ZmqGameRequestError, Status, GameService, LobbyService, LobbyCommands } from "../dist/index.js";
 import { startBroker, startWorker, waitForStats, kickUser } from "./support/processes.mjs";
@@ -57,6 +58,23 @@ describe("against a real broker and worker host", () => {
     const pong = await game.ping(7);
     assert.equal(pong.Seq, 7);
     assert.ok(Math.abs(Number(pong.ServerTimeMs) - Date.now()) < 60_000, "the server's clock, in Unix ms");
+  });
+
+  test("without an injected WebSocket the client uses the runtime's own (Node's, here in a child process)", async () => {
+    // Node 22 has a global WebSocket; Node 20 has it behind --experimental-websocket.
+    const flags = Number(process.versions.node.split(".")[0]) >= 22 ? [] : ["--experimental-websocket"];
+    const script = `
+      import { ZmqGameClient } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
+      const client = await ZmqGameClient.connect(${JSON.stringify(broker.websocket)});
+      const reply = await client.call("game", 2, { A: 20, B: 22 });
+      await client.close();
+      console.log(JSON.stringify({ sum: reply.Sum, global: typeof globalThis.WebSocket }));`;
+    const child = spawn(process.execPath, [...flags, "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    const code = await within(30_000, new Promise((resolve) => child.once("exit", resolve)), "the child");
+    assert.equal(code, 0);
+    assert.deepEqual(JSON.parse(out.trim().split("\n").at(-1)), { sum: 42, global: "function" });
   });
 
   test("many requests outstanding at once are each matched to their own reply", async () => {
