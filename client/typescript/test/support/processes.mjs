@@ -94,15 +94,18 @@ export class RunningProcess {
   }
 }
 
-/** A broker with its TCP endpoints and a WebSocket frontend, all on free ports of 127.0.0.1. */
-export async function startBroker(extraArgs = []) {
+/**
+ * A broker with its TCP endpoints and a WebSocket frontend, on free ports of 127.0.0.1 unless `at` names them (a
+ * restart on the endpoints of a broker that stopped).
+ */
+export async function startBroker(extraArgs = [], at = {}) {
   const broker = new RunningProcess(dll("broker", "ZmqGame.Broker"), [
-    "tcp://127.0.0.1:0",
-    "tcp://127.0.0.1:0",
+    at.frontend ?? "tcp://127.0.0.1:0",
+    at.backend ?? "tcp://127.0.0.1:0",
     "--control",
-    "tcp://127.0.0.1:0",
+    at.control ?? "tcp://127.0.0.1:0",
     "--websocket",
-    "ws://127.0.0.1:0",
+    at.websocket ?? "ws://127.0.0.1:0",
     ...extraArgs,
   ]);
   const endpoints = await broker.waitForLine(/Broker listening: frontend (\S+), backend (\S+), control (\S+)/.source);
