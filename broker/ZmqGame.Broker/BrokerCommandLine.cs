@@ -43,6 +43,8 @@ internal static class BrokerCommandLine
         ["--cluster-name"] = ("Broker:Cluster:Name", Kind.Text),
         ["--http"] = ("Broker:Http:Url", Kind.Text),
         ["--admin-token"] = ("Broker:Http:AdminToken", Kind.Text),
+        ["--websocket"] = ("Broker:WebSocket", Kind.Text),
+        ["--websocket-certificate"] = ("Broker:WebSocketCertificate", Kind.Text),
     };
 
     /// <summary>Switch mappings for <c>AddCommandLine</c>: each option to its configuration key.</summary>
@@ -131,6 +133,27 @@ internal static class BrokerCommandLine
             {
                 var key = BrokerOptions.Section + ":" + name;
                 throw new InvalidOperationException($"setting {key} = '{endpoint}' (from {ConfigurationCheck.SourceOf(configuration, key)}) {problem}");
+            }
+        }
+
+        if (options.WebSocketEnabled)
+        {
+            var key = BrokerOptions.Section + ":WebSocket";
+            var url = WebSocket.WebSocketUrl.TryParse(options.WebSocket, out var wsProblem);
+            if (url is null)
+            {
+                throw new InvalidOperationException($"setting {key} = '{options.WebSocket}' (from {ConfigurationCheck.SourceOf(configuration, key)}) {wsProblem}");
+            }
+
+            if (url.Secure && options.WebSocketCertificate.Length == 0)
+            {
+                throw new InvalidOperationException($"setting {key} = '{options.WebSocket}' (from {ConfigurationCheck.SourceOf(configuration, key)}) is wss:// and needs {BrokerOptions.Section}:WebSocketCertificate (--websocket-certificate)");
+            }
+
+            if (url.Secure && !File.Exists(options.WebSocketCertificate))
+            {
+                var certificateKey = BrokerOptions.Section + ":WebSocketCertificate";
+                throw new InvalidOperationException($"setting {certificateKey} = '{options.WebSocketCertificate}' (from {ConfigurationCheck.SourceOf(configuration, certificateKey)}) names no file");
             }
         }
 

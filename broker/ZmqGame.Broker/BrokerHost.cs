@@ -6,6 +6,7 @@ using ZmqGame.Broker.Cluster;
 using ZmqGame.Broker.Endpoints;
 using ZmqGame.Broker.Limits;
 using ZmqGame.Broker.Sessions;
+using ZmqGame.Broker.WebSocket;
 using ZmqGame.Protocol;
 using ZmqGame.Transport;
 
@@ -16,11 +17,14 @@ namespace ZmqGame.Broker;
 /// admin tools) served by one loop thread that owns all broker state. The host wires them: it binds the endpoints
 /// (<see cref="Routers"/>), runs the loop and the side NetMQ poller, and ticks the routing core. Each endpoint decodes
 /// its protocols and calls the <see cref="Dispatcher"/> or the sessions; they answer one way through the endpoints.
+/// With <c>Broker:WebSocket</c> set, the frontend also takes clients over WebSocket (<see cref="WebSocketRouter"/>, served
+/// by Kestrel: <see cref="StartAsync"/> starts it, <see cref="DisposeAsync"/> stops it).
 /// </summary>
-internal sealed class BrokerHost : IDisposable
+internal sealed class BrokerHost : IDisposable, IAsyncDisposable
 {
     private readonly BrokerOptions _options;
     private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _time;
     private readonly BadInputLog _badInput;
     private readonly Dispatcher _dispatcher;
@@ -41,6 +45,9 @@ internal sealed class BrokerHost : IDisposable
     private IRouter? _frontendRouter;
     private IRouter? _backendRouter;
     private IRouter? _controlRouter;
+    private WebSocketRouter? _webSocketRouter;
+    private WebSocketListener? _webSocketListener;
+    private IRouter? _frontendForEndpoint;
     private EventLoop? _loop;
     private NetMQPoller? _side;
     private LameDuck? _lameDuck;
@@ -56,7 +63,8 @@ internal sealed class BrokerHost : IDisposable
         options.Validate();
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
-        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ZmqGame.Broker");
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = _loggerFactory.CreateLogger("ZmqGame.Broker");
         _badInput = new BadInputLog(_logger, Stats, _time, options.BadInputLogInterval);
         if (options.Security.Enabled)
         {
@@ -109,6 +117,9 @@ internal sealed class BrokerHost : IDisposable
 
     public string ControlEndpoint { get; private set; } = string.Empty;
 
+    /// <summary>The WebSocket frontend's URL as bound (a chosen port filled in), once <see cref="StartAsync"/> is done; empty without one.</summary>
+    public string WebSocketEndpoint { get; private set; } = string.Empty;
+
     /// <summary>Each dispatched request's queue wait, for the metrics of the HTTP endpoint; null when it is off.</summary>
     internal Metrics.QueueWaitSamples? QueueWait => _dispatcher.QueueWait;
 
@@ -121,8 +132,50 @@ internal sealed class BrokerHost : IDisposable
     /// <summary>The client sessions; touch them on the loop thread only (see <see cref="InvokeAsync{T}"/>).</summary>
     internal SessionManager Sessions => _sessions;
 
-    /// <summary>Binds the three endpoints and starts the loop thread.</summary>
+    /// <summary>Binds the three endpoints and starts the loop thread. A broker with a WebSocket frontend starts with <see cref="StartAsync"/>.</summary>
     public void Start()
+    {
+        if (_options.WebSocketEnabled)
+        {
+            throw new InvalidOperationException("a broker with a WebSocket frontend starts with StartAsync");
+        }
+
+        StartCore();
+    }
+
+    /// <summary>
+    /// Binds the three endpoints, starts the loop thread and, with <c>Broker:WebSocket</c>, the WebSocket frontend. Throws
+    /// <see cref="BrokerBindException"/> when an endpoint cannot be bound or the WebSocket certificate cannot be used.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        StartCore();
+        if (_webSocketRouter is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _webSocketListener = WebSocketListener.Build(_options, _webSocketRouter, _loggerFactory);
+            await _webSocketListener.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await DisposeAsync().ConfigureAwait(false);
+            if (ex is InvalidOperationException)
+            {
+                throw new BrokerBindException(ex.Message);
+            }
+
+            throw;
+        }
+
+        WebSocketEndpoint = _webSocketRouter.Endpoint = _webSocketListener.Endpoint;
+        WebSocketLog.Listening(_logger, _webSocketListener.Endpoint);
+    }
+
+    private void StartCore()
     {
         if (_loop is not null)
         {
@@ -189,7 +242,16 @@ internal sealed class BrokerHost : IDisposable
             throw;
         }
 
-        _frontend.Attach(_frontendRouter);
+        IRouter frontend = _frontendRouter;
+        if (_options.WebSocketEnabled)
+        {
+            _webSocketRouter = new WebSocketRouter(_loop, _options.MaxMessageSize, _options.SendHighWatermark, _options.HandshakeTimeout, _in, _frontend,
+                (peer, why) => _badInput.Report(BadInput.ConnectionDropped, peer, why), _time);
+            frontend = new FrontendRouters(_frontendRouter, _webSocketRouter);
+        }
+
+        _frontendForEndpoint = frontend;
+        _frontend.Attach(frontend);
         _connectionLimits.Attach(_frontendRouter);
         _backend.Attach(_backendRouter);
         _control.Attach(_controlRouter);
@@ -230,7 +292,7 @@ internal sealed class BrokerHost : IDisposable
     /// </summary>
     public Task<bool> RunLameDuckAsync(CancellationToken cancellationToken = default)
     {
-        var duck = new LameDuck(_options, _dispatcher, _sessions, _frontendRouter!, _logger, _time);
+        var duck = new LameDuck(_options, _dispatcher, _sessions, _frontendForEndpoint!, _logger, _time);
         Post(() =>
         {
             _lameDuck = duck;
@@ -257,8 +319,29 @@ internal sealed class BrokerHost : IDisposable
         return done.Task;
     }
 
+    /// <summary>Stops the WebSocket frontend's server (its connections end), then the broker (<see cref="Dispose"/>).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _webSocketListener, null) is { } listener)
+        {
+            _webSocketRouter?.StopAccepting();
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Dispose();
+    }
+
+    /// <summary>
+    /// Stops the broker. A WebSocket frontend's connections are aborted; its server stops in the background unless
+    /// <see cref="DisposeAsync"/> was used.
+    /// </summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _webSocketListener, null) is { } listener)
+        {
+            _ = listener.DisposeAsync().AsTask();
+        }
+
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
@@ -279,6 +362,7 @@ internal sealed class BrokerHost : IDisposable
 
         _loop?.Dispose();
         _frontendRouter?.Dispose();
+        _webSocketRouter?.Dispose();
         _backendRouter?.Dispose();
         _controlRouter?.Dispose();
         if (_loop is not null)

@@ -51,7 +51,7 @@ internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory 
             }
 
             server = new BrokerHost(options, loggerFactory, cluster: link, sessionKey: key);
-            server.Start();
+            await server.StartAsync(cancellationToken).ConfigureAwait(false);
             if (link is not null)
             {
                 await link.StartAsync(server.ClusterInbox!, server.PostToLoop).ConfigureAwait(false);
@@ -90,7 +90,11 @@ internal sealed class BrokerHostedService(BrokerOptions options, ILoggerFactory 
             }
         }
 
-        _server?.Dispose();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_link is not null)
         {
             await _link.DisposeAsync().ConfigureAwait(false);

@@ -19,6 +19,25 @@ internal sealed class BrokerOptions
     [Required]
     public string Control { get; set; } = "tcp://127.0.0.1:5557";
 
+    /// <summary>
+    /// Where browser and WebGL clients connect over WebSocket (ZWS 2.0, ZeroMQ RFC 45): <c>ws://host:port[/path]</c>, or
+    /// <c>wss://…</c> with <see cref="WebSocketCertificate"/>; port 0 picks a free port. The same protocols, limits and
+    /// counters as <see cref="Frontend"/>. Empty (the default): no WebSocket frontend.
+    /// </summary>
+    public string WebSocket { get; set; } = string.Empty;
+
+    /// <summary>The certificate of a <c>wss://</c> <see cref="WebSocket"/>: a .pfx/.p12 file, or a PEM file with the certificate and its key.</summary>
+    public string WebSocketCertificate { get; set; } = string.Empty;
+
+    /// <summary>The private key's PEM file when <see cref="WebSocketCertificate"/> is a PEM file without it.</summary>
+    public string WebSocketCertificateKey { get; set; } = string.Empty;
+
+    /// <summary>The password of a .pfx/.p12 <see cref="WebSocketCertificate"/>, if it has one.</summary>
+    public string WebSocketCertificatePassword { get; set; } = string.Empty;
+
+    /// <summary>Whether the broker serves a WebSocket frontend.</summary>
+    public bool WebSocketEnabled => WebSocket.Length > 0;
+
     /// <summary>Heartbeat period towards workers, and what a worker is expected to keep.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(2500);
 

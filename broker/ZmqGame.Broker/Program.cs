@@ -55,6 +55,10 @@ if (BrokerCommandLine.IsHelp(args))
                                    and the admin console at / (README, "Admin console")
           --admin-token TOKEN      the admin console needs this bearer token (default: none,
                                    and then it answers loopback clients only)
+          --websocket URL          also take clients over WebSocket (ZWS 2.0), e.g.
+                                   ws://*:5580 (port 0: a free one; default: off)
+          --websocket-certificate PATH  certificate (.pfx, or PEM with its key) of a
+                                   wss:// URL (password: Broker:WebSocketCertificatePassword)
 
         Every option can also be set in appsettings.json (section "Broker") or as an
         environment variable ZMQGAME_Broker__Frontend=... , and any key as --Broker:Key value.

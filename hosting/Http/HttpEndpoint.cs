@@ -34,11 +34,22 @@ internal sealed class HttpEndpoint : IAsyncDisposable
     /// <paramref name="loggerFactory"/>; <paramref name="configureServices"/> adds services, <paramref name="map"/>
     /// maps the routes.
     /// </summary>
-    public static HttpEndpoint Build(string url, ILoggerFactory loggerFactory, Action<IServiceCollection> configureServices, Action<WebApplication> map)
+    public static HttpEndpoint Build(string url, ILoggerFactory loggerFactory, Action<IServiceCollection> configureServices, Action<WebApplication> map) =>
+        Build(url, web => web.UseUrls(url), loggerFactory, configureServices, map);
+
+    /// <summary>
+    /// As <see cref="Build(string, ILoggerFactory, Action{IServiceCollection}, Action{WebApplication})"/>, listening where
+    /// <paramref name="listen"/> says (an address and port, TLS with a certificate); <paramref name="shown"/> names it in errors.
+    /// </summary>
+    public static HttpEndpoint Build(string shown, Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions> listen, ILoggerFactory loggerFactory,
+        Action<IServiceCollection> configureServices, Action<WebApplication> map) =>
+        Build(shown, web => web.ConfigureKestrel(listen), loggerFactory, configureServices, map);
+
+    private static HttpEndpoint Build(string url, Action<IWebHostBuilder> listen, ILoggerFactory loggerFactory, Action<IServiceCollection> configureServices, Action<WebApplication> map)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseKestrelCore();
-        builder.WebHost.UseUrls(url);
+        listen(builder.WebHost);
         builder.Services.AddRoutingCore();
         builder.Services.AddLogging(logging => logging
             .AddProvider(new ForwardTo(loggerFactory))

@@ -3,11 +3,16 @@ using ZmqGame.Broker;
 namespace ZmqGame.Tests.Support;
 
 /// <summary>An in-process broker on free loopback ports with fast heartbeats.</summary>
-internal sealed class BrokerFixture : IDisposable
+internal sealed class BrokerFixture : IDisposable, IAsyncDisposable
 {
     /// <param name="configure">Changes to the options.</param>
     /// <param name="time">The broker's clock (a <see cref="ManualTimeProvider"/> for time-based limits); the system's by default.</param>
     public BrokerFixture(Action<BrokerOptions>? configure = null, TimeProvider? time = null)
+        : this(configure, time, start: true)
+    {
+    }
+
+    private BrokerFixture(Action<BrokerOptions>? configure, TimeProvider? time, bool start)
     {
         Options = new BrokerOptions
         {
@@ -21,6 +26,11 @@ internal sealed class BrokerFixture : IDisposable
         };
         configure?.Invoke(Options);
         Server = new BrokerHost(Options, timeProvider: time);
+        if (!start)
+        {
+            return;
+        }
+
         try
         {
             Server.Start();
@@ -31,6 +41,17 @@ internal sealed class BrokerFixture : IDisposable
             throw;
         }
     }
+
+    /// <summary>A broker started with <see cref="BrokerHost.StartAsync"/> (a WebSocket frontend, when <paramref name="configure"/> sets one).</summary>
+    public static async Task<BrokerFixture> StartAsync(Action<BrokerOptions>? configure = null)
+    {
+        var fixture = new BrokerFixture(configure, time: null, start: false);
+        await fixture.Server.StartAsync();
+        return fixture;
+    }
+
+    /// <summary>The WebSocket frontend's URL (empty without one).</summary>
+    public string WebSocket => Server.WebSocketEndpoint;
 
     public BrokerOptions Options { get; }
 
@@ -78,4 +99,6 @@ internal sealed class BrokerFixture : IDisposable
         Server.WaitForIdleWorkersAsync(service, count).WaitAsync(Raw.Wait);
 
     public void Dispose() => Server.Dispose();
+
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
 }

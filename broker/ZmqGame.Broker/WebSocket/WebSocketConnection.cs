@@ -1,0 +1,412 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+
+namespace ZmqGame.Broker.WebSocket;
+
+/// <summary>
+/// One ZWS 2.0 connection of the WebSocket frontend, after the upgrade: an async receive that reads one WebSocket
+/// message (one ZeroMQ frame) at a time, checks it, gathers frames into messages and queues them for the broker's loop
+/// (<see cref="WebSocketRouter.Post"/>); and an async send that writes, in order, what the loop queued for it. No thread
+/// of its own. Whatever breaks ZWS 2.0 (a text message, an empty one, unknown flag bits, a command inside a multipart
+/// message, a bad handshake, no handshake within the timeout) closes this connection only, with a close frame saying
+/// why, and is reported to the loop, which counts and logs it.
+/// </summary>
+internal sealed class WebSocketConnection
+{
+    /// <summary>The receive buffer's first size; it grows (up to the frame size limit) for larger frames and shrinks back after.</summary>
+    private const int InitialBuffer = 4096;
+
+    /// <summary>How long a closing connection waits for its close frame to go and the peer's to come back.</summary>
+    private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(2);
+
+    private readonly System.Net.WebSockets.WebSocket _socket;
+    private readonly WebSocketRouter _router;
+    private readonly bool _nullMechanism;
+    private readonly Channel<Outbound> _out = Channel.CreateUnbounded<Outbound>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    private int _queued;
+    private long _resumeAt;
+    private volatile bool _ended;
+
+    /// <param name="socket">The accepted WebSocket.</param>
+    /// <param name="protocol">The subprotocol agreed (<see cref="Zws.NullProtocol"/> or <see cref="Zws.BareProtocol"/>).</param>
+    /// <param name="router">The frontend router it reports to.</param>
+    public WebSocketConnection(System.Net.WebSockets.WebSocket socket, string protocol, WebSocketRouter router)
+    {
+        _socket = socket;
+        _router = router;
+        _nullMechanism = protocol == Zws.NullProtocol;
+    }
+
+    /// <summary>The routing identity, once the loop admitted the connection. Loop thread.</summary>
+    public byte[]? Identity { get; set; }
+
+    /// <summary>The connection has ended, or is closing: nothing more of it is handed on.</summary>
+    public bool Ended => _ended;
+
+    /// <summary>
+    /// Serves the connection until it ends: the broker's greeting (READY or its routing id), then receives until the peer
+    /// closes, breaks the protocol or goes away, or <paramref name="cancellationToken"/> (the server stopping) fires.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        EnqueueRaw(_nullMechanism ? Zws.ReadyMessage : Zws.RoutingIdMessage, last: false);
+        var sending = SendLoopAsync(cancellationToken);
+        (WebSocketCloseStatus Status, string Why)? close;
+        try
+        {
+            close = await ReceiveLoopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            close = null;
+        }
+
+        _ended = true;
+        if (close is { } reject)
+        {
+            _router.Post(new ZwsInbound(this, ZwsInboundKind.Rejected, Why: reject.Why));
+            Close(reject.Status, reject.Why);
+        }
+        else if (_socket.State == WebSocketState.CloseReceived)
+        {
+            Close(WebSocketCloseStatus.NormalClosure, string.Empty);
+        }
+
+        _out.Writer.TryComplete();
+        try
+        {
+            await sending.WaitAsync(CloseWait, cancellationToken).ConfigureAwait(false);
+            if (close is not null && _socket.State == WebSocketState.CloseSent)
+            {
+                // The close handshake: the peer's close frame comes back (anything before it is dropped).
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                wait.CancelAfter(CloseWait);
+                var scratch = new byte[256];
+                while (_socket.State == WebSocketState.CloseSent)
+                {
+                    await _socket.ReceiveAsync(scratch.AsMemory(), wait.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or TimeoutException or IOException or ObjectDisposedException)
+        {
+            // Gone or slow: aborted below.
+        }
+
+        _socket.Abort();
+        while (_out.Reader.TryRead(out var left))
+        {
+            left.Return();
+        }
+
+        _router.Post(new ZwsInbound(this, ZwsInboundKind.Gone));
+    }
+
+    /// <summary>Takes a place in the send queue for one message, unless <paramref name="highWatermark"/> messages are waiting. Loop thread.</summary>
+    public bool TryReserve(int highWatermark)
+    {
+        if (_ended || Volatile.Read(ref _queued) >= highWatermark)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _queued);
+        return true;
+    }
+
+    /// <summary>Queues one frame of the message reserved with <see cref="TryReserve"/>. Loop thread.</summary>
+    public void Enqueue(ReadOnlySpan<byte> frame, bool more)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(frame.Length + 1);
+        buffer[0] = more ? Zws.FlagMore : (byte)0;
+        frame.CopyTo(buffer.AsSpan(1));
+        if (!_out.Writer.TryWrite(new Outbound(buffer, frame.Length + 1, Pooled: true, Last: !more)))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Reads no further message before <paramref name="resumeAt"/> (a timestamp of the broker's clock); a later call keeps the later time. Loop thread.</summary>
+    public void PauseUntil(long resumeAt)
+    {
+        if (resumeAt > Volatile.Read(ref _resumeAt))
+        {
+            Volatile.Write(ref _resumeAt, resumeAt);
+        }
+    }
+
+    /// <summary>Sends a close frame after what is queued, and stops handing on what the peer sends. Any thread.</summary>
+    public void Close(WebSocketCloseStatus status, string why)
+    {
+        _ended = true;
+        _out.Writer.TryWrite(new Outbound([], 0, Pooled: false, Last: false, Close: status, Why: why));
+    }
+
+    /// <summary>Ends the connection at once (the broker is stopping). Any thread.</summary>
+    public void Abort()
+    {
+        _ended = true;
+        _socket.Abort();
+    }
+
+    private void EnqueueRaw(byte[] message, bool last) =>
+        _out.Writer.TryWrite(new Outbound(message, message.Length, Pooled: false, Last: last));
+
+    private async Task SendLoopAsync(CancellationToken cancellationToken)
+    {
+        var reader = _out.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var item))
+                {
+                    try
+                    {
+                        if (item.Close is { } status)
+                        {
+                            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                            {
+                                await _socket.CloseOutputAsync(status, Shorten(item.Why), cancellationToken).ConfigureAwait(false);
+                            }
+
+                            continue;
+                        }
+
+                        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                        {
+                            await _socket.SendAsync(item.Buffer.AsMemory(0, item.Length), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                    finally
+                    {
+                        item.Return();
+                        if (item.Last)
+                        {
+                            Interlocked.Decrement(ref _queued);
+                        }
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The peer is gone: the receive side ends too.
+            _socket.Abort();
+        }
+    }
+
+    /// <summary>Receives until the peer closes (null) or breaks ZWS 2.0 (the close status and why).</summary>
+    private async Task<(WebSocketCloseStatus Status, string Why)?> ReceiveLoopAsync(CancellationToken cancellationToken)
+    {
+        var limit = (long)_router.MaxMessageSize;
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        var scratch = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        handshake.CancelAfter(_router.HandshakeTimeout);
+        var token = handshake.Token;
+        var ready = false;
+        var message = new ZwsMessage();
+        try
+        {
+            while (true)
+            {
+                await WaitWhilePausedAsync(cancellationToken).ConfigureAwait(false);
+
+                // One WebSocket message: flags and a frame body, kept while it fits the limit, else only counted.
+                var length = 0;
+                long size = 0;
+                var kept = true;
+                while (true)
+                {
+                    if (kept && length == buffer.Length)
+                    {
+                        if (buffer.Length > limit)
+                        {
+                            kept = false;
+                        }
+                        else
+                        {
+                            var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, (long)buffer.Length * 2));
+                            buffer.AsSpan(0, length).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = larger;
+                        }
+                    }
+
+                    ValueWebSocketReceiveResult result;
+                    try
+                    {
+                        result = await _socket.ReceiveAsync(kept ? buffer.AsMemory(length) : scratch.AsMemory(), token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!ready && !cancellationToken.IsCancellationRequested)
+                    {
+                        return (WebSocketCloseStatus.PolicyViolation, "no ZWS 2.0 handshake within the handshake timeout");
+                    }
+
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        return null;
+                    }
+
+                    if (result.MessageType == WebSocketMessageType.Text)
+                    {
+                        return (WebSocketCloseStatus.InvalidMessageType, "a text message (ZWS 2.0 frames are binary messages)");
+                    }
+
+                    size += result.Count;
+                    if (kept)
+                    {
+                        length += result.Count;
+                    }
+
+                    if (result.EndOfMessage)
+                    {
+                        break;
+                    }
+                }
+
+                if (size == 0)
+                {
+                    return (WebSocketCloseStatus.ProtocolError, "an empty message (a ZWS 2.0 frame starts with its flags byte)");
+                }
+
+                var flags = buffer[0];
+                if (!Zws.ValidFlags(flags))
+                {
+                    return (WebSocketCloseStatus.ProtocolError, $"flags 0x{flags:X2} (ZWS 2.0 defines only MORE 0x01 and COMMAND 0x02)");
+                }
+
+                var more = (flags & Zws.FlagMore) != 0;
+                var body = kept ? buffer.AsSpan(1, length - 1) : [];
+                if ((flags & Zws.FlagCommand) != 0)
+                {
+                    if (more || message.Count > 0 || message.Size > 0)
+                    {
+                        return (WebSocketCloseStatus.ProtocolError, "a command inside a multipart message");
+                    }
+
+                    if (!kept)
+                    {
+                        return (WebSocketCloseStatus.MessageTooBig, $"a command of {size - 1} bytes");
+                    }
+
+                    if (!ready)
+                    {
+                        if (!_nullMechanism || Zmtp.Classify(body) != Zmtp.CommandKind.Ready)
+                        {
+                            return (WebSocketCloseStatus.ProtocolError, _nullMechanism ? "a command other than READY during the handshake" : "a command before the routing id (subprotocol ZWS2.0)");
+                        }
+
+                        if (Zmtp.ReadReady(body, out var asked) is { } bad)
+                        {
+                            return (WebSocketCloseStatus.ProtocolError, bad);
+                        }
+
+                        ready = true;
+                        handshake.CancelAfter(Timeout.InfiniteTimeSpan);
+                        _router.Post(new ZwsInbound(this, ZwsInboundKind.Ready, Identity: asked.ToArray()));
+                    }
+                    else if (Zmtp.Classify(body) == Zmtp.CommandKind.Ping)
+                    {
+                        var pong = ArrayPool<byte>.Shared.Rent(32);
+                        var pongLength = Zws.WritePong(body, pong);
+                        _out.Writer.TryWrite(new Outbound(pong, pongLength, Pooled: true, Last: false));
+                    }
+
+                    // Other commands once ready (PONG, a libzmq heartbeat, SUBSCRIBE…) mean nothing here.
+                    Shrink(ref buffer);
+                    continue;
+                }
+
+                if (!ready)
+                {
+                    if (_nullMechanism)
+                    {
+                        return (WebSocketCloseStatus.ProtocolError, "a message before READY");
+                    }
+
+                    if (more || !kept || size - 1 > byte.MaxValue)
+                    {
+                        return (WebSocketCloseStatus.ProtocolError, "a routing-id message that is not one frame of at most 255 bytes");
+                    }
+
+                    ready = true;
+                    handshake.CancelAfter(Timeout.InfiniteTimeSpan);
+                    _router.Post(new ZwsInbound(this, ZwsInboundKind.Ready, Identity: body.ToArray()));
+                    continue;
+                }
+
+                message.Add(body, size - 1, kept ? limit : -1);
+                if (!more)
+                {
+                    if (_ended)
+                    {
+                        message.Release();
+                    }
+                    else
+                    {
+                        _router.Post(new ZwsInbound(this, ZwsInboundKind.Message, Message: message));
+                    }
+
+                    message = new ZwsMessage();
+                }
+
+                Shrink(ref buffer);
+            }
+        }
+        finally
+        {
+            message.Release();
+            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>Waits out a pause the rate limit asked for (<see cref="PauseUntil"/>): meanwhile the peer's messages wait in TCP buffers.</summary>
+    private async ValueTask WaitWhilePausedAsync(CancellationToken cancellationToken)
+    {
+        var time = _router.Time;
+        while (true)
+        {
+            var resumeAt = Volatile.Read(ref _resumeAt);
+            var now = time.GetTimestamp();
+            if (resumeAt <= now)
+            {
+                return;
+            }
+
+            await Task.Delay(time.GetElapsedTime(now, resumeAt), time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Hands a grown receive buffer back once the large frame is through.</summary>
+    private static void Shrink(ref byte[] buffer)
+    {
+        if (buffer.Length > 16 * InitialBuffer)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        }
+    }
+
+    /// <summary>A close reason fits a control frame (123 bytes of UTF-8).</summary>
+    private static string Shorten(string? why)
+    {
+        why ??= string.Empty;
+        return System.Text.Encoding.UTF8.GetByteCount(why) <= 123 ? why : why[..60];
+    }
+
+    /// <summary>One WebSocket message to send, or (with <see cref="Close"/>) the close frame.</summary>
+    private readonly record struct Outbound(byte[] Buffer, int Length, bool Pooled, bool Last, WebSocketCloseStatus? Close = null, string? Why = null)
+    {
+        public void Return()
+        {
+            if (Pooled)
+            {
+                ArrayPool<byte>.Shared.Return(Buffer);
+            }
+        }
+    }
+}
