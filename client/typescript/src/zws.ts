@@ -11,14 +11,20 @@
  * hands on whole multipart messages.
  */
 
-/** The part of the WHATWG WebSocket the client uses; both the global `WebSocket` and the `ws` package's fit it. */
+/**
+ * The part of the WHATWG WebSocket the client uses; both the global `WebSocket` and the `ws` package's fit it. The
+ * handlers take `any` because each implementation has its own event classes; the client reads `data` of a message
+ * event and `code` and `reason` of a close event.
+ */
 export interface WebSocketLike {
   binaryType: string;
   readonly protocol: string;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
 }
@@ -139,8 +145,8 @@ export class ZwsLink {
     this.socket = new WebSocketClass(url, [...protocols]);
     this.socket.binaryType = "arraybuffer";
     this.socket.onopen = () => this.opened();
-    this.socket.onmessage = (event) => this.received(event.data);
-    this.socket.onclose = (event) => this.ended(event.reason ? `closed (${event.code} ${event.reason})` : `closed (${event.code})`);
+    this.socket.onmessage = (event: { data: unknown }) => this.received(event.data);
+    this.socket.onclose = (event: { code: number; reason: string }) => this.ended(event.reason ? `closed (${event.code} ${event.reason})` : `closed (${event.code})`);
     this.socket.onerror = () => this.ended(this.state === "opening" ? `could not connect to ${url}` : "connection error");
   }
 
