@@ -25,7 +25,7 @@ export interface WebSocketLike {
   onclose: ((event: any) => void) | null;
   onerror: ((event: any) => void) | null;
   /* eslint-enable @typescript-eslint/no-explicit-any */
-  send(data: Uint8Array): void;
+  send(data: Uint8Array<ArrayBuffer>): void;
   close(code?: number, reason?: string): void;
 }
 
@@ -102,7 +102,7 @@ export function decodeProperties(data: Uint8Array): Record<string, string> | nul
 }
 
 /** One WebSocket message: the flags byte, then the body. */
-export function encodeFrame(flags: number, body: Uint8Array): Uint8Array {
+export function encodeFrame(flags: number, body: Uint8Array): Uint8Array<ArrayBuffer> {
   const message = new Uint8Array(1 + body.length);
   message[0] = flags;
   message.set(body, 1);
