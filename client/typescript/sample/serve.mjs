@@ -29,7 +29,17 @@ export function serve(port = 0) {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const server = await serve(Number(process.argv[2] ?? 8080));
+  const [arg, ...rest] = process.argv.slice(2);
+  if (arg === "--help" || arg === "-h") {
+    console.log("usage: node sample/serve.mjs [PORT]   serves the lobby chat page on 127.0.0.1:PORT (default 8080; 0: a free port)");
+    process.exit(0);
+  }
+  const port = arg === undefined ? 8080 : Number(arg);
+  if (rest.length > 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`serve.mjs: '${process.argv.slice(2).join(" ")}' is not a port (0 to 65535); see --help`);
+    process.exit(2);
+  }
+  const server = await serve(port);
   const { port } = server.address();
   console.log(`lobby chat: http://127.0.0.1:${port}/sample/?broker=ws://127.0.0.1:5580 (Ctrl-C stops)`);
 }
