@@ -40,6 +40,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exit(2);
   }
   const server = await serve(port);
-  const { port } = server.address();
-  console.log(`lobby chat: http://127.0.0.1:${port}/sample/?broker=ws://127.0.0.1:5580 (Ctrl-C stops)`);
+  const bound = server.address().port;
+  console.log(`lobby chat: http://127.0.0.1:${bound}/sample/?broker=ws://127.0.0.1:5580 (Ctrl-C stops)`);
 }
