@@ -203,9 +203,9 @@ internal sealed class WebSocketConnection
         var limit = (long)_router.MaxMessageSize;
         var buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
         var scratch = ArrayPool<byte>.Shared.Rent(InitialBuffer);
-        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        handshake.CancelAfter(_router.HandshakeTimeout);
-        var token = handshake.Token;
+        using var handshake = new CancellationTokenSource(_router.HandshakeTimeout, _router.Time);
+        using var receiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, handshake.Token);
+        var token = receiving.Token;
         var ready = false;
         var message = new ZwsMessage();
         try
@@ -240,7 +240,8 @@ internal sealed class WebSocketConnection
                     {
                         result = await _socket.ReceiveAsync(kept ? buffer.AsMemory(length) : scratch.AsMemory(), token).ConfigureAwait(false);
                     }
-                    catch (OperationCanceledException) when (!ready && !cancellationToken.IsCancellationRequested)
+                    catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException
+                        && !ready && handshake.IsCancellationRequested)
                     {
                         return (WebSocketCloseStatus.PolicyViolation, "no ZWS 2.0 handshake within the handshake timeout");
                     }
