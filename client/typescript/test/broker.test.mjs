@@ -83,6 +83,30 @@ describe("against a real broker and worker host", () => {
     assert.deepEqual(sums.map((s) => s.Sum), Array.from({ length: 200 }, (_, i) => i + 1000));
   });
 
+  test("under load, every request is counted: 8 clients, 2,000 requests, each answered ok or with its named error", async () => {
+    const clients = await Promise.all(Array.from({ length: 8 }, () => connect()));
+    const counts = { ok: 0, "no such route": 0, other: [] };
+    await Promise.all(
+      clients.flatMap((client, c) =>
+        Array.from({ length: 250 }, async (_, i) => {
+          const bad = i % 10 === 9; // every tenth goes to a route the worker does not have
+          try {
+            const reply = await client.call("game", bad ? 99 : 2, { A: c, B: i }, { deadlineMs: 30_000 });
+            assert.equal(reply.Sum, c + i);
+            counts.ok++;
+          } catch (error) {
+            if (error instanceof ZmqGameRequestError && error.status === Status.NoSuchRoute) {
+              counts["no such route"]++;
+            } else {
+              counts.other.push(String(error));
+            }
+          }
+        }),
+      ),
+    );
+    assert.deepEqual(counts, { ok: 1800, "no such route": 200, other: [] });
+  });
+
   test("error statuses reach the caller with their names: no such route, handler failed", async () => {
     const client = await connect();
     await assert.rejects(client.call("game", 99, {}), (error) => {
