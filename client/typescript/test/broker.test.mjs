@@ -60,8 +60,12 @@ describe("against a real broker and worker host", () => {
     assert.ok(Math.abs(Number(pong.ServerTimeMs) - Date.now()) < 60_000, "the server's clock, in Unix ms");
   });
 
-  test("without an injected WebSocket the client uses the runtime's own (Node's, here in a child process)", async () => {
-    // Node 22 has a global WebSocket; Node 20 has it behind --experimental-websocket.
+  test("without an injected WebSocket the client uses the runtime's own (Node's, here in a child process)", async (t) => {
+    // Node 22 has a global WebSocket; Node 20 has it behind --experimental-websocket; Node 18 has none.
+    if (Number(process.versions.node.split(".")[0]) < 20) {
+      t.skip(`Node ${process.versions.node} has no WebSocket of its own`);
+      return;
+    }
     const flags = Number(process.versions.node.split(".")[0]) >= 22 ? [] : ["--experimental-websocket"];
     const script = `
       import { ZmqGameClient } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
