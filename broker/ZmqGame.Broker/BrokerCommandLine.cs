@@ -43,6 +43,7 @@ internal static class BrokerCommandLine
         ["--cluster-name"] = ("Broker:Cluster:Name", Kind.Text),
         ["--http"] = ("Broker:Http:Url", Kind.Text),
         ["--admin-token"] = ("Broker:Http:AdminToken", Kind.Text),
+        [LogFormat.Option] = (LogFormat.Setting, Kind.Text),
     };
 
     /// <summary>Switch mappings for <c>AddCommandLine</c>: each option to its configuration key.</summary>
