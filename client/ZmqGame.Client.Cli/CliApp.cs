@@ -248,7 +248,9 @@ internal static class CliApp
         };
         try
         {
-            return (await ZmqGameClient.ConnectAsync(invocation.Broker, options, cancellationToken).ConfigureAwait(false), ExitOk);
+            var client = await ZmqGameClient.ConnectAsync(invocation.Broker, options, cancellationToken).ConfigureAwait(false);
+            invocation.Logging.Connected();
+            return (client, ExitOk);
         }
         catch (Exception ex) when (StartFailure(ex, CancellationToken.None) is { } code)
         {

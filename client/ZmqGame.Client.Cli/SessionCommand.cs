@@ -83,6 +83,7 @@ internal static class SessionCommand
         try
         {
             client = await ZmqGameClient.ConnectAsync(settings.Broker, options, cancellationToken).ConfigureAwait(false);
+            settings.Logging.Connected();
         }
         catch (Exception ex) when (CliApp.StartFailure(ex, cancellationToken) is { } code)
         {
