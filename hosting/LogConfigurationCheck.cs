@@ -26,6 +26,7 @@ internal static class LogConfigurationCheck
         }
 
         using var factory = new LogFactory { ThrowConfigExceptions = true, ThrowExceptions = false };
+        LogFormat.Register(factory.Setup());
         try
         {
             _ = new XmlLoggingConfiguration(path, factory);

@@ -45,6 +45,7 @@ internal static class BrokerCommandLine
         ["--admin-token"] = ("Broker:Http:AdminToken", Kind.Text),
         ["--websocket"] = ("Broker:WebSocket", Kind.Text),
         ["--websocket-certificate"] = ("Broker:WebSocketCertificate", Kind.Text),
+        [LogFormat.Option] = (LogFormat.Setting, Kind.Text),
     };
 
     /// <summary>Switch mappings for <c>AddCommandLine</c>: each option to its configuration key.</summary>

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using NLog.Extensions.Logging;
 using ZmqGame.Broker;
 using ZmqGame.Broker.Http;
 using ZmqGame.Hosting;
@@ -59,6 +58,9 @@ if (BrokerCommandLine.IsHelp(args))
                                    ws://*:5580 (port 0: a free one; default: off)
           --websocket-certificate PATH  certificate (.pfx, or PEM with its key) of a
                                    wss:// URL (password: Broker:WebSocketCertificatePassword)
+          --log-format F           log lines as text (default) or json: one JSON object per
+                                   line (also Logging:Format, ZMQGAME_LOG_FORMAT; levels:
+                                   --Logging:LogLevel:Default Debug; docs/operations.md, "Logs")
 
         Every option can also be set in appsettings.json (section "Broker") or as an
         environment variable ZMQGAME_Broker__Frontend=... , and any key as --Broker:Key value.
@@ -92,12 +94,13 @@ try
     });
     builder.Configuration.AddEnvironmentVariables("ZMQGAME_");
     builder.Configuration.AddCommandLine(commandLine, BrokerCommandLine.Switches);
+    LogSetup.AddDefaultLevels(builder.Configuration);
 
     // A value in appsettings.json, the environment or a --Broker:Key option that is not of its setting's kind, or
     // an endpoint no socket can take: one line naming the setting and where it came from.
     options = ConfigurationCheck.Bind(builder.Configuration, BrokerOptions.Section, new BrokerOptions());
     BrokerCommandLine.CheckEndpoints(builder.Configuration, options);
-    LogConfigurationCheck.Check(AppContext.BaseDirectory);
+    LogSetup.Configure(builder.Logging, builder.Configuration, AppContext.BaseDirectory);
 }
 catch (InvalidDataException ex)
 {
@@ -111,8 +114,6 @@ catch (InvalidOperationException ex)
     return 2;
 }
 
-builder.Logging.ClearProviders();
-builder.Logging.AddNLog();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5) + (options.IsLameDuck ? options.LameDuckTimeout : TimeSpan.Zero));
 
 if (options.SessionKeyFile.Length > 0 && !Path.IsPathRooted(options.SessionKeyFile))

@@ -46,7 +46,9 @@ internal static class CliApp
           --broker <endpoints>         broker frontend, or a cluster's as a list a,b (default tcp://localhost:5555)
           --timeout <duration>         request deadline (default 5s)
           --connect-timeout <duration> how long to wait for the broker to answer (default 5s)
-        Durations: 250ms, 5s, 1m, or hh:mm:ss.
+          -v, --verbose                also log what the client library says at Information and Debug
+          --log-format <text|json>     log lines as text (default) or JSON, one object per line
+        Durations: 250ms, 5s, 1m, or hh:mm:ss. Logs go to stderr: warnings and errors only, unless -v.
 
         Exit codes:
           0  success (reply printed on stdout)
@@ -238,10 +240,17 @@ internal static class CliApp
 
     private static async Task<(ZmqGameClient? Client, int Code)> ConnectAsync(Invocation invocation, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var options = new ZmqGameClientOptions { ConnectTimeout = invocation.ConnectTimeout, RequestTimeout = invocation.Timeout };
+        var options = new ZmqGameClientOptions
+        {
+            ConnectTimeout = invocation.ConnectTimeout,
+            RequestTimeout = invocation.Timeout,
+            LoggerFactory = invocation.Logging.CreateFactory(stderr),
+        };
         try
         {
-            return (await ZmqGameClient.ConnectAsync(invocation.Broker, options, cancellationToken).ConfigureAwait(false), ExitOk);
+            var client = await ZmqGameClient.ConnectAsync(invocation.Broker, options, cancellationToken).ConfigureAwait(false);
+            invocation.Logging.Connected();
+            return (client, ExitOk);
         }
         catch (Exception ex) when (StartFailure(ex, CancellationToken.None) is { } code)
         {
@@ -322,6 +331,8 @@ internal static class CliApp
 
         public TimeSpan ConnectTimeout { get; private set; } = TimeSpan.FromSeconds(5);
 
+        public CliLogging Logging { get; } = new();
+
         public static Invocation Parse(string[] args)
         {
             var result = new Invocation();
@@ -337,6 +348,11 @@ internal static class CliApp
             for (var i = 0; i < args.Length; i++)
             {
                 var arg = args[i];
+                if (result.Logging.Parse(args, ref i))
+                {
+                    continue;
+                }
+
                 switch (arg)
                 {
                     case "--broker":
@@ -430,7 +446,7 @@ internal static class CliApp
 
             for (var i = 0; i < options.Length; i++)
             {
-                if (options[i] is "--broker" or "--timeout" or "--connect-timeout")
+                if (options[i] is "--broker" or "--timeout" or "--connect-timeout" or "--log-format")
                 {
                     i++;
                 }

@@ -19,7 +19,9 @@ internal static class CommandHelp
           --broker <endpoints>         broker frontend, or a cluster's as a list a,b (default tcp://localhost:5555)
           --timeout <duration>         request deadline (default 5s)
           --connect-timeout <duration> how long to wait for the broker to answer (default 5s)
-        Durations: 250ms, 5s, 1m, or hh:mm:ss.
+          -v, --verbose                also log what the client library says at Information and Debug
+          --log-format <text|json>     log lines as text (default) or JSON, one object per line
+        Durations: 250ms, 5s, 1m, or hh:mm:ss. Logs go to stderr: warnings and errors only, unless -v.
 
         Example:
           client call game 2 '{"A": 40, "B": 2}'      # prints {"Sum":42}

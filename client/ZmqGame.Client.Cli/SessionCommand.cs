@@ -42,6 +42,8 @@ internal static class SessionCommand
           --server-key <z85>           the broker's CURVE public key: encrypt the connection (default plain)
           --timeout <duration>         deadline of each request (default 5s)
           --connect-timeout <duration> how long to wait for the broker to open the session (default 5s)
+          -v, --verbose                also log what the client library says at Information and Debug (stderr)
+          --log-format <text|json>     log lines as text (default) or JSON, one object per line
 
         Exit codes: 0 end of input, 2 usage error, 3 no broker answered, 130 interrupted.
         """;
@@ -74,12 +76,14 @@ internal static class SessionCommand
             RequestTimeout = settings.Timeout,
             SessionService = settings.SessionService,
             ServerPublicKey = settings.ServerKey,
+            LoggerFactory = settings.Logging.CreateFactory(stderr),
         };
 
         ZmqGameClient client;
         try
         {
             client = await ZmqGameClient.ConnectAsync(settings.Broker, options, cancellationToken).ConfigureAwait(false);
+            settings.Logging.Connected();
         }
         catch (Exception ex) when (CliApp.StartFailure(ex, cancellationToken) is { } code)
         {
@@ -288,12 +292,19 @@ internal static class SessionCommand
 
         public TimeSpan ConnectTimeout { get; private set; } = TimeSpan.FromSeconds(5);
 
+        public CliLogging Logging { get; } = new();
+
         public static Settings Parse(string[] args)
         {
             var result = new Settings();
             for (var i = 0; i < args.Length; i++)
             {
                 var arg = args[i];
+                if (result.Logging.Parse(args, ref i))
+                {
+                    continue;
+                }
+
                 switch (arg)
                 {
                     case "-h" or "--help" or "help":

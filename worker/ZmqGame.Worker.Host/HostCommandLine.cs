@@ -24,6 +24,8 @@ internal static class HostCommandLine
           --service LIST     services to serve, comma-separated (default echo,game,lobby)
           --http URL         serve /metrics, /healthz and /readyz over HTTP, e.g.
                              http://127.0.0.1:9091 (port 0: a free one; default: off)
+          --log-format F     log lines as text (default) or json: one JSON object per line
+                             (also Logging:Format, ZMQGAME_LOG_FORMAT; docs/operations.md, "Logs")
           --processes [N]    supervisor: run N worker processes and keep them running
                              (default one per core; SIGHUP: rolling reload, SIGTERM: drain)
           --control EP       supervisor: the broker's control endpoint, for reload checks
@@ -51,6 +53,7 @@ internal static class HostCommandLine
         ["--slots"] = true,
         ["--service"] = false,
         [HttpSwitch] = false,
+        [LogFormat.Option] = false,
         [SupervisorHost.ControlSwitch] = false,
         [SupervisorHost.AdminSwitch] = false,
         [SupervisorHost.ParentPidSwitch] = true,
@@ -117,6 +120,7 @@ internal static class HostCommandLine
             })
             .Build();
         ConfigurationCheck.Bind(configuration, WorkerOptions.SectionName, new WorkerOptions()).Validate();
+        _ = LogSetup.IsJson(configuration);
         CheckServices(configuration);
         Http.WorkerHttp.CheckSupervised(configuration);
     }

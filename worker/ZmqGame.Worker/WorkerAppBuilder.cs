@@ -11,7 +11,8 @@ namespace ZmqGame.Worker;
 /// Builds a <see cref="WorkerApp"/> on the .NET generic host. Configuration: appsettings.json, environment
 /// variables, command line; <c>--broker</c> and <c>--slots</c> map to <c>Worker:Broker</c> and <c>Worker:Slots</c>.
 /// Durations read as <c>250ms</c>, <c>5s</c>, <c>1m</c> or <c>hh:mm:ss</c> (see <see cref="Durations"/>).
-/// Logging goes to NLog: nlog.config next to the executable, or without one the console (see <see cref="WorkerAppLogging"/>).
+/// Logging goes to NLog: nlog.config next to the executable, or without one the console (see <see cref="WorkerAppLogging"/>);
+/// <c>--log-format json</c> maps to <c>Logging:Format</c>.
 /// </summary>
 public sealed class WorkerAppBuilder
 {
@@ -20,6 +21,7 @@ public sealed class WorkerAppBuilder
     {
         ["--broker"] = $"{WorkerOptions.SectionName}:{nameof(WorkerOptions.Broker)}",
         ["--slots"] = $"{WorkerOptions.SectionName}:{nameof(WorkerOptions.Slots)}",
+        [LogFormat.Option] = LogFormat.Setting,
     };
 
     private readonly HostApplicationBuilder _builder;
@@ -33,8 +35,7 @@ public sealed class WorkerAppBuilder
         _builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         _builder.Configuration.AddCommandLine(args, SwitchMappings);
         ConfigurationCheck.Bind(_builder.Configuration, WorkerOptions.SectionName, Options);
-        _builder.Logging.ClearProviders();
-        WorkerAppLogging.AddNLogOrDefault(_builder.Logging);
+        WorkerAppLogging.AddNLogOrDefault(_builder.Logging, _builder.Configuration);
     }
 
     /// <summary>Worker settings, already bound from configuration; adjust them before <see cref="Build"/>.</summary>

@@ -159,7 +159,8 @@ internal sealed partial class SessionManager
                 break;
         }
 
-        if (_logger.IsEnabled(LogLevel.Information))
+        // Debug, as the opening is: one line per client session would flood the log (`trigger stats` counts them).
+        if (_logger.IsEnabled(LogLevel.Debug))
         {
             SessionLog.Ended(_logger, session.Id, session.UserId ?? "-", reason, text);
         }

@@ -5,14 +5,15 @@ using Microsoft.Extensions.Logging;
 namespace ZmqGame.Worker.Host.Supervisor;
 
 /// <summary>
-/// One worker process run by the supervisor. Its stdout and stderr are forwarded to the supervisor's log, prefixed
-/// with the child id, and read for the readiness signal: the worker's "Worker started: … N slot(s)" line and one
+/// One worker process run by the supervisor. Its stdout and stderr are forwarded to the supervisor's output, prefixed
+/// with the child id (<see cref="ChildOutput"/>), and read for the readiness signal: the worker's "Worker started: … N slot(s)" line and one
 /// "Slot i of service 'S' READY" line for every slot.
 /// </summary>
 internal sealed partial class ChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ILogger _logger;
+    private readonly ChildOutput _output;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HashSet<(string Service, int Slot)> _readySlots = [];
@@ -26,6 +27,7 @@ internal sealed partial class ChildProcess : IDisposable
         Slot = slot;
         _process = process;
         _logger = logger;
+        _output = new ChildOutput(id, logger, Console.Out, ZmqGame.Hosting.LogFormat.Json);
         StartedAt = startedAt;
     }
 
@@ -148,13 +150,12 @@ internal sealed partial class ChildProcess : IDisposable
             return;
         }
 
+        _output.Forward(line, error);
         if (error)
         {
-            SupervisorLog.ChildError(_logger, Id, line);
             return;
         }
 
-        SupervisorLog.ChildOutput(_logger, Id, line);
         bool ready;
         lock (_gate)
         {

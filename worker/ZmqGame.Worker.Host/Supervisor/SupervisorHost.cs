@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using NetMQ;
-using NLog.Extensions.Logging;
 using ZmqGame.Hosting;
 
 using ZmqGame.Trigger;
@@ -40,18 +39,25 @@ internal static class SupervisorHost
     {
         var (childArgs, processes, supervisorArgs) = SplitArguments(args);
         var options = new SupervisorOptions();
+        IConfigurationRoot configuration;
         try
         {
-            var configuration = new ConfigurationBuilder()
+            // The log format and levels are the children's: --log-format and --Logging:… reach them as worker options.
+            var sources = new ConfigurationBuilder()
                 .SetBasePath(AppContext.BaseDirectory)
                 .AddJsonFile("appsettings.json", optional: true)
                 .AddEnvironmentVariables()
+                .AddCommandLine([.. childArgs], new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+                {
+                    [LogFormat.Option] = LogFormat.Setting,
+                })
                 .AddCommandLine([.. supervisorArgs], new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
                 {
                     [ControlSwitch] = $"{SupervisorOptions.SectionName}:{nameof(SupervisorOptions.Control)}",
                     [AdminSwitch] = $"{SupervisorOptions.SectionName}:{nameof(SupervisorOptions.Admin)}",
-                })
-                .Build();
+                });
+            LogSetup.AddDefaultLevels(sources);
+            configuration = sources.Build();
             ConfigurationCheck.Bind(configuration, SupervisorOptions.SectionName, options);
             if (processes is { } text)
             {
@@ -68,6 +74,7 @@ internal static class SupervisorHost
                 ? AppContext.BaseDirectory
                 : Path.GetDirectoryName(Path.GetFullPath(options.WorkerPath))!;
             HostCommandLine.CheckWorkerSettings(childArgs, workerDirectory);
+            _ = LogSetup.IsJson(configuration);
             LogConfigurationCheck.Check(AppContext.BaseDirectory);
         }
         catch (InvalidDataException ex)
@@ -81,7 +88,11 @@ internal static class SupervisorHost
             return 2;
         }
 
-        using var loggerFactory = LoggerFactory.Create(b => b.AddNLog());
+        using var loggerFactory = LoggerFactory.Create(b =>
+        {
+            b.AddConfiguration(configuration.GetSection("Logging"));
+            LogSetup.Configure(b, configuration, AppContext.BaseDirectory);
+        });
         var logger = loggerFactory.CreateLogger("ZmqGame.Worker.Host.Supervisor");
         var command = ChildCommandFor(childArgs, options.WorkerPath);
         var curve = string.IsNullOrEmpty(options.ControlServerKey) ? null : CurveKeys.FromZ85(options.ControlServerKey, options.ControlSecretKey!);
