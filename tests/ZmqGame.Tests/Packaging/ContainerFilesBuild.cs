@@ -31,7 +31,10 @@ internal sealed class ContainerFilesBuild
     /// <summary>The temporary folder that holds every stage's file system.</summary>
     public string Root { get; }
 
-    /// <summary>The COPY sources (from the build context) that are not in the repository, or that .dockerignore leaves out.</summary>
+    /// <summary>
+    /// The COPY sources that are not there: not in the repository, left out by .dockerignore, or not made by the stage
+    /// they are copied from (<c>--from=build /app</c> when the publish failed).
+    /// </summary>
     public List<string> MissingSources { get; } = [];
 
     /// <summary>Every file copied from the build context, relative to the repository.</summary>
@@ -125,9 +128,9 @@ internal sealed class ContainerFilesBuild
         {
             var relative = source.Trim('/');
             var path = Path.Combine(sourceRoot, relative);
-            if (copy.From is null && (ignore.IsIgnored(relative) || !(File.Exists(path) || Directory.Exists(path))))
+            if (!(File.Exists(path) || Directory.Exists(path)) || (copy.From is null && ignore.IsIgnored(relative)))
             {
-                MissingSources.Add(source);
+                MissingSources.Add(copy.From is { } stage ? $"--from={stage} {source}" : source);
                 continue;
             }
 

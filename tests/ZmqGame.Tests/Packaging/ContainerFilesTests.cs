@@ -153,6 +153,19 @@ public sealed class ContainerFilesTests
         Assert.That(down.Output, Does.StartWith("unhealthy: "));
     }
 
+    [TestCaseSource(nameof(Dockerfiles))]
+    public async Task Dockerfile_EntryPoint_ProbeWithAnotherOption_IsOneErrorLineAndExit2(string dockerfile)
+    {
+        var build = _builds[dockerfile];
+        var entryPoint = build.Dockerfile.Image.EntryPoint;
+
+        var probe = await DotnetCommand.RunFileAsync(Environment(build), entryPoint[0], build.AppDirectory, CommandTimeout,
+            [.. entryPoint.Skip(1), "--probe", "http://127.0.0.1:1/healthz", "--slots", "1"]);
+
+        Assert.That(probe.ExitCode, Is.EqualTo(2), probe.Output);
+        Assert.That(probe.Output.Trim(), Does.StartWith("error: --probe takes one http URL").And.Not.Contain("\n"));
+    }
+
     [Test]
     public void Dockerignore_LeavesBuildOutputsAndNodeModulesOutOfTheContext()
     {
