@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using ZmqGame.Broker;
 using ZmqGame.Broker.Http;
 using ZmqGame.Hosting;
+using ZmqGame.Hosting.Http;
 using ZmqGame.Protocol;
 
 // For the endpoints NetMQ serves (control, CURVE, and all of them without epoll or with ZMQGAME_TRANSPORT=netmq):
@@ -61,6 +62,8 @@ if (BrokerCommandLine.IsHelp(args))
           --log-format F           log lines as text (default) or json: one JSON object per
                                    line (also Logging:Format, ZMQGAME_LOG_FORMAT; levels:
                                    --Logging:LogLevel:Default Debug; docs/operations.md, "Logs")
+          --probe URL              start nothing: GET URL (e.g. http://127.0.0.1:9090/healthz)
+                                   and exit 0 on a 2xx answer, else 1 (a container HEALTHCHECK)
 
         Every option can also be set in appsettings.json (section "Broker") or as an
         environment variable ZMQGAME_Broker__Frontend=... , and any key as --Broker:Key value.
@@ -70,6 +73,11 @@ if (BrokerCommandLine.IsHelp(args))
         Conventions of every ZmqGame program: README.md, "Command-line conventions".
         """);
     return 0;
+}
+
+if (HttpProbe.IsRequested(args))
+{
+    return await HttpProbe.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
 }
 
 string[] commandLine;

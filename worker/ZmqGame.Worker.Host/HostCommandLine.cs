@@ -30,6 +30,8 @@ internal static class HostCommandLine
                              (default one per core; SIGHUP: rolling reload, SIGTERM: drain)
           --control EP       supervisor: the broker's control endpoint, for reload checks
           --admin EP         supervisor: where it takes reload/status from the trigger
+          --probe URL        start nothing: GET URL (e.g. http://127.0.0.1:9091/healthz)
+                             and exit 0 on a 2xx answer, else 1 (a container HEALTHCHECK)
 
         Every setting can also be set in appsettings.json (sections "Worker", "Supervisor"),
         as an environment variable (Worker__Broker=...) or as --Worker:Key value. A duration

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NetMQ;
 using ZmqGame.Hosting;
+using ZmqGame.Hosting.Http;
 using ZmqGame.Protocol;
 using ZmqGame.Worker;
 using ZmqGame.Worker.Host;
@@ -20,6 +21,11 @@ if (HostCommandLine.IsHelp(args))
 {
     Console.WriteLine(HostCommandLine.Usage);
     return 0;
+}
+
+if (HttpProbe.IsRequested(args))
+{
+    return await HttpProbe.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
 }
 
 try

@@ -15,7 +15,11 @@ internal sealed record DotnetCommand(int ExitCode, string Output)
         RunFileAsync(feed, "dotnet", workingDirectory, timeout, args);
 
     /// <summary>Runs <paramref name="file"/> (an executable) and waits for it to exit; after <paramref name="timeout"/> it is killed and the test fails.</summary>
-    public static async Task<DotnetCommand> RunFileAsync(PackedFeed feed, string file, string workingDirectory, TimeSpan timeout, params string[] args)
+    public static Task<DotnetCommand> RunFileAsync(PackedFeed feed, string file, string workingDirectory, TimeSpan timeout, params string[] args) =>
+        RunFileAsync(feed.Environment, file, workingDirectory, timeout, args);
+
+    /// <summary>Runs <paramref name="file"/> with <paramref name="environment"/> added to this process's environment and waits for it to exit.</summary>
+    public static async Task<DotnetCommand> RunFileAsync(IReadOnlyDictionary<string, string> environment, string file, string workingDirectory, TimeSpan timeout, params string[] args)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -36,7 +40,7 @@ internal sealed record DotnetCommand(int ExitCode, string Output)
             info.Environment.Remove(name);
         }
 
-        foreach (var (name, value) in feed.Environment)
+        foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
         }

@@ -20,6 +20,9 @@ public sealed class PackageMetadataTests
         ("ZmqGame.Client.Tool", "zmqgame-client"),
     ];
 
+    /// <summary>The repository every package names (Directory.Build.props <c>RepositoryUrl</c> and <c>PackageProjectUrl</c>).</summary>
+    private const string RepositoryUrl = "https://github.com/zmqgame/zmqgame";
+
     private PackedFeed _feed = null!;
 
     [OneTimeSetUp]
@@ -53,7 +56,8 @@ public sealed class PackageMetadataTests
             Assert.That(license?.Attribute("type")?.Value, Is.EqualTo("expression"));
             Assert.That(license?.Value, Is.EqualTo("MIT"));
             Assert.That(repository?.Attribute("type")?.Value, Is.EqualTo("git"));
-            Assert.That(repository?.Attribute("url")?.Value, Does.StartWith("https://"));
+            Assert.That(repository?.Attribute("url")?.Value, Is.EqualTo(RepositoryUrl));
+            Assert.That(Value("projectUrl"), Is.EqualTo(RepositoryUrl));
             Assert.That(Value("tags"), Does.Contain("zeromq"));
             Assert.That(Value("authors"), Is.EqualTo("ZmqGame contributors"));
             Assert.That(readme, Is.Not.Null);
