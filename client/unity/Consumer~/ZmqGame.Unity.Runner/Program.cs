@@ -5,7 +5,7 @@ using ZmqGame.Samples.Lobby;
 using ZmqGame.Unity.Runner;
 
 // Plays the ZmqGameLobby sample with dynamic code off. Prints "log: <line>" for each Unity log line and, on stdin:
-// "gui" prints what OnGUI draws ("gui: <label>" lines, then "gui end"), "say <text>" says it in the room, "destroy"
+// "gui" runs a frame and prints what OnGUI draws ("gui: <label>" lines, then "gui end"), "say <text>" says it in the room, "destroy"
 // destroys the script (OnDestroy), "quit" quits the application (OnApplicationQuit, OnDestroy) and exits 0.
 const string Usage = "usage: ZmqGame.Unity.Runner --broker <frontend> [--name <player>] [--room <room>]";
 if (args.Contains("--help") || args.Contains("-h"))
@@ -53,6 +53,8 @@ var input = new Thread(() =>
             switch (command.Split(' ', 2)[0])
             {
                 case "gui":
+                    // A frame: Update, then OnGUI (Unity's order).
+                    loop.Send("Update");
                     GUILayout.Clear();
                     loop.Send("OnGUI");
                     foreach (var drawn in GUILayout.Drawn)
