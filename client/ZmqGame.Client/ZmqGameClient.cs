@@ -133,11 +133,11 @@ public sealed class ZmqGameClient : IAsyncDisposable
     public async Task<TResponse> RequestAsync<TRequest, TResponse>(
         string service, int command, TRequest request, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var payload = Payload.Serialize(request);
+        var payload = MessagePackSerializer.Serialize(request, core.Serializer, cancellationToken);
         var reply = await core.RequestAsync(service, command, payload, timeout, cancellationToken).ConfigureAwait(false);
         try
         {
-            return Payload.Deserialize<TResponse>(reply);
+            return MessagePackSerializer.Deserialize<TResponse>(reply, core.Serializer, cancellationToken);
         }
         catch (MessagePackSerializationException ex)
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using MessagePack;
 using Microsoft.Extensions.Logging;
 using NetMQ;
 
@@ -82,6 +83,15 @@ public sealed class ZmqGameClientOptions
     /// 1 MiB (the broker's default); at least 1024.
     /// </summary>
     public int MaxMessageSize { get; set; } = 1 << 20;
+
+    /// <summary>
+    /// How request, reply and push payloads are read and written. Null (the default): MessagePack's standard resolver
+    /// where the runtime can make code at run time, and <see cref="ZmqGameResolver"/> alone where it cannot (Unity
+    /// IL2CPP). A game built ahead of time composes its own payloads' formatters with <see cref="ZmqGameResolver"/>
+    /// (e.g. in a <c>StaticCompositeResolver</c>) and sets the result here, with
+    /// <c>MessagePackSecurity.UntrustedData</c>.
+    /// </summary>
+    public MessagePackSerializerOptions? SerializerOptions { get; set; }
 
     /// <summary>Logging; none when null.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }

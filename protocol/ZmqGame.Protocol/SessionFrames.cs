@@ -211,56 +211,53 @@ internal readonly struct EventHeader
 
 /// <summary>
 /// The session state in a WELCOME: a MessagePack map. Sent after HELLO and whenever the binding or the groups of
-/// the session change; the client keeps the latest one and the ticket that comes with it.
+/// the session change; the client keeps the latest one and the ticket that comes with it. Its keys and their
+/// order are <see cref="WelcomeFormatter"/>'s.
 /// </summary>
-[MessagePackObject]
+[MessagePackFormatter(typeof(WelcomeFormatter))]
 internal sealed class Welcome
 {
     /// <summary>The session id (random, never 0).</summary>
-    [Key("session")]
     public ulong Session { get; set; }
 
     /// <summary>True when HELLO resumed an existing session (binding and groups kept).</summary>
-    [Key("resumed")]
     public bool Resumed { get; set; }
 
     /// <summary>The broker ends the session after this much silence from the client (milliseconds).</summary>
-    [Key("timeout_ms")]
     public uint TimeoutMs { get; set; }
 
     /// <summary>The user id the session is bound to; null when not logged in.</summary>
-    [Key("user")]
     public string? User { get; set; }
 
     /// <summary>The user's data flags.</summary>
-    [Key("flags")]
     public ulong Flags { get; set; }
 
     /// <summary>Groups the session is in.</summary>
-    [Key("groups")]
     public string[]? Groups { get; set; }
 
     /// <summary>
     /// The broker's <c>MaxMessageSize</c>: the most bytes a message's frames may hold together (0: not announced, an
     /// older broker). A client refuses a larger request before sending it.
     /// </summary>
-    [Key("max_message_size")]
     public uint MaxMessageSize { get; set; }
 
     /// <summary>
     /// The idempotent routes of the broker's current workers: service name to command ids (absent from older brokers).
     /// A client sends a request on one of them again on the next broker when its broker is lost before the reply.
     /// </summary>
-    [Key("idempotent")]
     public Dictionary<string, int[]>? Idempotent { get; set; }
 
     public byte[] Serialize() => MessagePackSerializer.Serialize(this, Payload.Options);
 
-    public static bool TryParse(ReadOnlyMemory<byte> frame, out Welcome welcome)
+    /// <summary>Reads a WELCOME map; false when it is not one or has no session id.</summary>
+    /// <param name="frame">The map.</param>
+    /// <param name="welcome">The session state; an empty one when false.</param>
+    /// <param name="options">The resolver and security settings to read it with; <see cref="Payload.Options"/> when null.</param>
+    public static bool TryParse(ReadOnlyMemory<byte> frame, out Welcome welcome, MessagePackSerializerOptions? options = null)
     {
         try
         {
-            welcome = MessagePackSerializer.Deserialize<Welcome>(frame, Payload.Options) ?? new Welcome();
+            welcome = MessagePackSerializer.Deserialize<Welcome>(frame, options ?? Payload.Options) ?? new Welcome();
             return welcome.Session != 0;
         }
         catch (MessagePackSerializationException)

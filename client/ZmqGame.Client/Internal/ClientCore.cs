@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using MessagePack;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ZmqGame.Protocol;
@@ -56,7 +57,8 @@ internal sealed partial class ClientCore : IAsyncDisposable
         connection = new ClientConnection(endpoints, serverKey, logger);
         requests = new RequestTable(time, logger);
         session = new SessionState(time, logger, sessionService, connection, liveness, events, FlushUnsent);
-        pushes = new PushFanOut(options.PushBufferSize, logger);
+        Serializer = PayloadSerializer.For(options);
+        pushes = new PushFanOut(options.PushBufferSize, Serializer, logger);
         reconnector = new Reconnector(endpoints, options, time, logger, l => Post(ClientCommand.Open(l)), session.FailFirstWelcome);
     }
 
@@ -67,6 +69,9 @@ internal sealed partial class ClientCore : IAsyncDisposable
     public IReadOnlyList<string> Endpoints => endpoints;
 
     public ZmqGameClientOptions Options => options;
+
+    /// <summary>What payloads are read and written with (<see cref="ZmqGameClientOptions.SerializerOptions"/> or the default).</summary>
+    public MessagePackSerializerOptions Serializer { get; }
 
     public long MalformedMessages => Interlocked.Read(ref malformedMessages);
 

@@ -85,7 +85,7 @@ internal static class ClientFrames
     {
         ticket = null;
         if (!ZgClient.TryReadWelcome(new ListFrames(message), out var mapIndex, out var ticketIndex)
-            || !Welcome.TryParse(message[mapIndex], out welcome))
+            || !Welcome.TryParse(message[mapIndex], out welcome, ZmqGameResolver.Options))
         {
             welcome = null!;
             return false;

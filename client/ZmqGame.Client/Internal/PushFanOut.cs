@@ -1,3 +1,4 @@
+using MessagePack;
 using Microsoft.Extensions.Logging;
 
 namespace ZmqGame.Client.Internal;
@@ -10,6 +11,7 @@ namespace ZmqGame.Client.Internal;
 internal sealed class PushFanOut
 {
     private readonly int bufferSize;
+    private readonly MessagePackSerializerOptions serializer;
     private readonly ILogger logger;
     private readonly object subscribersGate = new();
     private readonly Action<PushSubscription> unsubscribe;
@@ -18,9 +20,10 @@ internal sealed class PushFanOut
     private long droppedPushes;
     private long unreadablePushes;
 
-    public PushFanOut(int bufferSize, ILogger logger)
+    public PushFanOut(int bufferSize, MessagePackSerializerOptions serializer, ILogger logger)
     {
         this.bufferSize = bufferSize;
+        this.serializer = serializer;
         this.logger = logger;
         unsubscribe = Unsubscribe;
     }
@@ -55,7 +58,7 @@ internal sealed class PushFanOut
             return;
         }
 
-        var push = new ServerPush(command, payload);
+        var push = new ServerPush(command, payload, serializer);
         foreach (var subscriber in current)
         {
             if ((subscriber.Command is null || subscriber.Command == command) && !subscriber.Offer(push))

@@ -227,6 +227,7 @@ internal static class Executables
             "ZmqGame.Worker.Host" => ("worker", "ZmqGame.Worker.Host"),
             "ZmqGame.Client.Cli" => ("client", "client"),
             "ZmqGame.Trigger.Cli" => ("trigger", "trigger"),
+            "ZmqGame.Unity.Runner" => ("client/unity/Consumer~", "ZmqGame.Unity.Runner"),
             _ => throw new ArgumentException("unknown project " + project, nameof(project)),
         };
         string[] candidates =
