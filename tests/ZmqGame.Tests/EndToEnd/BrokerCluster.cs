@@ -43,6 +43,9 @@ internal sealed class BrokerCluster : IAsyncDisposable
     /// <summary>Handler runs of the idempotent route, over every worker.</summary>
     public long IdempotentRuns => (_sharedRoutes?.IdempotentRuns ?? 0) + _nodes.Sum(n => n.Routes?.IdempotentRuns ?? 0);
 
+    /// <summary>Holds the idempotent route's runs in broker <paramref name="i"/>'s own worker (<see cref="Engine.KeyFile"/>: a worker per broker).</summary>
+    public FailoverRoutes.Hold HoldIdempotentOn(int i) => _nodes[i].Routes!.HoldIdempotent();
+
     /// <summary>Every broker's frontend, comma-separated, as clients take them.</summary>
     public string Frontends => string.Join(",", _nodes.Select(n => n.Frontend));
 

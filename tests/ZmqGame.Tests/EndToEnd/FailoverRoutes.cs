@@ -19,8 +19,15 @@ public sealed class FailoverRoutes
     public const int WhoAmI = 4;
 
     private long _idempotentRuns;
+    private Hold? _hold;
 
     public long IdempotentRuns => Interlocked.Read(ref _idempotentRuns);
+
+    /// <summary>
+    /// From now on, runs of the idempotent route (counted) wait until <see cref="Hold.Release"/>: a test kills a broker
+    /// once <see cref="Hold.Entered"/> says one is running, so that a request is surely in a handler at the kill.
+    /// </summary>
+    public Hold HoldIdempotent() => _hold = new Hold();
 
     public static FailoverRoutes Map(WorkerApp app)
     {
@@ -29,6 +36,12 @@ public sealed class FailoverRoutes
         game.MapGroup(idempotent: true).Map<Work, Work>(Idempotent, async (work, ctx) =>
         {
             Interlocked.Increment(ref routes._idempotentRuns);
+            if (routes._hold is { } hold)
+            {
+                hold.Enter();
+                await hold.Released;
+            }
+
             await Task.Delay(work.Ms, ctx.RequestAborted);
             return work;
         });
@@ -45,6 +58,21 @@ public sealed class FailoverRoutes
         });
         game.Map<Name, Name>(WhoAmI, (_, ctx) => new Name(ctx.Session.UserId ?? "-"));
         return routes;
+    }
+
+    public sealed class Hold
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when a run of the idempotent route waits in the hold.</summary>
+        public Task Entered => _entered.Task;
+
+        internal Task Released => _released.Task;
+
+        public void Release() => _released.TrySetResult();
+
+        internal void Enter() => _entered.TrySetResult();
     }
 
     [MessagePackObject(true)]
