@@ -9,7 +9,7 @@
 #   2. sessions: SESSIONS ZmqGame sessions over WebSocket (one ZWS connection each, HELLO -> WELCOME) held open
 #      against a fresh broker by PROCS `ZmqGame.Bench ws-sessions` processes (a process may hold 20,000 files),
 #      each heartbeating every HEARTBEAT_MS as the client library does: the broker's RSS before and after (per
-#      session), then its CPU over IDLE seconds with them open (/proc/PID/stat), then every heartbeat's answer counted.
+#      session), its CPU over IDLE seconds before them and again with them open (/proc/PID/stat), then every heartbeat's answer counted.
 #
 # Usage:  bash bench/run-websocket.sh      (about 4 minutes with the defaults)
 # Knobs (environment):
@@ -126,6 +126,11 @@ fi
 if [[ " $ONLY " == *" sessions "* ]]; then
   start_broker sessions || exit 1
   rss0=$(rss_kb "$BROKER")
+  # The same broker's CPU over IDLE s before any session: the floor the sessions' idle CPU adds to.
+  b0=$(cpu_ticks "$BROKER"); tb0=$(date +%s.%N)
+  sleep "$IDLE"   # a measured window (not a wait for readiness)
+  b1=$(cpu_ticks "$BROKER"); tb1=$(date +%s.%N)
+  base_cpu=$(awk -v c="$((b1 - b0))" -v k="$CLK_TCK" -v t0="$tb0" -v t1="$tb1" 'BEGIN{printf "%.2f", c/k/(t1-t0)*100}')
   STOPFILE=$RUNDIR/sessions.stop; rm -f "$STOPFILE"
   GENS=()
   left=$SESSIONS
@@ -157,7 +162,7 @@ if [[ " $ONLY " == *" sessions "* ]]; then
     done
     idle_cpu=$(awk -v c="$((c1 - c0))" -v k="$CLK_TCK" -v t0="$t0" -v t1="$t1" 'BEGIN{printf "%.2f", c/k/(t1-t0)*100}')
     steal=$(awk -v a="$st0" -v b="$st1" -v t0="$t0" -v t1="$t1" -v k="$CLK_TCK" -v n="$NCPU" 'BEGIN{printf "%.1f", (b-a)/k/((t1-t0)*n)*100}')
-    line="sessions=$SESSIONS procs=$PROCS welcomed=$opened open_s=$open_s rss_before_mb=$(awk -v r="$rss0" 'BEGIN{printf "%.1f", r/1024}') rss_after_mb=$(awk -v r="$rss1" 'BEGIN{printf "%.1f", r/1024}') kb_per_session=$(awk -v a="$rss0" -v b="$rss1" -v n="$opened" 'BEGIN{printf "%.1f", (b-a)/n}') heartbeat_ms=$HEARTBEAT_MS idle_s=$IDLE idle_cpu_pct=$idle_cpu heartbeats_sent=$sent heartbeats_answered=$answered alive=$alive lost=$lost no_session=$nosess steal_pct=$steal"
+    line="sessions=$SESSIONS procs=$PROCS welcomed=$opened open_s=$open_s rss_before_mb=$(awk -v r="$rss0" 'BEGIN{printf "%.1f", r/1024}') rss_after_mb=$(awk -v r="$rss1" 'BEGIN{printf "%.1f", r/1024}') kb_per_session=$(awk -v a="$rss0" -v b="$rss1" -v n="$opened" 'BEGIN{printf "%.1f", (b-a)/n}') heartbeat_ms=$HEARTBEAT_MS idle_s=$IDLE no_session_cpu_pct=$base_cpu idle_cpu_pct=$idle_cpu heartbeats_sent=$sent heartbeats_answered=$answered alive=$alive lost=$lost no_session=$nosess steal_pct=$steal"
     echo "$line" | tee "$RUNDIR/sessions.kv"
   fi
   stop_all 10
@@ -200,10 +205,10 @@ if load:
 sess = rows("sessions.kv")
 if sess:
     s = sess[0]
-    print("| WebSocket sessions | generator processes | all welcomed after | broker RSS before → after | per session | idle broker CPU (heartbeat every %.1f s, %s s) | heartbeats answered | sessions alive at the end | steal |" % (float(s["heartbeat_ms"]) / 1000, s["idle_s"]))
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    print("| %s | %s | %s s | %s → %s MB | %s KB | %s %% of one core | %s of %s | %s of %s | %s %% |" % (
-        s["welcomed"], s["procs"], s["open_s"], s["rss_before_mb"], s["rss_after_mb"], s["kb_per_session"], s["idle_cpu_pct"],
+    print("| WebSocket sessions | generator processes | all welcomed after | broker RSS before → after | per session | broker CPU, no sessions | idle broker CPU with them (heartbeat every %.1f s, %s s) | heartbeats answered | sessions alive at the end | steal |" % (float(s["heartbeat_ms"]) / 1000, s["idle_s"]))
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| %s | %s | %s s | %s → %s MB | %s KB | %s %% of one core | %s %% of one core | %s of %s | %s of %s | %s %% |" % (
+        s["welcomed"], s["procs"], s["open_s"], s["rss_before_mb"], s["rss_after_mb"], s["kb_per_session"], s["no_session_cpu_pct"], s["idle_cpu_pct"],
         s["heartbeats_answered"], s["heartbeats_sent"], s["alive"], s["sessions"], s["steal_pct"]))
     print()
 print("Run: `%s`, %s." % (env.split("command: ")[1].split("\n")[0], env.split("\n")[0].replace("date: ", "")))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace ZmqGame.Bench.WebSocket;
 
@@ -81,9 +82,13 @@ internal static class WsSessionsBench
             output.Flush();
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var beating = ZgcHeartbeats.RunAsync(sessions, heartbeat, stop.Token);
+            var progress = new StrongBox<long>();
+            var beating = ZgcHeartbeats.RunAsync(sessions, heartbeat, progress, stop.Token);
             var held = Stopwatch.StartNew();
-            while (held.Elapsed < hold && !cancellationToken.IsCancellationRequested && (stopFile is null || !File.Exists(stopFile)))
+
+            // Held until told to stop (or the hold ran out), and at least until every session has heartbeat once.
+            while (!cancellationToken.IsCancellationRequested
+                   && ((held.Elapsed < hold && (stopFile is null || !File.Exists(stopFile))) || Interlocked.Read(ref progress.Value) < sessions.Count(s => !s.Lost)))
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
             }
