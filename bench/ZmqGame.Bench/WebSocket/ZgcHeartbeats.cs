@@ -1,20 +1,15 @@
-using System.Runtime.CompilerServices;
-
 namespace ZmqGame.Bench.WebSocket;
 
 /// <summary>Heartbeats for many sessions, as the client library sends them: each one once per interval, spread over it in 100 slices.</summary>
 internal static class ZgcHeartbeats
 {
-    /// <summary>Runs until stopped; returns how many heartbeats were sent.</summary>
-    public static Task<long> RunAsync(IReadOnlyList<ZgcWebSocketSession> sessions, TimeSpan interval, CancellationToken cancellationToken) =>
-        RunAsync(sessions, interval, new StrongBox<long>(), cancellationToken);
-
-    /// <summary>Every session heartbeats once per <paramref name="interval"/>, spread over it, until stopped; returns how many were sent, which <paramref name="sent"/> counts as they go.</summary>
-    public static async Task<long> RunAsync(IReadOnlyList<ZgcWebSocketSession> sessions, TimeSpan interval, StrongBox<long> sent, CancellationToken cancellationToken)
+    /// <summary>Every session heartbeats once per <paramref name="interval"/>, spread over it, until stopped; returns how many were sent.</summary>
+    public static async Task<long> RunAsync(IReadOnlyList<ZgcWebSocketSession> sessions, TimeSpan interval, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(interval / Math.Max(1, Math.Min(sessions.Count, 100)));
         var slices = Math.Max(1, Math.Min(sessions.Count, 100));
         var slice = 0;
+        var sent = 0L;
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
@@ -37,7 +32,7 @@ internal static class ZgcHeartbeats
                     // A lost connection: its session says Lost.
                 }
 
-                Interlocked.Add(ref sent.Value, beats.Count(b => b.IsCompletedSuccessfully));
+                sent += beats.Count(b => b.IsCompletedSuccessfully);
                 slice = (slice + 1) % slices;
             }
         }
@@ -46,6 +41,6 @@ internal static class ZgcHeartbeats
             // Stopped.
         }
 
-        return Interlocked.Read(ref sent.Value);
+        return sent;
     }
 }
