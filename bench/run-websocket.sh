@@ -8,7 +8,8 @@
 #      and heartbeats as the client library). Every request is counted: ok, named error status, unanswered.
 #   2. sessions: SESSIONS ZmqGame sessions over WebSocket (one ZWS connection each, HELLO -> WELCOME) held open
 #      against a fresh broker by PROCS `ZmqGame.Bench ws-sessions` processes (a process may hold 20,000 files),
-#      each heartbeating every HEARTBEAT_MS as the client library does: the broker's RSS before and after (per
+#      each heartbeating every HEARTBEAT_MS as the client library does (the broker's session timeout: 4 intervals,
+#      at least 10 s): the broker's RSS before and after (per
 #      session), its CPU over IDLE seconds before them and again with them open (/proc/PID/stat), then every heartbeat's answer counted.
 #
 # Usage:  bash bench/run-websocket.sh      (about 4 minutes with the defaults)
@@ -82,7 +83,10 @@ start_broker() {
   local fe be ct ws
   fe=$(free_port); be=$(free_port); ct=$(free_port); ws=$(free_port)
   FE="tcp://$HOST:$fe"; BE="tcp://$HOST:$be"; WS="ws://$HOST:$ws"
-  start_bg "$RUNDIR/broker.$1.log" dotnet "$BROKER_DLL" "$FE" "$BE" --control "tcp://$HOST:$ct" --websocket "$WS" --session-key-file ""
+  # A session outlives 4 heartbeat intervals of silence, at least 10 s (the default), as run-sessions.sh sets it.
+  local timeout_ms=$(( HEARTBEAT_MS * 4 > 10000 ? HEARTBEAT_MS * 4 : 10000 ))
+  start_bg "$RUNDIR/broker.$1.log" dotnet "$BROKER_DLL" "$FE" "$BE" --control "tcp://$HOST:$ct" --websocket "$WS" --session-key-file "" \
+    --session-timeout "$(awk -v ms="$timeout_ms" 'BEGIN{printf "00:%02d:%06.3f", int(ms/60000), (ms%60000)/1000}')"
   BROKER=$LASTPID
   if ! wait_line "$RUNDIR/broker.$1.log" "WebSocket frontend listening" "$BROKER" 30 || ! wait_listen "$fe" "$BROKER" || ! wait_listen "$be" "$BROKER"; then
     echo "  broker did not come up; log:" >&2; cat "$RUNDIR/broker.$1.log" >&2; return 1
@@ -112,7 +116,7 @@ if [[ " $ONLY " == *" load "* ]]; then
         rc=$?
         out=$(tail -n 1 "$RUNDIR/$tag.out")
         if [ $rc -ne 0 ] || [ -z "$out" ]; then echo "  $tag failed (rc=$rc): $(cat "$RUNDIR/$tag.err")" >&2; continue; fi
-        echo "rep=$rep transport=$transport $out" >>"$RUNDIR/load.kv"
+        echo "rep=$rep transport=$transport ${out#transport=websocket }" >>"$RUNDIR/load.kv"
         printf '  rep %s %-9s %sx%s  rps=%s p50_us=%s p99_us=%s sent=%s ok=%s errors=%s unanswered=%s steal=%s%%\n' "$rep" "$transport" "$c" "$d" \
           "$(kv rps "$out")" "$(kv p50_us "$out")" "$(kv p99_us "$out")" "$(kv sent "$out")" "$(kv ok "$out")" "$(kv errors "$out")" "$(kv unanswered "$out")" "$(kv steal_pct "$out")"
       done
