@@ -132,6 +132,11 @@ switch (args[0])
             Console.Error.WriteLine("error: " + ex.Message);
             return 2;
         }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or InvalidOperationException or OperationCanceledException)
+        {
+            Console.Error.WriteLine("error: " + ex.GetBaseException().Message);
+            return 1;
+        }
 
     default:
         Console.Error.WriteLine($"error: unknown command \"{args[0]}\" (expected load, micro, alloc, sessions, flood, cluster, ws-load or ws-sessions)");
