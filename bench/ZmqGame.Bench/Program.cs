@@ -32,11 +32,18 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
                                            or SIGSTOP: silent) and times each client's next successful request
           ZmqGame.Bench cluster broadcast --frontend EP,EP --control EP,EP [--sessions 10000] [--per-socket 100]
                                            one broadcast to sessions spread over the brokers: until the last copy
+          ZmqGame.Bench ws-load --websocket URL [-c 8] [-d 1] [-t 5] [-w 1] [-n N] [-s 64] [--service game] [--cmd 5]
+                                           [--broker-pid PID]   closed-loop load over the broker's WebSocket frontend
+                                           (ZWS 2.0, ZmqGame sessions): the same requests and key=value line as load
+          ZmqGame.Bench ws-sessions --websocket URL [--sessions 1000] [--heartbeat-ms 2500] [--stop-file F] [--hold 120]
+                                           idle heartbeating sessions over WebSocket, one connection each, held while a
+                                           script measures the broker (prints "open ..." when all are welcomed)
 
         Scripts around it: bench/run-peers.sh (broker vs C mdbroker with C peers),
         bench/run-fullstack.sh (ZmqGame stack vs C stack), bench/run-sessions.sh (sessions and broadcast),
         bench/run-flood.sh (abuse limits: a flooder beside well-behaved clients),
-        bench/run-cluster.sh (a cluster of brokers on NATS: throughput, push latency, failover, broadcast).
+        bench/run-cluster.sh (a cluster of brokers on NATS: throughput, push latency, failover, broadcast),
+        bench/run-websocket.sh (the WebSocket frontend against TCP, and 10,000 WebSocket sessions).
         See docs/performance.md.
         """);
     return 0;
@@ -113,7 +120,25 @@ switch (args[0])
             NetMQConfig.Cleanup(block: false);
         }
 
+    case "ws-load" or "ws-sessions":
+        try
+        {
+            return args[0] == "ws-load"
+                ? await ZmqGame.Bench.WebSocket.WsLoadBench.RunAsync(args[1..], Console.Out, stop.Token).ConfigureAwait(false)
+                : await ZmqGame.Bench.WebSocket.WsSessionsBench.RunAsync(args[1..], Console.Out, stop.Token).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine("error: " + ex.Message);
+            return 2;
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or InvalidOperationException or OperationCanceledException)
+        {
+            Console.Error.WriteLine("error: " + ex.GetBaseException().Message);
+            return 1;
+        }
+
     default:
-        Console.Error.WriteLine($"error: unknown command \"{args[0]}\" (expected load, micro, alloc, sessions, flood or cluster)");
+        Console.Error.WriteLine($"error: unknown command \"{args[0]}\" (expected load, micro, alloc, sessions, flood, cluster, ws-load or ws-sessions)");
         return 2;
 }

@@ -228,6 +228,7 @@ internal static class Executables
             "ZmqGame.Client.Cli" => ("client", "client"),
             "ZmqGame.Trigger.Cli" => ("trigger", "trigger"),
             "ZmqGame.Unity.Runner" => ("client/unity/Consumer~", "ZmqGame.Unity.Runner"),
+            "ZmqGame.Bench" => ("bench", "ZmqGame.Bench"),
             _ => throw new ArgumentException("unknown project " + project, nameof(project)),
         };
         string[] candidates =
