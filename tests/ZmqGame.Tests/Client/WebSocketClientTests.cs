@@ -140,6 +140,22 @@ public sealed class WebSocketClientTests
         Assert.That(ex!.Message, Does.Contain("wss://"));
     }
 
+    [TestCase("ws://*:5580")]
+    [TestCase("ws://:5580")]
+    [TestCase("wss://host:0/zmq")]
+    public void WsEndpoint_ThatNamesNoBrokerToConnectTo_IsRefusedWithAClearError(string endpoint)
+    {
+        var ex = Assert.ThrowsAsync<ArgumentException>(async () => await ZmqGameClient.ConnectAsync(endpoint, Fast()));
+        Assert.That(ex!.Message, Does.Contain("is not a WebSocket URL to connect to"));
+    }
+
+    [Test]
+    public void WebSocketUrls_AreEndpointsForClientsOnly()
+    {
+        Assert.That(global::ZmqGame.Protocol.EndpointSyntax.ListProblem("ws://b1:5580/zmq,wss://b2.example", webSocket: true), Is.Null);
+        Assert.That(global::ZmqGame.Protocol.EndpointSyntax.ListProblem("ws://b1:5580", webSocket: false), Does.Contain("does not speak"));
+    }
+
     [MessagePackObject(true)]
     public record Text(string Value);
 
