@@ -2,6 +2,7 @@ using MessagePack;
 using ZmqGame.Broker;
 using ZmqGame.Client;
 using ZmqGame.Tests.Support;
+using ZmqGame.Transport.WebSocket;
 using ZmqGame.Worker;
 
 namespace ZmqGame.Tests.Client;
@@ -129,6 +130,42 @@ public sealed class WebSocketClientTests
         Assert.That(again.Session.Id, Is.EqualTo(id));
         Assert.That((await client.RequestAsync<Text, Text>("game", WhoAmI, new Text(string.Empty)).WaitAsync(Raw.Wait)).Value, Is.EqualTo("bob"));
         Assert.That(await broker.Server.InvokeAsync(() => broker.Stats.SessionsResumed), Is.GreaterThanOrEqualTo(1));
+    }
+
+    [Test]
+    public async Task Pumped_AsInAWebGlPlayer_TheClientConnectsAndIsAnswered_WithTheLoopRunOnlyByPump()
+    {
+        using var frames = new CancellationTokenSource();
+        var pumps = 0L;
+        ZmqGameWebSocket.Pumped = true;
+        try
+        {
+            // The player's frames: Update calls Pump, about every 5 ms.
+            var player = Task.Run(async () =>
+            {
+                using var frame = new PeriodicTimer(TimeSpan.FromMilliseconds(5));
+                while (await frame.WaitForNextTickAsync(frames.Token).ConfigureAwait(false))
+                {
+                    ZmqGameWebSocket.Pump();
+                    Interlocked.Increment(ref pumps);
+                }
+            });
+            await using (var client = await ZmqGameClient.ConnectAsync(broker.WebSocket, Fast()))
+            {
+                Assert.That((await client.RequestAsync<Text, Text>("game", Login, new Text("cy")).WaitAsync(Raw.Wait)).Value, Is.EqualTo("cy"));
+                Assert.That((await client.RequestAsync<Sum, Sum>("game", Add, new Sum(40, 2)).WaitAsync(Raw.Wait)).A, Is.EqualTo(42));
+            }
+
+            // The client's disposal finished: its loop's exit ran in a pump, and it left the pumped set.
+            frames.Cancel();
+            await player.ContinueWith(_ => { }, TaskScheduler.Default);
+            Assert.That(Interlocked.Read(ref pumps), Is.GreaterThan(0));
+        }
+        finally
+        {
+            frames.Cancel();
+            ZmqGameWebSocket.Pumped = false;
+        }
     }
 
     [Test]
