@@ -75,7 +75,8 @@ public sealed class ZmqGameClient : IAsyncDisposable
 
     /// <summary>
     /// Connects to a broker frontend of <paramref name="endpoint"/> (e.g. "tcp://localhost:5555", or a comma-separated
-    /// list of the brokers of a cluster: "tcp://b1:5555,tcp://b2:5555"; empty: <see cref="ZmqGameClientOptions.Brokers"/>)
+    /// list of the brokers of a cluster: "tcp://b1:5555,tcp://b2:5555"; empty: <see cref="ZmqGameClientOptions.Brokers"/>;
+    /// a broker's WebSocket frontend: "ws://host:5580" or "wss://…", through <see cref="Transport.WebSocket.ZmqGameWebSocket"/>)
     /// and waits until the broker has opened the client's session (HELLO answered by WELCOME). With several brokers the
     /// client starts at one chosen at random and, when it loses that broker or the broker asks it to move, resumes its
     /// session on another.
@@ -87,7 +88,7 @@ public sealed class ZmqGameClient : IAsyncDisposable
     {
         var settings = (options ?? new ZmqGameClientOptions()).Clone();
         var list = string.IsNullOrWhiteSpace(endpoint) ? string.Join(",", settings.Brokers) : endpoint;
-        if (EndpointSyntax.ListProblem(list) is { } problem)
+        if (EndpointSyntax.ListProblem(list, webSocket: true) is { } problem)
         {
             throw new ArgumentException(
                 string.IsNullOrWhiteSpace(list) ? "endpoint must not be empty (nor Brokers)" : $"endpoint '{list}' {problem}", nameof(endpoint));

@@ -39,9 +39,11 @@ internal static class EndpointSyntax
 
     /// <summary>
     /// Null when <paramref name="list"/> is a comma-separated list of at least one endpoint to connect to (see
-    /// <see cref="Split"/>); otherwise why not, naming the first bad entry: <c>'x' is not …</c>.
+    /// <see cref="Split"/>); otherwise why not, naming the first bad entry: <c>'x' is not …</c>. With
+    /// <paramref name="webSocket"/> (clients), a broker's WebSocket frontend is an endpoint too: <c>ws://host:port[/path]</c>
+    /// or <c>wss://…</c>.
     /// </summary>
-    public static string? ListProblem(string? list)
+    public static string? ListProblem(string? list, bool webSocket = false)
     {
         var endpoints = Split(list);
         if (endpoints.Count == 0)
@@ -51,7 +53,7 @@ internal static class EndpointSyntax
 
         foreach (var endpoint in endpoints)
         {
-            if (Problem(endpoint, bind: false) is { } problem)
+            if ((webSocket && IsWebSocket(endpoint) ? WebSocketProblem(endpoint) : Problem(endpoint, bind: false)) is { } problem)
             {
                 return endpoints.Count == 1 ? problem : $"has an entry '{endpoint}' that {problem}";
             }
@@ -59,6 +61,15 @@ internal static class EndpointSyntax
 
         return null;
     }
+
+    private static bool IsWebSocket(string endpoint) =>
+        endpoint.StartsWith("ws://", StringComparison.OrdinalIgnoreCase) || endpoint.StartsWith("wss://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Null when the <c>ws://</c>/<c>wss://</c> URL <paramref name="endpoint"/> names a host (and a port of 1 to 65535) to connect to; otherwise why not.</summary>
+    private static string? WebSocketProblem(string endpoint) =>
+        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Host.Length > 0 && uri.Host != "*" && uri.Port is > 0 and <= 65535
+            ? null
+            : "is not a WebSocket URL to connect to (e.g. ws://localhost:5580)";
 
     /// <summary>
     /// Null when <paramref name="endpoint"/> is an endpoint to bind (<paramref name="bind"/>) or to connect to;

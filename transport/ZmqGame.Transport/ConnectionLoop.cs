@@ -4,12 +4,20 @@ namespace ZmqGame.Transport;
 internal static class ConnectionLoop
 {
     /// <summary>
-    /// The loop for connections to <paramref name="endpoint"/>: the own ZMTP transport when
+    /// The loop for connections to <paramref name="endpoint"/>: ZWS 2.0 over WebSockets for a <c>ws://</c> or <c>wss://</c>
+    /// endpoint (<see cref="WebSocket.ZmqGameWebSocket"/>: its bridge, threaded or pumped; no CURVE: use <c>wss://</c>),
+    /// the own ZMTP transport when
     /// <see cref="TransportChoice.UsesOwnTransport"/> allows it (with CURVE when <see cref="DealerOptions.CurveServerKey"/>
     /// is set, never), NetMQ otherwise. <paramref name="onError"/> gets what a handler threw; the loop goes on.
     /// </summary>
     public static IConnectionLoop Create(string endpoint, DealerOptions options, Action<Exception> onError)
     {
+        if (TransportChoice.IsWebSocket(endpoint))
+        {
+            return options.CurveServerKey is null ? new WebSocket.WebSocketConnectionLoop(onError)
+                : throw new ArgumentException($"{endpoint}: CURVE is not spoken over WebSocket; use wss:// (TLS) instead of a server key");
+        }
+
 #if NET10_0_OR_GREATER
         if (TransportChoice.UsesOwnTransport(endpoint, options.CurveServerKey is not null))
         {
