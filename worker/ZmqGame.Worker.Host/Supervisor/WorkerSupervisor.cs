@@ -137,6 +137,7 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
             return ReloadOutcome.Ignored;
         }
 
+        (int Count, TimeSpan Elapsed)? completed = null;
         try
         {
             if (_stopping.IsCancellationRequested || Volatile.Read(ref _started) == 0)
@@ -146,7 +147,14 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
             }
 
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-            return await ReloadCoreAsync(linked.Token).ConfigureAwait(false);
+            var started = _time.GetTimestamp();
+            var (outcome, count) = await ReloadCoreAsync(linked.Token).ConfigureAwait(false);
+            if (outcome == ReloadOutcome.Completed)
+            {
+                completed = (count, _time.GetElapsedTime(started));
+            }
+
+            return outcome;
         }
         catch (OperationCanceledException)
         {
@@ -156,6 +164,12 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
         finally
         {
             _reloadLock.Release();
+
+            // Said once the next reload may start: a SIGHUP sent on seeing this line starts one, it is not ignored.
+            if (completed is { } done)
+            {
+                SupervisorLog.ReloadCompleted(_logger, done.Count, done.Elapsed);
+            }
         }
     }
 
@@ -207,9 +221,8 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
         return killed;
     }
 
-    private async Task<ReloadOutcome> ReloadCoreAsync(CancellationToken cancellationToken)
+    private async Task<(ReloadOutcome Outcome, int Count)> ReloadCoreAsync(CancellationToken cancellationToken)
     {
-        var started = _time.GetTimestamp();
         SupervisorLog.ReloadStarting(_logger, _slots.Length);
         var deadline = _time.GetUtcNow() + _options.ReadyTimeout;
 
@@ -220,7 +233,7 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
             if (registered is null)
             {
                 SupervisorLog.ReloadFailed(_logger, $"the broker's control endpoint {_probe.Endpoint} did not answer within {_options.ReadyTimeout}");
-                return ReloadOutcome.Failed;
+                return (ReloadOutcome.Failed, 0);
             }
 
             baseline = registered.Value;
@@ -243,13 +256,13 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return await AbandonReloadAsync(candidates, $"cannot start a worker process: {ex.Message}").ConfigureAwait(false);
+            return (await AbandonReloadAsync(candidates, $"cannot start a worker process: {ex.Message}").ConfigureAwait(false), 0);
         }
 
         var failure = await WaitReadyAsync(candidates, baseline, deadline, cancellationToken).ConfigureAwait(false);
         if (failure is not null)
         {
-            return await AbandonReloadAsync(candidates, failure).ConfigureAwait(false);
+            return (await AbandonReloadAsync(candidates, failure).ConfigureAwait(false), 0);
         }
 
         SupervisorLog.ReloadReady(_logger, candidates.Count, _probe is null ? string.Empty : $" and registered with the broker ({_probe.Endpoint})");
@@ -265,8 +278,7 @@ internal sealed class WorkerSupervisor : IAsyncDisposable
             SupervisorLog.ReloadReplaced(_logger, slot.Index, candidate.Id, old?.Id ?? 0);
         }
 
-        SupervisorLog.ReloadCompleted(_logger, candidates.Count, _time.GetElapsedTime(started));
-        return ReloadOutcome.Completed;
+        return (ReloadOutcome.Completed, candidates.Count);
     }
 
     /// <summary>Null when every candidate is READY (and registered with the broker, if it is asked), else why not.</summary>
