@@ -1,22 +1,13 @@
 // Two brokers that share a session key, the second a lame duck when stopped: SIGTERM makes it tell its clients MOVE.
 // The client lets its request on that broker finish, then moves to the other broker and resumes its session there.
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { ZmqGameClient, LobbyService, GameService } from "../dist/index.js";
-import { startBroker, RunningProcess, dll } from "./support/processes.mjs";
+import { startBroker, RunningProcess, dll, scratch } from "./support/processes.mjs";
 
-const folder = mkdtempSync(join(tmpdir(), "zmqgame-ts-"));
-const processes = [];
-after(async () => {
-  for (const p of processes.reverse()) {
-    await p.stop();
-  }
-  rmSync(folder, { recursive: true, force: true });
-});
+const { folder, processes } = scratch();
 
 test("a lame-duck broker's MOVE: the request in flight is answered, then the session resumes on the other broker", async () => {
   const args = ["--session-key-file", join(folder, "session.key"), "--Broker:LameDuck", "true", "--Broker:LameDuckTimeout", "20s"];

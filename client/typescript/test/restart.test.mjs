@@ -1,22 +1,13 @@
 // A broker that dies and comes back: the client reconnects and the restarted broker, which signs tickets with the same
 // session key, resumes the session from the client's ticket (binding kept), though it never knew it.
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { ZmqGameClient, LobbyService, GameService } from "../dist/index.js";
-import { startBroker, startWorker } from "./support/processes.mjs";
+import { startBroker, startWorker, scratch } from "./support/processes.mjs";
 
-const folder = mkdtempSync(join(tmpdir(), "zmqgame-ts-"));
-const processes = [];
-after(async () => {
-  for (const p of processes.reverse()) {
-    await p.stop();
-  }
-  rmSync(folder, { recursive: true, force: true });
-});
+const { folder, processes } = scratch();
 
 test("after a broker restart the client resumes its session from its ticket, still logged in", async () => {
   const key = ["--session-key-file", join(folder, "session.key")];

@@ -2,7 +2,9 @@
 // sample services, each started as `dotnet NAME.dll` from the .NET build and awaited on the log line that says it is
 // ready (never a sleep). Every endpoint binds port 0; the broker's start-up lines say which ports it got.
 import { spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { after } from "node:test";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -152,4 +154,20 @@ export async function waitForStats(control, predicate, what, timeoutMs = 20_000)
 export async function kickUser(control, user, reason) {
   const trigger = new RunningProcess(dll("trigger", "ZmqGame.Trigger.Cli", "trigger"), ["kick", "--user", user, "--reason", reason, "--broker", control]);
   return await trigger.exited;
+}
+
+/**
+ * A test file's scratch: a temporary folder (a shared session key, say) and a list of the processes it starts; after
+ * the file's tests, the processes are stopped, last started first, and the folder removed.
+ */
+export function scratch() {
+  const folder = mkdtempSync(join(tmpdir(), "zmqgame-ts-"));
+  const processes = [];
+  after(async () => {
+    for (const p of processes.reverse()) {
+      await p.stop();
+    }
+    rmSync(folder, { recursive: true, force: true });
+  });
+  return { folder, processes };
 }
