@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Bench.WebSocket;
 
@@ -10,8 +11,6 @@ namespace ZmqGame.Bench.WebSocket;
 /// </summary>
 internal sealed class ZwsClient : IAsyncDisposable
 {
-    private const byte More = 0x01;
-    private const byte Command = 0x02;
 
     private readonly ClientWebSocket socket;
     private readonly SemaphoreSlim sendLock = new(1, 1);
@@ -24,20 +23,20 @@ internal sealed class ZwsClient : IAsyncDisposable
     public static async Task<ZwsClient> ConnectAsync(Uri url, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
-        socket.Options.AddSubProtocol("ZWS2.0");
+        socket.Options.AddSubProtocol(Zws.BareProtocol);
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         var client = new ZwsClient(socket);
         try
         {
             await socket.ConnectAsync(url, cancellationToken).ConfigureAwait(false);
-            if (socket.SubProtocol != "ZWS2.0")
+            if (socket.SubProtocol != Zws.BareProtocol)
             {
                 throw new InvalidOperationException($"the broker answered subprotocol \"{socket.SubProtocol}\", not ZWS2.0");
             }
 
             await socket.SendAsync(new byte[] { 0 }, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
             var greeting = await client.ReceiveFrameAsync(cancellationToken).ConfigureAwait(false);
-            if (greeting is null || greeting.Length == 0 || (greeting[0] & Command) != 0)
+            if (greeting is null || greeting.Length == 0 || (greeting[0] & Zws.FlagCommand) != 0)
             {
                 throw new InvalidOperationException("the broker's first message was not its routing id");
             }
@@ -65,7 +64,7 @@ internal sealed class ZwsClient : IAsyncDisposable
                     sendBuffer = new byte[frame.Length + 1];
                 }
 
-                sendBuffer[0] = i < frames.Count - 1 ? More : (byte)0;
+                sendBuffer[0] = i < frames.Count - 1 ? Zws.FlagMore : (byte)0;
                 frame.CopyTo(sendBuffer.AsSpan(1));
                 await socket.SendAsync(sendBuffer.AsMemory(0, frame.Length + 1), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
             }
@@ -93,13 +92,13 @@ internal sealed class ZwsClient : IAsyncDisposable
                 throw new InvalidDataException("a ZWS frame without its flags byte");
             }
 
-            if ((raw[0] & Command) != 0)
+            if ((raw[0] & Zws.FlagCommand) != 0)
             {
                 continue;
             }
 
             frames.Add(raw[1..]);
-            if ((raw[0] & More) == 0)
+            if ((raw[0] & Zws.FlagMore) == 0)
             {
                 return frames;
             }

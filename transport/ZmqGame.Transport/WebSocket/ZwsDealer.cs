@@ -8,8 +8,8 @@ namespace ZmqGame.Transport.WebSocket;
 /// <item>Handshake: once the socket is open the client sends its routing id (one frame, empty: <c>00</c>), and the
 /// broker's first message is its own (<c>00</c>). Messages written before that wait, in order, at most
 /// <see cref="MaxWaiting"/> of them.</item>
-/// <item>Frames: each ZeroMQ frame is one binary message, a flags byte (<see cref="FlagMore"/>,
-/// <see cref="FlagCommand"/>) and the body. A PING command is answered with PONG carrying its context; other commands
+/// <item>Frames: each ZeroMQ frame is one binary message, a flags byte (<see cref="Zws.FlagMore"/>,
+/// <see cref="Zws.FlagCommand"/>) and the body. A PING command is answered with PONG carrying its context; other commands
 /// are ignored.</item>
 /// <item>Bad input from the broker (an empty message, unknown flag bits, a command with MORE or inside a message, more
 /// than <see cref="FrameBuffer.MaxFrames"/> frames, a command for a routing id) ends the connection: <c>onLost</c> says
@@ -19,12 +19,6 @@ namespace ZmqGame.Transport.WebSocket;
 /// </summary>
 internal sealed class ZwsDealer : IDealerLink
 {
-    /// <summary>Another frame of the same message follows.</summary>
-    public const byte FlagMore = 0x01;
-
-    /// <summary>The frame is a command (READY, PING, PONG…), not part of a message.</summary>
-    public const byte FlagCommand = 0x02;
-
     /// <summary>Messages that may wait for the end of the handshake.</summary>
     public const int MaxWaiting = 1024;
 
@@ -106,7 +100,7 @@ internal sealed class ZwsDealer : IDealerLink
         {
             var frame = frames[i];
             var message = new byte[frame.Length + 1];
-            message[0] = i < frames.Count - 1 ? FlagMore : (byte)0;
+            message[0] = i < frames.Count - 1 ? Zws.FlagMore : (byte)0;
             Buffer.BlockCopy(frame, 0, message, 1, frame.Length);
             _socket.Send(message);
         }
@@ -139,7 +133,7 @@ internal sealed class ZwsDealer : IDealerLink
         }
 
         var flags = message[0];
-        if ((flags & ~(FlagMore | FlagCommand)) != 0)
+        if (!Zws.ValidFlags(flags))
         {
             Fail($"broke ZWS 2.0: unknown flag bits 0x{flags:X2}");
             return;
@@ -162,9 +156,9 @@ internal sealed class ZwsDealer : IDealerLink
             return;
         }
 
-        if ((flags & FlagCommand) != 0)
+        if ((flags & Zws.FlagCommand) != 0)
         {
-            if ((flags & FlagMore) != 0 || _frames.Count > 0)
+            if ((flags & Zws.FlagMore) != 0 || _frames.Count > 0)
             {
                 Fail("broke ZWS 2.0: a command with MORE or inside a message");
                 return;
@@ -185,7 +179,7 @@ internal sealed class ZwsDealer : IDealerLink
         }
 
         _frames.Add(message.AsSpan(1).ToArray());
-        if ((flags & FlagMore) == 0)
+        if ((flags & Zws.FlagMore) == 0)
         {
             try
             {
@@ -198,21 +192,12 @@ internal sealed class ZwsDealer : IDealerLink
         }
     }
 
-    /// <summary>PONG for a PING (<c>02 04 "PING" ttl:2 context</c>): <c>02 04 "PONG" context</c> (at most 16 bytes of it).</summary>
+    /// <summary>PONG for a PING (<c>02 04 "PING" ttl:2 context</c>): <c>02 04 "PONG" context</c> (<see cref="Zws.WritePong"/>).</summary>
     private void Pong(byte[] ping)
     {
-        var context = ping.Length > 8 ? ping.AsSpan(8) : [];
-        if (context.Length > 16)
-        {
-            context = context[..16];
-        }
-
-        var pong = new byte[6 + context.Length];
-        pong[0] = FlagCommand;
-        pong[1] = 4;
-        "PONG"u8.CopyTo(pong.AsSpan(2));
-        context.CopyTo(pong.AsSpan(6));
-        _socket!.Send(pong);
+        Span<byte> pong = stackalloc byte[22];
+        var length = Zws.WritePong(ping.AsSpan(1), pong);
+        _socket!.Send(pong[..length].ToArray());
     }
 
     private void Errored(string error) => _error ??= error;

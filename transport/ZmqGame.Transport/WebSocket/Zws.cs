@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 
-namespace ZmqGame.Broker.WebSocket;
+namespace ZmqGame.Transport;
 
 /// <summary>
-/// ZWS 2.0 (ZeroMQ RFC 45) as the broker's WebSocket frontend speaks it, checked against libzmq's <c>ws_engine</c>:
+/// ZWS 2.0 (ZeroMQ RFC 45) as the broker's WebSocket frontend and the client's WebSocket connections speak it, checked against libzmq's <c>ws_engine</c>:
 /// the subprotocols a client may offer, and the frames. Every ZeroMQ frame is one binary WebSocket message whose first
 /// byte is flags (<see cref="FlagMore"/>, <see cref="FlagCommand"/>) and whose rest is the frame's body. With
 /// <c>ZWS2.0/NULL</c> each side's first message is a READY command (the ZMTP 3 NULL handshake, same bytes); with bare
@@ -39,8 +39,9 @@ internal static class Zws
     {
         foreach (var entry in offered)
         {
-            foreach (var part in entry.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            foreach (var item in entry.Split(','))
             {
+                var part = item.Trim();
                 if (part == NullProtocol || part == BareProtocol)
                 {
                     return part;
