@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 
@@ -12,9 +13,9 @@ namespace ZmqGame.Broker.WebSocket;
 /// message, a bad handshake, no handshake within the timeout) closes this connection only, with a close frame saying
 /// why, and is reported to the loop, which counts and logs it.
 /// </summary>
-internal sealed class WebSocketConnection
+internal sealed class WebSocketConnection : IFlushable
 {
-    /// <summary>The receive buffer's first size; it grows (up to the frame size limit) for larger frames and shrinks back after.</summary>
+    /// <summary>The receive buffer's first size; it grows (up to the frame size limit) for larger frames, and goes back to the pool after each message.</summary>
     private const int InitialBuffer = 4096;
 
     /// <summary>How long a closing connection waits for its close frame to go and the peer's to come back.</summary>
@@ -23,7 +24,12 @@ internal sealed class WebSocketConnection
     private readonly System.Net.WebSockets.WebSocket _socket;
     private readonly WebSocketRouter _router;
     private readonly bool _nullMechanism;
-    private readonly Channel<Outbound> _out = Channel.CreateUnbounded<Outbound>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    private readonly WriteBatchingStream? _batching;
+    private readonly ConcurrentQueue<Outbound> _out = new();
+
+    /// <summary>Wakes the sender: one pending signal at most, however many frames were queued before it ran.</summary>
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private bool _flushRequested;
     private int _queued;
     private long _resumeAt;
     private volatile bool _ended;
@@ -31,9 +37,12 @@ internal sealed class WebSocketConnection
     /// <param name="socket">The accepted WebSocket.</param>
     /// <param name="protocol">The subprotocol agreed (<see cref="Zws.NullProtocol"/> or <see cref="Zws.BareProtocol"/>).</param>
     /// <param name="router">The frontend router it reports to.</param>
-    public WebSocketConnection(System.Net.WebSockets.WebSocket socket, string protocol, WebSocketRouter router)
+    /// <param name="batching">The stream under <paramref name="socket"/> when it gathers writes: each turn of the sender then writes
+    /// every frame queued in one go.</param>
+    public WebSocketConnection(System.Net.WebSockets.WebSocket socket, string protocol, WebSocketRouter router, WriteBatchingStream? batching = null)
     {
         _socket = socket;
+        _batching = batching;
         _router = router;
         _nullMechanism = protocol == Zws.NullProtocol;
     }
@@ -73,7 +82,7 @@ internal sealed class WebSocketConnection
             Close(WebSocketCloseStatus.NormalClosure, string.Empty);
         }
 
-        _out.Writer.TryComplete();
+        _wake.Writer.TryComplete();
         try
         {
             await sending.WaitAsync(CloseWait, cancellationToken).ConfigureAwait(false);
@@ -95,7 +104,7 @@ internal sealed class WebSocketConnection
         }
 
         _socket.Abort();
-        while (_out.Reader.TryRead(out var left))
+        while (_out.TryDequeue(out var left))
         {
             left.Return();
         }
@@ -115,16 +124,28 @@ internal sealed class WebSocketConnection
         return true;
     }
 
-    /// <summary>Queues one frame of the message reserved with <see cref="TryReserve"/>. Loop thread.</summary>
+    /// <summary>
+    /// Queues one frame of the message reserved with <see cref="TryReserve"/>. Loop thread. The sender is woken once, at
+    /// the end of the loop's turn (<see cref="IFlushable.Flush"/>), for everything queued to this connection in the turn.
+    /// </summary>
     public void Enqueue(ReadOnlySpan<byte> frame, bool more)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(frame.Length + 1);
         buffer[0] = more ? Zws.FlagMore : (byte)0;
         frame.CopyTo(buffer.AsSpan(1));
-        if (!_out.Writer.TryWrite(new Outbound(buffer, frame.Length + 1, Pooled: true, Last: !more)))
+        _out.Enqueue(new Outbound(buffer, frame.Length + 1, Pooled: true, Last: !more));
+        if (!_flushRequested)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _flushRequested = true;
+            _router.FlushAtTurnEnd(this);
         }
+    }
+
+    /// <summary>The loop's turn ends: the sender writes what the turn queued. Loop thread.</summary>
+    void IFlushable.Flush()
+    {
+        _flushRequested = false;
+        _wake.Writer.TryWrite(true);
     }
 
     /// <summary>Reads no further message before <paramref name="resumeAt"/> (a timestamp of the broker's clock); a later call keeps the later time. Loop thread.</summary>
@@ -140,7 +161,7 @@ internal sealed class WebSocketConnection
     public void Close(WebSocketCloseStatus status, string why)
     {
         _ended = true;
-        _out.Writer.TryWrite(new Outbound([], 0, Pooled: false, Last: false, Close: status, Why: why));
+        Send(new Outbound([], 0, Pooled: false, Last: false, Close: status, Why: why));
     }
 
     /// <summary>Ends the connection at once (the broker is stopping). Any thread.</summary>
@@ -150,17 +171,26 @@ internal sealed class WebSocketConnection
         _socket.Abort();
     }
 
-    private void EnqueueRaw(byte[] message, bool last) =>
-        _out.Writer.TryWrite(new Outbound(message, message.Length, Pooled: false, Last: last));
+    private void EnqueueRaw(byte[] message, bool last) => Send(new Outbound(message, message.Length, Pooled: false, Last: last));
+
+    /// <summary>Queues <paramref name="item"/> and wakes the sender. Any thread.</summary>
+    private void Send(Outbound item)
+    {
+        _out.Enqueue(item);
+        _wake.Writer.TryWrite(true);
+    }
 
     private async Task SendLoopAsync(CancellationToken cancellationToken)
     {
-        var reader = _out.Reader;
+        var reader = _wake.Reader;
         try
         {
             while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                while (reader.TryRead(out var item))
+                // Every frame queued by now goes in one write to the connection (a reply is several WebSocket messages).
+                reader.TryRead(out _);
+                _batching?.BeginBatch();
+                while (_out.TryDequeue(out var item))
                 {
                     try
                     {
@@ -188,6 +218,11 @@ internal sealed class WebSocketConnection
                         }
                     }
                 }
+
+                if (_batching is not null)
+                {
+                    await _batching.EndBatchAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
@@ -201,8 +236,10 @@ internal sealed class WebSocketConnection
     private async Task<(WebSocketCloseStatus Status, string Why)?> ReceiveLoopAsync(CancellationToken cancellationToken)
     {
         var limit = (long)_router.MaxMessageSize;
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
-        var scratch = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+
+        // Rented only while a message is being read: an idle connection waits with a zero-byte receive and holds no buffer.
+        byte[]? buffer = null;
+        byte[]? scratch = null;
         using var handshake = new CancellationTokenSource(_router.HandshakeTimeout, _router.Time);
         using var receiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, handshake.Token);
         var token = receiving.Token;
@@ -212,6 +249,7 @@ internal sealed class WebSocketConnection
         {
             while (true)
             {
+                Release(ref buffer);
                 await WaitWhilePausedAsync(cancellationToken).ConfigureAwait(false);
 
                 // One WebSocket message: flags and a frame body, kept while it fits the limit, else only counted.
@@ -220,7 +258,7 @@ internal sealed class WebSocketConnection
                 var kept = true;
                 while (true)
                 {
-                    if (kept && length == buffer.Length)
+                    if (kept && buffer is not null && length == buffer.Length)
                     {
                         if (buffer.Length > limit)
                         {
@@ -238,7 +276,10 @@ internal sealed class WebSocketConnection
                     ValueWebSocketReceiveResult result;
                     try
                     {
-                        result = await _socket.ReceiveAsync(kept ? buffer.AsMemory(length) : scratch.AsMemory(), token).ConfigureAwait(false);
+                        var into = buffer is null ? Memory<byte>.Empty
+                            : kept ? buffer.AsMemory(length)
+                            : (scratch ??= ArrayPool<byte>.Shared.Rent(InitialBuffer)).AsMemory();
+                        result = await _socket.ReceiveAsync(into, token).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException
                         && !ready && handshake.IsCancellationRequested)
@@ -266,6 +307,9 @@ internal sealed class WebSocketConnection
                     {
                         break;
                     }
+
+                    // Data has come (the first, zero-byte receive returned): now the message needs a buffer.
+                    buffer ??= ArrayPool<byte>.Shared.Rent(InitialBuffer);
                 }
 
                 if (size == 0)
@@ -273,7 +317,7 @@ internal sealed class WebSocketConnection
                     return (WebSocketCloseStatus.ProtocolError, "an empty message (a ZWS 2.0 frame starts with its flags byte)");
                 }
 
-                var flags = buffer[0];
+                var flags = buffer![0];
                 if (!Zws.ValidFlags(flags))
                 {
                     return (WebSocketCloseStatus.ProtocolError, $"flags 0x{flags:X2} (ZWS 2.0 defines only MORE 0x01 and COMMAND 0x02)");
@@ -313,11 +357,11 @@ internal sealed class WebSocketConnection
                     {
                         var pong = ArrayPool<byte>.Shared.Rent(32);
                         var pongLength = Zws.WritePong(body, pong);
-                        _out.Writer.TryWrite(new Outbound(pong, pongLength, Pooled: true, Last: false));
+                        Send(new Outbound(pong, pongLength, Pooled: true, Last: false));
                     }
 
                     // Other commands once ready (PONG, a libzmq heartbeat, SUBSCRIBE…) mean nothing here.
-                    Shrink(ref buffer);
+                    Release(ref buffer);
                     continue;
                 }
 
@@ -354,14 +398,14 @@ internal sealed class WebSocketConnection
                     message = new ZwsMessage();
                 }
 
-                Shrink(ref buffer);
+                Release(ref buffer);
             }
         }
         finally
         {
             message.Release();
-            ArrayPool<byte>.Shared.Return(buffer);
-            ArrayPool<byte>.Shared.Return(scratch);
+            Release(ref buffer);
+            Release(ref scratch);
         }
     }
 
@@ -382,13 +426,13 @@ internal sealed class WebSocketConnection
         }
     }
 
-    /// <summary>Hands a grown receive buffer back once the large frame is through.</summary>
-    private static void Shrink(ref byte[] buffer)
+    /// <summary>Hands the receive buffer back once a message is through: the next waits with a zero-byte receive.</summary>
+    private static void Release(ref byte[]? buffer)
     {
-        if (buffer.Length > 16 * InitialBuffer)
+        if (buffer is not null)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+            buffer = null;
         }
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using ZmqGame.Hosting.Http;
 
@@ -58,6 +59,16 @@ internal sealed class WebSocketListener : IAsyncDisposable
             _ => { },
             app =>
             {
+                // Each connection's sender gathers the frames of a turn into one write (WriteBatchingStream).
+                app.Use((context, next) =>
+                {
+                    if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
+                    {
+                        context.Features.Set<IHttpUpgradeFeature>(new WriteBatchingUpgrade(upgrade));
+                    }
+
+                    return next(context);
+                });
                 app.UseWebSockets();
                 app.Run(context => AcceptAsync(context, url, router));
             });
@@ -162,6 +173,7 @@ internal sealed class WebSocketListener : IAsyncDisposable
         // refuses libzmq's names: '/' is not a token character (RFC 7230), yet "ZWS2.0/NULL" is what RFC 45 and libzmq use.
         context.Response.Headers.SecWebSocketProtocol = protocol;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { DangerousEnableCompression = false }).ConfigureAwait(false);
-        await new WebSocketConnection(socket, protocol!, router).RunAsync(context.RequestAborted).ConfigureAwait(false);
+        var batching = (context.Features.Get<IHttpUpgradeFeature>() as WriteBatchingUpgrade)?.Stream;
+        await new WebSocketConnection(socket, protocol!, router, batching).RunAsync(context.RequestAborted).ConfigureAwait(false);
     }
 }

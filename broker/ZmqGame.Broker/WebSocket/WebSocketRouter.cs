@@ -86,6 +86,9 @@ internal sealed class WebSocketRouter : IRouter
     /// <summary>A connection the <see cref="AcceptFilter"/> admitted has ended. Any thread.</summary>
     internal void Released(UInt128 address) => TryPostToLoop(() => AcceptFilter!.Closed(address));
 
+    /// <summary>Has <paramref name="connection"/> write what it queued at the end of the loop's turn. Loop thread.</summary>
+    internal void FlushAtTurnEnd(IFlushable connection) => _loop.RequestFlush(connection);
+
     /// <summary>Whether a WebSocket peer has this routing identity. Loop thread.</summary>
     public bool Owns(ReadOnlySpan<byte> identity) => _peers.Count > 0 && _peersBySpan.ContainsKey(identity);
 
