@@ -63,6 +63,7 @@ internal sealed class EventLoop : IDisposable
     private long _tickTicks;
     private long _nextTick;
     private long _userSequence;
+    private IInlineWork? _running;
     private long _takeovers;
     private LoopWatchdog? _watchdog;
 
@@ -283,7 +284,19 @@ internal sealed class EventLoop : IDisposable
     }
 
     /// <summary>A thread that took the loop over: finishes the turn the old thread was in, then goes on.</summary>
-    private void Resume() => RunAndExit(resume: true);
+    private void Resume(IInlineWork left)
+    {
+        try
+        {
+            left.TakenOver();
+        }
+        catch (Exception ex)
+        {
+            _onError(ex);
+        }
+
+        RunAndExit(resume: true);
+    }
 
     private void RunAndExit(bool resume)
     {
@@ -339,17 +352,7 @@ internal sealed class EventLoop : IDisposable
             {
                 Wait(waitMs);
                 Volatile.Write(ref _wakePending, 0);
-                while (_posted.TryDequeue(out var action))
-                {
-                    try
-                    {
-                        action();
-                    }
-                    catch (Exception ex)
-                    {
-                        _onError(ex);
-                    }
-                }
+                RunPosted();
 
                 for (var i = 0; i < _sources.Count; i++)
                 {
@@ -409,6 +412,7 @@ internal sealed class EventLoop : IDisposable
     {
         while (_inline.TryDequeue(out var work))
         {
+            _running = work;
             var sequence = Interlocked.Increment(ref _userSequence);
             _watchdog!.OnUserCode();
             t_userCodeOf = this;
@@ -438,10 +442,28 @@ internal sealed class EventLoop : IDisposable
             }
 
             t_userCodeOf = null;
+
+            // What the user code posted (and whatever else is queued) goes first, as it would after a takeover.
+            RunPosted();
             AfterRun(work, takenOver: false);
         }
 
         return true;
+    }
+
+    private void RunPosted()
+    {
+        while (_posted.TryDequeue(out var action))
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception ex)
+            {
+                _onError(ex);
+            }
+        }
     }
 
     private void AfterRun(IInlineWork work, bool takenOver)
@@ -464,8 +486,11 @@ internal sealed class EventLoop : IDisposable
             return false;
         }
 
+        // The old thread is inside this item's Run, and will not touch the loop's fields again.
+        var left = _running;
+
         Interlocked.Increment(ref _takeovers);
-        var thread = new Thread(Resume) { IsBackground = true, Name = _name };
+        var thread = new Thread(() => Resume(left!)) { IsBackground = true, Name = _name };
         _thread = thread;
         thread.Start();
         return true;

@@ -21,6 +21,7 @@ internal sealed class EventWork : IThreadPoolWorkItem, IInlineWork
     private readonly TriggerEvent? _trigger;
     private readonly byte[] _payload = [];
     private bool _done;
+    private bool _handedOff;
 
     private EventWork(WorkerEngine engine, Slot slot, int generation, ILogger logger, WorkerCounters counters)
     {
@@ -61,6 +62,14 @@ internal sealed class EventWork : IThreadPoolWorkItem, IInlineWork
     /// <summary>Inline, on the I/O thread.</summary>
     public void Run()
     {
+        if (OnThreadPool)
+        {
+            // Queued inline behind an event of this kind that has just held the I/O thread too long.
+            _handedOff = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            return;
+        }
+
         var task = RunAsync();
         if (task.IsCompleted)
         {
@@ -72,24 +81,25 @@ internal sealed class EventWork : IThreadPoolWorkItem, IInlineWork
         }
     }
 
+    /// <summary>On the I/O thread's new thread, while this event still holds the old one.</summary>
+    public void TakenOver()
+    {
+        if (_route is not null)
+        {
+            _route.OnThreadPool = true;
+            _engine.MovedToThreadPool(_slot.Service, $"the handler of event command {_route.Command}");
+        }
+        else
+        {
+            _slot.Service.ClientHooksOnThreadPool = true;
+            _engine.MovedToThreadPool(_slot.Service, "a client hook");
+        }
+    }
+
     /// <summary>Back on the I/O thread after an inline run.</summary>
     public void AfterRun(bool takenOver)
     {
-        if (takenOver)
-        {
-            if (_route is not null)
-            {
-                _route.OnThreadPool = true;
-                _engine.MovedToThreadPool(_slot.Service, $"the handler of event command {_route.Command}");
-            }
-            else
-            {
-                _slot.Service.ClientHooksOnThreadPool = true;
-                _engine.MovedToThreadPool(_slot.Service, "a client hook");
-            }
-        }
-
-        if (_done)
+        if (_done && !_handedOff)
         {
             _engine.CompleteOnLoop(_slot, _generation, []);
         }

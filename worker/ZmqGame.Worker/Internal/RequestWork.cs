@@ -20,6 +20,7 @@ internal sealed class RequestWork(
     IReadOnlyList<byte[]> frames) : IThreadPoolWorkItem, IInlineWork
 {
     private IReadOnlyList<byte[]>? _reply;
+    private bool _handedOff;
 
     public Route Route => route;
 
@@ -29,6 +30,14 @@ internal sealed class RequestWork(
     /// <summary>Inline, on the I/O thread.</summary>
     public void Run()
     {
+        if (route.OnThreadPool)
+        {
+            // Queued inline behind a request of this route that has just held the I/O thread too long.
+            _handedOff = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            return;
+        }
+
         var task = RunAsync();
         if (task.IsCompleted)
         {
@@ -40,15 +49,13 @@ internal sealed class RequestWork(
         }
     }
 
+    /// <summary>On the I/O thread's new thread, while this request still holds the old one.</summary>
+    public void TakenOver() => engine.MovedToThreadPool(route);
+
     /// <summary>Back on the I/O thread after an inline run.</summary>
     public void AfterRun(bool takenOver)
     {
-        if (takenOver)
-        {
-            engine.MovedToThreadPool(route);
-        }
-
-        if (_reply is { } reply)
+        if (!_handedOff && _reply is { } reply)
         {
             engine.CompleteOnLoop(slot, generation, reply);
         }
