@@ -36,4 +36,14 @@ internal interface IConnectionLoop : IDisposable
     /// underneath and never tells). Throws when it cannot even start (a malformed endpoint, a host that does not resolve).
     /// </summary>
     IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost);
+
+    /// <summary>
+    /// Lets user code run on the thread (<see cref="RunInline"/>), each item holding it at most about
+    /// <paramref name="budget"/> before the loop moves to a fresh thread. Call before <see cref="Start"/>. False where
+    /// the transport cannot (NetMQ): run user code elsewhere (the thread pool).
+    /// </summary>
+    bool EnableInline(TimeSpan budget) => false;
+
+    /// <summary>Runs <paramref name="work"/> on the thread at the safe point of its turn (see <see cref="IInlineWork"/>). The thread only, once <see cref="EnableInline"/> said true.</summary>
+    void RunInline(IInlineWork work) => throw new NotSupportedException("this transport runs no user code on its thread");
 }

@@ -13,6 +13,7 @@ public sealed class RouteGroup
 {
     private readonly WorkerApp _app;
     private readonly ServiceDefinition _service;
+    private bool _onThreadPool;
 
     internal RouteGroup(WorkerApp app, ServiceDefinition service, RouteGroup? parent, bool idempotent = false)
     {
@@ -35,6 +36,22 @@ public sealed class RouteGroup
     public bool IsIdempotent { get; }
 
     internal Hooks Hooks { get; } = new();
+
+    /// <summary>True when this group or one it is nested in said <see cref="RunOnThreadPool"/>.</summary>
+    internal bool RunsOnThreadPool => _onThreadPool || (Parent?.RunsOnThreadPool ?? false);
+
+    /// <summary>
+    /// Handlers, hooks and event handlers of this group (and of groups nested in it) always run on the thread pool,
+    /// never inline on the worker's I/O thread: for handlers known to block (a synchronous database call). Without it,
+    /// a handler that holds the I/O thread past <see cref="WorkerOptions.InlineBudget"/> is moved there after its first
+    /// such request. Client hooks of the service move if any group with client hooks says so.
+    /// </summary>
+    public RouteGroup RunOnThreadPool()
+    {
+        _app.ThrowIfStarted();
+        _onThreadPool = true;
+        return this;
+    }
 
     /// <summary>
     /// A nested group of routes of the same service, with its own hooks. With
@@ -115,22 +132,22 @@ public sealed class RouteGroup
     /// connected hooks. A client hook belongs to the service, whichever of its groups it is registered on. A hook that
     /// throws is logged and counted; the remaining hooks still run.
     /// </summary>
-    public RouteGroup OnClientConnected(Action<ClientEvent> hook) => Add(_service.ClientHooks.Connected, Hooks.Wrap(hook));
+    public RouteGroup OnClientConnected(Action<ClientEvent> hook) => AddClientHook(_service.ClientHooks.Connected, Hooks.Wrap(hook));
 
     /// <inheritdoc cref="OnClientConnected(Action{ClientEvent})"/>
     [OverloadResolutionPriority(1)]
-    public RouteGroup OnClientConnected(Func<ClientEvent, ValueTask> hook) => Add(_service.ClientHooks.Connected, hook);
+    public RouteGroup OnClientConnected(Func<ClientEvent, ValueTask> hook) => AddClientHook(_service.ClientHooks.Connected, hook);
 
     /// <summary>
     /// Runs when a client session of this service ends (any <see cref="SessionCloseReason"/>), before the app's closed
     /// hooks. It may run twice for one session after a worker crash. A hook that throws is logged and counted; the
     /// remaining hooks still run.
     /// </summary>
-    public RouteGroup OnClientClosed(Action<ClientEvent> hook) => Add(_service.ClientHooks.Closed, Hooks.Wrap(hook));
+    public RouteGroup OnClientClosed(Action<ClientEvent> hook) => AddClientHook(_service.ClientHooks.Closed, Hooks.Wrap(hook));
 
     /// <inheritdoc cref="OnClientClosed(Action{ClientEvent})"/>
     [OverloadResolutionPriority(1)]
-    public RouteGroup OnClientClosed(Func<ClientEvent, ValueTask> hook) => Add(_service.ClientHooks.Closed, hook);
+    public RouteGroup OnClientClosed(Func<ClientEvent, ValueTask> hook) => AddClientHook(_service.ClientHooks.Closed, hook);
 
     /// <summary>
     /// Maps a trigger event command of this service to a handler; <typeparamref name="T"/> is the event's MessagePack
@@ -165,12 +182,18 @@ public sealed class RouteGroup
     private RouteGroup AddEvent(int command, Func<byte[], TriggerEvent, ValueTask> invoke)
     {
         _app.ThrowIfStarted();
-        if (!_service.EventRoutes.TryAdd(command, new EventRoute(command, invoke)))
+        if (!_service.EventRoutes.TryAdd(command, new EventRoute(this, command, invoke)))
         {
             throw new InvalidOperationException($"Duplicate event route: service '{Service}' already maps event command {command}.");
         }
 
         return this;
+    }
+
+    private RouteGroup AddClientHook(List<Func<ClientEvent, ValueTask>> list, Func<ClientEvent, ValueTask> hook)
+    {
+        _service.ClientHookGroups.Add(this);
+        return Add(list, hook);
     }
 
     private RouteGroup Add<T>(List<T> list, T hook)

@@ -63,6 +63,15 @@ public sealed class WorkerOptions
     /// </summary>
     public int MaxMessageSize { get; set; } = 1 << 20;
 
+    /// <summary>
+    /// Handlers, hooks and event handlers run on the worker's I/O thread (on ZmqGame's own transport), so one that
+    /// completes without waiting is answered with no hand-off between threads. One that holds the thread longer than
+    /// this is left running there while a fresh thread takes over the I/O (heartbeats go on), and its route runs on the
+    /// thread pool from then on. A handler that awaits something goes on on the thread pool. Zero: every handler on
+    /// the thread pool (so does NetMQ, always). Default 5 ms; at most 1 s.
+    /// </summary>
+    public TimeSpan InlineBudget { get; set; } = TimeSpan.FromMilliseconds(5);
+
     /// <summary>Throws <see cref="ArgumentException"/> listing every invalid setting.</summary>
     public void Validate()
     {
@@ -105,6 +114,11 @@ public sealed class WorkerOptions
         if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromHours(1))
         {
             errors.Add($"ShutdownTimeout must be between 0 and 1 h (was {ShutdownTimeout})");
+        }
+
+        if (InlineBudget < TimeSpan.Zero || InlineBudget > TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"InlineBudget must be between 0 and 1 s (was {InlineBudget})");
         }
 
         if (errors.Count > 0)

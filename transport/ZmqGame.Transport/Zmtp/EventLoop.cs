@@ -20,13 +20,28 @@ internal interface IFlushable
 /// work and drained sources, tick the timer, then write every connection's queued output in one go. All broker
 /// state is touched on this thread only. Where epoll is missing, the loop waits on an event instead and every
 /// endpoint is a NetMQ socket drained as a source.
+/// <para>
+/// User code may run on the loop thread too (<see cref="RunInline"/>): queued items run at the safe point of the turn,
+/// after its I/O and posted work, before output is written, never inside a read. An item that holds the thread past
+/// <see cref="InlineBudget"/> is left behind: the <see cref="LoopWatchdog"/> hands the loop to a fresh thread, which goes
+/// on with the rest of the turn and the turns after it; the old thread, once its user code returns, posts the item's
+/// <see cref="IInlineWork.AfterRun"/> to the new one and ends.
+/// </para>
 /// </summary>
 internal sealed class EventLoop : IDisposable
 {
     private const int MaxEvents = 256;
     private const ulong WakeToken = ulong.MaxValue;
 
+    [ThreadStatic]
+    private static EventLoop? t_userCodeOf;
+
+    [ThreadStatic]
+    private static long t_userSequence;
+
     private readonly ConcurrentQueue<Action> _posted = new();
+    private readonly Queue<IInlineWork> _inline = new();
+    private readonly ManualResetEventSlim _exited = new(false);
     private readonly List<Action> _sources = [];
     private readonly List<IFlushable> _dirty = [];
     private readonly List<Action> _ticks = [];
@@ -42,7 +57,15 @@ internal sealed class EventLoop : IDisposable
     private int _wakePending;
     private volatile bool _disposed;
     private volatile bool _stopping;
-    private Thread? _thread;
+    private volatile Thread? _thread;
+    private string _name = "";
+    private bool _ticking;
+    private long _tickTicks;
+    private long _nextTick;
+    private long _userSequence;
+    private IInlineWork? _running;
+    private long _takeovers;
+    private LoopWatchdog? _watchdog;
 
     public EventLoop(Action<Exception> onError)
     {
@@ -74,7 +97,33 @@ internal sealed class EventLoop : IDisposable
     /// <summary>Runs at the end of every turn, after output was written.</summary>
     public Action? AfterFlush { get; set; }
 
-    public bool IsLoopThread => Thread.CurrentThread == _thread;
+    /// <summary>
+    /// How long an item queued with <see cref="RunInline"/> may hold the loop thread before the loop moves to a fresh
+    /// thread (it happens between one and two budgets after the item started). Set before the first item.
+    /// </summary>
+    public TimeSpan InlineBudget { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Times the loop was handed to a fresh thread because inline user code held it past <see cref="InlineBudget"/>.</summary>
+    public long Takeovers => Interlocked.Read(ref _takeovers);
+
+    /// <summary>True on the thread that runs the loop's turns, outside inline user code.</summary>
+    public bool IsLoopThread => Thread.CurrentThread == _thread && t_userCodeOf is null;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the loop thread at the safe point of this turn (or of the next one, without
+    /// waiting for I/O), in order; see <see cref="IInlineWork"/>. Loop thread only.
+    /// </summary>
+    public void RunInline(IInlineWork work)
+    {
+        Debug.Assert(IsLoopThread, "RunInline is for the loop thread");
+        if (_watchdog is null)
+        {
+            _watchdog = new LoopWatchdog(() => Interlocked.Read(ref _userSequence), TryTakeOver, InlineBudget);
+            _watchdog.Start(_name);
+        }
+
+        _inline.Enqueue(work);
+    }
 
     /// <summary>Watches <paramref name="fd"/>; returns the token for <see cref="Modify"/> and <see cref="Remove"/>.</summary>
     public ulong Add(int fd, uint events, IPollable target)
@@ -151,6 +200,14 @@ internal sealed class EventLoop : IDisposable
     {
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
+            if (t_userCodeOf == this && Interlocked.Read(ref _userSequence) == t_userSequence)
+            {
+                // Inline user code of this loop, still holding it: the same thread runs the next turn at once and sees
+                // the pending flag. (If the watchdog takes the loop first, the new thread sees the flag as well.)
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                return;
+            }
+
             // The lock keeps a wake-up from writing to a descriptor number that Dispose closed (and the OS reused).
             lock (_wakeLock)
             {
@@ -180,6 +237,7 @@ internal sealed class EventLoop : IDisposable
 
     public void Start(string name)
     {
+        _name = name;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         _thread.Start();
     }
@@ -192,10 +250,11 @@ internal sealed class EventLoop : IDisposable
         }
 
         _stopping = true;
-        if (_thread is not null && _thread != Thread.CurrentThread)
+        if (_thread is { } thread && thread != Thread.CurrentThread)
         {
+            // Whichever thread holds the loop by then (a takeover may move it) says when it has ended.
             Wake();
-            _thread.Join();
+            _exited.Wait();
         }
 
         lock (_wakeLock)
@@ -218,33 +277,73 @@ internal sealed class EventLoop : IDisposable
 
     private void Run()
     {
+        _ticking = TickInterval > TimeSpan.Zero;
+        _tickTicks = _ticking ? (long)(TickInterval.TotalSeconds * Stopwatch.Frequency) : long.MaxValue / 2;
+        _nextTick = Stopwatch.GetTimestamp() + _tickTicks;
+        RunAndExit(resume: false);
+    }
+
+    /// <summary>A thread that took the loop over: finishes the turn the old thread was in, then goes on.</summary>
+    private void Resume(IInlineWork left)
+    {
         try
         {
-            RunTurns();
+            left.TakenOver();
+        }
+        catch (Exception ex)
+        {
+            _onError(ex);
+        }
+
+        RunAndExit(resume: true);
+    }
+
+    private void RunAndExit(bool resume)
+    {
+        var lost = false;
+        try
+        {
+            lost = !RunTurns(resume);
         }
         finally
         {
-            try
+            if (!lost)
             {
-                OnExit?.Invoke();
-            }
-            catch (Exception ex)
-            {
-                _onError(ex);
+                Exit();
             }
         }
     }
 
-    private void RunTurns()
+    private void Exit()
     {
-        var ticking = TickInterval > TimeSpan.Zero;
-        var tickTicks = ticking ? (long)(TickInterval.TotalSeconds * Stopwatch.Frequency) : long.MaxValue / 2;
-        var nextTick = Stopwatch.GetTimestamp() + tickTicks;
+        try
+        {
+            OnExit?.Invoke();
+        }
+        catch (Exception ex)
+        {
+            _onError(ex);
+        }
+        finally
+        {
+            _watchdog?.Stop();
+            _exited.Set();
+        }
+    }
+
+    /// <summary>The turns; false when this thread lost the loop to a takeover (the new thread goes on).</summary>
+    private bool RunTurns(bool resume)
+    {
+        if (resume && !FinishTurn())
+        {
+            return false;
+        }
+
         while (!_stopping)
         {
             var now = Stopwatch.GetTimestamp();
-            var waitMs = !ticking ? -1 : now >= nextTick ? 0 : (int)Math.Ceiling((nextTick - now) * 1000.0 / Stopwatch.Frequency);
-            if (Volatile.Read(ref _wakePending) != 0)
+            var waitMs = !_ticking ? -1 : now >= _nextTick ? 0 : (int)Math.Ceiling((_nextTick - now) * 1000.0 / Stopwatch.Frequency);
+            if (Volatile.Read(ref _wakePending) != 0 || _inline.Count > 0)
             {
                 waitMs = 0;
             }
@@ -253,26 +352,16 @@ internal sealed class EventLoop : IDisposable
             {
                 Wait(waitMs);
                 Volatile.Write(ref _wakePending, 0);
-                while (_posted.TryDequeue(out var action))
-                {
-                    try
-                    {
-                        action();
-                    }
-                    catch (Exception ex)
-                    {
-                        _onError(ex);
-                    }
-                }
+                RunPosted();
 
                 for (var i = 0; i < _sources.Count; i++)
                 {
                     _sources[i]();
                 }
 
-                if (ticking && Stopwatch.GetTimestamp() >= nextTick)
+                if (_ticking && Stopwatch.GetTimestamp() >= _nextTick)
                 {
-                    nextTick = Stopwatch.GetTimestamp() + tickTicks;
+                    _nextTick = Stopwatch.GetTimestamp() + _tickTicks;
                     foreach (var tick in _ticks)
                     {
                         tick();
@@ -288,16 +377,123 @@ internal sealed class EventLoop : IDisposable
                 _onError(ex);
             }
 
-            FlushAll();
+            if (!FinishTurn())
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The end of a turn: inline work, then output; false when this thread lost the loop meanwhile.</summary>
+    private bool FinishTurn()
+    {
+        if (_inline.Count > 0 && !RunInlineWork())
+        {
+            return false;
+        }
+
+        FlushAll();
+        try
+        {
+            AfterFlush?.Invoke();
+        }
+        catch (Exception ex)
+        {
+            _onError(ex);
+        }
+
+        return true;
+    }
+
+    /// <summary>Runs the queued inline items (and any their <see cref="IInlineWork.AfterRun"/> queues); false when taken over.</summary>
+    private bool RunInlineWork()
+    {
+        while (_inline.TryDequeue(out var work))
+        {
+            _running = work;
+            var sequence = Interlocked.Increment(ref _userSequence);
+            _watchdog!.OnUserCode();
+            t_userCodeOf = this;
+            t_userSequence = sequence;
             try
             {
-                AfterFlush?.Invoke();
+                work.Run();
+            }
+            catch (Exception ex)
+            {
+                _onError(ex);
+            }
+
+            if (Interlocked.CompareExchange(ref _userSequence, sequence + 1, sequence) != sequence)
+            {
+                // The watchdog gave the loop to another thread: it gets the result, this thread ends.
+                try
+                {
+                    Post(() => AfterRun(work, takenOver: true));
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The loop is gone: nobody takes the result.
+                }
+
+                return false;
+            }
+
+            t_userCodeOf = null;
+
+            // What the user code posted (and whatever else is queued) goes first, as it would after a takeover.
+            RunPosted();
+            AfterRun(work, takenOver: false);
+        }
+
+        return true;
+    }
+
+    private void RunPosted()
+    {
+        while (_posted.TryDequeue(out var action))
+        {
+            try
+            {
+                action();
             }
             catch (Exception ex)
             {
                 _onError(ex);
             }
         }
+    }
+
+    private void AfterRun(IInlineWork work, bool takenOver)
+    {
+        try
+        {
+            work.AfterRun(takenOver);
+        }
+        catch (Exception ex)
+        {
+            _onError(ex);
+        }
+    }
+
+    /// <summary>The watchdog: hands the loop to a fresh thread if the inline item <paramref name="sequence"/> still runs.</summary>
+    private bool TryTakeOver(long sequence)
+    {
+        if (Interlocked.CompareExchange(ref _userSequence, sequence + 1, sequence) != sequence)
+        {
+            return false;
+        }
+
+        // The old thread is inside this item's Run, and will not touch the loop's fields again.
+        var left = _running;
+
+        Interlocked.Increment(ref _takeovers);
+        var thread = new Thread(() => Resume(left!)) { IsBackground = true, Name = _name };
+        _thread = thread;
+        thread.Start();
+        return true;
     }
 
     private void Wait(int waitMs)

@@ -6,6 +6,7 @@ namespace ZmqGame.Transport;
 /// <list type="bullet">
 /// <item>A connection that ends (refused, reset, closed by the broker) is noticed at once: the link leaves the loop's
 /// set, <see cref="IDealerLink.TrySend"/> returns false from then on, and <c>onLost</c> says why.</item>
+/// <item>User code may run on the loop thread (<see cref="EnableInline"/>, <see cref="RunInline"/>): see <see cref="EventLoop"/>.</item>
 /// <item>The wake handler is a source of the event loop: it runs on every turn, after posted work.</item>
 /// <item><see cref="Dispose"/> stops the loop first (its last turn writes what is queued, such as a worker's final
 /// DISCONNECTs), then closes every connection still open, quietly (no <c>onLost</c>).</item>
@@ -31,6 +32,14 @@ internal sealed class ZmtpConnectionLoop(Action<Exception> onError) : IConnectio
     }
 
     public void Post(Action action) => _loop.Post(action);
+
+    public bool EnableInline(TimeSpan budget)
+    {
+        _loop.InlineBudget = budget;
+        return true;
+    }
+
+    public void RunInline(IInlineWork work) => _loop.RunInline(work);
 
     public void Wake() => _loop.Wake();
 

@@ -1,12 +1,14 @@
 using Microsoft.Extensions.Logging;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Worker.Internal;
 
 /// <summary>
-/// One event handed from the I/O thread to the thread pool: its hooks or handler run, then the event is answered
-/// (an empty REPLY) through the engine's queue, whatever they did. A hook or handler never takes the worker down.
+/// One event, run inline on the I/O thread (<see cref="IInlineWork"/>) or handed to the thread pool, as requests are: its
+/// hooks or handler run, then the event is answered (an empty REPLY), at once on the I/O thread when they completed
+/// there without waiting, else through the engine's queue, whatever they did. A hook or handler never takes the worker down.
 /// </summary>
-internal sealed class EventWork : IThreadPoolWorkItem
+internal sealed class EventWork : IThreadPoolWorkItem, IInlineWork
 {
     private readonly WorkerEngine _engine;
     private readonly Slot _slot;
@@ -18,6 +20,8 @@ internal sealed class EventWork : IThreadPoolWorkItem
     private readonly EventRoute? _route;
     private readonly TriggerEvent? _trigger;
     private readonly byte[] _payload = [];
+    private bool _done;
+    private bool _handedOff;
 
     private EventWork(WorkerEngine engine, Slot slot, int generation, ILogger logger, WorkerCounters counters)
     {
@@ -49,19 +53,63 @@ internal sealed class EventWork : IThreadPoolWorkItem
     public static EventWork ForTrigger(WorkerEngine engine, Slot slot, int generation, ILogger logger, WorkerCounters counters, EventRoute route, TriggerEvent trigger, byte[] payload) =>
         new(engine, slot, generation, logger, counters, route, trigger, payload);
 
-    public void Execute() => _ = RunAsync();
+    /// <summary>Runs on the thread pool: a group asked, or it once held the I/O thread past the inline budget.</summary>
+    public bool OnThreadPool => _route?.OnThreadPool ?? _slot.Service.ClientHooksOnThreadPool;
 
-    private async Task RunAsync()
+    /// <summary>On the thread pool.</summary>
+    public void Execute() => _ = AnswerWhenDoneAsync(RunAsync());
+
+    /// <summary>Inline, on the I/O thread.</summary>
+    public void Run()
     {
-        if (_client is not null)
+        if (OnThreadPool)
         {
-            await RunHooksAsync(_client).ConfigureAwait(false);
+            // Queued inline behind an event of this kind that has just held the I/O thread too long.
+            _handedOff = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            return;
+        }
+
+        var task = RunAsync();
+        if (task.IsCompleted)
+        {
+            _done = true;
         }
         else
         {
-            await RunTriggerAsync().ConfigureAwait(false);
+            _ = AnswerWhenDoneAsync(task);
         }
+    }
 
+    /// <summary>On the I/O thread's new thread, while this event still holds the old one.</summary>
+    public void TakenOver()
+    {
+        if (_route is not null)
+        {
+            _route.OnThreadPool = true;
+            _engine.MovedToThreadPool(_slot.Service, $"the handler of event command {_route.Command}");
+        }
+        else
+        {
+            _slot.Service.ClientHooksOnThreadPool = true;
+            _engine.MovedToThreadPool(_slot.Service, "a client hook");
+        }
+    }
+
+    /// <summary>Back on the I/O thread after an inline run.</summary>
+    public void AfterRun(bool takenOver)
+    {
+        if (_done && !_handedOff)
+        {
+            _engine.CompleteOnLoop(_slot, _generation, []);
+        }
+    }
+
+    private Task RunAsync() => _client is not null ? RunHooksAsync(_client) : RunTriggerAsync();
+
+    private async Task AnswerWhenDoneAsync(Task run)
+    {
+        await run.ConfigureAwait(false);
         try
         {
             _engine.PostCompletion(_slot, _generation, []);

@@ -19,6 +19,12 @@ internal sealed class Route
 
     public bool IsRaw { get; }
 
+    /// <summary>
+    /// Runs on the thread pool, not inline on the I/O thread: its group asked (<see cref="RouteGroup.RunOnThreadPool"/>),
+    /// or it once held the I/O thread past the inline budget (set on the I/O thread, read there).
+    /// </summary>
+    public bool OnThreadPool { get; set; }
+
     /// <summary>Typed route: payload frame in, serialized result out.</summary>
     public Func<byte[], RequestContext, ValueTask<byte[]>>? Typed { get; private init; }
 
@@ -51,6 +57,7 @@ internal sealed class Route
         }
 
         chain.AddRange(groups);
+        OnThreadPool |= Group.RunsOnThreadPool;
         Before = chain.SelectMany(h => h.Before).ToArray();
         chain.Reverse();
         After = chain.SelectMany(h => h.After).ToArray();
@@ -59,9 +66,15 @@ internal sealed class Route
 }
 
 /// <summary>A handler of trigger events with one command id (a service's event table, not callable by clients).</summary>
-internal sealed class EventRoute(int command, Func<byte[], TriggerEvent, ValueTask> invoke)
+internal sealed class EventRoute(RouteGroup group, int command, Func<byte[], TriggerEvent, ValueTask> invoke)
 {
     public int Command { get; } = command;
+
+    /// <summary>Runs on the thread pool: its group asked, or it once held the I/O thread past the inline budget (I/O thread).</summary>
+    public bool OnThreadPool { get; set; }
+
+    /// <summary>Takes the choice of its group (when the app starts).</summary>
+    public void Compile() => OnThreadPool |= group.RunsOnThreadPool;
 
     public Func<byte[], TriggerEvent, ValueTask> Invoke { get; } = invoke;
 }
@@ -95,6 +108,15 @@ internal sealed class ServiceDefinition
     /// <summary>Closed hooks to run, service first. Set when the app starts.</summary>
     public Func<ClientEvent, ValueTask>[] Closed { get; private set; } = [];
 
+    /// <summary>
+    /// Client hooks run on the thread pool: a group of the service that has client hooks asked, or they once held the
+    /// I/O thread past the inline budget (I/O thread).
+    /// </summary>
+    public bool ClientHooksOnThreadPool { get; set; }
+
+    /// <summary>Groups that registered client hooks.</summary>
+    public HashSet<RouteGroup> ClientHookGroups { get; } = [];
+
     /// <summary>Trigger event commands without a handler already logged (I/O thread only).</summary>
     public HashSet<int> UnknownEventsLogged { get; } = [];
 
@@ -107,6 +129,11 @@ internal sealed class ServiceDefinition
     {
         Connected = [.. appHooks.Connected, .. ClientHooks.Connected];
         Closed = [.. ClientHooks.Closed, .. appHooks.Closed];
+        ClientHooksOnThreadPool |= ClientHookGroups.Any(g => g.RunsOnThreadPool);
+        foreach (var route in EventRoutes.Values)
+        {
+            route.Compile();
+        }
     }
 
     /// <summary>Command ids of the routes mapped in idempotent groups, announced to the broker in READY.</summary>

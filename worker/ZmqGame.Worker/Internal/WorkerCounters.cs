@@ -18,4 +18,5 @@ internal sealed class WorkerCounters
     public long EventFailures;
     public long SessionActions;
     public long SessionActionsDropped;
+    public long MovedToThreadPool;
 }

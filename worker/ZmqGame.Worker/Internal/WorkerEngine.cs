@@ -30,6 +30,7 @@ internal sealed partial class WorkerEngine : IDisposable
     private readonly TimeProvider _time;
     private readonly Action<SlotCredit> _pauseDue;
     private readonly TraceContextReader _traceContexts;
+    private bool _inline;
     private bool _stopping;
     private int _abandoned;
     private int _started;
@@ -116,6 +117,7 @@ internal sealed partial class WorkerEngine : IDisposable
         }
 
         ReservePoolThreads(_slotCount + Environment.ProcessorCount);
+        _inline = _options.InlineBudget > TimeSpan.Zero && _io.EnableInline(_options.InlineBudget);
         _io.Start("ZmqGame.Worker", _tick, OnTick);
         foreach (var slot in _slots)
         {
@@ -440,18 +442,6 @@ internal sealed partial class WorkerEngine : IDisposable
             Log.NoRawRoute(_logger, service.Name);
             Complete(slot, generation, [NoRawRoute]);
         }
-    }
-
-    private void Dispatch(Slot slot, EventWork work)
-    {
-        BeginRun(slot);
-        ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
-    }
-
-    private void Dispatch(Slot slot, RequestWork work)
-    {
-        BeginRun(slot);
-        ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
     }
 
     private void Complete(Slot slot, int generation, IReadOnlyList<byte[]> reply)
