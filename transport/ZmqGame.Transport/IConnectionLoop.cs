@@ -26,6 +26,14 @@ internal interface IConnectionLoop : IDisposable
     /// <summary>Has the thread run its wake handler soon; wake-ups that come before it ran count as one. Any thread.</summary>
     void Wake();
 
+    /// <summary>
+    /// Has the thread run its wake handler within <paramref name="delay"/> at the latest, with no wake-up from another
+    /// thread: the loop's wait is bounded by it (pumped, the first turn from then on). An alarm already set for sooner
+    /// stands; one that went off is gone, so the wake handler sets the next one it needs. Loop thread only; no timer
+    /// thread is involved.
+    /// </summary>
+    void WakeWithin(TimeSpan delay);
+
     /// <summary>Ends the thread (after its exit handler). Any thread; returns at once. <see cref="IDisposable.Dispose"/> still frees it.</summary>
     void Stop();
 

@@ -6,9 +6,6 @@ internal enum ClientCommandKind
     /// <summary>Write a registered request (or hold it until the session is open).</summary>
     Send,
 
-    /// <summary>Check liveness and send a heartbeat when due.</summary>
-    Tick,
-
     /// <summary>Open a new connection for the reconnect loop's <see cref="Link"/>.</summary>
     Open,
 
@@ -19,8 +16,6 @@ internal enum ClientCommandKind
 /// <summary>One entry of the I/O thread's command queue.</summary>
 internal sealed class ClientCommand
 {
-    public static readonly ClientCommand TickCommand = new(ClientCommandKind.Tick, null, null);
-
     private ClientCommand(ClientCommandKind kind, PendingRequest? request, Link? link, TaskCompletionSource<bool>? answered = null)
     {
         Kind = kind;

@@ -48,6 +48,9 @@ internal sealed class ClientConnection : IDisposable
     /// <summary>Has the I/O thread run its wake handler soon. Any thread.</summary>
     public void Wake() => io.Wake();
 
+    /// <summary>Has the I/O thread run its wake handler within <paramref name="delay"/> at the latest. I/O thread.</summary>
+    public void WakeWithin(TimeSpan delay) => io.WakeWithin(delay);
+
     /// <summary>Ends the I/O thread (after its exit handler). Any thread; returns at once.</summary>
     public void Stop() => io.Stop();
 

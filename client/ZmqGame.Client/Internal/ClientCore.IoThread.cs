@@ -3,12 +3,21 @@ using ZmqGame.Protocol;
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
-/// What runs on the client's I/O thread: the command queue, opening and losing connections, the liveness tick,
-/// and each message from the broker handed to the part it concerns.
+/// What runs on the client's I/O thread: the command queue, opening and losing connections, deadlines and the
+/// liveness tick, and each message from the broker handed to the part it concerns.
 /// </summary>
 internal sealed partial class ClientCore
 {
     private const int MaxBatch = 256;
+
+    /// <summary>The client whose I/O thread is running a handler on this thread right now (null: none).</summary>
+    [ThreadStatic]
+    private static ClientCore? inTurn;
+
+    private long nextTick; // I/O thread (set by Start before the thread runs)
+
+    /// <summary>True when called from one of this client's handlers on its I/O thread (code a completion ran there).</summary>
+    private bool OnIoThread => ReferenceEquals(inTurn, this);
 
     private void OnExit()
     {
@@ -19,6 +28,22 @@ internal sealed partial class ClientCore
 
     private void OnWake()
     {
+        var outer = inTurn;
+        inTurn = this;
+        try
+        {
+            Volatile.Write(ref wakeRequested, 0);
+            RunCommands();
+            KeepTime();
+        }
+        finally
+        {
+            inTurn = outer;
+        }
+    }
+
+    private void RunCommands()
+    {
         for (var i = 0; i < MaxBatch && commands.TryDequeue(out var command); i++)
         {
             try
@@ -27,9 +52,6 @@ internal sealed partial class ClientCore
                 {
                     case ClientCommandKind.Send:
                         HandleSend(command.Request!);
-                        break;
-                    case ClientCommandKind.Tick:
-                        HandleTick();
                         break;
                     case ClientCommandKind.Open:
                         HandleOpen(command.Link!);
@@ -48,8 +70,43 @@ internal sealed partial class ClientCore
         if (!commands.IsEmpty)
         {
             // More than a batch: the rest next turn, after the socket had its turn.
-            connection.Wake();
+            WakeIo();
         }
+    }
+
+    /// <summary>
+    /// Ends the requests whose deadline has come, runs the liveness tick when due, and sets the loop's alarm for the
+    /// next of either.
+    /// </summary>
+    private void KeepTime()
+    {
+        var now = time.GetTimestamp();
+        var nextDeadline = long.MaxValue;
+        try
+        {
+            nextDeadline = requests.ExpireDue(now);
+            if (now >= nextTick)
+            {
+                nextTick = now + time.ToTimestampTicks(tickInterval);
+                HandleTick();
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.PollerError(logger, ex);
+        }
+
+        connection.WakeWithin(time.ToTimeSpan(Math.Min(nextDeadline, nextTick) - now));
+    }
+
+    /// <summary>
+    /// A request made by code running on the I/O thread: written at once. No <see cref="KeepTime"/> follows it (it did
+    /// not come through the queue), so the alarm learns of its deadline here.
+    /// </summary>
+    private void SendFromIoThread(PendingRequest request)
+    {
+        HandleSend(request);
+        connection.WakeWithin(time.ToTimeSpan(request.DeadlineTimestamp - time.GetTimestamp()));
     }
 
     private void HandleSend(PendingRequest request)
@@ -58,6 +115,8 @@ internal sealed partial class ClientCore
         {
             return;
         }
+
+        requests.Track(request);
 
         if (!connection.IsOpen || !session.LinkWelcomed || movingEpoch == connection.Epoch)
         {
@@ -206,6 +265,8 @@ internal sealed partial class ClientCore
         liveness.Received();
         connection.Heard();
 
+        var outer = inTurn;
+        inTurn = this;
         try
         {
             Dispatch(message);
@@ -213,6 +274,10 @@ internal sealed partial class ClientCore
         catch (Exception ex)
         {
             CountMalformed("unexpected error: " + ex.Message);
+        }
+        finally
+        {
+            inTurn = outer;
         }
     }
 

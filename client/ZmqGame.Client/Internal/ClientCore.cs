@@ -15,6 +15,13 @@ namespace ZmqGame.Client.Internal;
 /// <see cref="Reconnector"/> (the connection loop with its backoff) and <see cref="PushFanOut"/> (push subscribers).
 /// This file is the callers' side; ClientCore.IoThread.cs is what runs on the I/O thread.
 /// <para>
+/// Hand-offs are few: a request made on the I/O thread (by code its completion ran there) is written at once; the
+/// others cost one wake-up of the I/O thread per turn, however many come in it. Deadlines and the liveness tick are
+/// kept by the I/O thread itself (its wait ends when the next is due), with no timer thread, except that a
+/// <see cref="ZmqGameClientOptions.TimeProvider"/> other than the system's gets one timer of its own that wakes the
+/// thread every tick, so that a test clock drives heartbeats and deadlines.
+/// </para>
+/// <para>
 /// Session events and push handlers run on the thread pool, never on the I/O thread.
 /// </para>
 /// </summary>
@@ -36,8 +43,10 @@ internal sealed partial class ClientCore : IAsyncDisposable
     private readonly PushFanOut pushes;
     private readonly CancellationTokenSource lifetime = new();
     private readonly TaskCompletionSource<bool> pollerExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private ITimer? tickTimer;
+    private readonly TimeSpan tickInterval;
+    private ITimer? tickTimer; // only for a TimeProvider other than the system's
     private int disposed;
+    private int wakeRequested; // a wake-up of the I/O thread is on its way: the commands queued meanwhile ride on it
     private long announcedMaxMessageSize; // the broker's, from its WELCOME; 0 until then (or from an older broker)
     private bool pollerStarted;
     private long malformedMessages;
@@ -56,6 +65,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
         liveness = new ClientLiveness(time, options.HeartbeatInterval, options.Liveness);
         connection = new ClientConnection(endpoints, serverKey, logger);
         requests = new RequestTable(time, logger);
+        tickInterval = ClientLiveness.TickInterval(options.HeartbeatInterval);
         session = new SessionState(time, logger, sessionService, connection, liveness, events, FlushUnsent);
         Serializer = PayloadSerializer.For(options);
         pushes = new PushFanOut(options.PushBufferSize, Serializer, logger);
@@ -130,14 +140,19 @@ internal sealed partial class ClientCore : IAsyncDisposable
 
     public long CountUnreadablePush() => pushes.CountUnreadable();
 
-    /// <summary>Starts the socket thread, the tick timer and the connection loop. Called once.</summary>
+    /// <summary>Starts the socket thread and the connection loop. Called once.</summary>
     public void Start()
     {
+        nextTick = time.GetTimestamp() + time.ToTimestampTicks(tickInterval);
         connection.Start("ZmqGame.Client " + endpoints[0], OnWake, OnExit);
         pollerStarted = true;
+        connection.Wake(); // the first turn sets the alarm of the first tick
 
-        var tick = ClientLiveness.TickInterval(options.HeartbeatInterval);
-        tickTimer = time.CreateTimer(static s => ((ClientCore)s!).Post(ClientCommand.TickCommand), this, tick, tick);
+        if (time != TimeProvider.System)
+        {
+            tickTimer = time.CreateTimer(static s => ((ClientCore)s!).WakeIo(), this, tickInterval, tickInterval);
+        }
+
         reconnector.Start(lifetime.Token);
     }
 
@@ -180,6 +195,13 @@ internal sealed partial class ClientCore : IAsyncDisposable
         if (Volatile.Read(ref disposed) != 0 && requests.TryRemove(request.Id))
         {
             request.Fail(new ObjectDisposedException(nameof(ZmqGameClient)));
+            return request.Task;
+        }
+
+        if (OnIoThread)
+        {
+            // Code the I/O thread runs (a completion): no queue, no wake-up.
+            SendFromIoThread(request);
             return request.Task;
         }
 
@@ -279,6 +301,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
         try
         {
             commands.Enqueue(ClientCommand.CloseSession(answered)); // Post() refuses once disposed
+            Volatile.Write(ref wakeRequested, 1);
             connection.Wake();
         }
         catch (ObjectDisposedException)
@@ -319,12 +342,31 @@ internal sealed partial class ClientCore : IAsyncDisposable
         try
         {
             commands.Enqueue(command);
-            connection.Wake();
+
+            // Only the first command since the I/O thread last took the queue wakes it (OnWake clears the flag first).
+            if (Interlocked.Exchange(ref wakeRequested, 1) == 0)
+            {
+                connection.Wake();
+            }
+
             return true;
         }
         catch (ObjectDisposedException)
         {
             return false;
+        }
+    }
+
+    /// <summary>Wakes the I/O thread (the tick timer of a TimeProvider other than the system's).</summary>
+    private void WakeIo()
+    {
+        try
+        {
+            Volatile.Write(ref wakeRequested, 1);
+            connection.Wake();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 }

@@ -3,16 +3,14 @@ using System.Diagnostics;
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
-/// One outstanding request. Whoever removes it from <see cref="RequestTable"/> (reply on the
-/// poller thread, deadline timer, cancellation, connection loss, dispose) completes it; the others find
-/// nothing to remove, so a request completes exactly once.
+/// One outstanding request. Whoever removes it from <see cref="RequestTable"/> (reply or deadline on the I/O thread,
+/// cancellation, connection loss, dispose) completes it; the others find nothing to remove, so a request completes
+/// exactly once. How the caller's task is completed is <see cref="CallerCompletion"/>'s choice.
 /// </summary>
 internal sealed class PendingRequest
 {
-    private readonly TaskCompletionSource<byte[]> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private ITimer? deadlineTimer;
+    private readonly TaskCompletionSource<byte[]> completion = CallerCompletion.NewSource();
     private long sentEpoch;
-    private bool graceGiven; // deadline timer thread only
     private CancellationTokenRegistration cancellation;
     private Activity? activity;
 
@@ -57,9 +55,12 @@ internal sealed class PendingRequest
 
     public Task<byte[]> Task => completion.Task;
 
-    public void Attach(ITimer timer, Action<PendingRequest, CancellationToken> onCancel, CancellationToken cancellationToken)
+    /// <summary>The broker was given its grace past the deadline (<see cref="RequestTable.BrokerDeadlineGrace"/>). I/O thread.</summary>
+    public bool GraceGiven { get; set; }
+
+    /// <summary>Cancellation of <paramref name="cancellationToken"/> calls <paramref name="onCancel"/> from here on.</summary>
+    public void Attach(Action<PendingRequest, CancellationToken> onCancel, CancellationToken cancellationToken)
     {
-        Volatile.Write(ref deadlineTimer, timer);
         if (cancellationToken.CanBeCanceled)
         {
             cancellation = cancellationToken.Register(
@@ -74,28 +75,6 @@ internal sealed class PendingRequest
         if (completion.Task.IsCompleted)
         {
             Cleanup();
-        }
-    }
-
-    /// <summary>
-    /// Moves the deadline timer <paramref name="grace"/> on, once; false when it was moved already or the request has
-    /// ended. Called from the deadline timer only.
-    /// </summary>
-    public bool TryExtendDeadline(TimeSpan grace)
-    {
-        if (graceGiven || Volatile.Read(ref deadlineTimer) is not { } timer)
-        {
-            return false;
-        }
-
-        graceGiven = true;
-        try
-        {
-            return timer.Change(grace, System.Threading.Timeout.InfiniteTimeSpan);
-        }
-        catch (ObjectDisposedException)
-        {
-            return false;
         }
     }
 
@@ -127,9 +106,5 @@ internal sealed class PendingRequest
     /// <summary>The request's span, to end; null when it has none or another thread took it.</summary>
     private Activity? TakeActivity() => Volatile.Read(ref activity) is null ? null : Interlocked.Exchange(ref activity, null);
 
-    private void Cleanup()
-    {
-        Interlocked.Exchange(ref deadlineTimer, null)?.Dispose();
-        cancellation.Dispose();
-    }
+    private void Cleanup() => cancellation.Dispose();
 }

@@ -7,12 +7,18 @@ namespace ZmqGame.Client.Internal;
 
 /// <summary>
 /// The client's outstanding requests: ids, deadlines, the requests waiting for a session, and every way a request
-/// ends. Pending requests live in a concurrent map so that replies (I/O thread), deadlines (timer threads),
-/// cancellation (any thread), connection loss and disposal can each complete a request by removing it; whoever
-/// removes it completes it, so a request completes exactly once.
+/// ends. Pending requests live in a concurrent map so that replies and deadlines (I/O thread), cancellation (any
+/// thread), connection loss and disposal can each complete a request by removing it; whoever removes it completes it,
+/// so a request completes exactly once.
 /// <para>
-/// The queue of unsent requests (<see cref="Hold"/>, <see cref="TryTakeUnsent"/>) and <see cref="TrySend"/> belong to
-/// the I/O thread.
+/// Deadlines are kept by the I/O thread, with no timer per request: <see cref="Track"/> puts a request in a heap by
+/// deadline, <see cref="ExpireDue"/> ends those whose time has come and tells when the next one is due, and the I/O
+/// loop's wait is bounded by that. Ended requests leave the heap when they reach its top, or all at once when they
+/// outnumber the pending ones.
+/// </para>
+/// <para>
+/// The heap, the queue of unsent requests (<see cref="Hold"/>, <see cref="TryTakeUnsent"/>) and <see cref="TrySend"/>
+/// belong to the I/O thread.
 /// </para>
 /// </summary>
 internal sealed class RequestTable
@@ -28,7 +34,9 @@ internal sealed class RequestTable
     private readonly ILogger logger;
     private readonly ConcurrentDictionary<ulong, PendingRequest> pending = new();
     private readonly Queue<PendingRequest> unsent = new(); // I/O thread
+    private readonly DeadlineHeap deadlines = new();       // I/O thread
     private readonly Action<PendingRequest, CancellationToken> cancel;
+    private readonly Func<PendingRequest, bool> ended;
     private long nextRequestId;
     private long unknownReplies;
 
@@ -37,6 +45,7 @@ internal sealed class RequestTable
         this.time = time;
         this.logger = logger;
         cancel = CancelRequest;
+        ended = r => !pending.ContainsKey(r.Id);
     }
 
     public int Count => pending.Count;
@@ -46,7 +55,7 @@ internal sealed class RequestTable
     /// <summary>True while something is held until the session is open. I/O thread.</summary>
     public bool HasUnsent => unsent.Count > 0;
 
-    /// <summary>Registers a request with a fresh id; its deadline timer and cancellation run from here on.</summary>
+    /// <summary>Registers a request with a fresh id; its cancellation runs from here on, its deadline once <see cref="Track"/>ed.</summary>
     public PendingRequest Add(
         string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, CancellationToken cancellationToken, Activity? activity = null)
     {
@@ -54,10 +63,47 @@ internal sealed class RequestTable
         var deadline = time.GetTimestamp() + time.ToTimestampTicks(timeout);
         var request = new PendingRequest(id, service, serviceBytes, command, payload, timeout, deadline, activity);
         pending[id] = request;
-
-        var timer = time.CreateTimer(static s => ((ExpiryState)s!).Fire(), new ExpiryState(this, request), timeout, Timeout.InfiniteTimeSpan);
-        request.Attach(timer, cancel, cancellationToken);
+        request.Attach(cancel, cancellationToken);
         return request;
+    }
+
+    /// <summary>The request's deadline is kept from now on. Once per request. I/O thread.</summary>
+    public void Track(PendingRequest request)
+    {
+        deadlines.Push(request.DeadlineTimestamp, request);
+        if (deadlines.Count > 1024 && deadlines.Count > 4 * pending.Count)
+        {
+            deadlines.RemoveWhere(ended);
+        }
+    }
+
+    /// <summary>
+    /// Ends every request whose deadline is at or before <paramref name="now"/> (one already sent gets the broker's
+    /// grace first) and forgets the ended ones at the top; returns the next deadline (<see cref="long.MaxValue"/>: none).
+    /// I/O thread.
+    /// </summary>
+    public long ExpireDue(long now)
+    {
+        while (deadlines.Count > 0)
+        {
+            var request = deadlines.Top;
+            if (!pending.ContainsKey(request.Id))
+            {
+                deadlines.Pop();
+                continue;
+            }
+
+            var due = deadlines.Soonest;
+            if (due > now)
+            {
+                return due;
+            }
+
+            deadlines.Pop();
+            Expire(request, due);
+        }
+
+        return long.MaxValue;
     }
 
     /// <summary>False when the request already ended (reply, deadline, cancellation, loss, disposal).</summary>
@@ -206,7 +252,7 @@ internal sealed class RequestTable
         var remainingMs = (request.DeadlineTimestamp - now) * 1000.0 / time.TimestampFrequency;
         if (remainingMs < 1)
         {
-            return false; // its deadline timer is about to end it
+            return false; // its deadline is about to end it
         }
 
         var header = new RequestHeader(request.Id, request.Command, (uint)Math.Ceiling(remainingMs));
@@ -237,11 +283,13 @@ internal sealed class RequestTable
         }
     }
 
-    private void Expire(PendingRequest request)
+    private void Expire(PendingRequest request, long due)
     {
         // Sent: the broker has the same deadline and answers it with its own text; give that answer time to come.
-        if (request.SentEpoch != 0 && pending.ContainsKey(request.Id) && request.TryExtendDeadline(BrokerDeadlineGrace))
+        if (request.SentEpoch != 0 && !request.GraceGiven)
         {
+            request.GraceGiven = true;
+            deadlines.Push(due + time.ToTimestampTicks(BrokerDeadlineGrace), request);
             return;
         }
 
@@ -259,19 +307,5 @@ internal sealed class RequestTable
         {
             request.Cancel(token);
         }
-    }
-
-    private sealed class ExpiryState
-    {
-        private readonly RequestTable owner;
-        private readonly PendingRequest request;
-
-        public ExpiryState(RequestTable owner, PendingRequest request)
-        {
-            this.owner = owner;
-            this.request = request;
-        }
-
-        public void Fire() => owner.Expire(request);
     }
 }

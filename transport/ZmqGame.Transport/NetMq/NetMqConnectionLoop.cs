@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using NetMQ;
 using NetMQ.Sockets;
 
@@ -13,6 +14,8 @@ namespace ZmqGame.Transport;
 /// many queued actions, before the other sockets get their turn. A handler that throws goes to the error handler and
 /// the batch goes on.</item>
 /// <item><see cref="Wake"/> coalesces: one wake-up is queued until the wake handler has started to run.</item>
+/// <item><see cref="WakeWithin"/> enables a one-shot <see cref="NetMQTimer"/> of the poller (whose wait it bounds);
+/// its expiry runs the wake handler.</item>
 /// <item>NetMQ reconnects underneath and never reports a lost connection: <c>onLost</c> is never called; the owner's
 /// heartbeats find a dead broker.</item>
 /// <item><see cref="Dispose"/> stops the poller, then disposes the sockets (each may still send what it has queued
@@ -33,6 +36,8 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
     private readonly List<byte[]> _frames = [];
     private readonly Action _wakeUp;
     private readonly object _queueGate = new();
+    private readonly NetMQTimer _alarm = new(TimeSpan.FromSeconds(1)) { Enable = false };
+    private long _alarmAt = long.MaxValue;
     private bool _queueClosed;
     private Action? _onWake;
     private NetMQTimer? _timer;
@@ -53,6 +58,13 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
             }
         };
         _poller.Add(_queue);
+        _alarm.Elapsed += (_, _) =>
+        {
+            _alarm.Enable = false;
+            _alarmAt = long.MaxValue;
+            WakeUp();
+        };
+        _poller.Add(_alarm);
     }
 
     /// <summary>
@@ -102,6 +114,19 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
     }
 
     public void Stop() => _poller.StopAsync();
+
+    public void WakeWithin(TimeSpan delay)
+    {
+        var at = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        if (at >= _alarmAt)
+        {
+            return;
+        }
+
+        _alarmAt = at;
+        _alarm.Interval = Math.Max(1, (int)Math.Ceiling(delay.TotalMilliseconds));
+        _alarm.Enable = true;
+    }
 
     public IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost)
     {

@@ -8,8 +8,8 @@ namespace ZmqGame.Transport.WebSocket;
 /// over a WebSocket that <see cref="ZmqGameWebSocket.Bridge"/> opens). One queue carries posted work and the bridge's
 /// socket events, so that everything of a connection runs in the loop's turns, in order.
 /// <list type="bullet">
-/// <item>A turn runs at most <see cref="Batch"/> queued items, then the wake handler when a wake-up is pending, then the
-/// tick when due. What is left waits for the next turn.</item>
+/// <item>A turn runs at most <see cref="Batch"/> queued items, then the wake handler when a wake-up is pending or the
+/// time <see cref="WakeWithin"/> set has come, then the tick when due. What is left waits for the next turn.</item>
 /// <item>Threaded (default): a thread of its own runs turns whenever work or a wake-up arrives, and at each tick.
 /// Pumped (<see cref="ZmqGameWebSocket.Pumped"/>, WebGL): no thread; <see cref="ZmqGameWebSocket.Pump"/> runs a turn on
 /// the caller's thread. A stop is carried out by the next turn: the exit handler runs there.</item>
@@ -33,6 +33,7 @@ internal sealed class WebSocketConnectionLoop : IConnectionLoop
     private Action? _onExit;
     private long _tickTicks;
     private long _nextTick;
+    private long _alarmAt = long.MaxValue; // loop thread (the pumping thread when pumped)
     private int _wakePending;
     private int _signaled;
     private int _exited;
@@ -103,6 +104,16 @@ internal sealed class WebSocketConnectionLoop : IConnectionLoop
     {
         _stopping = true;
         Signal();
+    }
+
+    /// <summary>Threaded, the wait ends by then; pumped, the first turn from then on runs the wake handler.</summary>
+    public void WakeWithin(TimeSpan delay)
+    {
+        var at = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        if (at < _alarmAt)
+        {
+            _alarmAt = at;
+        }
     }
 
     public IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost)
@@ -181,7 +192,7 @@ internal sealed class WebSocketConnectionLoop : IConnectionLoop
                     continue;
                 }
 
-                _signal.Wait(UntilTick());
+                _signal.Wait(UntilDue());
             }
         }
         catch (Exception ex)
@@ -201,7 +212,13 @@ internal sealed class WebSocketConnectionLoop : IConnectionLoop
             Guard(action);
         }
 
-        if (Interlocked.Exchange(ref _wakePending, 0) == 1 && _onWake is { } onWake)
+        var alarm = _alarmAt != long.MaxValue && Stopwatch.GetTimestamp() >= _alarmAt;
+        if (alarm)
+        {
+            _alarmAt = long.MaxValue;
+        }
+
+        if ((Interlocked.Exchange(ref _wakePending, 0) == 1 || alarm) && _onWake is { } onWake)
         {
             Guard(onWake);
         }
@@ -213,14 +230,16 @@ internal sealed class WebSocketConnectionLoop : IConnectionLoop
         }
     }
 
-    private TimeSpan UntilTick()
+    /// <summary>How long the thread may wait: until the tick or the alarm, whichever comes first; for ever without either.</summary>
+    private TimeSpan UntilDue()
     {
-        if (_tick is null)
+        var due = Math.Min(_tick is null ? long.MaxValue : _nextTick, _alarmAt);
+        if (due == long.MaxValue)
         {
             return Timeout.InfiniteTimeSpan;
         }
 
-        var left = _nextTick - Stopwatch.GetTimestamp();
+        var left = due - Stopwatch.GetTimestamp();
         return left <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
     }
 

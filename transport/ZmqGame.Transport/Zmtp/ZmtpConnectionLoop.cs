@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace ZmqGame.Transport;
 
 /// <summary>
@@ -8,6 +10,9 @@ namespace ZmqGame.Transport;
 /// set, <see cref="IDealerLink.TrySend"/> returns false from then on, and <c>onLost</c> says why.</item>
 /// <item>User code may run on the loop thread (<see cref="EnableInline"/>, <see cref="RunInline"/>): see <see cref="EventLoop"/>.</item>
 /// <item>The wake handler is a source of the event loop: it runs on every turn, after posted work.</item>
+/// <item><see cref="WakeWithin"/> arms a timerfd in the loop's epoll set (made at the first call): its expiry ends the
+/// wait, and the turn runs the wake handler like any other. Arming is one system call, made only when the new time is
+/// sooner than the one armed.</item>
 /// <item><see cref="Dispose"/> stops the loop first (its last turn writes what is queued, such as a worker's final
 /// DISCONNECTs), then closes every connection still open, quietly (no <c>onLost</c>).</item>
 /// </list>
@@ -17,6 +22,7 @@ internal sealed class ZmtpConnectionLoop(Action<Exception> onError) : IConnectio
     private readonly EventLoop _loop = new(onError);
     private readonly byte[] _readBuffer = new byte[64 * 1024];
     private readonly HashSet<Link> _links = [];
+    private Alarm? _alarm;
 
     public void Start(string name, TimeSpan? tickInterval = null, Action? tick = null, Action? onWake = null, Action? onExit = null)
     {
@@ -45,6 +51,8 @@ internal sealed class ZmtpConnectionLoop(Action<Exception> onError) : IConnectio
 
     public void Stop() => _loop.RequestStop();
 
+    public void WakeWithin(TimeSpan delay) => (_alarm ??= new Alarm(_loop)).Arm(delay);
+
     public IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost)
     {
         var link = new Link(this);
@@ -67,6 +75,37 @@ internal sealed class ZmtpConnectionLoop(Action<Exception> onError) : IConnectio
         }
 
         _links.Clear();
+        _alarm?.Dispose();
+    }
+
+    /// <summary>A one-shot timerfd watched by the loop; the time it is armed for, <see cref="long.MaxValue"/> when it is not.</summary>
+    private sealed class Alarm : IPollable, IDisposable
+    {
+        private readonly int _fd = Native.TimerCreate();
+        private long _armedAt = long.MaxValue;
+
+        public Alarm(EventLoop loop) => loop.Add(_fd, Native.EPOLLIN, this);
+
+        public void Arm(TimeSpan delay)
+        {
+            var now = Stopwatch.GetTimestamp();
+            var at = now + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+            if (at >= _armedAt)
+            {
+                return;
+            }
+
+            _armedAt = at;
+            _ = Native.TimerArm(_fd, (long)((at - now) * (1_000_000_000.0 / Stopwatch.Frequency)));
+        }
+
+        public void OnEvents(uint events)
+        {
+            Native.Drain(_fd);
+            _armedAt = long.MaxValue;
+        }
+
+        public void Dispose() => Native.Close(_fd);
     }
 
     private sealed class Link(ZmtpConnectionLoop owner) : IDealerLink
