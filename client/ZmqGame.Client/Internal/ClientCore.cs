@@ -54,7 +54,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
         var serverKey = options.ServerKey();
         var events = new EventQueue(logger);
         liveness = new ClientLiveness(time, options.HeartbeatInterval, options.Liveness);
-        connection = new ClientConnection(endpoints, serverKey, logger);
+        connection = new ClientConnection(endpoints, serverKey, logger, options.SharedLoops);
         requests = new RequestTable(time, logger);
         session = new SessionState(time, logger, sessionService, connection, liveness, events, FlushUnsent);
         Serializer = PayloadSerializer.For(options);
