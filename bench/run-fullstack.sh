@@ -7,7 +7,7 @@
 #                  compare with the shared loops
 # From SHARED_FROM clients up (a bot farm's load, e.g. 2000x1: many clients with one request in flight each) the
 # ZmqGame load generator runs its clients on the shared loops (--shared-loops: a loop per core, not a thread per
-# client); the C loadgen has one thread per client at every load. The load generator's threads are sampled mid-run.
+# client); the C loadgen has one thread per client at every load. The load generator's threads are sampled (the most seen).
 # Ports are chosen by free_port (bench/ports.sh): outside the kernel's ephemeral range, checked free, never fixed.
 # Every run starts its processes fresh, waits for the 8 worker connections, runs the load generator, and
 # measures broker and worker CPU from /proc/PID/stat over the load generator's lifetime (as run.sh does).
@@ -149,10 +149,14 @@ run_one() { # rep stack clients depth
         $([ $shared = 1 ] && echo --shared-loops) >"$RUNDIR/$tag.lg.out" 2>"$RUNDIR/$tag.lg.err" & ;;
   esac
   lg=$!; STARTED+=("$lg")
-  # The load generator's threads, in the middle of the measured window (after its clients connected).
-  sleep "$(awk -v w="$WARM" -v d="$DUR" 'BEGIN{print w + d / 2}')"
-  threads=$(threads_of_child "$lg")
-  wait "$lg"; rc=$?; forget_pid "$lg"
+  # The load generator's threads: the most seen, sampled every half second while it runs.
+  ( m=0; while kill -0 "$lg" 2>/dev/null; do
+      t=$(threads_of_child "$lg"); [ "${t:-0}" -gt $m ] && { m=$t; echo "$m" >"$RUNDIR/$tag.lg.threads"; }
+      sleep 0.5
+    done ) &
+  local sampler=$!
+  wait "$lg"; rc=$?; forget_pid "$lg"; wait "$sampler" 2>/dev/null
+  threads=$(cat "$RUNDIR/$tag.lg.threads" 2>/dev/null)
   st1=$(steal_ticks); t1=$(date +%s.%N); c1=$(cpu_ticks "$srv"); w1=$(cpu_ticks "$wrk")
   x1=$(ctx_switches "$srv"); y1=$(ctx_switches "$wrk")
   stop_pid "$wrk"; stop_pid "$srv"

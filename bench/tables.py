@@ -181,7 +181,7 @@ def fullstack(rundir):
     many = [l for l in loads_of(rows) if int(l[0]) >= MANY_CLIENTS]
     if many:
         out.append("")
-        out.append("Many clients in one process (a bot farm, a load test): the load generator's threads (sampled mid-run), "
+        out.append("Many clients in one process (a bot farm, a load test): the load generator's threads (the most seen, sampled every 0.5 s), "
                    "its CPU per request, and the tail. The C loadgen has a thread per client; the ZmqGame load generator "
                    "runs its clients on the shared loops (`SharedLoops`, one loop per core) where marked.")
         out.append("")
