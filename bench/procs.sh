@@ -28,6 +28,7 @@ stop_all() { local p; for p in "${STARTED[@]}"; do stop_pid "$p" "${1:-5}"; done
 # kill_started: SIGTERM to every process still started, a moment to go, then SIGKILL.
 kill_started() {
   local p
+  rm -f "$PORT_LOG"
   [ ${#STARTED[@]} -eq 0 ] && return 0
   for p in "${STARTED[@]}"; do kill -TERM "$p" 2>/dev/null; done
   sleep 0.3
@@ -37,8 +38,7 @@ kill_started() {
 trap kill_started EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 
-# free_port: a TCP port free on 127.0.0.1 now (the kernel's choice, so it never collides with a fixed one).
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
 # wait_listen PORT PID: until PID listens on PORT (10 s); fails at once if PID exits.
 wait_listen() { local i; for i in $(seq 100); do ss -Hltnp "sport = :$1" | grep -q "pid=$2," && return 0; kill -0 "$2" 2>/dev/null || return 1; sleep 0.1; done; return 1; }

@@ -137,10 +137,11 @@ cleanup() {
   for p in "${STARTED[@]}"; do kill -TERM "$p" 2>/dev/null; done
   sleep 0.5
   for p in "${STARTED[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -f "$PORT_LOG"
 }
 trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$ROOT/bench/ports.sh"   # free_port
 kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 
 # start_nats TAG: a nats-server with JetStream on a free port; sets NATS_URL.

@@ -85,6 +85,8 @@ def summary(rs):
         "ctx": "/".join(fmt(med([num(r, k) / num(r, "sent") if num(r, "sent") > 0 else float("nan") for r in rs]), "%.1f")
                         for k in ("srv_ctxsw", "wrk_ctxsw", "lg_ctxsw")),
         "steal": max([num(r, "steal_pct") for r in rs], default=float("nan")),
+        "threads": med([num(r, "lg_threads") for r in rs]),
+        "shared": any(r.get("shared_loops") == "1" for r in rs),
         "errors": sum(int(num(r, "errors")) if num(r, "errors") == num(r, "errors") else 0 for r in rs),
         "n": len(rs),
     }
@@ -148,9 +150,13 @@ def peers(rundir):
     return "\n".join(out) + "\n"
 
 
+MANY_CLIENTS = 100  # loads from this many clients up also go in the many-clients table
+
+
 def fullstack(rundir):
     rows = load_rows(rundir)
-    c_cfg, z_cfg = "c_stack", "zmqgame_stack"
+    c_cfg, z_cfg, o_cfg = "c_stack", "zmqgame_stack", "zmqgame_own_loops"
+    stacks = [c_cfg, z_cfg] + ([o_cfg] if any(r["config"] == o_cfg for r in rows) else [])
     out = header("fullstack", rundir, rows)
     out.append("| load (clients × depth) | stack | requests/s | p50 µs | p99 µs | p999 µs | broker CPU s / 1M | worker CPU s / 1M | load gen CPU s / 1M | context switches / request (broker/worker/load gen) | errors | max steal % |")
     out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -158,12 +164,13 @@ def fullstack(rundir):
     for load in loads_of(rows):
         c = summary(cell(rows, c_cfg, load))
         z = summary(cell(rows, z_cfg, load))
-        for name, s in ((c_cfg, c), (z_cfg, z)):
+        for name in stacks:
+            s = summary(cell(rows, name, load))
             if s["n"] == 0:
                 continue
             rng = " [%s–%s]" % (fmt(s["rps_min"]), fmt(s["rps_max"])) if s["n"] > 1 else ""
             out.append("| %s × %s | %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %d | %s |" % (
-                load[0], load[1], name, fmt(s["rps"]), rng, fmt(s["p50"]), fmt(s["p99"]), fmt(s["p999"]),
+                load[0], load[1], name + (" (shared loops)" if s["shared"] else ""), fmt(s["rps"]), rng, fmt(s["p50"]), fmt(s["p99"]), fmt(s["p999"]),
                 fmt(s["srv"], "%.1f"), fmt(s["wrk"], "%.1f"), fmt(s["lg"], "%.1f"), s["ctx"], s["errors"], fmt(s["steal"], "%.1f")))
         if c["n"] and z["n"]:
             ratios[load] = ratio(z["rps"], c["rps"])
@@ -171,6 +178,23 @@ def fullstack(rundir):
     out.append("")
     out.append("Target: ZmqGame stack requests/s ≥ 0.7× the C stack at the same concurrency: %s." % ", ".join(
         "%s × %s: %s" % (l[0], l[1], verdict(ratios[l], 0.7, True)) for l in loads_of(rows) if l in ratios))
+    many = [l for l in loads_of(rows) if int(l[0]) >= MANY_CLIENTS]
+    if many:
+        out.append("")
+        out.append("Many clients in one process (a bot farm, a load test): the load generator's threads (the most seen, sampled every 0.5 s), "
+                   "its CPU per request, and the tail. The C loadgen has a thread per client; the ZmqGame load generator "
+                   "runs its clients on the shared loops (`SharedLoops`, one loop per core) where marked.")
+        out.append("")
+        out.append("| load (clients × depth) | stack | load gen threads | requests/s | p99 µs | p999 µs | load gen CPU µs / request | broker CPU µs / request | worker CPU µs / request | errors |")
+        out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for load in many:
+            for name in stacks:
+                s = summary(cell(rows, name, load))
+                if s["n"] == 0:
+                    continue
+                out.append("| %s × %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (
+                    load[0], load[1], name + (" (shared loops)" if s["shared"] else ""), fmt(s["threads"]), fmt(s["rps"]),
+                    fmt(s["p99"]), fmt(s["p999"]), fmt(s["lg"], "%.1f"), fmt(s["srv"], "%.1f"), fmt(s["wrk"], "%.1f"), s["errors"]))
     return "\n".join(out) + "\n"
 
 

@@ -93,6 +93,19 @@ public sealed class ZmqGameClientOptions
     /// </summary>
     public MessagePackSerializerOptions? SerializerOptions { get; set; }
 
+    /// <summary>
+    /// Runs the client on a loop shared with the other clients of the process that set it, instead of a thread of its
+    /// own: for a bot farm or a load test with thousands of clients in one process. The process keeps at most one such
+    /// loop per core (a thread and an epoll set each), started with the first client that needs it and stopped when
+    /// its last client is disposed; each new client goes to the loop with the fewest. A client on a shared loop behaves
+    /// as one alone: its own heartbeats and liveness, session, pushes, reconnects and disposal (which closes only its
+    /// connection). It is a switch rather than a loop object to pass around because the group has nothing to
+    /// configure and no lifetime of its own to manage: it lives exactly as long as its clients. Applies on ZmqGame's
+    /// own transport (Linux, .NET 10, <c>tcp://</c> without CURVE); elsewhere (NetMQ, WebSocket, Unity) each client
+    /// keeps its own loop. Default false: one loop thread per client, the lowest latency for a single client.
+    /// </summary>
+    public bool SharedLoops { get; set; }
+
     /// <summary>Logging; none when null.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

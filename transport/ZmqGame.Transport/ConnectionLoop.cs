@@ -8,7 +8,7 @@ internal static class ConnectionLoop
     /// endpoint (<see cref="WebSocket.ZmqGameWebSocket"/>: its bridge, threaded or pumped; no CURVE: use <c>wss://</c>),
     /// the own ZMTP transport when
     /// <see cref="TransportChoice.UsesOwnTransport"/> allows it (with CURVE when <see cref="DealerOptions.CurveServerKey"/>
-    /// is set, never), NetMQ otherwise. <paramref name="onError"/> gets what a handler threw; the loop goes on.
+    /// is set, never; on a process-wide shared loop when <see cref="DealerOptions.SharedLoop"/> is set), NetMQ otherwise. <paramref name="onError"/> gets what a handler threw; the loop goes on.
     /// </summary>
     public static IConnectionLoop Create(string endpoint, DealerOptions options, Action<Exception> onError)
     {
@@ -21,7 +21,7 @@ internal static class ConnectionLoop
 #if NET10_0_OR_GREATER
         if (TransportChoice.UsesOwnTransport(endpoint, options.CurveServerKey is not null))
         {
-            return new ZmtpConnectionLoop(onError);
+            return options.SharedLoop ? new SharedConnectionLoop(onError) : new ZmtpConnectionLoop(onError);
         }
 #endif
         return new NetMqConnectionLoop(options, onError);

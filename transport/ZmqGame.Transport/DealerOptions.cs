@@ -22,4 +22,10 @@ internal sealed class DealerOptions
     /// before the other sockets get their turn (the client 256, the worker 64). Default 64.
     /// </summary>
     public int Batch { get; set; } = 64;
+
+    /// <summary>
+    /// On the own transport, run on one of the process-wide shared loops (<c>SharedConnectionLoop</c>) instead of
+    /// a thread of its own; elsewhere (NetMQ, WebSocket) it changes nothing. Default false.
+    /// </summary>
+    public bool SharedLoop { get; set; }
 }

@@ -30,6 +30,7 @@ internal static class LoadCommand
           --service <a,b,...>          services; client i calls the (i mod count)-th (default game)
           --cmd <n>                    command id (default 5, echo)
           --no-verify                  do not compare replies with requests (for routes other than echo)
+          --shared-loops               the clients share a loop per core instead of a thread each (many clients)
           --timeout <duration>         deadline of each request (default 5s)
           --connect-timeout <duration> how long each connection waits for the broker (default 5s)
           --broker-pid <pid>           measure this broker process's CPU (/proc) over the window
@@ -132,6 +133,9 @@ internal static class LoadCommand
                     break;
                 case "--no-verify":
                     options.Verify = false;
+                    break;
+                case "--shared-loops":
+                    options.SharedLoops = true;
                     break;
                 case "--timeout":
                     options.Timeout = CliApp.ParseDuration(Value(args, ref i), arg);

@@ -38,7 +38,12 @@ internal sealed class LoadEngine
     {
         var selfStart = ProcStat.ReadProcess(Environment.ProcessId);
         var clients = new ZmqGameClient[options.Clients];
-        var clientOptions = new ZmqGameClientOptions { ConnectTimeout = options.ConnectTimeout, RequestTimeout = options.Timeout };
+        var clientOptions = new ZmqGameClientOptions
+        {
+            ConnectTimeout = options.ConnectTimeout,
+            RequestTimeout = options.Timeout,
+            SharedLoops = options.SharedLoops,
+        };
         try
         {
             var connecting = new Task<ZmqGameClient>[clients.Length];

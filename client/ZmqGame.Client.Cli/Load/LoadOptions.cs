@@ -46,6 +46,9 @@ internal sealed class LoadOptions
     /// <summary>How long each client waits for the broker to answer its first heartbeat. Default 5 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The clients share the process's loops (<see cref="ZmqGameClientOptions.SharedLoops"/>) instead of a thread each. Default false.</summary>
+    public bool SharedLoops { get; set; }
+
     /// <summary>Check that each reply equals the request payload (an echo route). Default true.</summary>
     public bool Verify { get; set; } = true;
 

@@ -16,12 +16,15 @@ internal sealed class ClientConnection : IDisposable
     private IDealerLink? socket;
     private long connectionsOpened;
 
-    /// <summary>A connection loop able to reach every one of <paramref name="endpoints"/>: NetMQ when one of them needs it.</summary>
-    public ClientConnection(IReadOnlyList<string> endpoints, byte[]? serverKey, ILogger logger)
+    /// <summary>
+    /// A connection loop able to reach every one of <paramref name="endpoints"/>: NetMQ when one of them needs it; on a
+    /// process-wide shared loop when <paramref name="sharedLoop"/> is set and the own transport is used.
+    /// </summary>
+    public ClientConnection(IReadOnlyList<string> endpoints, byte[]? serverKey, ILogger logger, bool sharedLoop = false)
     {
         this.logger = logger;
         var choice = endpoints.FirstOrDefault(e => !TransportChoice.UsesOwnTransport(e, serverKey is not null)) ?? endpoints[0];
-        io = ConnectionLoop.Create(choice, new DealerOptions { CurveServerKey = serverKey, Batch = 256 }, ex => Log.PollerError(logger, ex));
+        io = ConnectionLoop.Create(choice, new DealerOptions { CurveServerKey = serverKey, Batch = 256, SharedLoop = sharedLoop }, ex => Log.PollerError(logger, ex));
     }
 
     /// <summary>True while a connection is open.</summary>

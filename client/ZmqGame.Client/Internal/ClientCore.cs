@@ -63,7 +63,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
         var serverKey = options.ServerKey();
         var events = new EventQueue(logger);
         liveness = new ClientLiveness(time, options.HeartbeatInterval, options.Liveness);
-        connection = new ClientConnection(endpoints, serverKey, logger);
+        connection = new ClientConnection(endpoints, serverKey, logger, options.SharedLoops);
         requests = new RequestTable(time, logger);
         tickInterval = ClientLiveness.TickInterval(options.HeartbeatInterval);
         session = new SessionState(time, logger, sessionService, connection, liveness, events, FlushUnsent);
