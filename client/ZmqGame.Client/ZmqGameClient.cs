@@ -26,10 +26,12 @@ namespace ZmqGame.Client;
 public sealed class ZmqGameClient : IAsyncDisposable
 {
     private readonly ClientCore core;
+    private readonly bool pumped; // WebGL: replies continue on the caller's context (the player's main thread), not the thread pool
 
-    private ZmqGameClient(ClientCore core)
+    private ZmqGameClient(ClientCore core, bool pumped)
     {
         this.core = core;
+        this.pumped = pumped;
         core.EventSender = this;
     }
 
@@ -96,8 +98,11 @@ public sealed class ZmqGameClient : IAsyncDisposable
 
         settings.Validate();
 
+        // Pumped (WebGL): the client's timers fire in ZmqGameWebSocket.Pump, as the rest of its work runs there.
+        var pumped = Transport.WebSocket.ZmqGameWebSocket.Pumped;
+        settings.TimeProvider ??= pumped ? Transport.WebSocket.PumpTime.Instance : null;
         var core = new ClientCore(EndpointSyntax.Split(list), settings);
-        var client = new ZmqGameClient(core);
+        var client = new ZmqGameClient(core, pumped);
         try
         {
             core.Start();
@@ -135,7 +140,7 @@ public sealed class ZmqGameClient : IAsyncDisposable
         string service, int command, TRequest request, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var payload = MessagePackSerializer.Serialize(request, core.Serializer, cancellationToken);
-        var reply = await core.RequestAsync(service, command, payload, timeout, cancellationToken).ConfigureAwait(false);
+        var reply = await core.RequestAsync(service, command, payload, timeout, cancellationToken).ConfigureAwait(continueOnCapturedContext: pumped);
         try
         {
             return MessagePackSerializer.Deserialize<TResponse>(reply, core.Serializer, cancellationToken);

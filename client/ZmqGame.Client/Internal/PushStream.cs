@@ -47,11 +47,23 @@ internal sealed class PushStream : IAsyncEnumerable<ServerPush>
     }
 }
 
-/// <summary>Runs an <see cref="ZmqGameClient.OnPush{T}(int, Func{T, ValueTask})"/> handler over its subscription on the thread pool.</summary>
+/// <summary>
+/// Runs an <see cref="ZmqGameClient.OnPush{T}(int, Func{T, ValueTask})"/> handler over its subscription on the thread
+/// pool; in a pumped client, in <see cref="Transport.WebSocket.ZmqGameWebSocket.Pump"/> on the pumping thread.
+/// </summary>
 internal static class PushHandlerLoop<T>
 {
-    public static void Start(ClientCore core, PushSubscription subscription, Func<T, ValueTask> handler) =>
-        _ = Task.Run(() => RunAsync(core, subscription, handler));
+    public static void Start(ClientCore core, PushSubscription subscription, Func<T, ValueTask> handler)
+    {
+        if (subscription.IsPumped)
+        {
+            Transport.WebSocket.ZmqGameWebSocket.Post(() => _ = RunAsync(core, subscription, handler));
+        }
+        else
+        {
+            _ = Task.Run(() => RunAsync(core, subscription, handler));
+        }
+    }
 
     private static async Task RunAsync(ClientCore core, PushSubscription subscription, Func<T, ValueTask> handler)
     {

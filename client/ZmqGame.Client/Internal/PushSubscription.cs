@@ -1,9 +1,16 @@
+using ZmqGame.Transport.WebSocket;
+
 namespace ZmqGame.Client.Internal;
 
 /// <summary>
 /// One subscriber's bounded buffer of pushes. The poller thread offers (never blocks: when full, the oldest push is
 /// dropped); one reader takes them on its own thread. Completing it (unsubscribe, client disposed) wakes the reader,
 /// which then sees the end after the pushes still buffered.
+/// <para>
+/// In a pumped client (<see cref="ZmqGameWebSocket.Pumped"/> when it was created) the reader is woken in
+/// <see cref="ZmqGameWebSocket.Pump"/>, after the connection loops' turns, and continues right there, on the pumping
+/// thread; otherwise its continuation runs on the thread pool, never on the poller thread.
+/// </para>
 /// </summary>
 internal sealed class PushSubscription
 {
@@ -11,6 +18,7 @@ internal sealed class PushSubscription
     private readonly Queue<ServerPush> items = new();
     private readonly int capacity;
     private readonly Action<PushSubscription> onComplete;
+    private readonly TaskCreationOptions waiterOptions;
     private TaskCompletionSource<bool>? waiter;
     private bool completed;
 
@@ -19,7 +27,12 @@ internal sealed class PushSubscription
         this.capacity = capacity;
         Command = command;
         this.onComplete = onComplete;
+        IsPumped = ZmqGameWebSocket.Pumped;
+        waiterOptions = IsPumped ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously;
     }
+
+    /// <summary>The reader is woken and runs in <see cref="ZmqGameWebSocket.Pump"/>.</summary>
+    public bool IsPumped { get; }
 
     /// <summary>Only pushes with this command id are offered; all when null.</summary>
     public int? Command { get; }
@@ -58,7 +71,11 @@ internal sealed class PushSubscription
             waiter = null;
         }
 
-        wake?.TrySetResult(true); // continuations run asynchronously: never on the poller thread
+        if (wake is not null)
+        {
+            Wake(wake, true); // never on the poller thread's turn
+        }
+
         return kept;
     }
 
@@ -93,7 +110,7 @@ internal sealed class PushSubscription
                 return false;
             }
 
-            wait = waiter ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            wait = waiter ??= new TaskCompletionSource<bool>(waiterOptions);
         }
 
         if (!cancellationToken.CanBeCanceled)
@@ -101,7 +118,10 @@ internal sealed class PushSubscription
             return await wait.Task.ConfigureAwait(false);
         }
 
-        using (cancellationToken.Register(static s => ((TaskCompletionSource<bool>)s!).TrySetCanceled(), wait))
+        // Pumped: the cancelled reader continues in the pump too (never on the canceller's context, nor the pool).
+        using (IsPumped
+            ? cancellationToken.Register(static s => ZmqGameWebSocket.Post(() => ((TaskCompletionSource<bool>)s!).TrySetCanceled()), wait)
+            : cancellationToken.Register(static s => ((TaskCompletionSource<bool>)s!).TrySetCanceled(), wait))
         {
             try
             {
@@ -139,7 +159,24 @@ internal sealed class PushSubscription
             waiter = null;
         }
 
-        wake?.TrySetResult(false);
+        if (wake is not null)
+        {
+            Wake(wake, false);
+        }
+
         onComplete(this);
+    }
+
+    /// <summary>Completes the reader's wait: in the next pump (its continuation runs there), or at once (it runs on the thread pool).</summary>
+    private void Wake(TaskCompletionSource<bool> wait, bool result)
+    {
+        if (IsPumped)
+        {
+            ZmqGameWebSocket.Post(() => wait.TrySetResult(result));
+        }
+        else
+        {
+            wait.TrySetResult(result);
+        }
     }
 }

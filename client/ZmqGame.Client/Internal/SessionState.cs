@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using ZmqGame.Protocol;
+using ZmqGame.Transport.WebSocket;
 
 namespace ZmqGame.Client.Internal;
 
@@ -22,7 +23,8 @@ internal sealed class SessionState
     private readonly ClientLiveness liveness;
     private readonly EventQueue events;
     private readonly Action onLinkWelcomed;
-    private readonly TaskCompletionSource<bool> firstWelcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly bool pumped; // WebGL: no thread pool; ConnectAsync continues in the pump after the WELCOME's turn
+    private readonly TaskCompletionSource<bool> firstWelcome;
     private volatile ClientSession? current;
     private byte[]? ticket;        // the latest ticket, to resume with
     private bool helloPending;     // a HELLO is on its way and neither WELCOME nor CLOSED answered it yet
@@ -49,6 +51,8 @@ internal sealed class SessionState
         this.liveness = liveness;
         this.events = events;
         this.onLinkWelcomed = onLinkWelcomed;
+        pumped = ZmqGameWebSocket.Pumped;
+        firstWelcome = new(pumped ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>The session of the latest WELCOME; null before the first and between CLOSED and the next WELCOME. Any thread.</summary>
@@ -132,7 +136,15 @@ internal sealed class SessionState
         {
             // The session ConnectAsync returns with; nobody can have subscribed yet, so no event.
             welcomedOnce = true;
-            firstWelcome.TrySetResult(true);
+            if (pumped)
+            {
+                ZmqGameWebSocket.Post(() => firstWelcome.TrySetResult(true));
+            }
+            else
+            {
+                firstWelcome.TrySetResult(true);
+            }
+
             return;
         }
 

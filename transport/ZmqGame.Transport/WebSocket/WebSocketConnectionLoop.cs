@@ -17,7 +17,7 @@ namespace ZmqGame.Transport.WebSocket;
 /// <item><see cref="Post"/> and <see cref="Wake"/> after <see cref="Dispose"/> do nothing.</item>
 /// </list>
 /// </summary>
-internal sealed class WebSocketConnectionLoop : IConnectionLoop
+internal sealed class WebSocketConnectionLoop : IConnectionLoop, IPumped
 {
     /// <summary>Queued items run per turn before the wake handler and the tick get theirs.</summary>
     public const int Batch = 256;
@@ -159,7 +159,7 @@ internal sealed class WebSocketConnectionLoop : IConnectionLoop
     }
 
     /// <summary>One turn, from <see cref="ZmqGameWebSocket.Pump"/>; after a stop, the exit instead (once).</summary>
-    internal void PumpTurn()
+    public void PumpTurn()
     {
         if (_stopping)
         {
