@@ -26,6 +26,7 @@ internal sealed class SharedConnectionLoop : IConnectionLoop
     private Action? _tick;
     private Action? _onExit;
     private long _tickInterval;
+    private long _alarmAt = long.MaxValue;
     private int _wakePending;
     private int _stopRequested;
     private int _disposed;
@@ -74,6 +75,19 @@ internal sealed class SharedConnectionLoop : IConnectionLoop
         {
             _shared.Enqueue(this);
         }
+    }
+
+    /// <summary>The shared loop's alarm queue and timerfd run the wake handler by then (see <see cref="SharedLoop.ScheduleAlarm"/>).</summary>
+    public void WakeWithin(TimeSpan delay)
+    {
+        var at = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+        if (_stopped || at >= _alarmAt)
+        {
+            return;
+        }
+
+        _alarmAt = at;
+        _shared.ScheduleAlarm(this, at);
     }
 
     public void Stop()
@@ -144,6 +158,21 @@ internal sealed class SharedConnectionLoop : IConnectionLoop
     {
         Volatile.Write(ref _wakePending, 0);
         if (!_stopped && _onWake is { } onWake)
+        {
+            Run(onWake);
+        }
+    }
+
+    /// <summary>The alarm set for <paramref name="at"/> went off: runs the wake handler, unless a sooner alarm replaced it. Shared loop thread.</summary>
+    internal void RunAlarm(long at)
+    {
+        if (at != _alarmAt || _stopped)
+        {
+            return;
+        }
+
+        _alarmAt = long.MaxValue;
+        if (_onWake is { } onWake)
         {
             Run(onWake);
         }

@@ -11,6 +11,8 @@ namespace ZmqGame.Transport;
 /// the loop: a turn runs the wake handlers of the members that asked, not of all of them.</item>
 /// <item>Member ticks are kept in a queue ordered by when each is due, checked every <see cref="TickResolution"/>;
 /// a member's tick runs at its own interval, to within that resolution.</item>
+/// <item>A member's <see cref="SharedConnectionLoop.WakeWithin"/> alarm is kept in a queue ordered by time, with one
+/// timerfd armed for the soonest: its wake handler runs then, as on a loop of its own.</item>
 /// <item>Errors a member's handlers throw go to that member's error handler; the rest (the loop's own) to the error
 /// handler of one of the members.</item>
 /// </list>
@@ -24,6 +26,8 @@ internal sealed class SharedLoop : IDisposable
 
     private readonly ConcurrentQueue<SharedConnectionLoop> _woken = new();
     private readonly PriorityQueue<SharedConnectionLoop, long> _ticks = new();
+    private readonly PriorityQueue<SharedConnectionLoop, long> _alarms = new();
+    private LoopAlarm? _alarm;
     private readonly List<Action<Exception>> _errorHandlers = [];
 
     public SharedLoop(int index)
@@ -31,6 +35,7 @@ internal sealed class SharedLoop : IDisposable
         Index = index;
         Loop = new EventLoop(ReportError) { TickInterval = TickResolution };
         Loop.AddSource(RunWoken);
+        Loop.AddSource(RunDueAlarms);
         Loop.AddTick(RunDueTicks);
         Loop.Start("ZmqGame shared loop " + index);
     }
@@ -74,8 +79,22 @@ internal sealed class SharedLoop : IDisposable
     /// <summary>Runs <paramref name="member"/>'s tick at <paramref name="dueTimestamp"/> (<see cref="Stopwatch"/> ticks) and every interval after.</summary>
     public void ScheduleTick(SharedConnectionLoop member, long dueTimestamp) => _ticks.Enqueue(member, dueTimestamp);
 
+    /// <summary>
+    /// Has <paramref name="member"/>'s wake handler run at <paramref name="at"/> (<see cref="Stopwatch"/> ticks), to the
+    /// timerfd's precision: one timerfd for the loop, armed for the soonest member alarm. Loop thread.
+    /// </summary>
+    public void ScheduleAlarm(SharedConnectionLoop member, long at)
+    {
+        _alarms.Enqueue(member, at);
+        (_alarm ??= new LoopAlarm(Loop)).ArmAt(at);
+    }
+
     /// <summary>Stops the loop and frees it. Not on the loop's own thread.</summary>
-    public void Dispose() => Loop.Dispose();
+    public void Dispose()
+    {
+        Loop.Dispose();
+        _alarm?.Dispose();
+    }
 
     private void RunWoken()
     {
@@ -83,6 +102,26 @@ internal sealed class SharedLoop : IDisposable
         for (var n = _woken.Count; n > 0 && _woken.TryDequeue(out var member); n--)
         {
             member.RunWake();
+        }
+    }
+
+    private void RunDueAlarms()
+    {
+        if (_alarms.Count == 0)
+        {
+            return;
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        while (_alarms.TryPeek(out var member, out var at) && at <= now)
+        {
+            _alarms.Dequeue();
+            member.RunAlarm(at);
+        }
+
+        if (_alarms.TryPeek(out _, out var next))
+        {
+            _alarm!.ArmAt(next);
         }
     }
 

@@ -22,7 +22,7 @@ internal sealed class ZmtpConnectionLoop(Action<Exception> onError) : IConnectio
     private readonly EventLoop _loop = new(onError);
     private readonly byte[] _readBuffer = new byte[64 * 1024];
     private readonly HashSet<Link> _links = [];
-    private Alarm? _alarm;
+    private LoopAlarm? _alarm;
 
     public void Start(string name, TimeSpan? tickInterval = null, Action? tick = null, Action? onWake = null, Action? onExit = null)
     {
@@ -51,7 +51,7 @@ internal sealed class ZmtpConnectionLoop(Action<Exception> onError) : IConnectio
 
     public void Stop() => _loop.RequestStop();
 
-    public void WakeWithin(TimeSpan delay) => (_alarm ??= new Alarm(_loop)).Arm(delay);
+    public void WakeWithin(TimeSpan delay) => (_alarm ??= new LoopAlarm(_loop)).Arm(delay);
 
     public IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost)
     {
@@ -76,36 +76,6 @@ internal sealed class ZmtpConnectionLoop(Action<Exception> onError) : IConnectio
 
         _links.Clear();
         _alarm?.Dispose();
-    }
-
-    /// <summary>A one-shot timerfd watched by the loop; the time it is armed for, <see cref="long.MaxValue"/> when it is not.</summary>
-    private sealed class Alarm : IPollable, IDisposable
-    {
-        private readonly int _fd = Native.TimerCreate();
-        private long _armedAt = long.MaxValue;
-
-        public Alarm(EventLoop loop) => loop.Add(_fd, Native.EPOLLIN, this);
-
-        public void Arm(TimeSpan delay)
-        {
-            var now = Stopwatch.GetTimestamp();
-            var at = now + (long)(delay.TotalSeconds * Stopwatch.Frequency);
-            if (at >= _armedAt)
-            {
-                return;
-            }
-
-            _armedAt = at;
-            _ = Native.TimerArm(_fd, (long)((at - now) * (1_000_000_000.0 / Stopwatch.Frequency)));
-        }
-
-        public void OnEvents(uint events)
-        {
-            Native.Drain(_fd);
-            _armedAt = long.MaxValue;
-        }
-
-        public void Dispose() => Native.Close(_fd);
     }
 
     private sealed class Link(ZmtpConnectionLoop owner) : IDealerLink
