@@ -22,6 +22,10 @@ public sealed class ConnectionLoopAlarmTests
     public Task OwnTransport_Alarm_RunsTheWakeHandlerThen() => AlarmRunsWakeHandler(new ZmtpConnectionLoop(ex => Assert.Fail(ex.ToString())));
 
     [Test]
+    [Category(Categories.OwnTransport)]
+    public Task SharedLoop_Alarm_RunsTheWakeHandlerThen() => AlarmRunsWakeHandler(new SharedConnectionLoop(ex => Assert.Fail(ex.ToString())));
+
+    [Test]
     public Task NetMq_Alarm_RunsTheWakeHandlerThen() => AlarmRunsWakeHandler(new NetMqConnectionLoop(new DealerOptions(), ex => Assert.Fail(ex.ToString())));
 
     [Test]
