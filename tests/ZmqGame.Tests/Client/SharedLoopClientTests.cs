@@ -144,6 +144,21 @@ public sealed class SharedLoopClientTests
         await Eventually.True(() => SharedLoopGroup.Running == 0, "the shared loops stop with their last client");
     }
 
+    [Test]
+    public async Task SharedLoop_ConnectFails_TheClientsPlaceIsGivenBack()
+    {
+        var options = SharedOptions();
+        options.ConnectTimeout = TimeSpan.FromMilliseconds(300);
+        var attempts = Enumerable.Range(0, 4).Select(_ => ZmqGameClient.ConnectAsync(ClientTestSupport.DeadEndpoint(), options)).ToArray();
+
+        foreach (var attempt in attempts)
+        {
+            Assert.ThrowsAsync<TimeoutException>(async () => await attempt.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        await Eventually.True(() => SharedLoopGroup.Running == 0, "no shared loop is left running by clients that never connected");
+    }
+
     private static int Threads()
     {
         using var self = Process.GetCurrentProcess();
