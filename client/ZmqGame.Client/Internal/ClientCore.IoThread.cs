@@ -32,7 +32,9 @@ internal sealed partial class ClientCore
         inTurn = this;
         try
         {
-            Volatile.Write(ref wakeRequested, 0);
+            // A full fence, not a plain write: the queue must not be read before the flag is seen cleared, or a command
+            // queued in between would find the flag set, wake nobody, and wait for the next tick.
+            Interlocked.Exchange(ref wakeRequested, 0);
             RunCommands();
             KeepTime();
         }

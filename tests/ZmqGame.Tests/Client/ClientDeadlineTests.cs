@@ -79,6 +79,33 @@ public sealed class ClientDeadlineTests
     }
 
     [Test]
+    public async Task ManyCallersAtOnce_NoRequestWaitsForTheTick()
+    {
+        // With the tick 15 s away, a request whose wake-up got lost would sit in the queue until then.
+        broker.Responder = FakeBroker.Echo;
+        var options = new ZmqGameClientOptions { HeartbeatInterval = TimeSpan.FromSeconds(60) };
+        await using var client = await ConnectAsync(broker, options);
+        var slowest = TimeSpan.Zero;
+        var callers = Enumerable.Range(0, 8).Select(c => Task.Run(async () =>
+        {
+            for (var i = 0; i < 1500; i++)
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var reply = await client.RequestRawAsync("game", 1, new byte[] { (byte)c }).ConfigureAwait(false);
+                Assert.That(reply, Is.EqualTo(new byte[] { (byte)c }));
+                var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                lock (broker)
+                {
+                    slowest = took > slowest ? took : slowest;
+                }
+            }
+        }));
+
+        await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(25));
+        Assert.That(slowest, Is.LessThan(TimeSpan.FromSeconds(5)), "no request waited for the tick");
+    }
+
+    [Test]
     public void Heap_PopsSoonestFirst_AndDropsWhatItIsTold()
     {
         var heap = new DeadlineHeap();
