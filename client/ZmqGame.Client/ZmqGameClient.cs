@@ -15,6 +15,8 @@ namespace ZmqGame.Client;
 /// after a reconnect, and opens a new one (not logged in) when the broker ends it (<see cref="SessionClosed"/>).
 /// Server pushes arrive through <see cref="PushesAsync"/> and <see cref="OnPush{T}(int, Action{T})"/>. Events and push
 /// handlers run on the thread pool, never on the socket thread, so a slow handler delays neither replies nor heartbeats.
+/// A client created while <see cref="Transport.WebSocket.ZmqGameWebSocket.Pumped"/> is set (WebGL) uses no thread: its
+/// timers, reconnects, events and push handlers all run in <see cref="Transport.WebSocket.ZmqGameWebSocket.Pump"/>.
 /// </para>
 /// </summary>
 /// <example>

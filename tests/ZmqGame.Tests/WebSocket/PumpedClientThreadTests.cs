@@ -55,7 +55,7 @@ public sealed class PumpedClientThreadTests
         {
             Broker = broker.Backend,
             Slots = 2,
-            HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(500),
             ReconnectDelayMin = TimeSpan.FromMilliseconds(10),
             ReconnectDelayMax = TimeSpan.FromMilliseconds(100),
         });
@@ -268,7 +268,7 @@ public sealed class PumpedClientThreadTests
                 {
                     o.WebSocket = ws;
                     o.Backend = backend;
-                    o.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
+                    o.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
                     o.SessionKeyFile = keyFile;
                 });
             }
