@@ -43,8 +43,8 @@ public sealed class RouteGroup
     /// <summary>
     /// Handlers, hooks and event handlers of this group (and of groups nested in it) always run on the thread pool,
     /// never inline on the worker's I/O thread: for handlers known to block (a synchronous database call). Without it,
-    /// a handler that holds the I/O thread past <see cref="WorkerOptions.InlineBudget"/> is moved there after its first
-    /// such request. Client hooks of the service move if any group with client hooks says so.
+    /// a handler that holds the I/O thread past <see cref="WorkerOptions.InlineBudget"/> is moved there after a few
+    /// such requests. Client hooks of the service move if any group with client hooks says so.
     /// </summary>
     public RouteGroup RunOnThreadPool()
     {

@@ -66,8 +66,8 @@ public sealed class WorkerOptions
     /// <summary>
     /// Handlers, hooks and event handlers run on the worker's I/O thread (on ZmqGame's own transport), so one that
     /// completes without waiting is answered with no hand-off between threads. One that holds the thread longer than
-    /// this is left running there while a fresh thread takes over the I/O (heartbeats go on), and its route runs on the
-    /// thread pool from then on. A handler that awaits something goes on on the thread pool. Zero: every handler on
+    /// this is left running there while a fresh thread takes over the I/O (heartbeats go on); after three such takeovers
+    /// its route runs on the thread pool from then on. A handler that awaits something goes on on the thread pool. Zero: every handler on
     /// the thread pool (so does NetMQ, always). Default 5 ms; at most 1 s.
     /// </summary>
     public TimeSpan InlineBudget { get; set; } = TimeSpan.FromMilliseconds(5);

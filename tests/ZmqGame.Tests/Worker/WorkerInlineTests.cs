@@ -51,10 +51,10 @@ public sealed class WorkerInlineTests
     }
 
     [Test]
-    public async Task BlockingHandler_IoGoesOn_ItIsStillAnswered_ThenItsRouteRunsOnThePool()
+    public async Task BlockingHandler_IoGoesOn_ItIsStillAnswered_AfterThreeTimesItsRouteRunsOnThePool()
     {
-        using var blocked = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
+        using var blocked = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
         var threads = new List<string?>();
         await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 2, heartbeat: TimeSpan.FromMilliseconds(50), liveness: 100));
         var game = app.MapService("game");
@@ -66,7 +66,7 @@ public sealed class WorkerInlineTests
                 threads.Add(Thread.CurrentThread.Name);
             }
 
-            blocked.Set();
+            blocked.Release();
             release.Wait(Wait);
             return n;
         });
@@ -74,35 +74,38 @@ public sealed class WorkerInlineTests
         var a = _broker.Expect(Mdp.Ready).Identity;
         var b = _broker.Expect(Mdp.Ready).Identity;
 
-        _broker.SendRequest(a, "c1", FakeBroker.ZgBody(1, Block, new Num(1)));
-        Assert.That(blocked.Wait(Wait), Is.True, "the blocking handler started");
-
-        // While it blocks, the I/O goes on: the other slot answers, and heartbeats keep coming.
-        _broker.SendRequest(b, "c2", FakeBroker.ZgBody(2, Echo, new Num(2)));
-        var other = _broker.Expect(Mdp.Reply);
-        Assert.That(WorkerReply.Client(other), Is.EqualTo("c2"));
-        var heartbeats = 0;
-        for (var i = 0; i < 3; i++)
+        for (var round = 1; round <= 3; round++)
         {
-            if (_broker.TryReceive(Wait)?.Command == Mdp.Heartbeat)
+            Assert.That(Interlocked.Read(ref app.Counters.MovedToThreadPool), Is.Zero, "not moved before the third takeover");
+            _broker.SendRequest(a, "c" + round, FakeBroker.ZgBody((ulong)round, Block, new Num(round)));
+            Assert.That(blocked.Wait(Wait), Is.True, "the blocking handler started");
+
+            // While it blocks, the I/O goes on: the other slot answers, and heartbeats keep coming.
+            _broker.SendRequest(b, "other", FakeBroker.ZgBody(100, Echo, new Num(2)));
+            Assert.That(WorkerReply.Client(_broker.Expect(Mdp.Reply)), Is.EqualTo("other"));
+            var heartbeats = 0;
+            for (var i = 0; i < 3; i++)
             {
-                heartbeats++;
+                if (_broker.TryReceive(Wait)?.Command == Mdp.Heartbeat)
+                {
+                    heartbeats++;
+                }
             }
+
+            Assert.That(heartbeats, Is.EqualTo(3), "heartbeats while the handler blocks");
+            release.Release();
+            Assert.That(WorkerReply.Client(_broker.Expect(Mdp.Reply)), Is.EqualTo("c" + round), "the blocked request is answered");
         }
 
-        Assert.That(heartbeats, Is.EqualTo(3), "heartbeats while the handler blocks");
-        release.Set();
-        var first = _broker.Expect(Mdp.Reply);
-        Assert.That(WorkerReply.Client(first), Is.EqualTo("c1"), "the blocked request is answered");
         Assert.That(Interlocked.Read(ref app.Counters.MovedToThreadPool), Is.EqualTo(1));
-
-        _broker.SendRequest(a, "c3", FakeBroker.ZgBody(3, Block, new Num(3)));
-        Assert.That(WorkerReply.Client(_broker.Expect(Mdp.Reply)), Is.EqualTo("c3"));
+        release.Release();
+        _broker.SendRequest(a, "c4", FakeBroker.ZgBody(4, Block, new Num(4)));
+        Assert.That(WorkerReply.Client(_broker.Expect(Mdp.Reply)), Is.EqualTo("c4"));
         lock (threads)
         {
-            Assert.That(threads, Has.Count.EqualTo(2));
-            Assert.That(threads[0], Is.EqualTo(IoThread), "first run inline");
-            Assert.That(threads[1], Is.Not.EqualTo(IoThread), "then on the thread pool");
+            Assert.That(threads, Has.Count.EqualTo(4));
+            Assert.That(threads.Take(3), Is.All.EqualTo(IoThread), "the first three run inline");
+            Assert.That(threads[3], Is.Not.EqualTo(IoThread), "then on the thread pool");
         }
 
         Assert.That(Interlocked.Read(ref app.Counters.MovedToThreadPool), Is.EqualTo(1), "moved (and logged) once");

@@ -56,6 +56,9 @@ internal sealed class EventWork : IThreadPoolWorkItem, IInlineWork
     /// <summary>Runs on the thread pool: a group asked, or it once held the I/O thread past the inline budget.</summary>
     public bool OnThreadPool => _route?.OnThreadPool ?? _slot.Service.ClientHooksOnThreadPool;
 
+    /// <summary>Counts an inline run (I/O thread).</summary>
+    public void CountInline() => (_route?.Inline ?? _slot.Service.ClientHooksInline).Ran();
+
     /// <summary>On the thread pool.</summary>
     public void Execute() => _ = AnswerWhenDoneAsync(RunAsync());
 
@@ -86,10 +89,15 @@ internal sealed class EventWork : IThreadPoolWorkItem, IInlineWork
     {
         if (_route is not null)
         {
+            if (!_route.Inline.TakenOver())
+            {
+                return;
+            }
+
             _route.OnThreadPool = true;
             _engine.MovedToThreadPool(_slot.Service, $"the handler of event command {_route.Command}");
         }
-        else
+        else if (_slot.Service.ClientHooksInline.TakenOver())
         {
             _slot.Service.ClientHooksOnThreadPool = true;
             _engine.MovedToThreadPool(_slot.Service, "a client hook");

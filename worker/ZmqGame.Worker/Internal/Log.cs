@@ -80,6 +80,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 1050, Level = LogLevel.Error, Message = "Service '{Service}': a reply of {Size} bytes is over the broker's limit of {Limit}; the client is answered too large instead")]
     public static partial void ReplyTooLarge(ILogger logger, string service, long size, long limit);
 
-    [LoggerMessage(EventId = 1060, Level = LogLevel.Warning, Message = "Service '{Service}': {What} held the I/O thread longer than {Budget} (another thread took over the I/O); it runs on the thread pool from now on (logged once; RouteGroup.RunOnThreadPool() says so up front)")]
+    [LoggerMessage(EventId = 1060, Level = LogLevel.Warning, Message = "Service '{Service}': {What} held the I/O thread longer than {Budget} again (another thread took over the I/O); it runs on the thread pool from now on (logged once; RouteGroup.RunOnThreadPool() says so up front)")]
     public static partial void MovedToThreadPool(ILogger logger, string service, string what, TimeSpan budget);
 }

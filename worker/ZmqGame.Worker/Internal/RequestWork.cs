@@ -50,7 +50,13 @@ internal sealed class RequestWork(
     }
 
     /// <summary>On the I/O thread's new thread, while this request still holds the old one.</summary>
-    public void TakenOver() => engine.MovedToThreadPool(route);
+    public void TakenOver()
+    {
+        if (route.Inline.TakenOver())
+        {
+            engine.MovedToThreadPool(route);
+        }
+    }
 
     /// <summary>Back on the I/O thread after an inline run.</summary>
     public void AfterRun(bool takenOver)

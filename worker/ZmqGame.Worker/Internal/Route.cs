@@ -25,6 +25,9 @@ internal sealed class Route
     /// </summary>
     public bool OnThreadPool { get; set; }
 
+    /// <summary>Inline runs and takeovers of this route (I/O thread).</summary>
+    public InlinePolicy Inline { get; } = new();
+
     /// <summary>Typed route: payload frame in, serialized result out.</summary>
     public Func<byte[], RequestContext, ValueTask<byte[]>>? Typed { get; private init; }
 
@@ -73,6 +76,9 @@ internal sealed class EventRoute(RouteGroup group, int command, Func<byte[], Tri
     /// <summary>Runs on the thread pool: its group asked, or it once held the I/O thread past the inline budget (I/O thread).</summary>
     public bool OnThreadPool { get; set; }
 
+    /// <summary>Inline runs and takeovers of this event handler (I/O thread).</summary>
+    public InlinePolicy Inline { get; } = new();
+
     /// <summary>Takes the choice of its group (when the app starts).</summary>
     public void Compile() => OnThreadPool |= group.RunsOnThreadPool;
 
@@ -113,6 +119,9 @@ internal sealed class ServiceDefinition
     /// I/O thread past the inline budget (I/O thread).
     /// </summary>
     public bool ClientHooksOnThreadPool { get; set; }
+
+    /// <summary>Inline runs and takeovers of the client hooks (I/O thread).</summary>
+    public InlinePolicy ClientHooksInline { get; } = new();
 
     /// <summary>Groups that registered client hooks.</summary>
     public HashSet<RouteGroup> ClientHookGroups { get; } = [];

@@ -14,6 +14,7 @@ internal sealed partial class WorkerEngine
         BeginRun(slot);
         if (_inline && !work.OnThreadPool)
         {
+            work.CountInline();
             _io.RunInline(work);
         }
         else
@@ -27,6 +28,7 @@ internal sealed partial class WorkerEngine
         BeginRun(slot);
         if (_inline && !work.Route.OnThreadPool)
         {
+            work.Route.Inline.Ran();
             _io.RunInline(work);
         }
         else
