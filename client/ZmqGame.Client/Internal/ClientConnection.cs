@@ -54,6 +54,12 @@ internal sealed class ClientConnection : IDisposable
     /// <summary>Has the I/O thread run its wake handler within <paramref name="delay"/> at the latest. I/O thread.</summary>
     public void WakeWithin(TimeSpan delay) => io.WakeWithin(delay);
 
+    /// <summary>Lets callers' code run on the I/O thread (<see cref="CallerCompletion"/>); false where the transport cannot. Before <see cref="Start"/>.</summary>
+    public bool EnableInline(TimeSpan budget) => io.EnableInline(budget);
+
+    /// <summary>Runs <paramref name="work"/> at the safe point of the I/O thread's turn. I/O thread, once <see cref="EnableInline"/> said true.</summary>
+    public void RunInline(IInlineWork work) => io.RunInline(work);
+
     /// <summary>Ends the I/O thread (after its exit handler). Any thread; returns at once.</summary>
     public void Stop() => io.Stop();
 

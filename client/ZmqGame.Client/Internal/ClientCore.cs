@@ -53,6 +53,9 @@ internal sealed partial class ClientCore : IAsyncDisposable
     private IdempotentRoutes idempotent = IdempotentRoutes.None; // the current broker's, from its WELCOME; I/O thread
     private long movingEpoch;                                    // the connection whose broker said MOVE; 0: none
 
+    /// <summary>How long a caller's code run on the I/O thread (<see cref="CallerCompletion"/>) may hold it before the loop moves to a fresh thread.</summary>
+    private static readonly TimeSpan CallerCodeBudget = TimeSpan.FromMilliseconds(5);
+
     public ClientCore(IReadOnlyList<string> endpoints, ZmqGameClientOptions options)
     {
         this.endpoints = endpoints;
@@ -64,7 +67,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
         var events = new EventQueue(logger);
         liveness = new ClientLiveness(time, options.HeartbeatInterval, options.Liveness);
         connection = new ClientConnection(endpoints, serverKey, logger, options.SharedLoops);
-        requests = new RequestTable(time, logger);
+        requests = new RequestTable(time, logger, connection.EnableInline(CallerCodeBudget) ? new CallerCompletion(connection, () => OnIoThread) : null);
         tickInterval = ClientLiveness.TickInterval(options.HeartbeatInterval);
         session = new SessionState(time, logger, sessionService, connection, liveness, events, FlushUnsent);
         Serializer = PayloadSerializer.For(options);

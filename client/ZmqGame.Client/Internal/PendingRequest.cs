@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ZmqGame.Transport;
 
 namespace ZmqGame.Client.Internal;
 
@@ -7,16 +8,23 @@ namespace ZmqGame.Client.Internal;
 /// cancellation, connection loss, dispose) completes it; the others find nothing to remove, so a request completes
 /// exactly once. How the caller's task is completed is <see cref="CallerCompletion"/>'s choice.
 /// </summary>
-internal sealed class PendingRequest
+internal sealed class PendingRequest : IInlineWork
 {
-    private readonly TaskCompletionSource<byte[]> completion = CallerCompletion.NewSource();
+    private readonly CallerCompletion completer;
+    private readonly TaskCompletionSource<byte[]> completion;
+    private byte[]? result;
+    private Exception? error;
+    private CancellationToken canceledBy;
     private long sentEpoch;
     private CancellationTokenRegistration cancellation;
     private Activity? activity;
 
     public PendingRequest(
-        ulong id, string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, long deadlineTimestamp, Activity? activity = null)
+        ulong id, string service, byte[] serviceBytes, int command, byte[] payload, TimeSpan timeout, long deadlineTimestamp, Activity? activity = null,
+        CallerCompletion? completer = null)
     {
+        this.completer = completer ?? CallerCompletion.OnThreadPool;
+        completion = this.completer.NewSource();
         Id = id;
         Service = service;
         ServiceBytes = serviceBytes;
@@ -82,14 +90,16 @@ internal sealed class PendingRequest
     {
         Cleanup();
         Tracing.Stop(TakeActivity(), Protocol.Status.Ok, null);
-        completion.TrySetResult(payload);
+        result = payload;
+        completer.Finish(this);
     }
 
     public void Fail(Exception exception)
     {
         Cleanup();
         Tracing.Stop(TakeActivity(), exception);
-        completion.TrySetException(exception);
+        error = exception;
+        completer.Finish(this);
     }
 
     public void Cancel(CancellationToken cancellationToken)
@@ -100,7 +110,37 @@ internal sealed class PendingRequest
             Tracing.Stop(span, new OperationCanceledException(cancellationToken));
         }
 
-        completion.TrySetCanceled(cancellationToken);
+        canceledBy = cancellationToken;
+        error = new OperationCanceledException(cancellationToken);
+        completer.Finish(this);
+    }
+
+    /// <summary>Completes the caller's task with the outcome set by <see cref="Complete"/>, <see cref="Fail"/> or <see cref="Cancel"/>: the caller's code may run here.</summary>
+    public void Apply()
+    {
+        if (result is not null)
+        {
+            completion.TrySetResult(result);
+        }
+        else if (error is OperationCanceledException && canceledBy.IsCancellationRequested)
+        {
+            completion.TrySetCanceled(canceledBy);
+        }
+        else
+        {
+            completion.TrySetException(error!);
+        }
+    }
+
+    void IInlineWork.Run() => Apply();
+
+    void IInlineWork.TakenOver()
+    {
+        // The caller's code holds the old thread; nothing of the request's is left to move.
+    }
+
+    void IInlineWork.AfterRun(bool takenOver)
+    {
     }
 
     /// <summary>The request's span, to end; null when it has none or another thread took it.</summary>

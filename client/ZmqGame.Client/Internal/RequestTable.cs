@@ -37,11 +37,16 @@ internal sealed class RequestTable
     private readonly DeadlineHeap deadlines = new();       // I/O thread
     private readonly Action<PendingRequest, CancellationToken> cancel;
     private readonly Func<PendingRequest, bool> ended;
+    private readonly CallerCompletion completer;
     private long nextRequestId;
     private long unknownReplies;
 
-    public RequestTable(TimeProvider time, ILogger logger)
+    /// <param name="time">The client's clock (deadlines).</param>
+    /// <param name="logger">The client's logger.</param>
+    /// <param name="completer">How callers' tasks are completed (<see cref="CallerCompletion"/>).</param>
+    public RequestTable(TimeProvider time, ILogger logger, CallerCompletion? completer = null)
     {
+        this.completer = completer ?? CallerCompletion.OnThreadPool;
         this.time = time;
         this.logger = logger;
         cancel = CancelRequest;
@@ -61,7 +66,7 @@ internal sealed class RequestTable
     {
         var id = (ulong)Interlocked.Increment(ref nextRequestId);
         var deadline = time.GetTimestamp() + time.ToTimestampTicks(timeout);
-        var request = new PendingRequest(id, service, serviceBytes, command, payload, timeout, deadline, activity);
+        var request = new PendingRequest(id, service, serviceBytes, command, payload, timeout, deadline, activity, completer);
         pending[id] = request;
         request.Attach(cancel, cancellationToken);
         return request;
