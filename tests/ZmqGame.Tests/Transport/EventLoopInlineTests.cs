@@ -23,15 +23,16 @@ public sealed class EventLoopInlineTests
         loop.Start("inline-order");
         var order = new List<string>();
         var done = Signal();
-        var work = new Work(loop, order, "inline", afterRun: () => done.SetResult());
+        var work = new Work(loop, order, "inline");
         loop.Post(() =>
         {
-            loop.RequestFlush(new Flushable(order));
+            // The output is written last in the turn: the test reads the order once it is.
+            loop.RequestFlush(new Flushable(order, () => done.SetResult()));
             loop.RunInline(work);
             order.Add("posted");
         });
 
-        await Within(done.Task, "the inline item's AfterRun");
+        await Within(done.Task, "the turn's output");
         Assert.Multiple(() =>
         {
             Assert.That(order, Is.EqualTo(new[] { "posted", "inline", "after inline", "flush" }), "the item runs after the posted work, before the output");
@@ -241,8 +242,12 @@ public sealed class EventLoopInlineTests
         }
     }
 
-    private sealed class Flushable(List<string> order) : IFlushable
+    private sealed class Flushable(List<string> order, Action? flushed = null) : IFlushable
     {
-        public void Flush() => order.Add("flush");
+        public void Flush()
+        {
+            order.Add("flush");
+            flushed?.Invoke();
+        }
     }
 }
