@@ -33,6 +33,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
     private readonly IReadOnlyList<string> endpoints;
     private readonly ZmqGameClientOptions options;
     private readonly TimeProvider time;
+    private readonly bool pumped;
     private readonly ILogger logger;
     private readonly ConcurrentQueue<ClientCommand> commands = new();
     private readonly ClientConnection connection;
@@ -42,7 +43,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
     private readonly Reconnector reconnector;
     private readonly PushFanOut pushes;
     private readonly CancellationTokenSource lifetime = new();
-    private readonly TaskCompletionSource<bool> pollerExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<bool> pollerExited;
     private readonly TimeSpan tickInterval;
     private ITimer? tickTimer; // only for a TimeProvider other than the system's
     private int disposed;
@@ -61,6 +62,10 @@ internal sealed partial class ClientCore : IAsyncDisposable
         this.endpoints = endpoints;
         this.options = options;
         time = options.TimeProvider ?? TimeProvider.System;
+
+        // Pumped (WebGL: the pump clock): disposal's waits complete in the pump too, where their continuations run.
+        pumped = time is Transport.WebSocket.PumpTime;
+        pollerExited = new TaskCompletionSource<bool>(pumped ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         logger = (ILogger?)options.LoggerFactory?.CreateLogger("ZmqGame.Client") ?? NullLogger.Instance;
         var sessionService = options.SessionServiceBytes();
         var serverKey = options.ServerKey();
@@ -300,7 +305,7 @@ internal sealed partial class ClientCore : IAsyncDisposable
     /// <summary>Says CLOSE (when a session is open or being opened) and waits, at most <see cref="CloseTimeout"/>, for CLOSED.</summary>
     private async Task CloseSessionAsync()
     {
-        var answered = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answered = new TaskCompletionSource<bool>(pumped ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
             commands.Enqueue(ClientCommand.CloseSession(answered)); // Post() refuses once disposed
@@ -314,8 +319,8 @@ internal sealed partial class ClientCore : IAsyncDisposable
 
         try
         {
-            // Real time: a test's manual clock must not hold disposal up.
-            await answered.Task.WaitAsync(CloseTimeout, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+            // Real time: a test's manual clock must not hold disposal up; pumped, the pump's clock (no timer thread).
+            await answered.Task.WaitAsync(CloseTimeout, pumped ? time : TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -201,12 +201,10 @@ public sealed class PumpedClientThreadTests
         await stream;
         NothingOffThread("push stream cancelled");
 
-        // Disposal (ClientCore's CLOSE and exit waits) is not part of the claim yet: what it hands to the pool is listed.
+        // Disposal: CLOSE answered by CLOSED, the loop's exit, all in the pump.
         await client.DisposeAsync();
-        foreach (var off in offThread)
-        {
-            await TestContext.Out.WriteLineAsync("disposal, off the player's thread: " + off.Split('\n')[0]);
-        }
+        OnPlayerThread("DisposeAsync continuation");
+        NothingOffThread("disposal");
     }
 
     private async Task ReadPushesAsync(IAsyncEnumerable<ServerPush> pushes, List<string> into)
