@@ -20,7 +20,7 @@ internal sealed class SharedConnectionLoop : IConnectionLoop
 {
     private readonly Action<Exception> _onError;
     private readonly SharedLoop _shared;
-    private readonly HashSet<Link> _links = [];
+    private readonly HashSet<ZmtpLink> _links = [];
     private readonly ManualResetEventSlim _exited = new();
     private Action? _onWake;
     private Action? _tick;
@@ -101,7 +101,7 @@ internal sealed class SharedConnectionLoop : IConnectionLoop
     public IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost)
     {
         ObjectDisposedException.ThrowIf(_stopped, this);
-        var link = new Link(this);
+        var link = new ZmtpLink(_links);
         link.Dealer = ZmtpDealer.Connect(_shared.Loop, _shared.ReadBuffer, endpoint, 0,
             frames =>
             {
@@ -222,28 +222,6 @@ internal sealed class SharedConnectionLoop : IConnectionLoop
         catch (Exception ex)
         {
             _onError(ex);
-        }
-    }
-
-    private sealed class Link(SharedConnectionLoop owner) : IDealerLink
-    {
-        public ZmtpDealer? Dealer { get; set; }
-
-        public bool TrySend(IReadOnlyList<byte[]> frames)
-        {
-            if (Dealer is not { IsClosed: false } dealer)
-            {
-                return false;
-            }
-
-            dealer.Send(frames);
-            return true;
-        }
-
-        public void Close()
-        {
-            owner._links.Remove(this);
-            Dealer?.Close(quiet: true);
         }
     }
 }

@@ -21,7 +21,7 @@ internal sealed class ZmtpConnectionLoop(Action<Exception> onError) : IConnectio
 {
     private readonly EventLoop _loop = new(onError);
     private readonly byte[] _readBuffer = new byte[64 * 1024];
-    private readonly HashSet<Link> _links = [];
+    private readonly HashSet<ZmtpLink> _links = [];
     private LoopAlarm? _alarm;
 
     public void Start(string name, TimeSpan? tickInterval = null, Action? tick = null, Action? onWake = null, Action? onExit = null)
@@ -55,7 +55,7 @@ internal sealed class ZmtpConnectionLoop(Action<Exception> onError) : IConnectio
 
     public IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost)
     {
-        var link = new Link(this);
+        var link = new ZmtpLink(_links);
         link.Dealer = ZmtpDealer.Connect(_loop, _readBuffer, endpoint, 0, onMessage, reason =>
         {
             _links.Remove(link);
@@ -76,27 +76,5 @@ internal sealed class ZmtpConnectionLoop(Action<Exception> onError) : IConnectio
 
         _links.Clear();
         _alarm?.Dispose();
-    }
-
-    private sealed class Link(ZmtpConnectionLoop owner) : IDealerLink
-    {
-        public ZmtpDealer? Dealer { get; set; }
-
-        public bool TrySend(IReadOnlyList<byte[]> frames)
-        {
-            if (Dealer is not { IsClosed: false } dealer)
-            {
-                return false;
-            }
-
-            dealer.Send(frames);
-            return true;
-        }
-
-        public void Close()
-        {
-            owner._links.Remove(this);
-            Dealer?.Close(quiet: true);
-        }
     }
 }
