@@ -103,7 +103,7 @@ public sealed class ZmqGameClient : IAsyncDisposable
         // Pumped (WebGL): the client's timers fire in ZmqGameWebSocket.Pump, as the rest of its work runs there.
         var pumped = Transport.WebSocket.ZmqGameWebSocket.Pumped;
         settings.TimeProvider ??= pumped ? Transport.WebSocket.PumpTime.Instance : null;
-        var core = new ClientCore(EndpointSyntax.Split(list), settings);
+        var core = new ClientCore(EndpointSyntax.Split(list), settings, pumped);
         var client = new ZmqGameClient(core, pumped);
         try
         {

@@ -57,14 +57,17 @@ internal sealed partial class ClientCore : IAsyncDisposable
     /// <summary>How long a caller's code run on the I/O thread (<see cref="CallerCompletion"/>) may hold it before the loop moves to a fresh thread.</summary>
     private static readonly TimeSpan CallerCodeBudget = TimeSpan.FromMilliseconds(5);
 
-    public ClientCore(IReadOnlyList<string> endpoints, ZmqGameClientOptions options)
+    /// <param name="endpoints">The brokers, in the order given.</param>
+    /// <param name="options">The client's settings.</param>
+    /// <param name="pumped">Created while <see cref="Transport.WebSocket.ZmqGameWebSocket.Pumped"/> was set (WebGL): disposal's waits complete in the pump too.</param>
+    public ClientCore(IReadOnlyList<string> endpoints, ZmqGameClientOptions options, bool pumped = false)
     {
         this.endpoints = endpoints;
         this.options = options;
         time = options.TimeProvider ?? TimeProvider.System;
 
-        // Pumped (WebGL: the pump clock): disposal's waits complete in the pump too, where their continuations run.
-        pumped = time is Transport.WebSocket.PumpTime;
+        // Pumped (WebGL): disposal's waits complete in the pump too, where their continuations run.
+        this.pumped = pumped;
         pollerExited = new TaskCompletionSource<bool>(pumped ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         logger = (ILogger?)options.LoggerFactory?.CreateLogger("ZmqGame.Client") ?? NullLogger.Instance;
         var sessionService = options.SessionServiceBytes();
@@ -320,7 +323,8 @@ internal sealed partial class ClientCore : IAsyncDisposable
         try
         {
             // Real time: a test's manual clock must not hold disposal up; pumped, the pump's clock (no timer thread).
-            await answered.Task.WaitAsync(CloseTimeout, pumped ? time : TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+            var realTime = pumped ? Transport.WebSocket.PumpTime.Instance : TimeProvider.System;
+            await answered.Task.WaitAsync(CloseTimeout, realTime, CancellationToken.None).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
