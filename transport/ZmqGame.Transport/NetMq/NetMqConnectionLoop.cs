@@ -124,6 +124,9 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
         }
 
         _alarmAt = at;
+
+        // Off and on again: enabling is what sets the timer's due time from its interval, whether or not it was armed.
+        _alarm.Enable = false;
         _alarm.Interval = Math.Max(1, (int)Math.Ceiling(delay.TotalMilliseconds));
         _alarm.Enable = true;
     }
