@@ -33,6 +33,21 @@ public sealed class ConnectionLoopAlarmTests
         AlarmRunsWakeHandler(new WebSocketConnectionLoop(new ClientWebSocketBridge(), pumped: false, ex => Assert.Fail(ex.ToString())));
 
     [Test]
+    [Category(Categories.OwnTransport)]
+    public Task OwnTransport_Alarms_NeverGoOffEarly() => AlarmsNeverGoOffEarly(new ZmtpConnectionLoop(ex => Assert.Fail(ex.ToString())));
+
+    [Test]
+    [Category(Categories.OwnTransport)]
+    public Task SharedLoop_Alarms_NeverGoOffEarly() => AlarmsNeverGoOffEarly(new SharedConnectionLoop(ex => Assert.Fail(ex.ToString())));
+
+    [Test]
+    public Task NetMq_Alarms_NeverGoOffEarly() => AlarmsNeverGoOffEarly(new NetMqConnectionLoop(new DealerOptions(), ex => Assert.Fail(ex.ToString())));
+
+    [Test]
+    public Task WebSocketThreaded_Alarms_NeverGoOffEarly() =>
+        AlarmsNeverGoOffEarly(new WebSocketConnectionLoop(new ClientWebSocketBridge(), pumped: false, ex => Assert.Fail(ex.ToString())));
+
+    [Test]
     [NonParallelizable]
     public void WebSocketPumped_Alarm_RunsTheWakeHandlerInTheFirstTurnFromThen()
     {
@@ -59,6 +74,50 @@ public sealed class ConnectionLoopAlarmTests
         }
 
         Assert.That(wakes, Is.EqualTo(1), "an alarm goes off once");
+    }
+
+    /// <summary>
+    /// Forty alarms in a row, each set by the wake handler of the one before for a few milliseconds (fractions of a
+    /// millisecond included), after which the turn goes on for most of a millisecond. A wake before the alarm's time (a loop may wake its handler for other reasons) does
+    /// nothing, so an alarm that went off early, and so was spent, would leave the chain waiting for ever.
+    /// </summary>
+    private static async Task AlarmsNeverGoOffEarly(IConnectionLoop loop)
+    {
+        using var _ = loop;
+        const int Count = 40;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var due = long.MaxValue;
+        var fired = 0;
+        void Arm()
+        {
+            var delay = TimeSpan.FromMilliseconds(1 + (fired % 5) + (fired % 3 * 0.4));
+            due = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+            loop.WakeWithin(delay);
+            var rest = Stopwatch.StartNew(); // the rest of the loop's turn, crossing a millisecond now and then
+            while (rest.Elapsed < TimeSpan.FromMilliseconds(0.7))
+            {
+                Thread.SpinWait(20);
+            }
+        }
+
+        loop.Start("alarms", onWake: () =>
+        {
+            if (Stopwatch.GetTimestamp() < due)
+            {
+                return;
+            }
+
+            if (++fired == Count)
+            {
+                done.TrySetResult();
+                return;
+            }
+
+            Arm();
+        });
+        loop.Post(Arm);
+        var finished = await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromSeconds(10)));
+        Assert.That(finished, Is.SameAs(done.Task), $"alarm {Volatile.Read(ref fired)} of {Count} went off before its time, or never");
     }
 
     /// <summary>

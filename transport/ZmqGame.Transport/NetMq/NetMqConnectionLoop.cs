@@ -60,6 +60,15 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
         _poller.Add(_queue);
         _alarm.Elapsed += (_, _) =>
         {
+            // NetMQ counts whole milliseconds and may end a poll a little before its timeout, so its timer can go off
+            // up to a millisecond or two early: then it is set again for the rest, and the wake waits for its time.
+            var left = _alarmAt - Stopwatch.GetTimestamp();
+            if (left > 0)
+            {
+                _alarm.Interval = Math.Max(1, (int)Math.Ceiling(left * 1000.0 / Stopwatch.Frequency));
+                return;
+            }
+
             _alarm.Enable = false;
             _alarmAt = long.MaxValue;
             WakeUp();
