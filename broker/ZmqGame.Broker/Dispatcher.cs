@@ -135,7 +135,7 @@ internal sealed partial class Dispatcher
     }
 
     /// <summary>
-    /// READY: registers a worker for a service and makes it idle. <paramref name="info"/> is what a
+    /// READY: registers a worker for a service, answers a ZmqGame worker with a HEARTBEAT at once, and makes it idle. <paramref name="info"/> is what a
     /// ZmqGame worker declared about itself (null for a stock MDP worker).
     /// </summary>
     public void WorkerReady(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> serviceName, WorkerInfo? info = null)
@@ -174,6 +174,15 @@ internal sealed partial class Dispatcher
         if (_logger.IsEnabled(LogLevel.Information))
         {
             BrokerLog.WorkerReady(_logger, Convert.ToHexString(worker.Identity), service.NameText, service.WorkerCount);
+        }
+
+        if (info is not null)
+        {
+            // Heard at once: a ZmqGame worker whose READY waited in its socket until the broker was up (NetMQ queues it
+            // while it connects) may be about to give that connection up for silence; this tells it the broker is
+            // there, instead of the first heartbeat an interval later, when it could already have left with a request
+            // sent to it. Stock MDP workers get what the reference broker sends them.
+            _workerChannel.SendCommand(worker.Identity, Mdp.Heartbeat);
         }
 
         MakeIdle(worker, now);

@@ -8,8 +8,8 @@ public sealed partial class DispatcherTests
     [Test]
     public void PausedWorker_Idle_LeavesTheIdleList_AndGetsNothing()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
-        _dispatcher.WorkerReady(Id("b"), Game, Info());
+        ReadyZmqGame("a");
+        ReadyZmqGame("b");
 
         _dispatcher.WorkerPaused(Id("a"));
         Assert.That(_dispatcher.IdleWorkersOf(Game), Is.EqualTo(1));
@@ -25,7 +25,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void PausedWorker_SaysReady_TakesTheOldestWaitingRequest()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        ReadyZmqGame("a");
         _dispatcher.WorkerPaused(Id("a"));
         _dispatcher.ClientRequest(Game, Request(1), 0);
         _dispatcher.ClientRequest(Game, Request(2), 0);
@@ -40,8 +40,8 @@ public sealed partial class DispatcherTests
     [Test]
     public void PausedWorker_SaysReady_GoesToTheBackOfTheIdleList()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
-        _dispatcher.WorkerReady(Id("b"), Game, Info());
+        ReadyZmqGame("a");
+        ReadyZmqGame("b");
         _dispatcher.WorkerPaused(Id("a"));
         _dispatcher.WorkerResumed(Id("a"));
 
@@ -54,7 +54,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void PausedWhileBusy_ItsReplyIsForwarded_ButLeavesItPausedUntilReady()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        ReadyZmqGame("a");
         _dispatcher.ClientRequest(Game, Request(1), 0);
         _dispatcher.WorkerPaused(Id("a"));
         _dispatcher.ClientRequest(Game, Request(2), 0);
@@ -72,7 +72,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void PausedAndBusy_SaysReady_BecomesIdleOnlyAfterItsReply()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        ReadyZmqGame("a");
         _dispatcher.ClientRequest(Game, Request(1), 0);
         _dispatcher.WorkerPaused(Id("a"));
         _dispatcher.WorkerResumed(Id("a"));
@@ -86,7 +86,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void Ready_FromAWorkerNotPaused_ChangesNothing()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        ReadyZmqGame("a");
         _dispatcher.WorkerResumed(Id("a"));
         _dispatcher.WorkerResumed(Id("a"));
 
@@ -99,7 +99,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void PausedWorker_GoesSilent_IsRemoved_LivenessStillApplies()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        ReadyZmqGame("a");
         _dispatcher.WorkerPaused(Id("a"));
 
         _clock.Advance(TimeSpan.FromSeconds(2.9));
@@ -115,8 +115,8 @@ public sealed partial class DispatcherTests
     [Test]
     public void PausedWorker_Drains_IsRemovedAndConfirmedAtOnce_AndReadyAfterDrainingIsIgnored()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
-        _dispatcher.WorkerReady(Id("b"), Game, Info());
+        ReadyZmqGame("a");
+        ReadyZmqGame("b");
         _dispatcher.ClientRequest(Game, Request(1), 0);
         _dispatcher.WorkerPaused(Id("b"));
         _dispatcher.WorkerDraining(Id("b"));

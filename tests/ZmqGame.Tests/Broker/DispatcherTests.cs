@@ -299,6 +299,18 @@ public sealed partial class DispatcherTests
         Assert.That(_stats.BadInputCount(BadInput.BackendDuplicateReady), Is.EqualTo(1));
     }
 
+    [Test]
+    public void Ready_FromAZmqGameWorker_IsAnsweredWithAHeartbeatAtOnce_AStockWorkersIsNot()
+    {
+        _dispatcher.WorkerReady(Id("stock"), Game);
+        _dispatcher.WorkerReady(Id("zmqgame"), Game, Info());
+
+        Assert.That(_out.Commands, Is.EqualTo(new[] { ("zmqgame", Mdp.Heartbeat) }), "the ZmqGame worker hears the broker before a heartbeat interval");
+        _clock.Advance(TimeSpan.FromMilliseconds(900));
+        _dispatcher.Tick();
+        Assert.That(_out.Commands, Has.Count.EqualTo(1), "the regular heartbeats keep their interval");
+    }
+
     [TestCase("")]
     [TestCase("mmi.service")]
     public void Ready_WithInvalidService_IsDisconnected(string service)
@@ -395,14 +407,14 @@ public sealed partial class DispatcherTests
     [Test]
     public void WorkerSaysDisconnect_HoldingARequest_ZmqGameWorker_RequestGoesToAnotherWorker()
     {
-        _dispatcher.WorkerReady(Id("leaving"), Game, Info());
+        ReadyZmqGame("leaving");
         _dispatcher.ClientRequest(Game, Request(1), 0);
 
         _dispatcher.WorkerGone(Id("leaving"), "worker sent DISCONNECT", said: true);
         Assert.That(_out.Statuses, Is.Empty, "the request crossed the DISCONNECT unrun: it is not failed");
         Assert.That(_dispatcher.WaitingOf(Game), Is.EqualTo(1));
 
-        _dispatcher.WorkerReady(Id("new"), Game, Info());
+        ReadyZmqGame("new");
         Assert.That(_out.Sent.Select(s => (s.Worker, s.RequestId)), Is.EqualTo(new[] { ("leaving", 1UL), ("new", 1UL) }));
         Assert.That(_stats.Redispatched, Is.EqualTo(1));
     }
@@ -421,12 +433,12 @@ public sealed partial class DispatcherTests
     [Test]
     public void HandedBackRequest_IsServedBeforeNewerWaitingOnes()
     {
-        _dispatcher.WorkerReady(Id("leaving"), Game, Info());
+        ReadyZmqGame("leaving");
         _dispatcher.ClientRequest(Game, Request(1), 0);
         _dispatcher.ClientRequest(Game, Request(2), 0);
 
         _dispatcher.WorkerGone(Id("leaving"), "worker sent DISCONNECT", said: true);
-        _dispatcher.WorkerReady(Id("new"), Game, Info());
+        ReadyZmqGame("new");
 
         Assert.That(_out.Sent.Last().RequestId, Is.EqualTo(1UL));
     }
@@ -434,8 +446,8 @@ public sealed partial class DispatcherTests
     [Test]
     public void WorkerLost_IdempotentCommand_RunsAgainOnce()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info(idempotent: 5));
-        _dispatcher.WorkerReady(Id("b"), Game, Info(idempotent: 5));
+        ReadyZmqGame("a", idempotent: 5);
+        ReadyZmqGame("b", idempotent: 5);
         _dispatcher.ClientRequest(Game, Request(1, command: 5), 0);
 
         _dispatcher.WorkerGone(Id("a"), "connection closed");
@@ -449,8 +461,8 @@ public sealed partial class DispatcherTests
     [Test]
     public void WorkerLost_CommandNotDeclaredIdempotent_AnswersWorkerLost()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info(idempotent: 5));
-        _dispatcher.WorkerReady(Id("b"), Game, Info(idempotent: 5));
+        ReadyZmqGame("a", idempotent: 5);
+        ReadyZmqGame("b", idempotent: 5);
         _dispatcher.ClientRequest(Game, Request(1, command: 6), 0);
 
         _dispatcher.WorkerGone(Id("a"), "connection closed");
@@ -462,7 +474,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void HandedBackRequest_PastItsDeadline_AnswersTimeout()
     {
-        _dispatcher.WorkerReady(Id("leaving"), Game, Info());
+        ReadyZmqGame("leaving");
         _dispatcher.ClientRequest(Game, Request(1), 100);
         _clock.Advance(TimeSpan.FromMilliseconds(200));
 
@@ -474,7 +486,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void DrainingWorker_FinishesItsRequest_ThenGetsNoOther()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        ReadyZmqGame("a");
         _dispatcher.ClientRequest(Game, Request(1), 0);
         _dispatcher.WorkerDraining(Id("a"));
         _dispatcher.ClientRequest(Game, Request(2), 0);
@@ -484,7 +496,7 @@ public sealed partial class DispatcherTests
         Assert.That(_dispatcher.WaitingOf(Game), Is.EqualTo(1));
 
         _dispatcher.WorkerGone(Id("a"), "worker sent DISCONNECT", said: true);
-        _dispatcher.WorkerReady(Id("b"), Game, Info());
+        ReadyZmqGame("b");
         Assert.That(_out.Sent.Last(), Is.EqualTo(_out.Sent.Single(s => s.Worker == "b")));
         Assert.That(_out.Sent.Last().RequestId, Is.EqualTo(2UL));
         Assert.That(_out.Statuses, Is.Empty);
@@ -493,7 +505,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void DrainingWorker_WhileIdle_LeavesTheIdleList()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        ReadyZmqGame("a");
         _dispatcher.WorkerDraining(Id("a"));
 
         _dispatcher.ClientRequest(Game, Request(1), 0);
@@ -505,8 +517,8 @@ public sealed partial class DispatcherTests
     [Test]
     public void DrainingWorker_HoldingNothing_IsRemovedAndToldDisconnectAtOnce()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
-        _dispatcher.WorkerReady(Id("b"), Game, Info());
+        ReadyZmqGame("a");
+        ReadyZmqGame("b");
 
         _dispatcher.WorkerDraining(Id("a"));
 
@@ -522,7 +534,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void DrainedWorker_HeartbeatThatCrossedTheConfirmation_IsNotBadInput_UntilItsLivenessHasPassed()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        ReadyZmqGame("a");
         _dispatcher.WorkerDraining(Id("a"));
         Assert.That(_out.Commands, Is.EqualTo(new[] { ("a", Mdp.Disconnect) }));
 
@@ -543,7 +555,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void DrainingWorker_Busy_ItsReplyIsForwardedThenItIsToldDisconnect()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        ReadyZmqGame("a");
         _dispatcher.ClientRequest(Game, Request(1), 0);
         _dispatcher.WorkerDraining(Id("a"));
         _dispatcher.ClientRequest(Game, Request(2), 0);
@@ -566,8 +578,8 @@ public sealed partial class DispatcherTests
     [Test]
     public void RequestDispatchedBeforeDrainingArrived_IsNotDispatchedAgain_ThatWorkerAnswersIt()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
-        _dispatcher.WorkerReady(Id("b"), Game, Info());
+        ReadyZmqGame("a");
+        ReadyZmqGame("b");
         _dispatcher.ClientRequest(Game, Request(1), 0); // to a (idle longest), crossing a's "draining" on the wire
 
         _dispatcher.WorkerDraining(Id("a"));
@@ -586,8 +598,8 @@ public sealed partial class DispatcherTests
     [Test]
     public void HandedBackRequest_IsNeverDispatchedToADrainingWorker()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
-        _dispatcher.WorkerReady(Id("b"), Game, Info());
+        ReadyZmqGame("a");
+        ReadyZmqGame("b");
         _dispatcher.ClientRequest(Game, Request(1), 0); // to a
         _dispatcher.ClientRequest(Game, Request(2), 0); // to b
         _dispatcher.WorkerDraining(Id("b"));
@@ -599,7 +611,7 @@ public sealed partial class DispatcherTests
         Reply("b", 2);
         Assert.That(_out.Sent, Has.Count.EqualTo(2), "not even once b is done");
 
-        _dispatcher.WorkerReady(Id("c"), Game, Info());
+        ReadyZmqGame("c");
         Assert.That(_out.Sent.Last(), Is.EqualTo(("c", 1UL, _out.Sent[0].Client)));
         Assert.That(_out.Statuses, Is.Empty);
     }
@@ -607,7 +619,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void DrainingWorker_GoesSilent_IsLost_AndItsRequestAnsweredWorkerLost()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        ReadyZmqGame("a");
         _dispatcher.ClientRequest(Game, Request(1), 0);
         _dispatcher.WorkerDraining(Id("a"));
 
@@ -621,6 +633,18 @@ public sealed partial class DispatcherTests
     }
 
     private static WorkerInfo Info(params int[] idempotent) => new("1.0.0-test", idempotent);
+
+    /// <summary>
+    /// A ZmqGame worker's READY for <c>game</c>. The HEARTBEAT that answers it at once is checked here and taken out of
+    /// the recorded commands, so that each test sees only what follows.
+    /// </summary>
+    private void ReadyZmqGame(string worker, params int[] idempotent)
+    {
+        var before = _out.Commands.Count;
+        _dispatcher.WorkerReady(Id(worker), Game, Info(idempotent));
+        Assert.That(_out.Commands.Skip(before), Is.EqualTo(new[] { (worker, Mdp.Heartbeat) }), "a ZmqGame worker's READY is answered with a HEARTBEAT at once");
+        _out.Commands.RemoveAt(before);
+    }
 
     private void Reply(string worker, ulong requestId)
     {

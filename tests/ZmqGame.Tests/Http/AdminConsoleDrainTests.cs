@@ -11,8 +11,8 @@ public sealed partial class DispatcherTests
     [Test]
     public void OperatorDrain_Busy_FinishesItsRequest_ThenTakesNothing_AndStaysRegistered()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
-        _dispatcher.WorkerReady(Id("b"), Game, Info());
+        ReadyZmqGame("a");
+        ReadyZmqGame("b");
         _dispatcher.ClientRequest(Game, Request(1), 0);
         Assert.That(_out.Sent.Select(s => s.Worker), Is.EqualTo(new[] { "a" }));
 
@@ -32,7 +32,7 @@ public sealed partial class DispatcherTests
     [Test]
     public void OperatorDrain_ThenTheWorkerStopsItself_ItsOwnDrainIsConfirmedWithDisconnect()
     {
-        _dispatcher.WorkerReady(Id("a"), Game, Info());
+        ReadyZmqGame("a");
         Assert.That(_dispatcher.DrainWorker(Id("a")), Is.EqualTo(DrainOutcome.Drained));
         Assert.That(_dispatcher.IdleWorkersOf(Game), Is.Zero);
 

@@ -31,6 +31,9 @@ internal sealed class RecordingSessionOutput : IClientOutput, IWorkerChannel, IC
 
     public List<(byte[] Identity, OutboundMessage Message)> Sent { get; } = [];
 
+    /// <summary>Commands to workers (a test that registers one sees the HEARTBEAT answering a ZmqGame worker's READY).</summary>
+    public List<(byte[] Worker, byte Command)> Commands { get; } = [];
+
     /// <summary>The events submitted so far, in the order they were submitted.</summary>
     public List<(string Service, EventHeader Header, byte[] SessionFrame, byte[] Payload, Session? Session)> Events =>
         Dispatcher.Services
@@ -52,7 +55,7 @@ internal sealed class RecordingSessionOutput : IClientOutput, IWorkerChannel, IC
 
     bool IWorkerChannel.SendRequest(ZmqGame.Broker.Worker worker, PendingRequest request) => throw new InvalidOperationException("no workers");
 
-    void IWorkerChannel.SendCommand(ReadOnlySpan<byte> workerIdentity, byte command) => throw new InvalidOperationException("no workers");
+    void IWorkerChannel.SendCommand(ReadOnlySpan<byte> workerIdentity, byte command) => Commands.Add((workerIdentity.ToArray(), command));
 
     void IClientChannel.ForwardReply(ZmqGame.Broker.Worker worker, PendingRequest request, FrameBuffer reply, int bodyAt) => throw new InvalidOperationException("no workers");
 
