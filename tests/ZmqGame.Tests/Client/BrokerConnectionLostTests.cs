@@ -11,15 +11,15 @@ namespace ZmqGame.Tests.Client;
 /// <summary>
 /// A connection to the broker that dies is noticed by the transport itself, on the own transport and on NetMQ alike:
 /// the client ends (or sends again) what it had in flight, and a worker registers again, within moments and not
-/// after their heartbeats find the broker silent. Heartbeats here are slow on purpose (silence would take 30 s or
-/// more to notice), so only the transport's report of the lost connection can make these pass.
+/// after their heartbeats find the broker silent. Heartbeats here are slow on purpose (15 s and 20 s apart; silence
+/// would take 45 s to notice), so only the transport's report of the lost connection can make these pass.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
 public sealed class BrokerConnectionLostTests
 {
     /// <summary>Well past what noticing a lost connection and reconnecting take, well short of any deadline or heartbeat.</summary>
-    private static readonly TimeSpan Promptly = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Promptly = TimeSpan.FromSeconds(6);
 
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
@@ -129,10 +129,10 @@ public sealed class BrokerConnectionLostTests
         }
     }
 
-    /// <summary>A client whose heartbeats would take 30 s to find a broker silent.</summary>
+    /// <summary>A client whose first heartbeat after a request is 15 s away, and whose heartbeats would take 45 s to find a broker silent.</summary>
     private static ZmqGameClientOptions SlowHeartbeats() => new()
     {
-        HeartbeatInterval = TimeSpan.FromSeconds(10),
+        HeartbeatInterval = TimeSpan.FromSeconds(15),
         Liveness = 3,
         ConnectTimeout = TimeSpan.FromSeconds(5),
         ReconnectDelayMin = TimeSpan.FromMilliseconds(10),
