@@ -40,8 +40,8 @@ internal interface IConnectionLoop : IDisposable
     /// <summary>
     /// A DEALER connection to <paramref name="endpoint"/>. <paramref name="onMessage"/> gets each whole message (a reused
     /// list of fresh arrays: keep the arrays, not the list); <paramref name="onLost"/> the end of the connection, with
-    /// why, when the transport can tell (the own transport notices a closed connection at once; NetMQ reconnects
-    /// underneath and never tells). Throws when it cannot even start (a malformed endpoint, a host that does not resolve).
+    /// why, at most once (a connection that was made and then ended; the own transport also tells of a refused one,
+    /// which NetMQ keeps retrying underneath). Throws when it cannot even start (a malformed endpoint, a host that does not resolve).
     /// </summary>
     IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost);
 

@@ -12,12 +12,11 @@ namespace ZmqGame.Tests.EndToEnd;
 public sealed class SessionResumeTests
 {
     /// <remarks>
-    /// Own transport only: the request asked at the instant of the restart relies on the transport telling the client
-    /// that its connection was replaced. NetMQ does not, and a request written into its old pipe as that connection dies
-    /// is lost there and ends in the client's own timeout (about one run in five on a busy machine).
+    /// The request asked at the instant of the restart relies on the transport telling the client that its connection
+    /// died, on NetMQ too (its connection loop watches each socket for a lost connection): a request written into the
+    /// old connection as it died is not left there to end in the client's own timeout.
     /// </remarks>
     [Test]
-    [Category(Categories.OwnTransport)]
     public async Task BrokerRestart_WithinTheSessionTimeout_ClientResumesWithItsUserAndGroups()
     {
         var keyFile = Path.Combine(Path.GetTempPath(), "zmqgame-key-" + Guid.NewGuid().ToString("N"));

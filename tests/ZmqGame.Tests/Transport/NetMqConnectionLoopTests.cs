@@ -68,10 +68,105 @@ public sealed class NetMqConnectionLoopTests
         });
         Send(router, identity, B("late"));
 
-        // A posted action runs after whatever the poller had ready: nothing reached onMessage, nor onLost (NetMQ never tells).
+        // A posted action runs after whatever the poller had ready: nothing reached onMessage, nor onLost (a link its owner
+        // closed is no loss).
         var counts = await OnLoopAsync(loop, () => (messages, lost));
         Assert.That(sentAfterClose, Is.False);
         Assert.That(counts, Is.EqualTo((0, 0)));
+    }
+
+    [Test]
+    public async Task Link_RouterGoesAway_OnLostOnceOnTheLoopThreadAndTheLinkIsDropped()
+    {
+        var router = new RouterSocket();
+        router.Options.Linger = TimeSpan.Zero;
+        var port = router.BindRandomPort("tcp://127.0.0.1");
+        using var loop = new NetMqConnectionLoop(new DealerOptions(), ex => Assert.Fail(ex.ToString()));
+        loop.Start(LoopName);
+        var lost = new List<(string? Thread, string Reason)>();
+        var lostOnce = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var link = await OnLoopAsync(loop, () =>
+        {
+            var l = loop.Connect($"tcp://127.0.0.1:{port}", _ => { }, reason =>
+            {
+                lost.Add((Thread.CurrentThread.Name, reason));
+                lostOnce.TrySetResult();
+            });
+            l.TrySend([B("ready")]);
+            return l;
+        });
+        Receive(router);
+        router.Dispose();
+
+        await lostOnce.Task.WaitAsync(Wait);
+        var (sent, reported) = await OnLoopAsync(loop, () =>
+        {
+            var ok = link.TrySend([B("after loss")]);
+            link.Close();
+            return (ok, lost.ToArray());
+        });
+        Assert.That(sent, Is.False, "a lost link sends nothing");
+        Assert.That(reported, Has.Length.EqualTo(1), "told once");
+        Assert.That(reported[0].Thread, Is.EqualTo(LoopName));
+        Assert.That(reported[0].Reason, Does.StartWith("connection lost"));
+    }
+
+    [Test]
+    public async Task Link_NothingListeningYet_NoLossAndConnectsOnceARouterBinds()
+    {
+        var endpoint = ZmqGame.Tests.Client.ClientTestSupport.DeadEndpoint();
+        using var loop = new NetMqConnectionLoop(new DealerOptions(), ex => Assert.Fail(ex.ToString()));
+        loop.Start(LoopName);
+        var lost = 0;
+        var delivered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await OnLoopAsync(loop, () =>
+        {
+            var l = loop.Connect(endpoint, frames => delivered.TrySetResult(S(frames[0])), _ => lost++);
+            return l.TrySend([B("queued while refused")]);
+        });
+
+        // Refused connects (NetMQ retries them) are no loss; the message queued meanwhile goes once a router listens.
+        using var router = new RouterSocket();
+        router.Bind(endpoint);
+        var received = Receive(router);
+        Assert.That(S(received[1]), Is.EqualTo("queued while refused"));
+        Send(router, received[0], B("welcome"));
+        Assert.That(await delivered.Task.WaitAsync(Wait), Is.EqualTo("welcome"));
+        Assert.That(await OnLoopAsync(loop, () => lost), Is.Zero);
+    }
+
+    [Test]
+    public async Task Dispose_WithOpenLinks_ReportsNoLossAndNoError()
+    {
+        using var router = new RouterSocket();
+        router.Options.Linger = TimeSpan.Zero;
+        var port = router.BindRandomPort("tcp://127.0.0.1");
+        var errors = new List<Exception>();
+        var lost = 0;
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loop = new NetMqConnectionLoop(new DealerOptions(), errors.Add);
+        loop.Start(LoopName, onExit: exited.SetResult);
+        await OnLoopAsync(loop, () =>
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                loop.Connect($"tcp://127.0.0.1:{port}", _ => { }, _ => lost++).TrySend([B("ready")]);
+            }
+
+            return 0;
+        });
+        for (var i = 0; i < 3; i++)
+        {
+            Receive(router);
+        }
+
+        loop.Dispose();
+
+        await exited.Task.WaitAsync(Wait);
+        Assert.That(errors, Is.Empty);
+        Assert.That(lost, Is.Zero, "a dispose closes quietly");
     }
 
     [Test]

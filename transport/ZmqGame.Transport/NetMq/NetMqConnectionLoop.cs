@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NetMQ;
+using NetMQ.Monitoring;
 using NetMQ.Sockets;
 
 namespace ZmqGame.Transport;
@@ -16,10 +17,15 @@ namespace ZmqGame.Transport;
 /// <item><see cref="Wake"/> coalesces: one wake-up is queued until the wake handler has started to run.</item>
 /// <item><see cref="WakeWithin"/> enables a one-shot <see cref="NetMQTimer"/> of the poller (whose wait it bounds);
 /// its expiry runs the wake handler.</item>
-/// <item>NetMQ reconnects underneath and never reports a lost connection: <c>onLost</c> is never called; the owner's
-/// heartbeats find a dead broker.</item>
-/// <item><see cref="Dispose"/> stops the poller, then disposes the sockets (each may still send what it has queued
-/// for <see cref="DealerOptions.FinalLinger"/>), then the queue. <see cref="IDealerLink.Close"/> drops at once.</item>
+/// <item>A connection that was made and then ended (reset, closed by the broker, a failed handshake) is a loss: each
+/// socket has a <see cref="NetMQMonitor"/> on the poller that hears NetMQ's <c>Disconnected</c>, and the link is then
+/// dropped as by <see cref="IDealerLink.Close"/> (what NetMQ queued for it goes with it) before <c>onLost</c> says why,
+/// once. Without it NetMQ would reconnect underneath, and a message written into the old pipe as it died would be
+/// gone unsaid. Connect attempts that fail before any connection (refused, retried) are no loss: NetMQ keeps trying
+/// and the owner's heartbeats find a broker that never answers. Nothing is added per message.</item>
+/// <item><see cref="Dispose"/> stops the poller, then disposes the monitors (no other thread touches them once it has
+/// stopped), then the sockets (each may still send what it has queued for <see cref="DealerOptions.FinalLinger"/>),
+/// then the queue. <see cref="IDealerLink.Close"/> drops at once, its monitor before its socket.</item>
 /// <item><see cref="Post"/> and <see cref="Wake"/> after <see cref="Dispose"/> return at once and nothing runs: they go
 /// through a gate that the dispose closes before it disposes the queue. NetMQ's own queue cannot be written once
 /// disposed: its closed PAIR socket takes a blocking send as "try again" and spins in it for ever.</item>
@@ -29,7 +35,7 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
 {
     private readonly NetMQPoller _poller = [];
     private readonly NetMQQueue<Action> _queue = new();
-    private readonly HashSet<DealerSocket> _sockets = [];
+    private readonly HashSet<Link> _links = [];
     private readonly DealerOptions _options;
     private readonly NetMQCertificate? _certificate;
     private readonly Action<Exception> _onError;
@@ -143,6 +149,7 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
     public IDealerLink Connect(string endpoint, Action<List<byte[]>> onMessage, Action<string> onLost)
     {
         var socket = new DealerSocket();
+        NetMQMonitor? monitor = null;
         try
         {
             socket.Options.Linger = _options.FinalLinger;
@@ -152,23 +159,30 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
                 socket.Options.CurveCertificate = _certificate!;
             }
 
+            // Watched before it connects, so that no Disconnected can come before the monitor listens.
+            monitor = new NetMQMonitor(socket, $"inproc://zmqgame-dealer-monitor-{Guid.NewGuid():N}", SocketEvents.Disconnected);
+            monitor.AttachToPoller(_poller);
             socket.Connect(endpoint);
         }
         catch
         {
+            monitor?.Dispose();
             socket.Dispose();
             throw;
         }
 
-        socket.ReceiveReady += (_, _) => Receive(socket, onMessage);
+        var link = new Link(this, socket, monitor, onLost);
+        monitor.Disconnected += (_, e) => link.Lost(e.Address);
+        socket.ReceiveReady += (_, _) => Receive(link, onMessage);
         _poller.Add(socket);
-        _sockets.Add(socket);
-        return new Link(this, socket);
+        _links.Add(link);
+        return link;
     }
 
     /// <summary>
-    /// Stops the poller, then disposes the sockets (each lingers up to <see cref="DealerOptions.FinalLinger"/>), then
-    /// closes the queue's gate (a <see cref="Post"/> still writing finishes first) and disposes the queue.
+    /// Stops the poller, then disposes the monitors (while the poller still takes their removal), then the sockets (each
+    /// lingers up to <see cref="DealerOptions.FinalLinger"/>), then closes the queue's gate (a <see cref="Post"/> still
+    /// writing finishes first) and disposes the queue.
     /// </summary>
     public void Dispose()
     {
@@ -177,13 +191,18 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
             _poller.Stop();
         }
 
-        _poller.Dispose();
-        foreach (var socket in _sockets)
+        foreach (var link in _links)
         {
-            socket.Dispose();
+            link.DisposeMonitor();
         }
 
-        _sockets.Clear();
+        _poller.Dispose();
+        foreach (var link in _links)
+        {
+            link.Socket.Dispose();
+        }
+
+        _links.Clear();
         _timer = null;
         lock (_queueGate)
         {
@@ -214,12 +233,12 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
         _onWake?.Invoke();
     }
 
-    private void Receive(DealerSocket socket, Action<List<byte[]>> onMessage)
+    private void Receive(Link link, Action<List<byte[]>> onMessage)
     {
         try
         {
             NetMQMessage? message = null;
-            for (var i = 0; i < _options.Batch && _sockets.Contains(socket) && socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref message); i++)
+            for (var i = 0; i < _options.Batch && link.IsOpen && link.Socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref message); i++)
             {
                 NetMqFrames.CopyTo(message, _frames);
                 message = null;
@@ -251,19 +270,73 @@ internal sealed class NetMqConnectionLoop : IConnectionLoop
         }
     }
 
-    private sealed class Link(NetMqConnectionLoop owner, DealerSocket socket) : IDealerLink
+    /// <summary>One DEALER connection and the monitor that watches it; open until closed, lost, or the loop disposed.</summary>
+    private sealed class Link(NetMqConnectionLoop owner, DealerSocket socket, NetMQMonitor monitor, Action<string> onLost) : IDealerLink
     {
-        public bool TrySend(IReadOnlyList<byte[]> frames) =>
-            owner._sockets.Contains(socket) && socket.TrySendMultipartMessage(TimeSpan.Zero, NetMqFrames.ToMessage(frames));
+        private bool _monitorDisposed;
 
-        public void Close()
+        public DealerSocket Socket => socket;
+
+        /// <summary>In the loop's set: it may send, and what it receives is delivered.</summary>
+        public bool IsOpen { get; private set; } = true;
+
+        public bool TrySend(IReadOnlyList<byte[]> frames) =>
+            IsOpen && socket.TrySendMultipartMessage(TimeSpan.Zero, NetMqFrames.ToMessage(frames));
+
+        public void Close() => Drop();
+
+        /// <summary>
+        /// NetMQ's <c>Disconnected</c>, on the poller thread inside the monitor's handler: the link is dropped, then
+        /// <c>onLost</c> runs, once. Nothing escapes to NetMQ: a failure goes to the loop's error handler.
+        /// </summary>
+        public void Lost(string address)
         {
-            if (owner._sockets.Remove(socket))
+            try
             {
-                owner._poller.Remove(socket);
-                socket.Options.Linger = TimeSpan.Zero;
-                socket.Dispose();
+                if (Drop())
+                {
+                    onLost($"connection lost: {address}");
+                }
             }
+            catch (Exception ex)
+            {
+                owner._onError(ex);
+            }
+        }
+
+        /// <summary>Detaches the monitor from the poller and disposes it (with its PAIR socket); once.</summary>
+        public void DisposeMonitor()
+        {
+            if (_monitorDisposed)
+            {
+                return;
+            }
+
+            _monitorDisposed = true;
+            try
+            {
+                monitor.Dispose();
+            }
+            catch (Exception ex)
+            {
+                owner._onError(ex);
+            }
+        }
+
+        /// <summary>Leaves the loop's set and disposes the monitor, then the socket, dropping what it queued; false when already gone.</summary>
+        private bool Drop()
+        {
+            if (!owner._links.Remove(this))
+            {
+                return false;
+            }
+
+            IsOpen = false;
+            DisposeMonitor();
+            owner._poller.Remove(socket);
+            socket.Options.Linger = TimeSpan.Zero;
+            socket.Dispose();
+            return true;
         }
     }
 }
