@@ -18,10 +18,8 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task SameUserLogsInOnAnotherBroker_FirstSessionEndsReplaced_SecondGetsTheUsersPushes()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
 
         using var first = await a.LogInAsync("ann");
         using var second = await b.LogInAsync("ann");
@@ -40,10 +38,8 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task SameUserLogsInOnTwoBrokersAtOnce_ExactlyOneSessionStays()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
         using var onA = new RawSessionClient(a.Frontend);
         using var onB = new RawSessionClient(b.Frontend);
         onA.Hello();
@@ -65,11 +61,8 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task WorkerPushesToUserGroupLoggedInAndAll_ThroughAnyBroker_EachSessionGetsEachPushOnce()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 3);
-        using var a = brokers[0];
-        using var b = brokers[1];
-        using var c = brokers[2];
+        using var cluster = await ClusterOnNats.StartAsync(3);
+        var (a, b, c) = cluster;
 
         using var ann = await a.LogInAsync("ann");
         using var bob = await b.LogInAsync("bob");
@@ -107,10 +100,8 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task Interest_ABrokerGetsOnlyThePushesForUsersAndGroupsItHolds()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
         using var ann = await a.LogInAsync("ann");
         var before = b.Counter("cluster.actions_run");
 
@@ -129,10 +120,8 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task TriggerKicksAndReadsStats_ThroughOneBroker_ReachingTheWholeCluster()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var twoBrokers = await ClusterOnNats.StartAsync();
+        var (a, b) = twoBrokers;
         using var ann = await a.LogInAsync("ann");
         using var bob = await b.LogInAsync("bob");
 
@@ -181,16 +170,14 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task GarbageOnTheClustersSubjects_IsCountedAndDropped_AndTheBrokerGoesOn()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
         using var bob = await b.LogInAsync("bob");
 
         // A stranger on NATS, speaking its text protocol: two messages that are no broker's.
         using (var stranger = new System.Net.Sockets.TcpClient())
         {
-            await stranger.ConnectAsync("127.0.0.1", new Uri(nats.Url).Port);
+            await stranger.ConnectAsync("127.0.0.1", new Uri(cluster.Nats.Url).Port);
             var stream = stranger.GetStream();
             var garbage = System.Text.Encoding.ASCII.GetBytes("CONNECT {\"verbose\":false}\r\nPUB zmqgame.all 5\r\nhello\r\nPUB zmqgame.all 2\r\n\x81\xa4\r\nPING\r\n");
             await stream.WriteAsync(garbage);
@@ -211,10 +198,8 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task SessionResumedOnAnotherBroker_MovesThere_WithoutAnEndOnTheFirst()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
         using var ann = await a.LogInAsync("ann");
         a.Act(SessionActions.Join, new ActionArgs { Users = ["ann"], Group = "room" });
         ann.NextWelcome();
@@ -234,14 +219,12 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task NatsRestarts_LocalTrafficGoesOn_AndClusterPushesWorkAgainAfter()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
         using var ann = await a.LogInAsync("ann");
         using var bob = await b.LogInAsync("bob");
 
-        nats.Kill();
+        cluster.Nats.Kill();
         await a.WaitForGaugeAsync("cluster_connected", 0);
         await b.WaitForGaugeAsync("cluster_connected", 0);
 
@@ -254,7 +237,7 @@ public sealed class BrokerClusterTests
         Assert.That(ann.NextPush().Command, Is.EqualTo(1));
         await a.WaitForCounterAsync("cluster.dropped", 1);
 
-        await nats.RestartAsync();
+        await cluster.Nats.RestartAsync();
         await a.WaitForCounterAsync("cluster.reconnects", 1);
         await b.WaitForCounterAsync("cluster.reconnects", 1);
         await a.WaitForGaugeAsync("cluster_logins", 2);
