@@ -30,10 +30,7 @@ public sealed class LobbyEndToEndTests
     {
         using var broker = new BrokerFixture();
         var log = new LinesLogger();
-        await using var app = WorkerApp.Create(TestOptions.For(broker.Backend, slots: 2));
-        SampleServices.MapLobby(app, log);
-        await app.StartAsync();
-        await broker.WaitForIdleWorkers("lobby", 2);
+        await using var app = await InProcessWorker.StartAsync(broker, 2, "lobby", worker => SampleServices.MapLobby(worker, log));
 
         using var ann = new RawSessionClient(broker.Frontend);
         using var bob = new RawSessionClient(broker.Frontend);
