@@ -39,7 +39,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("game");
         using var worker = await RawZgWorker.StartAsync(broker, service);
-        using var client = Connect(broker);
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
         worker.Act(SessionActions.Bind, new ActionArgs { Session = client.Id, User = "ann", Flags = 5 });
         Assert.That(client.NextWelcome().User, Is.EqualTo("ann"));
 
@@ -63,7 +63,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("game");
         using var worker = await RawZgWorker.StartAsync(broker, service);
-        using var client = Connect(broker);
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
 
         Send(client.Socket, [], B("ZGC01"), [ZgClient.SessionRequest], FakeSessionId(client.Id), B(service), RawZg.RequestHeader(1, 1, 0), B("mine"));
         var (address, header, session) = worker.NextRequest();
@@ -78,22 +78,6 @@ public sealed class SessionTests
         Assert.That(broker.Stats.NoSessionRequests, Is.EqualTo(1));
         var nothing = new List<byte[]>();
         Assert.That(worker.Socket.TryReceiveMultipartBytes(TimeSpan.FromMilliseconds(200), ref nothing), Is.False, "it did not run");
-    }
-
-    /// <summary>A new connection whose HELLO (naming <paramref name="service"/>) has been welcomed with a new session.</summary>
-    private static RawSessionClient Connect(BrokerFixture broker, string service = "")
-    {
-        var client = new RawSessionClient(broker.Frontend);
-        try
-        {
-            client.Hello(service);
-            return client;
-        }
-        catch
-        {
-            client.Dispose();
-            throw;
-        }
     }
 
     /// <summary>Binds the session of <paramref name="client"/> to <paramref name="user"/> from the worker, and takes the WELCOME that says so.</summary>
@@ -116,7 +100,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("stock");
         using var worker = await broker.RawWorkerAsync(service);
-        using var client = Connect(broker);
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
 
         RawZg.SendRequest(client.Socket, service, 3, 0, B("body"));
         var request = ReceiveUntil(worker, f => IsWorkerCommand(f, 0x02));
@@ -130,8 +114,8 @@ public sealed class SessionTests
     {
         using var broker = new BrokerFixture();
         using var worker = await RawZgWorker.StartAsync(broker, Unique("game"));
-        using var ann = Connect(broker);
-        using var bob = Connect(broker);
+        using var ann = RawSessionClient.Welcomed(broker.Frontend);
+        using var bob = RawSessionClient.Welcomed(broker.Frontend);
         LogIn(worker, bob, "bob");
 
         worker.Act(SessionActions.Push, new ActionArgs { Users = ["bob"], Command = 42 }, B("for bob"));
@@ -147,9 +131,9 @@ public sealed class SessionTests
     {
         using var broker = new BrokerFixture();
         using var worker = await RawZgWorker.StartAsync(broker, Unique("game"));
-        using var a = Connect(broker);
-        using var b = Connect(broker);
-        using var c = Connect(broker);
+        using var a = RawSessionClient.Welcomed(broker.Frontend);
+        using var b = RawSessionClient.Welcomed(broker.Frontend);
+        using var c = RawSessionClient.Welcomed(broker.Frontend);
 
         worker.Act(SessionActions.Join, new ActionArgs { Sessions = [a.Id, b.Id], Group = "room:1" });
         Assert.That(a.NextWelcome().Groups, Is.EqualTo(new[] { "room:1" }));
@@ -204,8 +188,8 @@ public sealed class SessionTests
     {
         using var broker = new BrokerFixture();
         using var worker = await RawZgWorker.StartAsync(broker, Unique("game"));
-        using var anonymous = Connect(broker);
-        using var member = Connect(broker);
+        using var anonymous = RawSessionClient.Welcomed(broker.Frontend);
+        using var member = RawSessionClient.Welcomed(broker.Frontend);
         LogIn(worker, member, "m");
 
         using var admin = new DealerSocket(broker.Control);
@@ -222,7 +206,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("lobby");
         using var worker = await RawZgWorker.StartAsync(broker, service);
-        using var client = Connect(broker, service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
         Assert.That(worker.NextEvent().Header.Type, Is.EqualTo(SessionEventType.Connected));
         LogIn(worker, client, "cheater");
 
@@ -240,7 +224,7 @@ public sealed class SessionTests
         Assert.That(S(closed.Payload), Is.EqualTo("speed hack"));
 
         // Exactly once: the next event the worker sees is a new session's, not a second close.
-        using var sentinel = Connect(broker, service);
+        using var sentinel = RawSessionClient.Welcomed(broker.Frontend, service);
         var next = worker.NextEvent();
         Assert.That(next.Header.Type, Is.EqualTo(SessionEventType.Connected));
         Assert.That(next.Session.SessionId, Is.EqualTo(sentinel.Id));
@@ -278,7 +262,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture(o => o.SessionTimeout = TimeSpan.FromMilliseconds(300));
         var service = Unique("lobby");
         using var worker = await RawZgWorker.StartAsync(broker, service);
-        using var client = Connect(broker, service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
         worker.NextEvent();
 
         var closed = worker.NextEvent();
@@ -296,7 +280,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("lobby");
         using var worker = await RawZgWorker.StartAsync(broker, service);
-        var first = Connect(broker, service);
+        var first = RawSessionClient.Welcomed(broker.Frontend, service);
         worker.NextEvent();
         LogIn(worker, first, "ann");
         var id = first.Id;
@@ -312,7 +296,7 @@ public sealed class SessionTests
         Assert.That(welcome.Session, Is.EqualTo(id));
         Assert.That(welcome.User, Is.EqualTo("ann"));
         Assert.That(S(again.NextPush().Payload), Is.EqualTo("while away"), "queued while detached");
-        using var sentinel = Connect(broker, service);
+        using var sentinel = RawSessionClient.Welcomed(broker.Frontend, service);
         Assert.That(worker.NextEvent().Session.SessionId, Is.EqualTo(sentinel.Id), "no event for the resume");
     }
 
@@ -328,7 +312,7 @@ public sealed class SessionTests
             using (var broker = new BrokerFixture(o => o.SessionKeyFile = keyFile))
             {
                 frontend = broker.Frontend;
-                using var client = Connect(broker);
+                using var client = RawSessionClient.Welcomed(broker.Frontend);
                 using var admin = new DealerSocket(broker.Control);
                 RawControl.Act(admin, SessionActions.Bind, new ActionArgs { Session = client.Id, User = "ann", Flags = 3 });
                 RawControl.Act(admin, SessionActions.Join, new ActionArgs { Sessions = [client.Id], Group = "room:9" });
@@ -357,7 +341,7 @@ public sealed class SessionTests
     public void Resume_OfAClosedSession_IsRefusedAsExpired()
     {
         using var broker = new BrokerFixture();
-        using var client = Connect(broker);
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
         var ticket = client.Ticket;
         client.Close();
         Assert.That(client.NextClosed().Reason, Is.EqualTo(SessionCloseReason.ClientClosed));
@@ -374,7 +358,7 @@ public sealed class SessionTests
     public void Resume_WithAForgedTicket_IsRefusedAndCounted()
     {
         using var broker = new BrokerFixture();
-        using var client = Connect(broker);
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
         var forged = client.Ticket.ToArray();
         forged[^1] ^= 0xFF;
 
@@ -389,7 +373,7 @@ public sealed class SessionTests
     public void Heartbeat_NamingASessionThisConnectionDoesNotHave_IsAnsweredNoSession()
     {
         using var broker = new BrokerFixture();
-        using var client = Connect(broker);
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
 
         client.Heartbeat(sessionId: client.Id + 1);
 
@@ -402,7 +386,7 @@ public sealed class SessionTests
     {
         using var broker = new BrokerFixture();
         var service = Unique("lobby");
-        using var client = Connect(broker, service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
         client.Close();
         client.NextClosed();
 
@@ -422,7 +406,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("lobby");
         using var first = await RawZgWorker.StartAsync(broker, service);
-        using var client = Connect(broker, service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
 
         // The first worker takes the connected event, then leaves without answering it (a graceful stop racing it).
         var held = ReceiveUntil(first.Socket, f => IsWorkerCommand(f, 0x02));
@@ -443,7 +427,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("lobby");
         var first = await RawZgWorker.StartAsync(broker, service);
-        using var client = Connect(broker, service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
         ReceiveUntil(first.Socket, f => IsWorkerCommand(f, 0x02));
 
         first.Dispose(); // a crash: the connection closes while it holds the event
@@ -460,7 +444,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture(o => o.EventTimeout = TimeSpan.FromMilliseconds(200));
         var service = Unique("lobby");
         using var stock = await broker.RawWorkerAsync(service);
-        using var client = Connect(broker, service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
 
         await Eventually.True(() => broker.Server.InvokeAsync(() => broker.Stats.EventsExpired == 1), "the connected event expired");
         var nothing = new List<byte[]>();
@@ -511,7 +495,7 @@ public sealed class SessionTests
         worker.Act(SessionActions.Bind, new ActionArgs { Session = 12345, User = "x" });
         await Eventually.True(() => broker.Server.InvokeAsync(() => broker.Stats.BadInputCount(BadInput.BackendBadAction) == 3), "three bad actions counted");
 
-        using var client = Connect(broker);
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
         RawZg.SendRequest(client.Socket, service, 1, 0, B("still"));
         var (address, header, _) = worker.NextRequest();
         worker.Reply(address, header.RequestId, B("here"));

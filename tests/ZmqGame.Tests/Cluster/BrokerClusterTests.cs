@@ -40,10 +40,8 @@ public sealed class BrokerClusterTests
     {
         using var cluster = await ClusterOnNats.StartAsync();
         var (a, b) = cluster;
-        using var onA = new RawSessionClient(a.Frontend);
-        using var onB = new RawSessionClient(b.Frontend);
-        onA.Hello();
-        onB.Hello();
+        using var onA = RawSessionClient.Welcomed(a.Frontend);
+        using var onB = RawSessionClient.Welcomed(b.Frontend);
 
         var binds = await Task.WhenAll(
             Task.Run(() => a.Act(SessionActions.Bind, new ActionArgs { Session = onA.Id, User = "ann" })),
@@ -66,8 +64,7 @@ public sealed class BrokerClusterTests
 
         using var ann = await a.LogInAsync("ann");
         using var bob = await b.LogInAsync("bob");
-        using var guest = new RawSessionClient(c.Frontend);
-        guest.Hello();
+        using var guest = RawSessionClient.Welcomed(c.Frontend);
         var joined = c.Act(SessionActions.Join, new ActionArgs { Users = ["ann", "bob"], Group = "room:tavern ü.*>" });
         Assert.That(joined.Sessions, Is.EqualTo(2), "the trigger joins users held by other brokers");
         ann.NextWelcome();
@@ -229,8 +226,7 @@ public sealed class BrokerClusterTests
         await b.WaitForGaugeAsync("cluster_connected", 0);
 
         // Local traffic: new sessions, logins, pushes and trigger answers on each broker.
-        using var cid = new RawSessionClient(a.Frontend);
-        cid.Hello();
+        using var cid = RawSessionClient.Welcomed(a.Frontend);
         Assert.That(a.Act(SessionActions.Bind, new ActionArgs { Session = cid.Id, User = "cid" }).Sessions, Is.EqualTo(1));
         Assert.That(a.Act(SessionActions.Push, new ActionArgs { All = true, LoggedIn = true, Command = 1 }).Sessions, Is.EqualTo(2));
         a.WorkerAct(SessionActions.Push, new ActionArgs { Users = ["bob"], Command = 2 });
@@ -266,8 +262,7 @@ public sealed class BrokerClusterTests
         Assert.That(b.Gauge("cluster_connected"), Is.EqualTo(1));
 
         // Cut off, a knows nothing of bob on b: bob logs in on a too, and both sessions live for now.
-        using var bobAgain = new RawSessionClient(a.Frontend);
-        bobAgain.Hello();
+        using var bobAgain = RawSessionClient.Welcomed(a.Frontend);
         Assert.That(a.Act(SessionActions.Bind, new ActionArgs { Session = bobAgain.Id, User = "bob" }).Sessions, Is.EqualTo(1));
         Assert.That(b.Act(SessionActions.Push, new ActionArgs { Users = ["bob"], Command = 1 }).Sessions, Is.EqualTo(1));
         Assert.That(bob.NextPush().Command, Is.EqualTo(1));
