@@ -6,7 +6,6 @@ using ZmqGame.Protocol;
 using ZmqGame.Tests.Cluster;
 using ZmqGame.Tests.Support;
 using ZmqGame.Trigger;
-using ZmqGame.Worker;
 
 using static ZmqGame.Tests.Trigger.TriggerCliOutput;
 
