@@ -23,10 +23,7 @@ public sealed class LoadEngineTests
     public async Task SetUp()
     {
         _broker = new BrokerFixture();
-        _worker = WorkerApp.Create(TestOptions.For(_broker.Backend, slots: 2));
-        SampleServices.MapGame(_worker, TimeProvider.System);
-        await _worker.StartAsync();
-        await _broker.WaitForIdleWorkers(SampleServices.Game, 2);
+        _worker = await InProcessWorker.StartAsync(_broker, 2, SampleServices.Game, app => SampleServices.MapGame(app, TimeProvider.System));
     }
 
     [TearDown]

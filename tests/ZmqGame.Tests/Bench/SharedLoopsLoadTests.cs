@@ -29,10 +29,7 @@ public sealed class SharedLoopsLoadTests
     public async Task Load_SharedLoops_ManyClientsOneRequestEach_EveryRequestAnsweredOk()
     {
         using var broker = new BrokerFixture();
-        await using var worker = WorkerApp.Create(TestOptions.For(broker.Backend, slots: 2));
-        SampleServices.MapGame(worker, TimeProvider.System);
-        await worker.StartAsync();
-        await broker.WaitForIdleWorkers(SampleServices.Game, 2);
+        await using var worker = await InProcessWorker.StartAsync(broker, 2, SampleServices.Game, app => SampleServices.MapGame(app, TimeProvider.System));
 
         var (options, _) = LoadCommand.Parse(["--broker", broker.Frontend, "-c", "150", "-d", "1", "-n", "600", "--shared-loops", "--connect-timeout", "30s"]);
         Assert.That(options.SharedLoops, Is.True);

@@ -52,8 +52,7 @@ public sealed class LameDuckTests
     public async Task LameDuck_HelloOnAConnectionMadeBefore_IsAnsweredMove()
     {
         using var broker = new BrokerFixture();
-        using var raw = new RawSessionClient(broker.Frontend);
-        raw.Hello();
+        using var raw = RawSessionClient.Welcomed(broker.Frontend);
         using var late = new RawSessionClient(broker.Frontend);
         late.Heartbeat(); // the connection is made before the broker stops accepting
         late.NextCommandAfterHeartbeat();
@@ -73,8 +72,7 @@ public sealed class LameDuckTests
     public async Task LameDuck_OwnTransport_RefusesNewConnections()
     {
         using var broker = new BrokerFixture();
-        using var raw = new RawSessionClient(broker.Frontend);
-        raw.Hello();
+        using var raw = RawSessionClient.Welcomed(broker.Frontend);
         _ = broker.Server.RunLameDuckAsync();
         raw.Next(f => f.Count >= 3 && S(f[1]) == "ZGC01" && f[2][0] == ZgClient.Move);
 

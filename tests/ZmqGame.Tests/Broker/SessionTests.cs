@@ -39,8 +39,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("game");
         using var worker = await RawZgWorker.StartAsync(broker, service);
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello();
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
         worker.Act(SessionActions.Bind, new ActionArgs { Session = client.Id, User = "ann", Flags = 5 });
         Assert.That(client.NextWelcome().User, Is.EqualTo("ann"));
 
@@ -64,8 +63,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("game");
         using var worker = await RawZgWorker.StartAsync(broker, service);
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello();
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
 
         Send(client.Socket, [], B("ZGC01"), [ZgClient.SessionRequest], FakeSessionId(client.Id), B(service), RawZg.RequestHeader(1, 1, 0), B("mine"));
         var (address, header, session) = worker.NextRequest();
@@ -82,6 +80,13 @@ public sealed class SessionTests
         Assert.That(worker.Socket.TryReceiveMultipartBytes(TimeSpan.FromMilliseconds(200), ref nothing), Is.False, "it did not run");
     }
 
+    /// <summary>Binds the session of <paramref name="client"/> to <paramref name="user"/> from the worker, and takes the WELCOME that says so.</summary>
+    private static void LogIn(RawZgWorker worker, RawSessionClient client, string user)
+    {
+        worker.Act(SessionActions.Bind, new ActionArgs { Session = client.Id, User = user });
+        client.NextWelcome();
+    }
+
     private static byte[] FakeSessionId(ulong id)
     {
         var bytes = new byte[8];
@@ -95,8 +100,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("stock");
         using var worker = await broker.RawWorkerAsync(service);
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello();
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
 
         RawZg.SendRequest(client.Socket, service, 3, 0, B("body"));
         var request = ReceiveUntil(worker, f => IsWorkerCommand(f, 0x02));
@@ -110,12 +114,9 @@ public sealed class SessionTests
     {
         using var broker = new BrokerFixture();
         using var worker = await RawZgWorker.StartAsync(broker, Unique("game"));
-        using var ann = new RawSessionClient(broker.Frontend);
-        using var bob = new RawSessionClient(broker.Frontend);
-        ann.Hello();
-        bob.Hello();
-        worker.Act(SessionActions.Bind, new ActionArgs { Session = bob.Id, User = "bob" });
-        bob.NextWelcome();
+        using var ann = RawSessionClient.Welcomed(broker.Frontend);
+        using var bob = RawSessionClient.Welcomed(broker.Frontend);
+        LogIn(worker, bob, "bob");
 
         worker.Act(SessionActions.Push, new ActionArgs { Users = ["bob"], Command = 42 }, B("for bob"));
 
@@ -130,12 +131,9 @@ public sealed class SessionTests
     {
         using var broker = new BrokerFixture();
         using var worker = await RawZgWorker.StartAsync(broker, Unique("game"));
-        using var a = new RawSessionClient(broker.Frontend);
-        using var b = new RawSessionClient(broker.Frontend);
-        using var c = new RawSessionClient(broker.Frontend);
-        a.Hello();
-        b.Hello();
-        c.Hello();
+        using var a = RawSessionClient.Welcomed(broker.Frontend);
+        using var b = RawSessionClient.Welcomed(broker.Frontend);
+        using var c = RawSessionClient.Welcomed(broker.Frontend);
 
         worker.Act(SessionActions.Join, new ActionArgs { Sessions = [a.Id, b.Id], Group = "room:1" });
         Assert.That(a.NextWelcome().Groups, Is.EqualTo(new[] { "room:1" }));
@@ -190,12 +188,9 @@ public sealed class SessionTests
     {
         using var broker = new BrokerFixture();
         using var worker = await RawZgWorker.StartAsync(broker, Unique("game"));
-        using var anonymous = new RawSessionClient(broker.Frontend);
-        using var member = new RawSessionClient(broker.Frontend);
-        anonymous.Hello();
-        member.Hello();
-        worker.Act(SessionActions.Bind, new ActionArgs { Session = member.Id, User = "m" });
-        member.NextWelcome();
+        using var anonymous = RawSessionClient.Welcomed(broker.Frontend);
+        using var member = RawSessionClient.Welcomed(broker.Frontend);
+        LogIn(worker, member, "m");
 
         using var admin = new DealerSocket(broker.Control);
         var result = RawControl.Act(admin, SessionActions.Push, new ActionArgs { All = true, LoggedIn = true, Command = 2 }, B("x"));
@@ -211,11 +206,9 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("lobby");
         using var worker = await RawZgWorker.StartAsync(broker, service);
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello(service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
         Assert.That(worker.NextEvent().Header.Type, Is.EqualTo(SessionEventType.Connected));
-        worker.Act(SessionActions.Bind, new ActionArgs { Session = client.Id, User = "cheater" });
-        client.NextWelcome();
+        LogIn(worker, client, "cheater");
 
         using var admin = new DealerSocket(broker.Control);
         var result = RawControl.Act(admin, SessionActions.Kick, new ActionArgs { Users = ["cheater"], Reason = "speed hack" });
@@ -231,8 +224,7 @@ public sealed class SessionTests
         Assert.That(S(closed.Payload), Is.EqualTo("speed hack"));
 
         // Exactly once: the next event the worker sees is a new session's, not a second close.
-        using var sentinel = new RawSessionClient(broker.Frontend);
-        sentinel.Hello(service);
+        using var sentinel = RawSessionClient.Welcomed(broker.Frontend, service);
         var next = worker.NextEvent();
         Assert.That(next.Header.Type, Is.EqualTo(SessionEventType.Connected));
         Assert.That(next.Session.SessionId, Is.EqualTo(sentinel.Id));
@@ -252,8 +244,7 @@ public sealed class SessionTests
         second.Hello(service);
         worker.NextEvent();
 
-        worker.Act(SessionActions.Bind, new ActionArgs { Session = first.Id, User = "ann" });
-        first.NextWelcome();
+        LogIn(worker, first, "ann");
         worker.Act(SessionActions.Bind, new ActionArgs { Session = second.Id, User = "ann" });
 
         Assert.That(first.NextClosed().Reason, Is.EqualTo(SessionCloseReason.Replaced));
@@ -271,8 +262,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture(o => o.SessionTimeout = TimeSpan.FromMilliseconds(300));
         var service = Unique("lobby");
         using var worker = await RawZgWorker.StartAsync(broker, service);
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello(service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
         worker.NextEvent();
 
         var closed = worker.NextEvent();
@@ -290,11 +280,9 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("lobby");
         using var worker = await RawZgWorker.StartAsync(broker, service);
-        var first = new RawSessionClient(broker.Frontend);
-        first.Hello(service);
+        var first = RawSessionClient.Welcomed(broker.Frontend, service);
         worker.NextEvent();
-        worker.Act(SessionActions.Bind, new ActionArgs { Session = first.Id, User = "ann" });
-        first.NextWelcome();
+        LogIn(worker, first, "ann");
         var id = first.Id;
         var ticket = first.Ticket;
         first.Dispose();
@@ -308,8 +296,7 @@ public sealed class SessionTests
         Assert.That(welcome.Session, Is.EqualTo(id));
         Assert.That(welcome.User, Is.EqualTo("ann"));
         Assert.That(S(again.NextPush().Payload), Is.EqualTo("while away"), "queued while detached");
-        using var sentinel = new RawSessionClient(broker.Frontend);
-        sentinel.Hello(service);
+        using var sentinel = RawSessionClient.Welcomed(broker.Frontend, service);
         Assert.That(worker.NextEvent().Session.SessionId, Is.EqualTo(sentinel.Id), "no event for the resume");
     }
 
@@ -325,8 +312,7 @@ public sealed class SessionTests
             using (var broker = new BrokerFixture(o => o.SessionKeyFile = keyFile))
             {
                 frontend = broker.Frontend;
-                using var client = new RawSessionClient(broker.Frontend);
-                client.Hello();
+                using var client = RawSessionClient.Welcomed(broker.Frontend);
                 using var admin = new DealerSocket(broker.Control);
                 RawControl.Act(admin, SessionActions.Bind, new ActionArgs { Session = client.Id, User = "ann", Flags = 3 });
                 RawControl.Act(admin, SessionActions.Join, new ActionArgs { Sessions = [client.Id], Group = "room:9" });
@@ -355,8 +341,7 @@ public sealed class SessionTests
     public void Resume_OfAClosedSession_IsRefusedAsExpired()
     {
         using var broker = new BrokerFixture();
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello();
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
         var ticket = client.Ticket;
         client.Close();
         Assert.That(client.NextClosed().Reason, Is.EqualTo(SessionCloseReason.ClientClosed));
@@ -373,8 +358,7 @@ public sealed class SessionTests
     public void Resume_WithAForgedTicket_IsRefusedAndCounted()
     {
         using var broker = new BrokerFixture();
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello();
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
         var forged = client.Ticket.ToArray();
         forged[^1] ^= 0xFF;
 
@@ -389,8 +373,7 @@ public sealed class SessionTests
     public void Heartbeat_NamingASessionThisConnectionDoesNotHave_IsAnsweredNoSession()
     {
         using var broker = new BrokerFixture();
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello();
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
 
         client.Heartbeat(sessionId: client.Id + 1);
 
@@ -403,8 +386,7 @@ public sealed class SessionTests
     {
         using var broker = new BrokerFixture();
         var service = Unique("lobby");
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello(service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
         client.Close();
         client.NextClosed();
 
@@ -424,8 +406,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("lobby");
         using var first = await RawZgWorker.StartAsync(broker, service);
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello(service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
 
         // The first worker takes the connected event, then leaves without answering it (a graceful stop racing it).
         var held = ReceiveUntil(first.Socket, f => IsWorkerCommand(f, 0x02));
@@ -446,8 +427,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture();
         var service = Unique("lobby");
         var first = await RawZgWorker.StartAsync(broker, service);
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello(service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
         ReceiveUntil(first.Socket, f => IsWorkerCommand(f, 0x02));
 
         first.Dispose(); // a crash: the connection closes while it holds the event
@@ -464,8 +444,7 @@ public sealed class SessionTests
         using var broker = new BrokerFixture(o => o.EventTimeout = TimeSpan.FromMilliseconds(200));
         var service = Unique("lobby");
         using var stock = await broker.RawWorkerAsync(service);
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello(service);
+        using var client = RawSessionClient.Welcomed(broker.Frontend, service);
 
         await Eventually.True(() => broker.Server.InvokeAsync(() => broker.Stats.EventsExpired == 1), "the connected event expired");
         var nothing = new List<byte[]>();
@@ -516,8 +495,7 @@ public sealed class SessionTests
         worker.Act(SessionActions.Bind, new ActionArgs { Session = 12345, User = "x" });
         await Eventually.True(() => broker.Server.InvokeAsync(() => broker.Stats.BadInputCount(BadInput.BackendBadAction) == 3), "three bad actions counted");
 
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello();
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
         RawZg.SendRequest(client.Socket, service, 1, 0, B("still"));
         var (address, header, _) = worker.NextRequest();
         worker.Reply(address, header.RequestId, B("here"));

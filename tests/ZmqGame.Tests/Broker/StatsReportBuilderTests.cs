@@ -1,9 +1,4 @@
-using MessagePack;
-using Microsoft.Extensions.Logging.Abstractions;
 using ZmqGame.Broker;
-using ZmqGame.Broker.Sessions;
-using ZmqGame.Protocol;
-using ZmqGame.Tests.Broker.Sessions;
 
 namespace ZmqGame.Tests.Broker;
 
@@ -14,14 +9,10 @@ public sealed class StatsReportBuilderTests
     [Test]
     public void Build_WritesTheStatsMap_WithItsKeysInOrder()
     {
-        var output = new RecordingSessionOutput();
-        var stats = new BrokerStats();
-        var badInput = new BadInputLog(NullLogger.Instance, stats, TimeProvider.System, TimeSpan.FromSeconds(10));
-        var sessions = new SessionManager(new BrokerOptions(), output, output.Dispatcher, output.Pool, stats, badInput, NullLogger.Instance, TimeProvider.System, new byte[32]);
-        output.Dispatcher.WorkerReady([0xA1], "game"u8);
+        var broker = new StatsAnswerSource();
+        broker.Dispatcher.WorkerReady([0xA1], "game"u8);
 
-        var report = StatsReportBuilder.Build(output.Dispatcher, sessions, stats, TimeProvider.System, new TransportFigures(1, 2, 0, TimeSpan.FromMicroseconds(7)));
-        var map = MessagePackSerializer.Deserialize<Dictionary<string, object>>(MessagePackSerializer.Serialize(report, Payload.Options), Payload.Options);
+        var map = broker.Answer(new TransportFigures(1, 2, 0, TimeSpan.FromMicroseconds(7)));
 
         Assert.That(map.Keys, Is.EqualTo(new[]
         {

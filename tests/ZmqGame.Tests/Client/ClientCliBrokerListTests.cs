@@ -1,4 +1,5 @@
 using ZmqGame.Client.Cli;
+using static ZmqGame.Tests.Client.ClientTestSupport;
 
 namespace ZmqGame.Tests.Client;
 
@@ -7,14 +8,6 @@ namespace ZmqGame.Tests.Client;
 [CancelAfter(30_000)]
 public sealed class ClientCliBrokerListTests
 {
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr).WaitAsync(ClientTestSupport.Patience);
-        return (code, stdout.ToString().Trim(), stderr.ToString().Trim());
-    }
-
     [Test]
     public async Task Call_ListWithADeadBrokerFirst_IsAnsweredByTheLiveOne()
     {
@@ -22,7 +15,7 @@ public sealed class ClientCliBrokerListTests
         using var worker = new MdpTestWorker(broker.BackendEndpoint, "game", MdpTestWorker.Game);
         await broker.WaitForIdleWorkersAsync("game", 1, CancellationToken.None).Within();
 
-        var (code, output, error) = await RunAsync(
+        var (code, output, error) = await RunCliAsync(
             "call", "game", "1", """{"a":1}""", "--broker", ClientTestSupport.DeadEndpoint() + "," + broker.FrontendEndpoint, "--connect-timeout", "5s");
 
         Assert.That(code, Is.EqualTo(CliApp.ExitOk), error);
@@ -36,7 +29,7 @@ public sealed class ClientCliBrokerListTests
         using var worker = new MdpTestWorker(broker.BackendEndpoint, "echo", MdpTestWorker.Game);
         await broker.WaitForIdleWorkersAsync("echo", 1, CancellationToken.None).Within();
 
-        var (code, output, error) = await RunAsync("mdp", "echo", "hello", "--broker", ClientTestSupport.DeadEndpoint() + "," + broker.FrontendEndpoint);
+        var (code, output, error) = await RunCliAsync("mdp", "echo", "hello", "--broker", ClientTestSupport.DeadEndpoint() + "," + broker.FrontendEndpoint);
 
         Assert.That(code, Is.EqualTo(CliApp.ExitOk), error);
         Assert.That(output, Is.EqualTo("hello"));
@@ -48,7 +41,7 @@ public sealed class ClientCliBrokerListTests
     [TestCase("load")]
     public async Task AnyCommand_ListWithABadEntry_IsOneUsageLineAndExit2(params string[] command)
     {
-        var (code, _, error) = await RunAsync([.. command, "--broker", "tcp://127.0.0.1:5555,udp://x:1"]);
+        var (code, _, error) = await RunCliAsync([.. command, "--broker", "tcp://127.0.0.1:5555,udp://x:1"]);
 
         Assert.That(code, Is.EqualTo(2), error);
         Assert.That(error.Split('\n'), Has.Length.EqualTo(1), error);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using ZmqGame.Broker;
 using ZmqGame.Client.Cli;
 using ZmqGame.Protocol;
+using static ZmqGame.Tests.Client.ClientTestSupport;
 
 namespace ZmqGame.Tests.Client;
 
@@ -10,14 +11,6 @@ namespace ZmqGame.Tests.Client;
 [CancelAfter(30_000)]
 public sealed class ClientCliTests
 {
-    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr).WaitAsync(ClientTestSupport.Patience);
-        return (code, stdout.ToString().Trim(), stderr.ToString().Trim());
-    }
-
     [Test]
     public async Task Call_ThroughRealBroker_PrintsReplyAsJsonAndExitsZero()
     {
@@ -25,7 +18,7 @@ public sealed class ClientCliTests
         using var worker = new MdpTestWorker(broker.BackendEndpoint, "game", MdpTestWorker.Game);
         await broker.WaitForIdleWorkersAsync("game", 1, CancellationToken.None).Within();
 
-        var (code, output, error) = await RunAsync("call", "game", "1", """{"player":"ann","pos":[1,2]}""", "--broker", broker.FrontendEndpoint);
+        var (code, output, error) = await RunCliAsync("call", "game", "1", """{"player":"ann","pos":[1,2]}""", "--broker", broker.FrontendEndpoint);
 
         Assert.That(error, Is.Empty);
         Assert.That(code, Is.EqualTo(CliApp.ExitOk));
@@ -39,7 +32,7 @@ public sealed class ClientCliTests
         using var worker = new MdpTestWorker(broker.BackendEndpoint, "game", MdpTestWorker.Game);
         await broker.WaitForIdleWorkersAsync("game", 1, CancellationToken.None).Within();
 
-        var (code, output, error) = await RunAsync("call", "game", "99", "{}", "--broker", broker.FrontendEndpoint);
+        var (code, output, error) = await RunCliAsync("call", "game", "99", "{}", "--broker", broker.FrontendEndpoint);
 
         Assert.That(code, Is.EqualTo(CliApp.ExitRequestFailed));
         Assert.That(output, Is.Empty);
@@ -50,7 +43,7 @@ public sealed class ClientCliTests
     public async Task Call_AgainstFakeRouter_SendsJsonAsMessagePack()
     {
         using var broker = new FakeBroker();
-        var run = RunAsync("call", "game", "5", """{"a":1}""", "--broker", broker.Endpoint, "--timeout", "3s");
+        var run = RunCliAsync("call", "game", "5", """{"a":1}""", "--broker", broker.Endpoint, "--timeout", "3s");
 
         var (identity, service, header, payload) = ClientTestSupport.ParseRequest(await broker.ReceiveAsync());
         Assert.That(service, Is.EqualTo("game"));
@@ -68,7 +61,7 @@ public sealed class ClientCliTests
     public async Task Call_RequestTimesOut_ExitsFourNamingTimeout()
     {
         using var broker = new FakeBroker();
-        var (code, _, error) = await RunAsync("call", "game", "1", "{}", "--broker", broker.Endpoint, "--timeout", "200ms");
+        var (code, _, error) = await RunCliAsync("call", "game", "1", "{}", "--broker", broker.Endpoint, "--timeout", "200ms");
         Assert.That(code, Is.EqualTo(CliApp.ExitRequestFailed));
         Assert.That(error, Does.StartWith("error: timeout (service game, cmd 1)"));
     }
@@ -79,7 +72,7 @@ public sealed class ClientCliTests
         var endpoint = ClientTestSupport.DeadEndpoint();
         var watch = Stopwatch.StartNew();
 
-        var (code, _, error) = await RunAsync("call", "game", "1", "{}", "--broker", endpoint, "--connect-timeout", "300ms");
+        var (code, _, error) = await RunCliAsync("call", "game", "1", "{}", "--broker", endpoint, "--connect-timeout", "300ms");
 
         Assert.That(code, Is.EqualTo(CliApp.ExitNoBroker));
         Assert.That(error, Is.EqualTo($"error: no broker answered at {endpoint} within 0.3 s"));
@@ -106,7 +99,7 @@ public sealed class ClientCliTests
     [TestCase("load", "--duration", "5x")]
     public async Task Cli_BadArguments_ExitsTwoWithErrorLine(params string[] args)
     {
-        var (code, output, error) = await RunAsync(args);
+        var (code, output, error) = await RunCliAsync(args);
         Assert.That(code, Is.EqualTo(CliApp.ExitUsage));
         Assert.That(output, Is.Empty);
         Assert.That(error, Does.StartWith("error: "));
@@ -122,7 +115,7 @@ public sealed class ClientCliTests
     [TestCase("load", "--help")]
     public async Task Cli_HelpOnTheProgramAndEachCommand_PrintsUsageAndExitsZero(params string[] args)
     {
-        var (code, output, error) = await RunAsync(args);
+        var (code, output, error) = await RunCliAsync(args);
         Assert.That(code, Is.EqualTo(CliApp.ExitOk), error);
         Assert.That(output, Does.Contain("Usage:"));
         Assert.That(error, Is.Empty);
@@ -135,7 +128,7 @@ public sealed class ClientCliTests
     [TestCase("client mdp:", "mdp", "echo", "hello", "-h")]
     public async Task Cli_CommandHelp_PrintsThatCommandsUsageWithAnExample(string title, params string[] args)
     {
-        var (code, output, error) = await RunAsync(args);
+        var (code, output, error) = await RunCliAsync(args);
         Assert.That(code, Is.EqualTo(CliApp.ExitOk), error);
         Assert.That(output, Does.StartWith(title).And.Contain("Example:").And.Contain("Exit codes:"));
         Assert.That(output, Does.Not.Contain("client session"), "that command's usage, not the whole program's");
@@ -149,7 +142,7 @@ public sealed class ClientCliTests
     [TestCase("load", "--broker", "tcp://*:5555")]
     public async Task Cli_MalformedBrokerEndpoint_ExitsTwoWithOneLineNamingIt(params string[] args)
     {
-        var (code, output, error) = await RunAsync(args);
+        var (code, output, error) = await RunCliAsync(args);
         Assert.That(code, Is.EqualTo(CliApp.ExitUsage), error);
         Assert.That(output, Is.Empty);
         Assert.That(error, Does.StartWith($"error: --broker: '{args[Array.IndexOf(args, "--broker") + 1]}' "));
@@ -159,7 +152,7 @@ public sealed class ClientCliTests
     [Test]
     public async Task Cli_Help_PrintsUsageWithExitCodes()
     {
-        var (code, output, _) = await RunAsync("--help");
+        var (code, output, _) = await RunCliAsync("--help");
         Assert.That(code, Is.EqualTo(CliApp.ExitOk));
         Assert.That(output, Does.Contain("client call <service> <cmd> <json>").And.Contain("Exit codes").And.Contain("3  no broker"));
     }
@@ -171,7 +164,7 @@ public sealed class ClientCliTests
         using var worker = new MdpTestWorker(broker.BackendEndpoint, "echo", MdpTestWorker.Game);
         await broker.WaitForIdleWorkersAsync("echo", 1, CancellationToken.None).Within();
 
-        var (code, output, error) = await RunAsync("mdp", "echo", "hello", "world", "--broker", broker.FrontendEndpoint);
+        var (code, output, error) = await RunCliAsync("mdp", "echo", "hello", "world", "--broker", broker.FrontendEndpoint);
 
         Assert.That(error, Is.Empty);
         Assert.That(code, Is.EqualTo(CliApp.ExitOk));
@@ -182,7 +175,7 @@ public sealed class ClientCliTests
     public async Task Mdp_MmiService_AnsweredByBroker()
     {
         using var broker = ClientBrokerIntegrationTests.StartBroker();
-        var (code, output, _) = await RunAsync("mdp", "mmi.service", "nobody", "--broker", broker.FrontendEndpoint);
+        var (code, output, _) = await RunCliAsync("mdp", "mmi.service", "nobody", "--broker", broker.FrontendEndpoint);
         Assert.That(code, Is.EqualTo(CliApp.ExitOk));
         Assert.That(output, Is.EqualTo("404"));
     }
@@ -194,7 +187,7 @@ public sealed class ClientCliTests
         using var worker = new MdpTestWorker(broker.Backend, "game", MdpTestWorker.Game);
         await broker.WaitForIdleWorkers("game");
 
-        var (code, output, error) = await RunAsync("call", "game", "1", $"\"{new string('x', 5000)}\"", "--broker", broker.Frontend);
+        var (code, output, error) = await RunCliAsync("call", "game", "1", $"\"{new string('x', 5000)}\"", "--broker", broker.Frontend);
 
         Assert.That(code, Is.EqualTo(CliApp.ExitRequestFailed));
         Assert.That(output, Is.Empty);
@@ -211,7 +204,7 @@ public sealed class ClientCliTests
         // The broker and the client share the deadline; the broker's answer, which names the cause, must win each time.
         for (var i = 0; i < 3; i++)
         {
-            var (code, output, error) = await RunAsync("call", "nobody", "1", "{}", "--broker", broker.FrontendEndpoint, "--timeout", "300ms");
+            var (code, output, error) = await RunCliAsync("call", "nobody", "1", "{}", "--broker", broker.FrontendEndpoint, "--timeout", "300ms");
 
             Assert.That(code, Is.EqualTo(CliApp.ExitRequestFailed), $"attempt {i}");
             Assert.That(output, Is.Empty);

@@ -13,20 +13,12 @@ namespace ZmqGame.Tests.Client;
 [TestFixture]
 [NonParallelizable]
 [CancelAfter(30_000)]
-public sealed class ClientDeadlineTests
+public sealed class ClientDeadlineTests : FakeBrokerFixture
 {
-    private FakeBroker broker = null!;
-
-    [SetUp]
-    public void SetUp() => broker = new FakeBroker();
-
-    [TearDown]
-    public void TearDown() => broker.Dispose();
-
     [Test]
     public async Task PendingRequests_CreateNoTimerEach()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         var timersBefore = System.Threading.Timer.ActiveCount;
 
         var calls = Enumerable.Range(0, 200)
@@ -34,7 +26,7 @@ public sealed class ClientDeadlineTests
             .ToList();
         for (var i = 0; i < calls.Count; i++)
         {
-            _ = await broker.ReceiveAsync();
+            _ = await Broker.ReceiveAsync();
         }
 
         Assert.That(client.Core.PendingCount, Is.EqualTo(200));
@@ -46,11 +38,11 @@ public sealed class ClientDeadlineTests
     {
         // A tick every 15 s: only the loop's alarm for this deadline can end the request in time.
         var options = new ZmqGameClientOptions { HeartbeatInterval = TimeSpan.FromSeconds(60) };
-        await using var client = await ConnectAsync(broker, options);
+        await using var client = await ConnectAsync(Broker, options);
         var started = System.Diagnostics.Stopwatch.StartNew();
 
         var call = client.RequestRawAsync("game", 1, new byte[] { 0xC0 }, TimeSpan.FromMilliseconds(100));
-        _ = await broker.ReceiveAsync();
+        _ = await Broker.ReceiveAsync();
         var ex = Assert.ThrowsAsync<ZmqGameRequestException>(async () => await call.Within());
 
         Assert.That(ex!.Status, Is.EqualTo(Status.Timeout));
@@ -65,7 +57,7 @@ public sealed class ClientDeadlineTests
     public async Task Deadlines_OutOfOrder_EachEndsAtItsOwnTime()
     {
         var options = new ZmqGameClientOptions { HeartbeatInterval = TimeSpan.FromSeconds(60) };
-        await using var client = await ConnectAsync(broker, options);
+        await using var client = await ConnectAsync(Broker, options);
         var started = System.Diagnostics.Stopwatch.StartNew();
 
         var slow = client.RequestRawAsync("game", 1, new byte[] { 0xC0 }, TimeSpan.FromSeconds(20));
@@ -82,9 +74,9 @@ public sealed class ClientDeadlineTests
     public async Task ManyCallersAtOnce_NoRequestWaitsForTheTick()
     {
         // With the tick 15 s away, a request whose wake-up got lost would sit in the queue until then.
-        broker.Responder = FakeBroker.Echo;
+        Broker.Responder = FakeBroker.Echo;
         var options = new ZmqGameClientOptions { HeartbeatInterval = TimeSpan.FromSeconds(60) };
-        await using var client = await ConnectAsync(broker, options);
+        await using var client = await ConnectAsync(Broker, options);
         var slowest = TimeSpan.Zero;
         var callers = Enumerable.Range(0, 8).Select(c => Task.Run(async () =>
         {
@@ -94,7 +86,7 @@ public sealed class ClientDeadlineTests
                 var reply = await client.RequestRawAsync("game", 1, new byte[] { (byte)c }).ConfigureAwait(false);
                 Assert.That(reply, Is.EqualTo(new byte[] { (byte)c }));
                 var took = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-                lock (broker)
+                lock (Broker)
                 {
                     slowest = took > slowest ? took : slowest;
                 }

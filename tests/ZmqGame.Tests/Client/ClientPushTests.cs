@@ -8,20 +8,14 @@ namespace ZmqGame.Tests.Client;
 /// <summary>Server pushes (ZGC01 PUSH) reaching PushesAsync and OnPush subscribers, against the fake broker.</summary>
 [TestFixture]
 [CancelAfter(30_000)]
-public sealed class ClientPushTests
+public sealed class ClientPushTests : FakeBrokerFixture
 {
-    private FakeBroker broker = null!;
-
-    [SetUp]
-    public void SetUp() => broker = new FakeBroker { Responder = FakeBroker.Echo };
-
-    [TearDown]
-    public void TearDown() => broker.Dispose();
+    private protected override FakeBroker CreateBroker() => new FakeBroker { Responder = FakeBroker.Echo };
 
     private async Task<(ZmqGameClient Client, byte[] Identity)> ConnectWithIdentityAsync(ZmqGameClientOptions? options = null)
     {
-        var client = await ConnectAsync(broker, options);
-        return (client, (await broker.NextHelloAsync()).Identity);
+        var client = await ConnectAsync(Broker, options);
+        return (client, (await Broker.NextHelloAsync()).Identity);
     }
 
     private static async Task<List<ServerPush>> TakeAsync(IAsyncEnumerator<ServerPush> pushes, int count)
@@ -45,7 +39,7 @@ public sealed class ClientPushTests
 
         for (var i = 0; i < 5; i++)
         {
-            broker.Send(FakeBroker.PushMessage(identity, 10 + i, Pack(new Move("ann", i, -i))));
+            Broker.Send(FakeBroker.PushMessage(identity, 10 + i, Pack(new Move("ann", i, -i))));
         }
 
         foreach (var subscriber in new[] { first, second })
@@ -72,7 +66,7 @@ public sealed class ClientPushTests
             }
         });
 
-        broker.Send(FakeBroker.PushMessage(identity, 1, [0xC0]));
+        Broker.Send(FakeBroker.PushMessage(identity, 1, [0xC0]));
         await Eventually.True(() => client.Core.PushesReceived == 1, "the push arrived");
         await client.DisposeAsync();
 
@@ -105,7 +99,7 @@ public sealed class ClientPushTests
         await using var _ = client;
         await using var pushes = client.PushesAsync().GetAsyncEnumerator();
 
-        broker.Send(FakeBroker.Zgc(identity, ZgClient.Push, new PushHeader(3).ToArray()));
+        Broker.Send(FakeBroker.Zgc(identity, ZgClient.Push, new PushHeader(3).ToArray()));
 
         var push = (await TakeAsync(pushes, 1)).Single();
         Assert.That(push.Command, Is.EqualTo(3));
@@ -131,10 +125,10 @@ public sealed class ClientPushTests
             }
         });
 
-        broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("a", 1, 0))));
-        broker.Send(FakeBroker.PushMessage(identity, 6, Pack(new MoveResult(true, "other command"))));
-        broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("b", 2, 0))));
-        broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("c", 3, 0))));
+        Broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("a", 1, 0))));
+        Broker.Send(FakeBroker.PushMessage(identity, 6, Pack(new MoveResult(true, "other command"))));
+        Broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("b", 2, 0))));
+        Broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("c", 3, 0))));
 
         await done.Task.Within();
         await Eventually.True(() => moves.Count == 3, "the synchronous handler saw three moves");
@@ -163,10 +157,10 @@ public sealed class ClientPushTests
             }
         });
 
-        broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("boom", 0, 0))));
-        broker.Send(FakeBroker.PushMessage(identity, 5, "not msgpack"u8.ToArray()));
-        broker.Send(FakeBroker.PushMessage(identity, 5, Pack("a string, not a Move")));
-        broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("after", 0, 0))));
+        Broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("boom", 0, 0))));
+        Broker.Send(FakeBroker.PushMessage(identity, 5, "not msgpack"u8.ToArray()));
+        Broker.Send(FakeBroker.PushMessage(identity, 5, Pack("a string, not a Move")));
+        Broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("after", 0, 0))));
 
         await third.Task.Within();
         Assert.That(seen, Is.EqualTo(new[] { "boom", "after" }));
@@ -183,7 +177,7 @@ public sealed class ClientPushTests
         await using var probe = client.PushesAsync().GetAsyncEnumerator();
 
         registration.Dispose();
-        broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("a", 1, 0))));
+        Broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("a", 1, 0))));
 
         await TakeAsync(probe, 1); // the push arrived and was fanned out
         Assert.That(Volatile.Read(ref count), Is.Zero);
@@ -204,11 +198,11 @@ public sealed class ClientPushTests
             await blocked.Task; // a handler that does not return
         });
 
-        broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("p", 0, 0))));
+        Broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("p", 0, 0))));
         await entered.Task.Within();
         for (var i = 1; i < 10; i++)
         {
-            broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("p", i, 0))));
+            Broker.Send(FakeBroker.PushMessage(identity, 5, Pack(new Move("p", i, 0))));
         }
 
         // The reply comes after the ten pushes on the same connection: they have all been handled by then.
@@ -228,11 +222,11 @@ public sealed class ClientPushTests
         await using var _ = client;
         await using var pushes = client.PushesAsync().GetAsyncEnumerator();
 
-        broker.Send(FakeBroker.Zgc(identity, ZgClient.Push));                                          // no header
-        broker.Send(FakeBroker.Zgc(identity, ZgClient.Push, [(byte)'Z', (byte)'G', 1, 5, 0, 0, 1]));   // 7 bytes
-        broker.Send(FakeBroker.Zgc(identity, ZgClient.Push, [(byte)'Z', (byte)'G', 1, 2, 0, 0, 0, 1], [0xC0])); // reply kind
-        broker.Send(FakeBroker.Zgc(identity, ZgClient.Push, [(byte)'X', (byte)'G', 1, 5, 0, 0, 0, 1], [0xC0])); // bad magic
-        broker.Send(FakeBroker.PushMessage(identity, 9, [0xC0]));
+        Broker.Send(FakeBroker.Zgc(identity, ZgClient.Push));                                          // no header
+        Broker.Send(FakeBroker.Zgc(identity, ZgClient.Push, [(byte)'Z', (byte)'G', 1, 5, 0, 0, 1]));   // 7 bytes
+        Broker.Send(FakeBroker.Zgc(identity, ZgClient.Push, [(byte)'Z', (byte)'G', 1, 2, 0, 0, 0, 1], [0xC0])); // reply kind
+        Broker.Send(FakeBroker.Zgc(identity, ZgClient.Push, [(byte)'X', (byte)'G', 1, 5, 0, 0, 0, 1], [0xC0])); // bad magic
+        Broker.Send(FakeBroker.PushMessage(identity, 9, [0xC0]));
 
         var push = (await TakeAsync(pushes, 1)).Single();
         Assert.That(push.Command, Is.EqualTo(9), "only the well-formed push is delivered");
@@ -243,7 +237,7 @@ public sealed class ClientPushTests
     [Test]
     public async Task Pushes_AfterDispose_Throws()
     {
-        var client = await ConnectAsync(broker);
+        var client = await ConnectAsync(Broker);
         await client.DisposeAsync();
         Assert.That(() => client.PushesAsync(), Throws.InstanceOf<ObjectDisposedException>());
         Assert.That(() => client.OnPush<Move>(1, _ => { }), Throws.InstanceOf<ObjectDisposedException>());

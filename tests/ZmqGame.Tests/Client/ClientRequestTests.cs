@@ -15,24 +15,16 @@ public sealed record MoveResult([property: Key(0)] bool Accepted, [property: Key
 
 [TestFixture]
 [CancelAfter(30_000)]
-public sealed class ClientRequestTests
+public sealed class ClientRequestTests : FakeBrokerFixture
 {
-    private FakeBroker broker = null!;
-
-    [SetUp]
-    public void SetUp() => broker = new FakeBroker();
-
-    [TearDown]
-    public void TearDown() => broker.Dispose();
-
     [Test]
     public async Task Request_SendsExactZgc01RequestFrames()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         var move = new Move("ann", 3, -4);
 
         var call = client.RequestAsync<Move, MoveResult>("game", 42, move, TimeSpan.FromSeconds(7));
-        var message = await broker.ReceiveAsync();
+        var message = await Broker.ReceiveAsync();
 
         Assert.That(message.FrameCount, Is.EqualTo(7));
         Assert.Multiple(() =>
@@ -50,23 +42,23 @@ public sealed class ClientRequestTests
         Assert.That(header.RequestId, Is.Not.Zero);
         Assert.That(header.TimeoutMs, Is.InRange(6000u, 7000u), "the remaining deadline travels in the header");
 
-        broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, Pack(new MoveResult(true, "ok"))));
+        Broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, Pack(new MoveResult(true, "ok"))));
         Assert.That(await call.Within(), Is.EqualTo(new MoveResult(true, "ok")));
     }
 
     [Test]
     public async Task Request_DefaultDeadline_IsSentInHeader()
     {
-        await using var client = await ConnectAsync(broker, new ZmqGameClientOptions { RequestTimeout = TimeSpan.FromSeconds(3) });
+        await using var client = await ConnectAsync(Broker, new ZmqGameClientOptions { RequestTimeout = TimeSpan.FromSeconds(3) });
         _ = client.RequestRawAsync("game", 1, new byte[] { 0xC0 });
-        var (_, _, header, _) = ParseRequest(await broker.ReceiveAsync());
+        var (_, _, header, _) = ParseRequest(await Broker.ReceiveAsync());
         Assert.That(header.TimeoutMs, Is.InRange(2000u, 3000u));
     }
 
     [Test]
     public async Task Request_RepliesOutOfOrder_EachCallerGetsItsOwnReply()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         const int count = 20;
         var calls = Enumerable.Range(0, count)
             .Select(i => client.RequestAsync<Move, MoveResult>("game", 7, new Move($"p{i}", i, i)))
@@ -75,7 +67,7 @@ public sealed class ClientRequestTests
         var seen = new List<(byte[] Identity, RequestHeader Header, Move Move)>();
         for (var i = 0; i < count; i++)
         {
-            var (identity, _, header, payload) = ParseRequest(await broker.ReceiveAsync());
+            var (identity, _, header, payload) = ParseRequest(await Broker.ReceiveAsync());
             seen.Add((identity, header, MessagePackSerializer.Deserialize<Move>(payload, Payload.Options)));
         }
 
@@ -84,7 +76,7 @@ public sealed class ClientRequestTests
         seen.Reverse();
         foreach (var (identity, header, move) in seen)
         {
-            broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, Pack(new MoveResult(true, move.Player))));
+            Broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, Pack(new MoveResult(true, move.Player))));
         }
 
         var results = await Task.WhenAll(calls).Within();
@@ -103,11 +95,11 @@ public sealed class ClientRequestTests
     [TestCase(Status.BadRequest, "bad request")]
     public async Task Request_BrokerAnswersErrorStatus_ThrowsWithStatusAndMessage(Status status, string name)
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         var call = client.RequestAsync<Move, MoveResult>("game", 99, new Move("ann", 0, 0));
-        var (identity, _, header, _) = ParseRequest(await broker.ReceiveAsync());
+        var (identity, _, header, _) = ParseRequest(await Broker.ReceiveAsync());
 
-        broker.Send(FakeBroker.Reply(identity, header.RequestId, status, "server says no"u8.ToArray()));
+        Broker.Send(FakeBroker.Reply(identity, header.RequestId, status, "server says no"u8.ToArray()));
 
         var ex = Assert.ThrowsAsync<ZmqGameRequestException>(async () => await call.Within());
         Assert.Multiple(() =>
@@ -124,7 +116,7 @@ public sealed class ClientRequestTests
     [Test]
     public async Task Request_NoReplyBeforeDeadline_ThrowsTimeout()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         var started = DateTime.UtcNow;
 
         var ex = Assert.ThrowsAsync<ZmqGameRequestException>(async () =>
@@ -139,39 +131,39 @@ public sealed class ClientRequestTests
     [Test]
     public async Task Request_LateReplyAfterTimeout_IsDroppedAndCounted()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         var call = client.RequestRawAsync("game", 1, new byte[] { 0xC0 }, TimeSpan.FromMilliseconds(100));
-        var (identity, _, header, _) = ParseRequest(await broker.ReceiveAsync());
+        var (identity, _, header, _) = ParseRequest(await Broker.ReceiveAsync());
         Assert.ThrowsAsync<ZmqGameRequestException>(async () => await call.Within());
 
-        broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, new byte[] { 0xC0 }));
+        Broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, new byte[] { 0xC0 }));
 
         await Eventually.True(() => client.Core.UnknownReplies == 1, "the late reply counted as unknown");
-        broker.Responder = FakeBroker.Echo;
+        Broker.Responder = FakeBroker.Echo;
         Assert.That(await client.RequestRawAsync("game", 1, new byte[] { 0x2A }).Within(), Is.EqualTo(new byte[] { 0x2A }));
     }
 
     [Test]
     public async Task Request_Cancelled_ThrowsOperationCanceledAndForgetsRequest()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         using var cts = new CancellationTokenSource();
         var call = client.RequestAsync<Move, MoveResult>("game", 1, new Move("ann", 1, 1), cts.Token);
-        var (identity, _, header, _) = ParseRequest(await broker.ReceiveAsync());
+        var (identity, _, header, _) = ParseRequest(await Broker.ReceiveAsync());
 
         await cts.CancelAsync();
 
         Assert.That(async () => await call.Within(), Throws.InstanceOf<OperationCanceledException>());
         Assert.That(client.Core.PendingCount, Is.Zero);
 
-        broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, Pack(new MoveResult(true, "late"))));
+        Broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, Pack(new MoveResult(true, "late"))));
         await Eventually.True(() => client.Core.UnknownReplies == 1, "the late reply counted as unknown");
     }
 
     [Test]
     public async Task Request_AlreadyCancelledToken_ThrowsWithoutSending()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
         Assert.That(async () => await client.RequestRawAsync("game", 1, new byte[] { 0xC0 }, cts.Token), Throws.InstanceOf<OperationCanceledException>());
@@ -180,30 +172,30 @@ public sealed class ClientRequestTests
     [Test]
     public async Task Request_MalformedMessagesFromBroker_AreCountedAndDropped()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         var call = client.RequestRawAsync("game", 5, new byte[] { 0xC0 });
-        var (identity, _, header, _) = ParseRequest(await broker.ReceiveAsync());
+        var (identity, _, header, _) = ParseRequest(await Broker.ReceiveAsync());
 
-        broker.Send(identity, "garbage"u8.ToArray());                                     // no delimiter
-        broker.Send(identity, [], "MDPC01"u8.ToArray(), [0x02]);                          // wrong protocol
-        broker.Send(identity, [], ZgClient.Header.ToArray(), [0x7F]);                     // unknown command
-        broker.Send(identity, [], ZgClient.Header.ToArray(), [ZgClient.Reply], [1, 2, 3]); // short reply header
-        broker.Send(identity, [], ZgClient.Header.ToArray(), [ZgClient.Reply]);           // no reply header
-        broker.Send(identity, [], ZgClient.Header.ToArray(), [1, 2]);                     // command not one byte
+        Broker.Send(identity, "garbage"u8.ToArray());                                     // no delimiter
+        Broker.Send(identity, [], "MDPC01"u8.ToArray(), [0x02]);                          // wrong protocol
+        Broker.Send(identity, [], ZgClient.Header.ToArray(), [0x7F]);                     // unknown command
+        Broker.Send(identity, [], ZgClient.Header.ToArray(), [ZgClient.Reply], [1, 2, 3]); // short reply header
+        Broker.Send(identity, [], ZgClient.Header.ToArray(), [ZgClient.Reply]);           // no reply header
+        Broker.Send(identity, [], ZgClient.Header.ToArray(), [1, 2]);                     // command not one byte
         await Eventually.True(() => client.Core.MalformedMessages == 6, "six malformed messages counted");
 
-        broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, new byte[] { 0x07 }));
+        Broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, new byte[] { 0x07 }));
         Assert.That(await call.Within(), Is.EqualTo(new byte[] { 0x07 }), "the client keeps working");
     }
 
     [Test]
     public async Task Request_ReplyPayloadNotReadable_ThrowsHandlerFailed()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         var call = client.RequestAsync<Move, MoveResult>("game", 1, new Move("ann", 1, 1));
-        var (identity, _, header, _) = ParseRequest(await broker.ReceiveAsync());
+        var (identity, _, header, _) = ParseRequest(await Broker.ReceiveAsync());
 
-        broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, "not msgpack"u8.ToArray()));
+        Broker.Send(FakeBroker.Reply(identity, header.RequestId, Status.Ok, "not msgpack"u8.ToArray()));
 
         var ex = Assert.ThrowsAsync<ZmqGameRequestException>(async () => await call.Within());
         Assert.That(ex!.Status, Is.EqualTo(Status.HandlerFailed));
@@ -212,8 +204,8 @@ public sealed class ClientRequestTests
     [Test]
     public async Task Request_ManyTasksAtOnce_EveryCallerGetsItsReply()
     {
-        broker.Responder = FakeBroker.Echo;
-        await using var client = await ConnectAsync(broker);
+        Broker.Responder = FakeBroker.Echo;
+        await using var client = await ConnectAsync(Broker);
         const int tasks = 16;
         const int perTask = 50;
 
@@ -236,7 +228,7 @@ public sealed class ClientRequestTests
     [TestCase("mmi.service")]
     public async Task Request_InvalidService_ThrowsArgumentException(string service)
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         Assert.That(() => client.RequestRawAsync(service, 1, Array.Empty<byte>()), Throws.InstanceOf<ArgumentException>());
         Assert.That(() => client.RequestRawAsync(new string('s', 256), 1, Array.Empty<byte>()), Throws.InstanceOf<ArgumentException>());
     }
@@ -244,7 +236,7 @@ public sealed class ClientRequestTests
     [Test]
     public async Task Request_NonPositiveTimeout_ThrowsArgumentOutOfRange()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         Assert.That(() => client.RequestRawAsync("game", 1, Array.Empty<byte>(), TimeSpan.Zero), Throws.InstanceOf<ArgumentOutOfRangeException>());
         Assert.That(() => client.RequestRawAsync("game", 1, Array.Empty<byte>(), Timeout.InfiniteTimeSpan), Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
@@ -252,9 +244,9 @@ public sealed class ClientRequestTests
     [Test]
     public async Task Dispose_WithOutstandingRequest_FailsItWithObjectDisposed()
     {
-        var client = await ConnectAsync(broker);
+        var client = await ConnectAsync(Broker);
         var call = client.RequestRawAsync("game", 1, new byte[] { 0xC0 });
-        await broker.ReceiveAsync();
+        await Broker.ReceiveAsync();
 
         await client.DisposeAsync().AsTask().Within();
 

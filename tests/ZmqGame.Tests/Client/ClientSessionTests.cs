@@ -10,25 +10,17 @@ namespace ZmqGame.Tests.Client;
 /// <summary>Sessions (docs/protocol.md, "Sessions") against the fake broker, which speaks the frames by hand.</summary>
 [TestFixture]
 [CancelAfter(30_000)]
-public sealed class ClientSessionTests
+public sealed class ClientSessionTests : FakeBrokerFixture
 {
-    private FakeBroker broker = null!;
-
-    [SetUp]
-    public void SetUp() => broker = new FakeBroker();
-
-    [TearDown]
-    public void TearDown() => broker.Dispose();
-
     [Test]
     public async Task Connect_WelcomeDescribesSession_SessionHoldsItAndHelloNamedSessionService()
     {
-        broker.WelcomeFor = _ => new Welcome { User = "ann", Flags = 7, Groups = ["red", "blue"], TimeoutMs = 9000 };
+        Broker.WelcomeFor = _ => new Welcome { User = "ann", Flags = 7, Groups = ["red", "blue"], TimeoutMs = 9000 };
         var options = new ZmqGameClientOptions { SessionService = "game" };
 
-        await using var client = await ConnectAsync(broker, options);
+        await using var client = await ConnectAsync(Broker, options);
 
-        var hello = await broker.NextHelloAsync();
+        var hello = await Broker.NextHelloAsync();
         Assert.That(hello.Service, Is.EqualTo("game"));
         Assert.That(hello.Ticket, Is.Empty);
         var session = client.Session!;
@@ -46,9 +38,9 @@ public sealed class ClientSessionTests
     [Test]
     public async Task Connect_NoSessionService_HelloHasEmptyServiceAndSessionIsNotLoggedIn()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
 
-        var hello = await broker.NextHelloAsync();
+        var hello = await Broker.NextHelloAsync();
         Assert.That(hello.Service, Is.Empty);
         Assert.That(client.Session!.IsLoggedIn, Is.False);
         Assert.That(client.Session.UserId, Is.Null);
@@ -58,11 +50,11 @@ public sealed class ClientSessionTests
     [Test]
     public async Task Request_NamesItsSession_AndANoSessionAnswer_ResumesThenSendsItAgain()
     {
-        await using var client = await ConnectAsync(broker);
+        await using var client = await ConnectAsync(Broker);
         var id = client.Session!.Id;
-        await broker.NextHelloAsync();
+        await Broker.NextHelloAsync();
         var answeredNoSession = 0;
-        broker.Responder = request =>
+        Broker.Responder = request =>
         {
             if (!RequestHeader.TryRead(request[5].ToByteArray(), out var header))
             {
@@ -78,10 +70,10 @@ public sealed class ClientSessionTests
         var reply = await client.RequestRawAsync("game", 1, "again"u8.ToArray());
 
         Assert.That(reply, Is.EqualTo("again"u8.ToArray()), "the request ran once the session was back");
-        Assert.That(await broker.SessionRequests.ReadAsync(), Is.EqualTo(id), "sent as a SESSION REQUEST naming the session");
-        var resume = await broker.NextHelloAsync();
+        Assert.That(await Broker.SessionRequests.ReadAsync(), Is.EqualTo(id), "sent as a SESSION REQUEST naming the session");
+        var resume = await Broker.NextHelloAsync();
         Assert.That(resume.Ticket, Is.EqualTo(FakeBroker.TicketFor(id)), "resumed with the ticket");
-        Assert.That(await broker.SessionRequests.ReadAsync(), Is.EqualTo(id));
+        Assert.That(await Broker.SessionRequests.ReadAsync(), Is.EqualTo(id));
         Assert.That(answeredNoSession, Is.EqualTo(2));
     }
 
@@ -90,34 +82,34 @@ public sealed class ClientSessionTests
     {
         var options = FastOptions();
         options.Liveness = 20;
-        await using var client = await ConnectAsync(broker, options);
+        await using var client = await ConnectAsync(Broker, options);
         var id = client.Session!.Id;
 
         HeartbeatSeen heartbeat;
         do
         {
-            heartbeat = await broker.NextHeartbeatSeenAsync(); // one sent before the WELCOME carries none
+            heartbeat = await Broker.NextHeartbeatSeenAsync(); // one sent before the WELCOME carries none
         }
         while (heartbeat.SessionFrame is null);
 
         Assert.That(heartbeat.SessionFrame, Is.EqualTo(FakeBroker.TicketFor(id)), "8 bytes, big-endian");
         for (var i = 0; i < 3; i++)
         {
-            Assert.That((await broker.NextHeartbeatSeenAsync()).SessionId, Is.EqualTo(id));
+            Assert.That((await Broker.NextHeartbeatSeenAsync()).SessionId, Is.EqualTo(id));
         }
     }
 
     [Test]
     public async Task NoSession_ClientResumesWithTicketOnSameConnection_AndRaisesResumed()
     {
-        await using var client = await ConnectAsync(broker);
-        var first = await broker.NextHelloAsync();
+        await using var client = await ConnectAsync(Broker);
+        var first = await Broker.NextHelloAsync();
         var id = client.Session!.Id;
         var changed = NextEvent<SessionChangedEventArgs>(h => client.SessionChanged += h);
 
-        broker.Send(FakeBroker.NoSessionMessage(first.Identity));
+        Broker.Send(FakeBroker.NoSessionMessage(first.Identity));
 
-        var resume = await broker.NextHelloAsync();
+        var resume = await Broker.NextHelloAsync();
         Assert.That(resume.Identity, Is.EqualTo(first.Identity), "same socket");
         Assert.That(resume.Ticket, Is.EqualTo(FakeBroker.TicketFor(id)), "the ticket of the WELCOME");
         var args = await changed.Within();
@@ -128,36 +120,36 @@ public sealed class ClientSessionTests
     [Test]
     public async Task Reconnect_AfterSilence_NewSocketSaysHelloWithTicket_AndRaisesResumed()
     {
-        await using var client = await ConnectAsync(broker, FastOptions());
-        var first = await broker.NextHelloAsync();
+        await using var client = await ConnectAsync(Broker, FastOptions());
+        var first = await Broker.NextHelloAsync();
         var id = client.Session!.Id;
         var changed = NextEvent<SessionChangedEventArgs>(h => client.SessionChanged += h);
 
-        broker.AnswerHeartbeats = false; // silence: the client declares the connection dead and opens a new socket
+        Broker.AnswerHeartbeats = false; // silence: the client declares the connection dead and opens a new socket
 
-        var resume = await broker.NextHelloAsync();
+        var resume = await Broker.NextHelloAsync();
         Assert.That(resume.Identity, Is.Not.EqualTo(first.Identity), "a new socket");
         Assert.That(resume.Ticket, Is.EqualTo(FakeBroker.TicketFor(id)));
         var args = await changed.Within();
         Assert.That(args.Resumed, Is.True);
         Assert.That(args.Session.Id, Is.EqualTo(id));
-        broker.AnswerHeartbeats = true;
+        Broker.AnswerHeartbeats = true;
     }
 
     [Test]
     public async Task Reconnect_BrokerRestarted_RequestWaitsForWelcomeOnNewConnection()
     {
-        var endpoint = broker.Endpoint;
-        await using var client = await ConnectAsync(broker, FastOptions());
+        var endpoint = Broker.Endpoint;
+        await using var client = await ConnectAsync(Broker, FastOptions());
         var id = client.Session!.Id;
-        broker.Dispose();
+        Broker.Dispose();
         await Eventually.True(() => client.Core.ConnectionsOpened >= 2, "the client noticed the silence and reopened");
 
         var call = client.RequestRawAsync("game", 3, new byte[] { 0x01 }, TimeSpan.FromSeconds(8));
-        broker = new FakeBroker(endpoint) { Responder = FakeBroker.Echo };
+        Broker = new FakeBroker(endpoint) { Responder = FakeBroker.Echo };
 
         Assert.That(await call.Within(), Is.EqualTo(new byte[] { 0x01 }));
-        var hello = await broker.NextHelloAsync();
+        var hello = await Broker.NextHelloAsync();
         Assert.That(hello.Ticket, Is.EqualTo(FakeBroker.TicketFor(id)), "resumed with the ticket of the old broker");
     }
 
@@ -166,8 +158,8 @@ public sealed class ClientSessionTests
     [TestCase(SessionCloseReason.Replaced, "logged in elsewhere")]
     public async Task Closed_ByBroker_RaisesSessionClosedOnceAndOpensFreshSessionWithoutTicket(SessionCloseReason reason, string text)
     {
-        await using var client = await ConnectAsync(broker);
-        var first = await broker.NextHelloAsync();
+        await using var client = await ConnectAsync(Broker);
+        var first = await Broker.NextHelloAsync();
         var oldId = client.Session!.Id;
         var closed = new List<SessionClosedEventArgs>();
         client.SessionClosed += (_, e) =>
@@ -179,9 +171,9 @@ public sealed class ClientSessionTests
         };
         var changed = NextEvent<SessionChangedEventArgs>(h => client.SessionChanged += h);
 
-        broker.Send(FakeBroker.ClosedMessage(first.Identity, reason, text));
+        Broker.Send(FakeBroker.ClosedMessage(first.Identity, reason, text));
 
-        var fresh = await broker.NextHelloAsync();
+        var fresh = await Broker.NextHelloAsync();
         Assert.That(fresh.Ticket, Is.Empty, "the old session is gone: a new one, to log in again");
         var args = await changed.Within();
         Assert.That(args.Resumed, Is.False);
@@ -201,17 +193,17 @@ public sealed class ClientSessionTests
     [Test]
     public async Task Resume_RefusedAsExpired_OpensFreshSessionAndRaisesSessionClosed()
     {
-        await using var client = await ConnectAsync(broker);
-        var first = await broker.NextHelloAsync();
+        await using var client = await ConnectAsync(Broker);
+        var first = await Broker.NextHelloAsync();
         var oldId = client.Session!.Id;
         var closed = NextEvent<SessionClosedEventArgs>(h => client.SessionClosed += h);
         var changed = NextEvent<SessionChangedEventArgs>(h => client.SessionChanged += h);
-        broker.RefuseResume = true;
+        Broker.RefuseResume = true;
 
-        broker.Send(FakeBroker.NoSessionMessage(first.Identity));
+        Broker.Send(FakeBroker.NoSessionMessage(first.Identity));
 
-        Assert.That((await broker.NextHelloAsync()).Ticket, Is.EqualTo(FakeBroker.TicketFor(oldId)), "first it tries to resume");
-        Assert.That((await broker.NextHelloAsync()).Ticket, Is.Empty, "refused: a fresh session");
+        Assert.That((await Broker.NextHelloAsync()).Ticket, Is.EqualTo(FakeBroker.TicketFor(oldId)), "first it tries to resume");
+        Assert.That((await Broker.NextHelloAsync()).Ticket, Is.Empty, "refused: a fresh session");
         Assert.That((await closed.Within()).Reason, Is.EqualTo(SessionCloseReason.Expired));
         var args = await changed.Within();
         Assert.That(args.Resumed, Is.False);
@@ -221,12 +213,12 @@ public sealed class ClientSessionTests
     [Test]
     public async Task Welcome_AfterLogin_RaisesSessionChangedWithUserAndGroups()
     {
-        await using var client = await ConnectAsync(broker);
-        var first = await broker.NextHelloAsync();
+        await using var client = await ConnectAsync(Broker);
+        var first = await Broker.NextHelloAsync();
         var id = client.Session!.Id;
         var changed = NextEvent<SessionChangedEventArgs>(h => client.SessionChanged += h);
 
-        broker.Send(FakeBroker.WelcomeMessage(first.Identity, new Welcome { Session = id, User = "bob", Groups = ["g1"], TimeoutMs = 10_000 }));
+        Broker.Send(FakeBroker.WelcomeMessage(first.Identity, new Welcome { Session = id, User = "bob", Groups = ["g1"], TimeoutMs = 10_000 }));
 
         var args = await changed.Within();
         Assert.That(args.Session.UserId, Is.EqualTo("bob"));
@@ -238,44 +230,44 @@ public sealed class ClientSessionTests
     [Test]
     public async Task Dispose_SendsCloseAndReturnsAfterClosed()
     {
-        var client = await ConnectAsync(broker);
-        var first = await broker.NextHelloAsync();
+        var client = await ConnectAsync(Broker);
+        var first = await Broker.NextHelloAsync();
         var closed = NextEvent<SessionClosedEventArgs>(h => client.SessionClosed += h);
 
         await client.DisposeAsync().AsTask().Within();
 
-        Assert.That(broker.Closes.TryRead(out var identity), Is.True, "CLOSE reached the broker before the socket closed");
+        Assert.That(Broker.Closes.TryRead(out var identity), Is.True, "CLOSE reached the broker before the socket closed");
         Assert.That(identity, Is.EqualTo(first.Identity));
         Assert.That((await closed.Within()).Reason, Is.EqualTo(SessionCloseReason.ClientClosed));
-        Assert.That(broker.Hellos.TryRead(out _), Is.False, "no new session after our own close");
+        Assert.That(Broker.Hellos.TryRead(out _), Is.False, "no new session after our own close");
     }
 
     [Test]
     public async Task Dispose_BrokerNeverAnswersClose_ReturnsWithinBound()
     {
-        broker.AnswerCloses = false;
-        var client = await ConnectAsync(broker);
+        Broker.AnswerCloses = false;
+        var client = await ConnectAsync(Broker);
         var watch = Stopwatch.StartNew();
 
         await client.DisposeAsync().AsTask().Within();
 
-        Assert.That(await broker.NextCloseAsync(), Is.Not.Empty);
+        Assert.That(await Broker.NextCloseAsync(), Is.Not.Empty);
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)));
     }
 
     [Test]
     public async Task Closed_Malformed_IsCountedAndSessionKept()
     {
-        await using var client = await ConnectAsync(broker);
-        var first = await broker.NextHelloAsync();
+        await using var client = await ConnectAsync(Broker);
+        var first = await Broker.NextHelloAsync();
         var id = client.Session!.Id;
 
-        broker.Send(FakeBroker.Zgc(first.Identity, ZgClient.Close));                        // no reason
-        broker.Send(FakeBroker.Zgc(first.Identity, ZgClient.Hello, [0xC1], [1]));           // welcome not MessagePack
+        Broker.Send(FakeBroker.Zgc(first.Identity, ZgClient.Close));                        // no reason
+        Broker.Send(FakeBroker.Zgc(first.Identity, ZgClient.Hello, [0xC1], [1]));           // welcome not MessagePack
         await Eventually.True(() => client.Core.MalformedMessages == 2, "both counted");
 
         Assert.That(client.Session!.Id, Is.EqualTo(id));
-        Assert.That(broker.Hellos.TryRead(out _), Is.False);
+        Assert.That(Broker.Hellos.TryRead(out _), Is.False);
     }
 
     [Test]

@@ -1,6 +1,7 @@
 using MessagePack;
 using NetMQ;
 using ZmqGame.Client;
+using ZmqGame.Client.Cli;
 using ZmqGame.Protocol;
 
 namespace ZmqGame.Tests.Client;
@@ -21,6 +22,15 @@ internal static class ClientTestSupport
 
     public static Task<ZmqGameClient> ConnectAsync(FakeBroker broker, ZmqGameClientOptions? options = null) =>
         ZmqGameClient.ConnectAsync(broker.Endpoint, options ?? new ZmqGameClientOptions(), CancellationToken.None);
+
+    /// <summary>The <c>client</c> CLI (<c>CliApp.RunAsync</c>) in this process: its exit code, its stdout and its stderr, trimmed.</summary>
+    public static async Task<(int Code, string Out, string Err)> RunCliAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await CliApp.RunAsync(args, stdout, stderr).WaitAsync(Patience);
+        return (code, stdout.ToString().Trim(), stderr.ToString().Trim());
+    }
 
     /// <summary>A ZGC01 request as the fake broker saw it.</summary>
     public static (byte[] Identity, string Service, RequestHeader Header, byte[] Payload) ParseRequest(NetMQMessage message)

@@ -18,10 +18,8 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task SameUserLogsInOnAnotherBroker_FirstSessionEndsReplaced_SecondGetsTheUsersPushes()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
 
         using var first = await a.LogInAsync("ann");
         using var second = await b.LogInAsync("ann");
@@ -40,14 +38,10 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task SameUserLogsInOnTwoBrokersAtOnce_ExactlyOneSessionStays()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
-        using var onA = new RawSessionClient(a.Frontend);
-        using var onB = new RawSessionClient(b.Frontend);
-        onA.Hello();
-        onB.Hello();
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
+        using var onA = RawSessionClient.Welcomed(a.Frontend);
+        using var onB = RawSessionClient.Welcomed(b.Frontend);
 
         var binds = await Task.WhenAll(
             Task.Run(() => a.Act(SessionActions.Bind, new ActionArgs { Session = onA.Id, User = "ann" })),
@@ -65,16 +59,12 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task WorkerPushesToUserGroupLoggedInAndAll_ThroughAnyBroker_EachSessionGetsEachPushOnce()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 3);
-        using var a = brokers[0];
-        using var b = brokers[1];
-        using var c = brokers[2];
+        using var cluster = await ClusterOnNats.StartAsync(3);
+        var (a, b, c) = cluster;
 
         using var ann = await a.LogInAsync("ann");
         using var bob = await b.LogInAsync("bob");
-        using var guest = new RawSessionClient(c.Frontend);
-        guest.Hello();
+        using var guest = RawSessionClient.Welcomed(c.Frontend);
         var joined = c.Act(SessionActions.Join, new ActionArgs { Users = ["ann", "bob"], Group = "room:tavern ü.*>" });
         Assert.That(joined.Sessions, Is.EqualTo(2), "the trigger joins users held by other brokers");
         ann.NextWelcome();
@@ -107,10 +97,8 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task Interest_ABrokerGetsOnlyThePushesForUsersAndGroupsItHolds()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
         using var ann = await a.LogInAsync("ann");
         var before = b.Counter("cluster.actions_run");
 
@@ -129,10 +117,8 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task TriggerKicksAndReadsStats_ThroughOneBroker_ReachingTheWholeCluster()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var twoBrokers = await ClusterOnNats.StartAsync();
+        var (a, b) = twoBrokers;
         using var ann = await a.LogInAsync("ann");
         using var bob = await b.LogInAsync("bob");
 
@@ -181,16 +167,14 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task GarbageOnTheClustersSubjects_IsCountedAndDropped_AndTheBrokerGoesOn()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
         using var bob = await b.LogInAsync("bob");
 
         // A stranger on NATS, speaking its text protocol: two messages that are no broker's.
         using (var stranger = new System.Net.Sockets.TcpClient())
         {
-            await stranger.ConnectAsync("127.0.0.1", new Uri(nats.Url).Port);
+            await stranger.ConnectAsync("127.0.0.1", new Uri(cluster.Nats.Url).Port);
             var stream = stranger.GetStream();
             var garbage = System.Text.Encoding.ASCII.GetBytes("CONNECT {\"verbose\":false}\r\nPUB zmqgame.all 5\r\nhello\r\nPUB zmqgame.all 2\r\n\x81\xa4\r\nPING\r\n");
             await stream.WriteAsync(garbage);
@@ -211,10 +195,8 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task SessionResumedOnAnotherBroker_MovesThere_WithoutAnEndOnTheFirst()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
         using var ann = await a.LogInAsync("ann");
         a.Act(SessionActions.Join, new ActionArgs { Users = ["ann"], Group = "room" });
         ann.NextWelcome();
@@ -234,27 +216,24 @@ public sealed class BrokerClusterTests
     [Test]
     public async Task NatsRestarts_LocalTrafficGoesOn_AndClusterPushesWorkAgainAfter()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
         using var ann = await a.LogInAsync("ann");
         using var bob = await b.LogInAsync("bob");
 
-        nats.Kill();
+        cluster.Nats.Kill();
         await a.WaitForGaugeAsync("cluster_connected", 0);
         await b.WaitForGaugeAsync("cluster_connected", 0);
 
         // Local traffic: new sessions, logins, pushes and trigger answers on each broker.
-        using var cid = new RawSessionClient(a.Frontend);
-        cid.Hello();
+        using var cid = RawSessionClient.Welcomed(a.Frontend);
         Assert.That(a.Act(SessionActions.Bind, new ActionArgs { Session = cid.Id, User = "cid" }).Sessions, Is.EqualTo(1));
         Assert.That(a.Act(SessionActions.Push, new ActionArgs { All = true, LoggedIn = true, Command = 1 }).Sessions, Is.EqualTo(2));
         a.WorkerAct(SessionActions.Push, new ActionArgs { Users = ["bob"], Command = 2 });
         Assert.That(ann.NextPush().Command, Is.EqualTo(1));
         await a.WaitForCounterAsync("cluster.dropped", 1);
 
-        await nats.RestartAsync();
+        await cluster.Nats.RestartAsync();
         await a.WaitForCounterAsync("cluster.reconnects", 1);
         await b.WaitForCounterAsync("cluster.reconnects", 1);
         await a.WaitForGaugeAsync("cluster_logins", 2);
@@ -283,8 +262,7 @@ public sealed class BrokerClusterTests
         Assert.That(b.Gauge("cluster_connected"), Is.EqualTo(1));
 
         // Cut off, a knows nothing of bob on b: bob logs in on a too, and both sessions live for now.
-        using var bobAgain = new RawSessionClient(a.Frontend);
-        bobAgain.Hello();
+        using var bobAgain = RawSessionClient.Welcomed(a.Frontend);
         Assert.That(a.Act(SessionActions.Bind, new ActionArgs { Session = bobAgain.Id, User = "bob" }).Sessions, Is.EqualTo(1));
         Assert.That(b.Act(SessionActions.Push, new ActionArgs { Users = ["bob"], Command = 1 }).Sessions, Is.EqualTo(1));
         Assert.That(bob.NextPush().Command, Is.EqualTo(1));

@@ -104,8 +104,7 @@ internal sealed class ClusterBroker : IDisposable
     /// <summary>Opens a session on this broker and binds it to <paramref name="user"/>, waiting until its single-login record is stored.</summary>
     public async Task<RawSessionClient> LogInAsync(string user, long loginsAfter = 1)
     {
-        var client = new RawSessionClient(Frontend);
-        client.Hello();
+        var client = RawSessionClient.Welcomed(Frontend);
         Assert.That(Act(SessionActions.Bind, new ActionArgs { Session = client.Id, User = user }).Sessions, Is.EqualTo(1));
         Assert.That(client.NextWelcome().User, Is.EqualTo(user));
         await WaitForGaugeAsync("cluster_logins", loginsAfter);

@@ -30,15 +30,10 @@ public sealed class LobbyEndToEndTests
     {
         using var broker = new BrokerFixture();
         var log = new LinesLogger();
-        await using var app = WorkerApp.Create(TestOptions.For(broker.Backend, slots: 2));
-        SampleServices.MapLobby(app, log);
-        await app.StartAsync();
-        await broker.WaitForIdleWorkers("lobby", 2);
+        await using var app = await InProcessWorker.StartAsync(broker, 2, "lobby", worker => SampleServices.MapLobby(worker, log));
 
-        using var ann = new RawSessionClient(broker.Frontend);
-        using var bob = new RawSessionClient(broker.Frontend);
-        ann.Hello("lobby");
-        bob.Hello("lobby");
+        using var ann = RawSessionClient.Welcomed(broker.Frontend, "lobby");
+        using var bob = RawSessionClient.Welcomed(broker.Frontend, "lobby");
 
         // The binding reaches the client (WELCOME) before the reply of the handler that made it.
         Send(ann.Socket, [], B("ZGC01"), [ZgClient.Request], B("lobby"), RawZg.RequestHeader(1_000, LobbyCommands.Login, 0), Map(("Name", "ann")));

@@ -44,10 +44,8 @@ public sealed class TriggerProcessTests
         using var _ = broker;
         using var worker = ProcessUnderTest.Start("ZmqGame.Worker.Host", "--broker", backend, "--slots", "2", "--service", "lobby");
         await worker.WaitForLineAsync("Slot 1 of service 'lobby' READY", Patience);
-        using var ann = new RawSessionClient(frontend);
-        using var bob = new RawSessionClient(frontend);
-        ann.Hello("lobby");
-        bob.Hello("lobby");
+        using var ann = RawSessionClient.Welcomed(frontend, "lobby");
+        using var bob = RawSessionClient.Welcomed(frontend, "lobby");
         Assert.That(ann.Call("lobby", 1, LobbyCommands.Login, Json("Name", "ann")).Status, Is.Zero);
         Assert.That(bob.Call("lobby", 2, LobbyCommands.Login, Json("Name", "bob")).Status, Is.Zero);
 

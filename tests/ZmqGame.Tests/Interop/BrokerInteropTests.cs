@@ -20,10 +20,7 @@ public sealed class BrokerInteropTests
     public async Task SetUp()
     {
         _broker = new BrokerFixture();
-        _worker = WorkerApp.Create(TestOptions.For(_broker.Backend, slots: 1));
-        SampleServices.Map(_worker, SampleServices.Default);
-        await _worker.StartAsync();
-        await _broker.WaitForIdleWorkers(SampleServices.Echo);
+        _worker = await InProcessWorker.StartAsync(_broker, 1, SampleServices.Echo, app => SampleServices.Map(app, SampleServices.Default));
     }
 
     [TearDown]

@@ -22,6 +22,22 @@ internal sealed class RawSessionClient : IDisposable
         Socket.Connect(frontend);
     }
 
+    /// <summary>A new connection to <paramref name="frontend"/> whose HELLO (naming <paramref name="service"/>) has been welcomed with a new session.</summary>
+    public static RawSessionClient Welcomed(string frontend, string service = "")
+    {
+        var client = new RawSessionClient(frontend);
+        try
+        {
+            client.Hello(service);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
     private readonly List<List<byte[]>> _stash = [];
 
     public DealerSocket Socket { get; }

@@ -336,12 +336,7 @@ public sealed class ZmtpRouterTests
     {
         using var broker = new BrokerFixture();
         var identity = B("worker-fixed-1");
-        using var worker = new DealerSocket();
-        worker.Options.Identity = identity;
-        worker.Connect(broker.Backend);
-
-        Send(worker, [], B("MDPW01"), [MdpReady], B("named"));
-        await broker.WaitForIdleWorkers("named");
+        using var worker = await NamedWorkerAsync(broker, identity);
 
         Assert.That(await broker.Server.InvokeAsync(() => broker.Server.Dispatcher.FindWorker(identity) is not null), Is.True,
             "the broker knows the worker by the identity it asked for");
@@ -353,11 +348,7 @@ public sealed class ZmtpRouterTests
     {
         using var broker = new BrokerFixture();
         var identity = B("worker-fixed-2");
-        using var first = new DealerSocket();
-        first.Options.Identity = identity;
-        first.Connect(broker.Backend);
-        Send(first, [], B("MDPW01"), [MdpReady], B("named"));
-        await broker.WaitForIdleWorkers("named");
+        using var first = await NamedWorkerAsync(broker, identity);
 
         using var second = await RawZmtpPeer.ConnectAsync(broker.Backend);
         await second.SendAsync([.. Handshake(identity: identity), .. Message([], B("MDPW01"), [MdpReady], B("named"))]);
@@ -534,6 +525,17 @@ public sealed class ZmtpRouterTests
 
     private static Task<int> WorkersOf(BrokerFixture broker, string service) =>
         broker.Server.InvokeAsync(() => broker.Server.Dispatcher.WorkersOf(B(service)));
+
+    /// <summary>A stock MDP worker of service <c>named</c> connected with <paramref name="identity"/>, once the broker holds it idle.</summary>
+    private static async Task<DealerSocket> NamedWorkerAsync(BrokerFixture broker, byte[] identity)
+    {
+        var worker = new DealerSocket();
+        worker.Options.Identity = identity;
+        worker.Connect(broker.Backend);
+        Send(worker, [], B("MDPW01"), [MdpReady], B("named"));
+        await broker.WaitForIdleWorkers("named");
+        return worker;
+    }
 
     /// <summary>A stock MDP client request served by <paramref name="worker"/>.</summary>
     private static void AssertRoundTrip(BrokerFixture broker, DealerSocket worker, string service)

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ZmqGame.Tests.Cluster;
 using ZmqGame.Tests.Support;
 using ZmqGame.Trigger;
 using ZmqGame.Worker;
@@ -34,6 +35,15 @@ internal static partial class TriggerCliOutput
         game.Map<int, int>(2, (_, _) => throw new InvalidOperationException("boom"));
         await app.StartAsync();
         await broker.WaitForIdleWorkers("game", 2);
+        return app;
+    }
+
+    /// <summary>A worker host in this process on both brokers of a cluster: service game, command 1 echoes an int; one slot.</summary>
+    public static async Task<WorkerApp> ClusterGameWorkerAsync(ClusterBroker a, ClusterBroker b)
+    {
+        var app = WorkerApp.Create(new WorkerOptions { Broker = a.Backend + "," + b.Backend, Slots = 1 });
+        app.MapService("game").Map<int, int>(1, (n, _) => n);
+        await app.StartAsync();
         return app;
     }
 

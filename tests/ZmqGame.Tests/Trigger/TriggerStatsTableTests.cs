@@ -6,7 +6,6 @@ using ZmqGame.Protocol;
 using ZmqGame.Tests.Cluster;
 using ZmqGame.Tests.Support;
 using ZmqGame.Trigger;
-using ZmqGame.Worker;
 
 using static ZmqGame.Tests.Trigger.TriggerCliOutput;
 
@@ -193,13 +192,9 @@ public sealed partial class TriggerStatsTableTests
     [Platform(Exclude = "Win")]
     public async Task Stats_OfACluster_ShowsEachBrokerAndTheTotal_AndDocsStatsNamesTheClusterKeys()
     {
-        using var nats = await NatsServer.StartAsync();
-        var brokers = await ClusterBroker.StartManyAsync(nats.Url, 2);
-        using var a = brokers[0];
-        using var b = brokers[1];
-        await using var app = WorkerApp.Create(new WorkerOptions { Broker = a.Backend + "," + b.Backend, Slots = 1 });
-        app.MapService("game").Map<int, int>(1, (n, _) => n);
-        await app.StartAsync();
+        using var cluster = await ClusterOnNats.StartAsync();
+        var (a, b) = cluster;
+        await using var app = await ClusterGameWorkerAsync(a, b);
         await using (var onA = await ZmqGameClient.ConnectAsync(a.Frontend, ClientOptions()))
         await using (var onB = await ZmqGameClient.ConnectAsync(b.Frontend, ClientOptions()))
         {

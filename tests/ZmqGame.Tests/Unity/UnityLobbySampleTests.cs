@@ -19,10 +19,7 @@ public sealed class UnityLobbySampleTests
     {
         using var broker = new BrokerFixture();
         var log = new LinesLogger();
-        await using var app = WorkerApp.Create(TestOptions.For(broker.Backend, slots: 2));
-        SampleServices.MapLobby(app, log);
-        await app.StartAsync();
-        await broker.WaitForIdleWorkers("lobby", 2);
+        await using var app = await InProcessWorker.StartAsync(broker, 2, "lobby", worker => SampleServices.MapLobby(worker, log));
 
         using var player = ProcessUnderTest.StartDll(
             Executables.Dll("ZmqGame.Unity.Runner"),

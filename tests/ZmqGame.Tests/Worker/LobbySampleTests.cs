@@ -23,13 +23,11 @@ internal sealed class LinesLogger : ILogger
 
 /// <summary>The sample <c>lobby</c> service of the worker host, frame by frame from a fake broker.</summary>
 [TestFixture]
-public sealed class LobbySampleTests
+public sealed class LobbySampleTests : OneSlotWorkerFixture
 {
     private const ulong Ada = 1001;
     private const ulong Bob = 1002;
 
-    private FakeBroker _broker = null!;
-    private WorkerApp _app = null!;
     private LinesLogger _log = null!;
     private byte[] _slot = null!;
     private ulong _requestId;
@@ -37,30 +35,21 @@ public sealed class LobbySampleTests
     [SetUp]
     public async Task SetUp()
     {
-        _broker = new FakeBroker();
         _log = new LinesLogger();
-        _app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1));
-        SampleServices.MapLobby(_app, _log);
-        await _app.StartAsync();
-        _slot = _broker.Expect(Mdp.Ready).Identity;
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        _broker.Dispose();
+        SampleServices.MapLobby(App, _log);
+        await App.StartAsync();
+        _slot = Broker.Expect(Mdp.Ready).Identity;
     }
 
     private void Send<T>(int command, T request, SessionContext session)
     {
         var id = ++_requestId;
-        _broker.SendRequest(_slot, "c" + id, FakeBroker.ZgBody(id, command, request, session));
+        Broker.SendRequest(_slot, "c" + id, FakeBroker.ZgBody(id, command, request, session));
     }
 
     private (Status Status, byte[] Payload) Reply()
     {
-        var reply = _broker.Expect(Mdp.Reply);
+        var reply = Broker.Expect(Mdp.Reply);
         Assert.That(WorkerReply.Client(reply), Is.EqualTo("c" + _requestId));
         var (header, payload) = WorkerReply.Zg(reply);
         Assert.That(header.RequestId, Is.EqualTo(_requestId));
@@ -83,7 +72,7 @@ public sealed class LobbySampleTests
 
     private T Pushed<T>(int command, string group)
     {
-        var push = _broker.ExpectAction(SessionActions.Push);
+        var push = Broker.ExpectAction(SessionActions.Push);
         Assert.That(push.Args.Command, Is.EqualTo(command));
         Assert.That(push.Args.Groups, Is.EqualTo(new[] { group }));
         return Payload.Deserialize<T>(push.Payload[0]);
@@ -92,7 +81,7 @@ public sealed class LobbySampleTests
     private void LogIn(ulong session, string name)
     {
         Send(LobbyCommands.Login, new LobbyLoginRequest(name), new SessionContext(session, 0, null));
-        var bind = _broker.ExpectAction(SessionActions.Bind);
+        var bind = Broker.ExpectAction(SessionActions.Bind);
         Assert.That((bind.Args.Session, bind.Args.User), Is.EqualTo((session, name)));
         Assert.That(Ok<LobbyLoginReply>(), Is.EqualTo(new LobbyLoginReply(name, session)));
     }
@@ -100,7 +89,7 @@ public sealed class LobbySampleTests
     private string[] JoinRoom(ulong session, string user, string room)
     {
         Send(LobbyCommands.Join, new LobbyRoomRequest(room), new SessionContext(session, 0, user));
-        var join = _broker.ExpectAction(SessionActions.Join);
+        var join = Broker.ExpectAction(SessionActions.Join);
         Assert.That((join.Args.Sessions, join.Args.Group), Is.EqualTo((new[] { session }, "room:" + room)));
         Assert.That(Pushed<LobbyNotice>(LobbyCommands.Notice, "room:" + room), Is.EqualTo(new LobbyNotice(room, user, "joined")));
         return Ok<LobbyRoomReply>().Members;
@@ -161,7 +150,7 @@ public sealed class LobbySampleTests
         JoinRoom(Bob, "bob", "tavern");
 
         Send(LobbyCommands.Leave, new LobbyRoomRequest("tavern"), new SessionContext(Bob, 0, "bob"));
-        var leave = _broker.ExpectAction(SessionActions.Leave);
+        var leave = Broker.ExpectAction(SessionActions.Leave);
         Assert.That((leave.Args.Sessions, leave.Args.Group), Is.EqualTo((new[] { Bob }, "room:tavern")));
         Assert.That(Pushed<LobbyNotice>(LobbyCommands.Notice, "room:tavern"), Is.EqualTo(new LobbyNotice("tavern", "bob", "left")));
         Assert.That(Ok<LobbyRoomReply>().Members, Is.EqualTo(new[] { "ada" }));
@@ -173,16 +162,16 @@ public sealed class LobbySampleTests
     [Test]
     public void ClientHooks_LogOneLineEach_AndClosedTellsTheRoomsTheSessionWasIn()
     {
-        _broker.SendEvent(_slot, "ev-1", new EventHeader(SessionEventType.Connected), new SessionContext(Ada, 0, null), []);
-        Assert.That(_broker.Expect(Mdp.Reply).Rest[0], Is.EqualTo(B("ev-1")));
+        Broker.SendEvent(_slot, "ev-1", new EventHeader(SessionEventType.Connected), new SessionContext(Ada, 0, null), []);
+        Assert.That(Broker.Expect(Mdp.Reply).Rest[0], Is.EqualTo(B("ev-1")));
         LogIn(Ada, "ada");
         JoinRoom(Ada, "ada", "tavern");
 
-        _broker.SendEvent(_slot, "ev-2", new EventHeader(SessionEventType.Closed, SessionCloseReason.Kicked), new SessionContext(Ada, 0, "ada"), B("spam"));
+        Broker.SendEvent(_slot, "ev-2", new EventHeader(SessionEventType.Closed, SessionCloseReason.Kicked), new SessionContext(Ada, 0, "ada"), B("spam"));
         Assert.That(Pushed<LobbyNotice>(LobbyCommands.Notice, "room:tavern"), Is.EqualTo(new LobbyNotice("tavern", "ada", "left")));
-        Assert.That(_broker.Expect(Mdp.Reply).Rest[0], Is.EqualTo(B("ev-2")));
-        _broker.SendEvent(_slot, "ev-3", new EventHeader(SessionEventType.Closed, SessionCloseReason.Expired), new SessionContext(Bob, 0, null), B("session expired"));
-        Assert.That(_broker.Expect(Mdp.Reply).Rest[0], Is.EqualTo(B("ev-3")), "a session that never joined a room: no notice, just answered");
+        Assert.That(Broker.Expect(Mdp.Reply).Rest[0], Is.EqualTo(B("ev-2")));
+        Broker.SendEvent(_slot, "ev-3", new EventHeader(SessionEventType.Closed, SessionCloseReason.Expired), new SessionContext(Bob, 0, null), B("session expired"));
+        Assert.That(Broker.Expect(Mdp.Reply).Rest[0], Is.EqualTo(B("ev-3")), "a session that never joined a room: no notice, just answered");
 
         Assert.That(_log.Lines.Where(l => l.EventId is 1300 or 1301), Is.EqualTo(new[]
         {

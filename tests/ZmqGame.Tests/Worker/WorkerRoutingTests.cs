@@ -11,30 +11,13 @@ public sealed record Num(int Value);
 
 /// <summary>Routing, hooks and error replies of one slot, seen frame by frame from a fake broker.</summary>
 [TestFixture]
-public sealed class WorkerRoutingTests
+public sealed class WorkerRoutingTests : OneSlotWorkerFixture
 {
     private const int Double = 10;
     private const int Boom = 11;
     private const int AsyncTask = 12;
     private const int AsyncValueTask = 13;
     private const int Secret = 14;
-
-    private FakeBroker _broker = null!;
-    private WorkerApp _app = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _broker = new FakeBroker();
-        _app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1));
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        _broker.Dispose();
-    }
 
     private static void MapNumbers(RouteGroup group)
     {
@@ -51,7 +34,7 @@ public sealed class WorkerRoutingTests
     [Test]
     public async Task Ready_DeclaresVersionAndIdempotentRoutes()
     {
-        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1));
+        await using var app = WorkerApp.Create(TestOptions.For(Broker.Endpoint, slots: 1));
         app.Options.Version = "9.9.9-test";
         var game = app.MapService("game");
         game.Map<Num, Num>(1, (n, _) => n);
@@ -60,7 +43,7 @@ public sealed class WorkerRoutingTests
         pure.MapGroup().Map<Num, Num>(8, (n, _) => n);
         await app.StartAsync();
 
-        var ready = _broker.Expect(Mdp.Ready);
+        var ready = Broker.Expect(Mdp.Ready);
 
         Assert.That(WorkerInfo.TryParse(ready.Rest[1], out var info), Is.True);
         Assert.That(info.Version, Is.EqualTo("9.9.9-test"));
@@ -69,8 +52,8 @@ public sealed class WorkerRoutingTests
 
     private async Task<byte[]> StartAndReadyAsync()
     {
-        await _app.StartAsync();
-        var ready = _broker.Expect(Mdp.Ready);
+        await App.StartAsync();
+        var ready = Broker.Expect(Mdp.Ready);
         Assert.That(ready.Rest, Has.Count.EqualTo(2), "READY [service][worker info]");
         Assert.That(S(ready.Rest[0]), Is.EqualTo("game"), "READY names the service");
         Assert.That(WorkerInfo.TryParse(ready.Rest[1], out _), Is.True, "then says what it is");
@@ -79,8 +62,8 @@ public sealed class WorkerRoutingTests
 
     private (ReplyHeader Header, byte[] Payload) Call(byte[] slot, ulong id, int command, byte[][] body)
     {
-        _broker.SendRequest(slot, "client-" + id, body);
-        var reply = _broker.Expect(Mdp.Reply);
+        Broker.SendRequest(slot, "client-" + id, body);
+        var reply = Broker.Expect(Mdp.Reply);
         Assert.That(reply.Identity, Is.EqualTo(slot));
         Assert.That(WorkerReply.Client(reply), Is.EqualTo("client-" + id), "client address returned unchanged");
         var zg = WorkerReply.Zg(reply);
@@ -91,7 +74,7 @@ public sealed class WorkerRoutingTests
     [Test]
     public async Task TypedRoute_RoundTrip_RepliesOkWithResult()
     {
-        MapNumbers(_app.MapService("game"));
+        MapNumbers(App.MapService("game"));
         var slot = await StartAndReadyAsync();
 
         var (header, payload) = Call(slot, 7, Double, FakeBroker.ZgBody(7, Double, new Num(21)));
@@ -103,7 +86,7 @@ public sealed class WorkerRoutingTests
     [Test]
     public async Task AsyncRoutes_TaskAndValueTask_ReplyOk()
     {
-        MapNumbers(_app.MapService("game"));
+        MapNumbers(App.MapService("game"));
         var slot = await StartAndReadyAsync();
 
         var task = Call(slot, 1, AsyncTask, FakeBroker.ZgBody(1, AsyncTask, new Num(1)));
@@ -118,7 +101,7 @@ public sealed class WorkerRoutingTests
     [Test]
     public async Task UnknownCommand_RepliesNoSuchRoute()
     {
-        MapNumbers(_app.MapService("game"));
+        MapNumbers(App.MapService("game"));
         var slot = await StartAndReadyAsync();
 
         var (header, payload) = Call(slot, 3, 999, FakeBroker.ZgBody(3, 999, new Num(1)));
@@ -130,7 +113,7 @@ public sealed class WorkerRoutingTests
     [Test]
     public async Task Handler_Throws_RepliesHandlerFailedAndKeepsServing()
     {
-        MapNumbers(_app.MapService("game"));
+        MapNumbers(App.MapService("game"));
         var slot = await StartAndReadyAsync();
 
         var failed = Call(slot, 1, Boom, FakeBroker.ZgBody(1, Boom, new Num(1)));
@@ -140,13 +123,13 @@ public sealed class WorkerRoutingTests
         Assert.That(S(failed.Payload), Does.StartWith("handler failed"));
         Assert.That(next.Header.Status, Is.EqualTo(Status.Ok));
         Assert.That(Payload.Deserialize<Num>(next.Payload).Value, Is.EqualTo(10));
-        Assert.That(_app.Counters.HandlerFailures, Is.EqualTo(1));
+        Assert.That(App.Counters.HandlerFailures, Is.EqualTo(1));
     }
 
     [Test]
     public async Task GarbagePayload_RepliesBadRequest()
     {
-        MapNumbers(_app.MapService("game"));
+        MapNumbers(App.MapService("game"));
         var slot = await StartAndReadyAsync();
 
         var garbage = Call(slot, 1, Double, [new RequestHeader(1, Double, 0).ToArray(), FakeBroker.NoSession, [0xC1, 0xFF, 0x00]]);
@@ -162,7 +145,7 @@ public sealed class WorkerRoutingTests
     [Test]
     public async Task StockMdpRequest_GoesToRawRoute()
     {
-        var game = _app.MapService("game");
+        var game = App.MapService("game");
         MapNumbers(game);
         RequestContext? seen = null;
         game.MapRaw((frames, ctx) =>
@@ -172,8 +155,8 @@ public sealed class WorkerRoutingTests
         });
         var slot = await StartAndReadyAsync();
 
-        _broker.SendRequest(slot, "mdp-client", B("a"), B("b"));
-        var reply = _broker.Expect(Mdp.Reply);
+        Broker.SendRequest(slot, "mdp-client", B("a"), B("b"));
+        var reply = Broker.Expect(Mdp.Reply);
 
         Assert.That(WorkerReply.Client(reply), Is.EqualTo("mdp-client"));
         Assert.That(WorkerReply.Body(reply).Select(S), Is.EqualTo(new[] { "b", "a", "raw" }));
@@ -184,12 +167,12 @@ public sealed class WorkerRoutingTests
     [Test]
     public async Task StockMdpRequest_WithoutRawRoute_RepliesErrorFrame()
     {
-        MapNumbers(_app.MapService("game"));
+        MapNumbers(App.MapService("game"));
         var slot = await StartAndReadyAsync();
 
         // 20 bytes but not a request header: still a stock MDP body.
-        _broker.SendRequest(slot, "mdp-client", new byte[20]);
-        var reply = _broker.Expect(Mdp.Reply);
+        Broker.SendRequest(slot, "mdp-client", new byte[20]);
+        var reply = Broker.Expect(Mdp.Reply);
 
         Assert.That(WorkerReply.Body(reply).Select(S), Is.EqualTo(new[] { "error: no raw route" }));
     }
@@ -199,10 +182,10 @@ public sealed class WorkerRoutingTests
     {
         var log = new ConcurrentQueue<string>();
         Exception? seenByAppErrorHook = null;
-        _app.OnBeforeRequest(ctx => log.Enqueue("app-before"))
+        App.OnBeforeRequest(ctx => log.Enqueue("app-before"))
             .OnAfterRequest(ctx => log.Enqueue($"app-after:{ctx.Status}"))
             .OnError((ctx, ex) => seenByAppErrorHook = ex);
-        var game = _app.MapService("game")
+        var game = App.MapService("game")
             .OnBeforeRequest(async ctx =>
             {
                 await Task.Yield();
@@ -241,7 +224,7 @@ public sealed class WorkerRoutingTests
     public async Task BeforeHook_Rejects_RepliesItsStatusWithoutRunningHandler()
     {
         var ran = false;
-        _app.MapService("game")
+        App.MapService("game")
             .OnBeforeRequest(ctx => throw new RequestRejectedException(Status.NotAuthorised, "log in first"))
             .Map<Num, Num>(Secret, (n, _) =>
             {
@@ -260,21 +243,21 @@ public sealed class WorkerRoutingTests
     [Test]
     public void Map_DuplicateRoute_ThrowsNamingServiceAndCommand()
     {
-        var game = _app.MapService("game");
+        var game = App.MapService("game");
         game.Map<Num, Num>(Double, (n, _) => n);
 
         var ex = Assert.Throws<InvalidOperationException>(() => game.MapGroup().Map<Num, Num>(Double, (n, _) => n));
         Assert.That(ex!.Message, Does.Contain("'game'").And.Contain("command 10"));
-        Assert.That(() => _app.MapService("game").MapRaw((f, _) => f).MapRaw((f, _) => f),
+        Assert.That(() => App.MapService("game").MapRaw((f, _) => f).MapRaw((f, _) => f),
             Throws.InvalidOperationException.With.Message.Contain("raw route"));
     }
 
     [Test]
     public async Task Start_FreezesRoutes_AndRequiresAService()
     {
-        Assert.That(() => _app.StartAsync(), Throws.InvalidOperationException.With.Message.Contain("No service"));
+        Assert.That(() => App.StartAsync(), Throws.InvalidOperationException.With.Message.Contain("No service"));
 
-        await using var app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1));
+        await using var app = WorkerApp.Create(TestOptions.For(Broker.Endpoint, slots: 1));
         var game = app.MapService("game");
         game.Map<Num, Num>(Double, (n, _) => n);
         await app.StartAsync();
@@ -286,6 +269,6 @@ public sealed class WorkerRoutingTests
     [TestCase("mmi.service")]
     public void MapService_RejectsBadNames(string name)
     {
-        Assert.That(() => _app.MapService(name), Throws.InstanceOf<ArgumentException>());
+        Assert.That(() => App.MapService(name), Throws.InstanceOf<ArgumentException>());
     }
 }

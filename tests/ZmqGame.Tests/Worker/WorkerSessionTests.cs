@@ -7,7 +7,7 @@ namespace ZmqGame.Tests.WorkerTests;
 
 /// <summary>Sessions, session actions (ZGW01), client events and trigger events of one slot, seen from a fake broker.</summary>
 [TestFixture]
-public sealed class WorkerSessionTests
+public sealed class WorkerSessionTests : OneSlotWorkerFixture
 {
     private const int Whoami = 30;
     private const int Enter = 31;
@@ -16,32 +16,15 @@ public sealed class WorkerSessionTests
     private const int Chat = 100;
     private const ulong SessionId = 0xABCDEF0123456789;
 
-    private FakeBroker _broker = null!;
-    private WorkerApp _app = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _broker = new FakeBroker();
-        _app = WorkerApp.Create(TestOptions.For(_broker.Endpoint, slots: 1));
-    }
-
-    [TearDown]
-    public async Task TearDown()
-    {
-        await _app.DisposeAsync();
-        _broker.Dispose();
-    }
-
     private async Task<byte[]> StartAndReadyAsync()
     {
-        await _app.StartAsync();
-        return _broker.Expect(Mdp.Ready).Identity;
+        await App.StartAsync();
+        return Broker.Expect(Mdp.Ready).Identity;
     }
 
     private (ReplyHeader Header, byte[] Payload) ExpectZgReply(byte[] slot, string client)
     {
-        var reply = _broker.Expect(Mdp.Reply);
+        var reply = Broker.Expect(Mdp.Reply);
         Assert.That(reply.Identity, Is.EqualTo(slot));
         Assert.That(WorkerReply.Client(reply), Is.EqualTo(client));
         return WorkerReply.Zg(reply);
@@ -49,7 +32,7 @@ public sealed class WorkerSessionTests
 
     private void ExpectEventAnswer(byte[] slot, string eventId)
     {
-        var reply = _broker.Expect(Mdp.Reply);
+        var reply = Broker.Expect(Mdp.Reply);
         Assert.That(reply.Identity, Is.EqualTo(slot));
         Assert.That(WorkerReply.Client(reply), Is.EqualTo(eventId), "the event id comes back unchanged");
         Assert.That(WorkerReply.Body(reply), Is.Empty, "an event's answer has no body");
@@ -59,18 +42,18 @@ public sealed class WorkerSessionTests
     public async Task Request_WithSessionFrame_ExposesSessionOnContext()
     {
         var seen = new ConcurrentQueue<SessionInfo>();
-        _app.MapService("game").Map<Num, Num>(Whoami, (n, ctx) =>
+        App.MapService("game").Map<Num, Num>(Whoami, (n, ctx) =>
         {
             seen.Enqueue(ctx.Session);
             return n;
         });
         var slot = await StartAndReadyAsync();
 
-        _broker.SendRequest(slot, "c1", FakeBroker.ZgBody(1, Whoami, new Num(1), new SessionContext(SessionId, 6, "ada")));
+        Broker.SendRequest(slot, "c1", FakeBroker.ZgBody(1, Whoami, new Num(1), new SessionContext(SessionId, 6, "ada")));
         Assert.That(ExpectZgReply(slot, "c1").Header.Status, Is.EqualTo(Status.Ok));
-        _broker.SendRequest(slot, "c2", FakeBroker.ZgBody(2, Whoami, new Num(2), new SessionContext(SessionId, 0, null)));
+        Broker.SendRequest(slot, "c2", FakeBroker.ZgBody(2, Whoami, new Num(2), new SessionContext(SessionId, 0, null)));
         Assert.That(ExpectZgReply(slot, "c2").Header.Status, Is.EqualTo(Status.Ok));
-        _broker.SendRequest(slot, "c3", FakeBroker.ZgBody(3, Whoami, new Num(3)));
+        Broker.SendRequest(slot, "c3", FakeBroker.ZgBody(3, Whoami, new Num(3)));
         Assert.That(ExpectZgReply(slot, "c3").Header.Status, Is.EqualTo(Status.Ok));
 
         var sessions = seen.ToArray();
@@ -85,14 +68,14 @@ public sealed class WorkerSessionTests
     public async Task Request_WithoutSessionFrame_FromOlderBroker_IsServedWithoutSession()
     {
         SessionInfo? seen = null;
-        _app.MapService("game").Map<Num, Num>(Whoami, (n, ctx) =>
+        App.MapService("game").Map<Num, Num>(Whoami, (n, ctx) =>
         {
             seen = ctx.Session;
             return new Num(n.Value + 1);
         });
         var slot = await StartAndReadyAsync();
 
-        _broker.SendRequest(slot, "c1", new RequestHeader(1, Whoami, 0).ToArray(), Payload.Serialize(new Num(41)));
+        Broker.SendRequest(slot, "c1", new RequestHeader(1, Whoami, 0).ToArray(), Payload.Serialize(new Num(41)));
         var (header, payload) = ExpectZgReply(slot, "c1");
 
         Assert.That(header.Status, Is.EqualTo(Status.Ok));
@@ -104,7 +87,7 @@ public sealed class WorkerSessionTests
     public async Task Request_WithMalformedSessionFrame_RepliesBadRequestWithoutRunningHandler()
     {
         var ran = false;
-        _app.MapService("game").Map<Num, Num>(Whoami, (n, _) =>
+        App.MapService("game").Map<Num, Num>(Whoami, (n, _) =>
         {
             ran = true;
             return n;
@@ -114,23 +97,23 @@ public sealed class WorkerSessionTests
         var wrongKind = new SessionContext(SessionId, 0, null).ToArray();
         wrongKind[3] = 9;
 
-        _broker.SendRequest(slot, "c1", new RequestHeader(1, Whoami, 0).ToArray(), truncated, Payload.Serialize(new Num(1)));
+        Broker.SendRequest(slot, "c1", new RequestHeader(1, Whoami, 0).ToArray(), truncated, Payload.Serialize(new Num(1)));
         var first = ExpectZgReply(slot, "c1");
-        _broker.SendRequest(slot, "c2", new RequestHeader(2, Whoami, 0).ToArray(), wrongKind, Payload.Serialize(new Num(1)));
+        Broker.SendRequest(slot, "c2", new RequestHeader(2, Whoami, 0).ToArray(), wrongKind, Payload.Serialize(new Num(1)));
         var second = ExpectZgReply(slot, "c2");
 
         Assert.That(first.Header, Is.EqualTo(new ReplyHeader(1, Status.BadRequest)));
         Assert.That(S(first.Payload), Does.Contain("session frame"));
         Assert.That(second.Header, Is.EqualTo(new ReplyHeader(2, Status.BadRequest)));
         Assert.That(ran, Is.False);
-        Assert.That(_app.Counters.BadRequests, Is.EqualTo(2));
+        Assert.That(App.Counters.BadRequests, Is.EqualTo(2));
     }
 
     [Test]
     public async Task LoginJoinAndPush_SendZgw01ActionsOnTheSameSlot_BeforeTheReply()
     {
         SessionInfo? afterLogin = null;
-        _app.MapService("game").Map<Num, Num>(Enter, (n, ctx) =>
+        App.MapService("game").Map<Num, Num>(Enter, (n, ctx) =>
         {
             ctx.Login("ada", flags: 3);
             afterLogin = ctx.Session;
@@ -141,39 +124,39 @@ public sealed class WorkerSessionTests
         });
         var slot = await StartAndReadyAsync();
 
-        _broker.SendRequest(slot, "c1", FakeBroker.ZgBody(1, Enter, new Num(7), new SessionContext(SessionId, 0, null)));
+        Broker.SendRequest(slot, "c1", FakeBroker.ZgBody(1, Enter, new Num(7), new SessionContext(SessionId, 0, null)));
 
-        var bind = _broker.ExpectAction(SessionActions.Bind);
+        var bind = Broker.ExpectAction(SessionActions.Bind);
         Assert.That(bind.Message.Identity, Is.EqualTo(slot), "on the slot that holds the request");
         Assert.That((bind.Args.Session, bind.Args.User, bind.Args.Flags), Is.EqualTo((SessionId, "ada", 3UL)));
         Assert.That(bind.Payload, Is.Empty);
 
-        var join = _broker.ExpectAction(SessionActions.Join);
+        var join = Broker.ExpectAction(SessionActions.Join);
         Assert.That(join.Message.Identity, Is.EqualTo(slot));
         Assert.That(join.Args.Sessions, Is.EqualTo(new[] { SessionId }));
         Assert.That(join.Args.Group, Is.EqualTo("room:a"));
 
-        var push = _broker.ExpectAction(SessionActions.Push);
+        var push = Broker.ExpectAction(SessionActions.Push);
         Assert.That(push.Args.Groups, Is.EqualTo(new[] { "room:a" }));
         Assert.That(push.Args.Exclude, Is.EqualTo(new[] { "ada" }));
         Assert.That(push.Args.Command, Is.EqualTo(Chat));
         Assert.That(push.Payload, Has.Count.EqualTo(1), "one MessagePack payload frame");
         Assert.That(Payload.Deserialize<Num>(push.Payload[0]).Value, Is.EqualTo(7));
 
-        var toCaller = _broker.ExpectAction(SessionActions.Push);
+        var toCaller = Broker.ExpectAction(SessionActions.Push);
         Assert.That(toCaller.Args.Sessions, Is.EqualTo(new[] { SessionId }));
         Assert.That(toCaller.Args.Command, Is.EqualTo(Chat + 1));
         Assert.That(Payload.Deserialize<Num>(toCaller.Payload[0]).Value, Is.EqualTo(-7));
 
         Assert.That(ExpectZgReply(slot, "c1").Header.Status, Is.EqualTo(Status.Ok), "the REPLY comes after the actions");
         Assert.That((afterLogin!.Id, afterLogin.UserId, afterLogin.Flags), Is.EqualTo((SessionId, "ada", 3UL)), "Login updates ctx.Session");
-        Assert.That(_app.Counters.SessionActions, Is.EqualTo(4));
+        Assert.That(App.Counters.SessionActions, Is.EqualTo(4));
     }
 
     [Test]
     public async Task LogoutLeaveAndKick_SendTheirActionsBeforeTheReply()
     {
-        _app.MapService("game").Map<Num, Num>(Exit, (n, ctx) =>
+        App.MapService("game").Map<Num, Num>(Exit, (n, ctx) =>
         {
             ctx.LeaveGroup("room:a");
             ctx.Logout();
@@ -182,13 +165,13 @@ public sealed class WorkerSessionTests
         });
         var slot = await StartAndReadyAsync();
 
-        _broker.SendRequest(slot, "c1", FakeBroker.ZgBody(1, Exit, new Num(1), new SessionContext(SessionId, 0, "ada")));
+        Broker.SendRequest(slot, "c1", FakeBroker.ZgBody(1, Exit, new Num(1), new SessionContext(SessionId, 0, "ada")));
 
-        var leave = _broker.ExpectAction(SessionActions.Leave);
+        var leave = Broker.ExpectAction(SessionActions.Leave);
         Assert.That((leave.Args.Sessions, leave.Args.Group), Is.EqualTo((new[] { SessionId }, "room:a")));
-        var unbind = _broker.ExpectAction(SessionActions.Unbind);
+        var unbind = Broker.ExpectAction(SessionActions.Unbind);
         Assert.That(unbind.Args.Session, Is.EqualTo(SessionId));
-        var kick = _broker.ExpectAction(SessionActions.Kick);
+        var kick = Broker.ExpectAction(SessionActions.Kick);
         Assert.That(kick.Args.Users, Is.EqualTo(new[] { "bob" }));
         Assert.That(kick.Args.Sessions, Is.EqualTo(new[] { 5UL }));
         Assert.That(kick.Args.Reason, Is.EqualTo("cheating"));
@@ -212,7 +195,7 @@ public sealed class WorkerSessionTests
             }
         }
 
-        var game = _app.MapService("game");
+        var game = App.MapService("game");
         game.Map<Num, Num>(Whoami, (n, ctx) =>
         {
             Try("login", () => ctx.Login("ada"));
@@ -236,19 +219,19 @@ public sealed class WorkerSessionTests
         });
         var slot = await StartAndReadyAsync();
 
-        _broker.SendRequest(slot, "c1", FakeBroker.ZgBody(1, Whoami, new Num(1)));
+        Broker.SendRequest(slot, "c1", FakeBroker.ZgBody(1, Whoami, new Num(1)));
         ExpectZgReply(slot, "c1");
-        _broker.SendRequest(slot, "c2", FakeBroker.ZgBody(2, Enter, new Num(1), new SessionContext(SessionId, 0, null)));
+        Broker.SendRequest(slot, "c2", FakeBroker.ZgBody(2, Enter, new Num(1), new SessionContext(SessionId, 0, null)));
         ExpectZgReply(slot, "c2");
-        _broker.SendRequest(slot, "mdp", B("hello"));
-        _broker.Expect(Mdp.Reply);
+        Broker.SendRequest(slot, "mdp", B("hello"));
+        Broker.Expect(Mdp.Reply);
 
         var lines = errors.ToArray();
         Assert.That(lines, Has.Length.EqualTo(9));
         Assert.That(lines.Take(5), Has.All.Contain("InvalidOperationException").And.All.Contain("without a session"));
         Assert.That(lines.Skip(5).Take(3), Has.All.Contain("ArgumentException").And.All.Contain("1 to 255 UTF-8 bytes"));
         Assert.That(lines[8], Does.StartWith("raw join: InvalidOperationException"));
-        Assert.That(_app.Counters.SessionActions, Is.Zero, "nothing was sent");
+        Assert.That(App.Counters.SessionActions, Is.Zero, "nothing was sent");
     }
 
     [Test]
@@ -256,9 +239,9 @@ public sealed class WorkerSessionTests
     {
         var log = new ConcurrentQueue<string>();
         ClientEvent? closed = null;
-        _app.OnClientConnected(e => log.Enqueue($"app-connected {e.Service} {e.Session.Id}"))
+        App.OnClientConnected(e => log.Enqueue($"app-connected {e.Service} {e.Session.Id}"))
             .OnClientClosed(e => log.Enqueue("app-closed"));
-        _app.MapService("game")
+        App.MapService("game")
             .OnClientConnected(async e =>
             {
                 await Task.Yield();
@@ -274,15 +257,15 @@ public sealed class WorkerSessionTests
             .Map<Num, Num>(Whoami, (n, _) => n);
         var slot = await StartAndReadyAsync();
 
-        _broker.SendEvent(slot, "ev-1", new EventHeader(SessionEventType.Connected), new SessionContext(SessionId, 0, null), []);
-        var join = _broker.ExpectAction(SessionActions.Join);
+        Broker.SendEvent(slot, "ev-1", new EventHeader(SessionEventType.Connected), new SessionContext(SessionId, 0, null), []);
+        var join = Broker.ExpectAction(SessionActions.Join);
         Assert.That((join.Args.Sessions, join.Args.Group), Is.EqualTo((new[] { SessionId }, "everyone")), "a connected hook may change the new session's groups");
         ExpectEventAnswer(slot, "ev-1");
         Assert.That(log, Is.EqualTo(new[] { $"app-connected game {SessionId}", "service-connected reason=none closed=False" }));
 
         log.Clear();
-        _broker.SendEvent(slot, "ev-2", new EventHeader(SessionEventType.Closed, SessionCloseReason.Kicked), new SessionContext(SessionId, 2, "ada"), B("cheating"));
-        var push = _broker.ExpectAction(SessionActions.Push);
+        Broker.SendEvent(slot, "ev-2", new EventHeader(SessionEventType.Closed, SessionCloseReason.Kicked), new SessionContext(SessionId, 2, "ada"), B("cheating"));
+        var push = Broker.ExpectAction(SessionActions.Push);
         Assert.That(push.Args.Groups, Is.EqualTo(new[] { "room:a" }), "a close hook may push to the groups the session was in");
         ExpectEventAnswer(slot, "ev-2");
         Assert.That(log, Is.EqualTo(new[] { "service-closed", "app-closed" }), "closed: service hooks, then app hooks");
@@ -291,16 +274,16 @@ public sealed class WorkerSessionTests
         Assert.That(closed.ReasonText, Is.EqualTo("cheating"));
         Assert.That((closed.Session.Id, closed.Session.UserId, closed.Session.Flags), Is.EqualTo((SessionId, "ada", 2UL)));
         Assert.That(() => closed.JoinGroup("x"), Throws.InvalidOperationException.With.Message.Contain("ended"));
-        Assert.That(_app.Counters.Events, Is.EqualTo(2));
+        Assert.That(App.Counters.Events, Is.EqualTo(2));
     }
 
     [Test]
     public async Task ClientEvent_WithoutHooks_IsAnsweredAtOnce()
     {
-        _app.MapService("game").Map<Num, Num>(Whoami, (n, _) => n);
+        App.MapService("game").Map<Num, Num>(Whoami, (n, _) => n);
         var slot = await StartAndReadyAsync();
 
-        _broker.SendEvent(slot, "ev-1", new EventHeader(SessionEventType.Connected), new SessionContext(SessionId, 0, null), []);
+        Broker.SendEvent(slot, "ev-1", new EventHeader(SessionEventType.Connected), new SessionContext(SessionId, 0, null), []);
 
         ExpectEventAnswer(slot, "ev-1");
     }
@@ -309,17 +292,17 @@ public sealed class WorkerSessionTests
     public async Task ClientHook_Throws_IsCountedAndTheEventIsStillAnswered_AndTheSlotServesOn()
     {
         var later = 0;
-        _app.OnClientClosed(_ => throw new InvalidOperationException("hook broke"));
-        _app.OnClientClosed(_ => Interlocked.Increment(ref later));
-        _app.MapService("game").Map<Num, Num>(Whoami, (n, _) => n);
+        App.OnClientClosed(_ => throw new InvalidOperationException("hook broke"));
+        App.OnClientClosed(_ => Interlocked.Increment(ref later));
+        App.MapService("game").Map<Num, Num>(Whoami, (n, _) => n);
         var slot = await StartAndReadyAsync();
 
-        _broker.SendEvent(slot, "ev-1", new EventHeader(SessionEventType.Closed, SessionCloseReason.Expired), new SessionContext(SessionId, 0, null), B("session expired"));
+        Broker.SendEvent(slot, "ev-1", new EventHeader(SessionEventType.Closed, SessionCloseReason.Expired), new SessionContext(SessionId, 0, null), B("session expired"));
         ExpectEventAnswer(slot, "ev-1");
-        _broker.SendRequest(slot, "c1", FakeBroker.ZgBody(1, Whoami, new Num(1)));
+        Broker.SendRequest(slot, "c1", FakeBroker.ZgBody(1, Whoami, new Num(1)));
 
         Assert.That(ExpectZgReply(slot, "c1").Header.Status, Is.EqualTo(Status.Ok));
-        Assert.That(_app.Counters.EventFailures, Is.EqualTo(1));
+        Assert.That(App.Counters.EventFailures, Is.EqualTo(1));
         Assert.That(later, Is.EqualTo(1), "the hooks after the failed one still run");
     }
 
@@ -327,7 +310,7 @@ public sealed class WorkerSessionTests
     public async Task MapEvent_ReceivesTriggerEvents_AndItsActionsPrecedeTheAnswer()
     {
         var received = new ConcurrentQueue<(int Value, int Command, string Service)>();
-        var game = _app.MapService("game");
+        var game = App.MapService("game");
         game.MapEvent<Num>(Tick, (n, e) =>
         {
             received.Enqueue((n.Value, e.Command, e.Service));
@@ -345,13 +328,13 @@ public sealed class WorkerSessionTests
         });
         var slot = await StartAndReadyAsync();
 
-        _broker.SendEvent(slot, "ev-1", new EventHeader(SessionEventType.Trigger, command: Tick), default, Payload.Serialize(new Num(5)));
-        var push = _broker.ExpectAction(SessionActions.Push);
+        Broker.SendEvent(slot, "ev-1", new EventHeader(SessionEventType.Trigger, command: Tick), default, Payload.Serialize(new Num(5)));
+        var push = Broker.ExpectAction(SessionActions.Push);
         Assert.That((push.Args.All, push.Args.LoggedIn, push.Args.Command), Is.EqualTo((true, true, Chat)));
         ExpectEventAnswer(slot, "ev-1");
-        _broker.SendEvent(slot, "ev-2", new EventHeader(SessionEventType.Trigger, command: Tick + 1), default, Payload.Serialize(new Num(6)));
+        Broker.SendEvent(slot, "ev-2", new EventHeader(SessionEventType.Trigger, command: Tick + 1), default, Payload.Serialize(new Num(6)));
         ExpectEventAnswer(slot, "ev-2");
-        _broker.SendEvent(slot, "ev-3", new EventHeader(SessionEventType.Trigger, command: Tick + 2), default, Payload.Serialize(new Num(7)));
+        Broker.SendEvent(slot, "ev-3", new EventHeader(SessionEventType.Trigger, command: Tick + 2), default, Payload.Serialize(new Num(7)));
         ExpectEventAnswer(slot, "ev-3");
 
         Assert.That(received, Is.EqualTo(new[] { (5, Tick, "game"), (6, Tick + 1, "game"), (7, Tick + 2, "game") }));
@@ -360,31 +343,31 @@ public sealed class WorkerSessionTests
     [Test]
     public async Task TriggerEvents_UnknownCommandOrBadPayloadOrThrowingHandler_AreAnsweredAndCounted()
     {
-        var game = _app.MapService("game");
+        var game = App.MapService("game");
         game.MapEvent<Num>(Tick, (n, _) => throw new InvalidOperationException("handler broke"));
         game.Map<Num, Num>(Tick, (n, _) => n); // the request table is separate: same command id, no clash
         var slot = await StartAndReadyAsync();
 
-        _broker.SendEvent(slot, "ev-1", new EventHeader(SessionEventType.Trigger, command: 999), default, Payload.Serialize(new Num(1)));
+        Broker.SendEvent(slot, "ev-1", new EventHeader(SessionEventType.Trigger, command: 999), default, Payload.Serialize(new Num(1)));
         ExpectEventAnswer(slot, "ev-1");
-        _broker.SendEvent(slot, "ev-2", new EventHeader(SessionEventType.Trigger, command: 999), default, Payload.Serialize(new Num(1)));
+        Broker.SendEvent(slot, "ev-2", new EventHeader(SessionEventType.Trigger, command: 999), default, Payload.Serialize(new Num(1)));
         ExpectEventAnswer(slot, "ev-2");
-        _broker.SendEvent(slot, "ev-3", new EventHeader(SessionEventType.Trigger, command: Tick), default, Payload.Serialize("not a Num"));
+        Broker.SendEvent(slot, "ev-3", new EventHeader(SessionEventType.Trigger, command: Tick), default, Payload.Serialize("not a Num"));
         ExpectEventAnswer(slot, "ev-3");
-        _broker.SendEvent(slot, "ev-4", new EventHeader(SessionEventType.Trigger, command: Tick), default, Payload.Serialize(new Num(1)));
+        Broker.SendEvent(slot, "ev-4", new EventHeader(SessionEventType.Trigger, command: Tick), default, Payload.Serialize(new Num(1)));
         ExpectEventAnswer(slot, "ev-4");
-        _broker.SendRequest(slot, "ev-5", new EventHeader(SessionEventType.Connected).ToArray(), B("not a session frame"), []);
+        Broker.SendRequest(slot, "ev-5", new EventHeader(SessionEventType.Connected).ToArray(), B("not a session frame"), []);
         ExpectEventAnswer(slot, "ev-5");
 
-        Assert.That(_app.Counters.UnknownEvents, Is.EqualTo(2));
-        Assert.That(_app.Counters.BadEvents, Is.EqualTo(2), "bad payload and malformed session frame");
-        Assert.That(_app.Counters.EventFailures, Is.EqualTo(1));
+        Assert.That(App.Counters.UnknownEvents, Is.EqualTo(2));
+        Assert.That(App.Counters.BadEvents, Is.EqualTo(2), "bad payload and malformed session frame");
+        Assert.That(App.Counters.EventFailures, Is.EqualTo(1));
     }
 
     [Test]
     public void MapEvent_Duplicate_FailsBeforeStart()
     {
-        var game = _app.MapService("game");
+        var game = App.MapService("game");
         game.MapEvent<Num>(Tick, (_, _) => { });
 
         Assert.That(
@@ -395,61 +378,61 @@ public sealed class WorkerSessionTests
     [Test]
     public async Task ServiceWithOnlyEventsAndHooks_Starts()
     {
-        _app.MapService("presence").OnClientConnected(_ => { });
-        _app.MapService("ticks").MapEvent<Num>(Tick, (_, _) => { });
+        App.MapService("presence").OnClientConnected(_ => { });
+        App.MapService("ticks").MapEvent<Num>(Tick, (_, _) => { });
 
-        await _app.StartAsync();
+        await App.StartAsync();
 
-        var services = new[] { _broker.Expect(Mdp.Ready), _broker.Expect(Mdp.Ready) }.Select(r => S(r.Rest[0]));
+        var services = new[] { Broker.Expect(Mdp.Ready), Broker.Expect(Mdp.Ready) }.Select(r => S(r.Rest[0]));
         Assert.That(services, Is.EquivalentTo(new[] { "presence", "ticks" }));
     }
 
     [Test]
     public async Task AppSessions_FromOutsideHandlers_GoOutThroughAConnectedSlot()
     {
-        _app.MapService("game").Map<Num, Num>(Whoami, (n, _) => n);
+        App.MapService("game").Map<Num, Num>(Whoami, (n, _) => n);
         Assert.That(
-            () => _app.Sessions.Push(PushTarget.All, Chat, new Num(1)),
+            () => App.Sessions.Push(PushTarget.All, Chat, new Num(1)),
             Throws.InvalidOperationException.With.Message.Contain("started"));
         var slot = await StartAndReadyAsync();
 
         await Task.Run(() =>
         {
-            _app.Sessions.Push(PushTarget.User("ada"), Chat, new Num(9));
-            _app.Sessions.Bind(SessionId, "ada", 1);
-            _app.Sessions.Join(PushTarget.Users("ada", "bob"), "match:1");
-            _app.Sessions.Leave(PushTarget.Group("lobby"), "match:1");
-            _app.Sessions.Unbind(SessionId);
-            _app.Sessions.Push(PushTarget.Users([]), Chat, new Num(0)); // names nobody: nothing is sent
-            _app.Sessions.Kick(PushTarget.All.ExceptSessions(SessionId), "maintenance");
+            App.Sessions.Push(PushTarget.User("ada"), Chat, new Num(9));
+            App.Sessions.Bind(SessionId, "ada", 1);
+            App.Sessions.Join(PushTarget.Users("ada", "bob"), "match:1");
+            App.Sessions.Leave(PushTarget.Group("lobby"), "match:1");
+            App.Sessions.Unbind(SessionId);
+            App.Sessions.Push(PushTarget.Users([]), Chat, new Num(0)); // names nobody: nothing is sent
+            App.Sessions.Kick(PushTarget.All.ExceptSessions(SessionId), "maintenance");
         });
 
-        var push = _broker.ExpectAction(SessionActions.Push);
+        var push = Broker.ExpectAction(SessionActions.Push);
         Assert.That(push.Message.Identity, Is.EqualTo(slot));
         Assert.That((push.Args.Users, push.Args.Command), Is.EqualTo((new[] { "ada" }, Chat)));
         Assert.That(Payload.Deserialize<Num>(push.Payload[0]).Value, Is.EqualTo(9));
-        var bind = _broker.ExpectAction(SessionActions.Bind);
+        var bind = Broker.ExpectAction(SessionActions.Bind);
         Assert.That((bind.Args.Session, bind.Args.User, bind.Args.Flags), Is.EqualTo((SessionId, "ada", 1UL)));
-        var join = _broker.ExpectAction(SessionActions.Join);
+        var join = Broker.ExpectAction(SessionActions.Join);
         Assert.That((join.Args.Users, join.Args.Group), Is.EqualTo((new[] { "ada", "bob" }, "match:1")));
-        var leave = _broker.ExpectAction(SessionActions.Leave);
+        var leave = Broker.ExpectAction(SessionActions.Leave);
         Assert.That((leave.Args.Groups, leave.Args.Group), Is.EqualTo((new[] { "lobby" }, "match:1")));
-        Assert.That(_broker.ExpectAction(SessionActions.Unbind).Args.Session, Is.EqualTo(SessionId));
-        var kick = _broker.ExpectAction(SessionActions.Kick); // next after unbind: the push to nobody sent nothing
+        Assert.That(Broker.ExpectAction(SessionActions.Unbind).Args.Session, Is.EqualTo(SessionId));
+        var kick = Broker.ExpectAction(SessionActions.Kick); // next after unbind: the push to nobody sent nothing
         Assert.That((kick.Args.All, kick.Args.ExcludeSessions, kick.Args.Reason), Is.EqualTo((true, new[] { SessionId }, "maintenance")));
-        Assert.That(() => _app.Sessions.Bind(0, "ada"), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(() => App.Sessions.Bind(0, "ada"), Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
 
     [Test]
     public async Task AppSessions_AfterStop_DropsAndCounts()
     {
-        _app.MapService("game").Map<Num, Num>(Whoami, (n, _) => n);
+        App.MapService("game").Map<Num, Num>(Whoami, (n, _) => n);
         await StartAndReadyAsync();
-        await _app.StopAsync();
+        await App.StopAsync();
 
-        _app.Sessions.Push(PushTarget.All, Chat, new Num(1));
+        App.Sessions.Push(PushTarget.All, Chat, new Num(1));
 
-        Assert.That(_app.Counters.SessionActionsDropped, Is.EqualTo(1));
-        Assert.That(_app.Counters.SessionActions, Is.Zero);
+        Assert.That(App.Counters.SessionActionsDropped, Is.EqualTo(1));
+        Assert.That(App.Counters.SessionActions, Is.Zero);
     }
 }

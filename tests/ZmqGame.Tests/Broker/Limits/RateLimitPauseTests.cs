@@ -26,10 +26,8 @@ public sealed class RateLimitPauseTests
     {
         using var broker = new BrokerFixture(o => { o.Limits.SessionRequestsPerSecond = 1; o.Limits.SessionRequestBurst = 1; }, _time);
         using var worker = await RawZgWorker.StartAsync(broker, "game");
-        using var flooder = new RawSessionClient(broker.Frontend);
-        using var polite = new RawSessionClient(broker.Frontend);
-        flooder.Hello();
-        polite.Hello();
+        using var flooder = RawSessionClient.Welcomed(broker.Frontend);
+        using var polite = RawSessionClient.Welcomed(broker.Frontend);
 
         Assert.That(Serve(flooder, worker, 1), Is.Zero, "within the burst");
         Assert.That((Status)flooder.Call("game", 2, 1, B("x")).Status, Is.EqualTo(Status.RateLimited));
@@ -77,8 +75,7 @@ public sealed class RateLimitPauseTests
     {
         using var broker = new BrokerFixture(o => { o.Limits.SessionRequestsPerSecond = 1; o.Limits.SessionRequestBurst = 1; }, _time);
         using var worker = await RawZgWorker.StartAsync(broker, "game");
-        var flooder = new RawSessionClient(broker.Frontend);
-        flooder.Hello();
+        var flooder = RawSessionClient.Welcomed(broker.Frontend);
         Assert.That(Serve(flooder, worker, 1), Is.Zero);
         Assert.That((Status)flooder.Call("game", 2, 1, B("x")).Status, Is.EqualTo(Status.RateLimited));
         SendRequest(flooder, 3);

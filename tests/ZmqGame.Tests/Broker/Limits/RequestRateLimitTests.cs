@@ -23,10 +23,8 @@ public sealed class RequestRateLimitTests
     {
         using var broker = new BrokerFixture(o => { o.Limits.SessionRequestsPerSecond = 1; o.Limits.SessionRequestBurst = 3; }, _time);
         using var worker = await RawZgWorker.StartAsync(broker, "game");
-        using var flooder = new RawSessionClient(broker.Frontend);
-        using var polite = new RawSessionClient(broker.Frontend);
-        flooder.Hello();
-        polite.Hello();
+        using var flooder = RawSessionClient.Welcomed(broker.Frontend);
+        using var polite = RawSessionClient.Welcomed(broker.Frontend);
 
         for (ulong id = 1; id <= 3; id++)
         {
@@ -68,8 +66,7 @@ public sealed class RequestRateLimitTests
     {
         using var broker = new BrokerFixture(time: _time);
         using var worker = await RawZgWorker.StartAsync(broker, "game");
-        using var client = new RawSessionClient(broker.Frontend);
-        client.Hello();
+        using var client = RawSessionClient.Welcomed(broker.Frontend);
 
         const int Flood = 300;
         for (ulong id = 1; id <= Flood; id++)
