@@ -20,6 +20,9 @@ internal sealed partial class SessionManager
             return;
         }
 
+        // The WELCOME below names the idempotent routes of the workers registered now, not as of the last tick: a
+        // client that connects right after a worker's READY may send that worker's route at once.
+        RefreshIdempotentRoutes();
         var opened = ticket.IsEmpty ? null : SessionTicket.TryOpen(ticket, _key);
         if (_registry.TryGetByIdentity(identity, out var current))
         {

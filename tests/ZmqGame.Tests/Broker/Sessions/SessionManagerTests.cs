@@ -31,6 +31,17 @@ public sealed class SessionManagerTests
     }
 
     [Test]
+    public void Hello_RightAfterAWorkersReady_WelcomeNamesItsIdempotentRoutes_WithoutWaitingForATick()
+    {
+        _out.Dispatcher.WorkerReady([0xA1], Lobby, new WorkerInfo("1.0.0-test", [7, 3]));
+
+        _sessions.Hello(Client, Lobby, []);
+
+        Assert.That(LastWelcome().Idempotent, Is.EqualTo(new Dictionary<string, int[]> { ["lobby"] = [3, 7] }));
+        Assert.That(_out.Sent.Count(s => s.Message.Command == ZgClient.Hello), Is.EqualTo(1), "one WELCOME");
+    }
+
+    [Test]
     public void Hello_WithoutTicket_OpensASession_WelcomesIt_AndQueuesItsConnectedEvent()
     {
         _sessions.Hello(Client, Lobby, []);
