@@ -18,7 +18,8 @@ namespace ZmqGame.Broker;
 /// (<see cref="Routers"/>), runs the loop and the side NetMQ poller, and ticks the routing core. Each endpoint decodes
 /// its protocols and calls the <see cref="Dispatcher"/> or the sessions; they answer one way through the endpoints.
 /// With <c>Broker:WebSocket</c> set, the frontend also takes clients over WebSocket (<see cref="WebSocketRouter"/>, served
-/// by Kestrel: <see cref="StartAsync"/> starts it, <see cref="DisposeAsync"/> stops it).
+/// in the loop for <c>ws://</c> on the own transport (<see cref="WebSocketLoopServer"/>), else by Kestrel:
+/// <see cref="StartAsync"/> starts it, <see cref="DisposeAsync"/> stops it).
 /// </summary>
 internal sealed class BrokerHost : IDisposable, IAsyncDisposable
 {

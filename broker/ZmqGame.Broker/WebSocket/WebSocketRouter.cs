@@ -4,9 +4,10 @@ using System.Collections.Concurrent;
 namespace ZmqGame.Broker.WebSocket;
 
 /// <summary>
-/// The broker's WebSocket frontend as a ROUTER on the broker's loop. Connections (<see cref="WebSocketConnection"/>)
-/// run on Kestrel's I/O, one async receive each, and queue what they hear here; the loop drains the queue every turn
-/// and hands each message to the frontend as the TCP routers do ([identity][frames…] in the shared
+/// The broker's WebSocket frontend as a ROUTER on the broker's loop. Connections served in the loop itself
+/// (<see cref="WebSocketLoopConnection"/>, <c>ws://</c> on the own transport) call it directly; those on Kestrel's I/O
+/// (<see cref="WebSocketConnection"/>, <c>wss://</c> and NetMQ mode), one async receive each, queue what they hear here
+/// and the loop drains the queue every turn. Either way it hands each message to the frontend as the TCP routers do ([identity][frames…] in the shared
 /// <see cref="FrameBuffer"/>), so the same protocols, limits and counters apply. What the loop sends is queued per
 /// connection, at most <c>SendHighWatermark</c> messages: past that <see cref="TryBegin"/> refuses and the frontend
 /// drops and counts the message, as for a full TCP connection. A peer's routing identity is the one its handshake asks
