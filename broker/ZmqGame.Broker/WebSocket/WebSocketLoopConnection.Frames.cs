@@ -50,6 +50,17 @@ internal sealed partial class WebSocketLoopConnection
                 }
 
                 data = data[used..];
+                if (header.Fin && header.Opcode == WebSocketFraming.Binary && !_inMessage && _state == State.Open
+                    && header.Length <= data.Length && header.Length <= _server.KeepLimit)
+                {
+                    // The usual case: a whole one-frame message in this read, read where it lies (no copy).
+                    var whole = data[..(int)header.Length];
+                    WebSocketFraming.Unmask(whole, header.Mask, 0);
+                    data = data[whole.Length..];
+                    Complete(whole, whole.Length, whole: true);
+                    continue;
+                }
+
                 if (!StartFrame(header))
                 {
                     return;
@@ -208,23 +219,24 @@ internal sealed partial class WebSocketLoopConnection
         _inMessage = false;
         if (_state == State.Open)
         {
-            Complete();
+            // A message gathered from fragments or reads: its buffer goes back once it is handled (an idle connection holds none).
+            try
+            {
+                Complete(_message is null ? [] : _message.AsSpan(0, _messageCount), _messageSize, _messageWhole);
+            }
+            finally
+            {
+                Return(ref _message);
+                _messageCount = 0;
+            }
         }
     }
 
     /// <summary>A whole WebSocket message: what it means to ZWS 2.0.</summary>
-    private void Complete()
+    private void Complete(ReadOnlySpan<byte> kept, long size, bool whole)
     {
         Span<byte> pong = stackalloc byte[32];
-        var kept = _message is null ? [] : _message.AsSpan(0, _messageCount);
-        var received = _zws!.Receive(kept, _messageSize, _messageWhole, _router.MaxMessageSize, pong);
-        if (_message is { Length: > InitialBuffer })
-        {
-            // A large message's buffer goes back; a small one serves the next message.
-            Return(ref _message);
-        }
-
-        _messageCount = 0;
+        var received = _zws!.Receive(kept, size, whole, _router.MaxMessageSize, pong);
         switch (received.Kind)
         {
             case ZwsReceivedKind.Close:
