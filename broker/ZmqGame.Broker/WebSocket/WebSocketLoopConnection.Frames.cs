@@ -236,7 +236,7 @@ internal sealed partial class WebSocketLoopConnection
     private void Complete(ReadOnlySpan<byte> kept, long size, bool whole)
     {
         Span<byte> pong = stackalloc byte[32];
-        var received = _zws!.Receive(kept, size, whole, _router.MaxMessageSize, pong);
+        var received = _zws!.Receive(kept, size, whole, _server.Limit, pong);
         switch (received.Kind)
         {
             case ZwsReceivedKind.Close:

@@ -37,6 +37,7 @@ internal sealed class WebSocketLoopServer : IDisposable
         Router = router;
         Path = url.Path;
         var limit = router.MaxMessageSize <= 0 ? ZmtpStream.MaxUnit : Math.Min(router.MaxMessageSize, ZmtpStream.MaxUnit);
+        Limit = limit;
         KeepLimit = (int)limit + 1;
         _listener = new LoopListener(loop, url.Address, url.Port, backlog, Accept, onAcceptFailed);
         Endpoint = url.Connectable(_listener.Port);
@@ -55,6 +56,9 @@ internal sealed class WebSocketLoopServer : IDisposable
 
     /// <summary>The path upgrades are taken on.</summary>
     internal string Path { get; }
+
+    /// <summary>The message size limit (frame bodies together); 0 configured: <see cref="ZmtpStream.MaxUnit"/>, as on TCP.</summary>
+    internal long Limit { get; }
 
     /// <summary>Most bytes of one WebSocket message kept (its flags byte and the size limit); a larger one is only counted.</summary>
     internal int KeepLimit { get; }

@@ -69,6 +69,21 @@ public sealed class WebSocketLoopFrontendTests
     }
 
     [Test]
+    public async Task Upgrade_ToALameDuck_Is503_AndTheConnectionsMadeGoOn()
+    {
+        await using var broker = await StartBrokerAsync();
+        using var worker = await broker.RawWorkerAsync("echo");
+        using var before = await HandshakenAsync(broker);
+
+        Assert.That(await broker.Server.RunLameDuckAsync(), Is.True);
+        using var peer = await RawWebSocketPeer.ConnectAsync(broker.WebSocket);
+        await peer.SendAsync(Encoding.ASCII.GetBytes(RawWebSocketPeer.Request("/")));
+
+        Assert.That(await peer.ReadToEndAsync(), Does.StartWith("HTTP/1.1 503 "));
+        await RoundTripAsync(before, worker, "still served");
+    }
+
+    [Test]
     public async Task RequestHead_InTwoSegments_IsUpgraded()
     {
         await using var broker = await StartBrokerAsync();
