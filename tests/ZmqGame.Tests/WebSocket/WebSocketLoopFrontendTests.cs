@@ -33,6 +33,21 @@ public sealed class WebSocketLoopFrontendTests
         Assert.That(await peer.ReadBinaryAsync(), Is.EqualTo(new byte[] { 0 }), "bare ZWS2.0: the ROUTER's empty routing id");
     }
 
+    [Test]
+    public async Task Upgrade_HeaderNamesAndTokensInAnyCase_IsUpgraded()
+    {
+        await using var broker = await StartBrokerAsync();
+        using var peer = await RawWebSocketPeer.ConnectAsync(broker.WebSocket);
+
+        await peer.SendAsync(Encoding.ASCII.GetBytes(
+            "GET / HTTP/1.1\r\nhost: localhost\r\nUPGRADE: WebSocket\r\nconnection: upgrade\r\n"
+            + $"sec-websocket-key: {RawWebSocketPeer.Key}\r\nsec-websocket-version: 13\r\nsec-websocket-protocol: ZWS2.0/NULL\r\n\r\n"));
+
+        var head = await peer.ReadHeadAsync();
+        Assert.That(head, Does.StartWith("HTTP/1.1 101 "));
+        Assert.That(head, Does.Contain("Sec-WebSocket-Protocol: ZWS2.0/NULL\r\n"));
+    }
+
     private static IEnumerable<TestCaseData> Refusals()
     {
         yield return new TestCaseData(RawWebSocketPeer.Request("/elsewhere"), 404, false).SetName("Upgrade_OffThePath_Is404_NotCounted");
