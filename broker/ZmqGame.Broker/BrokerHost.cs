@@ -18,7 +18,8 @@ namespace ZmqGame.Broker;
 /// (<see cref="Routers"/>), runs the loop and the side NetMQ poller, and ticks the routing core. Each endpoint decodes
 /// its protocols and calls the <see cref="Dispatcher"/> or the sessions; they answer one way through the endpoints.
 /// With <c>Broker:WebSocket</c> set, the frontend also takes clients over WebSocket (<see cref="WebSocketRouter"/>, served
-/// by Kestrel: <see cref="StartAsync"/> starts it, <see cref="DisposeAsync"/> stops it).
+/// in the loop for <c>ws://</c> on the own transport (<see cref="WebSocketLoopServer"/>), else by Kestrel:
+/// <see cref="StartAsync"/> starts it, <see cref="DisposeAsync"/> stops it).
 /// </summary>
 internal sealed class BrokerHost : IDisposable, IAsyncDisposable
 {
@@ -47,6 +48,7 @@ internal sealed class BrokerHost : IDisposable, IAsyncDisposable
     private IRouter? _controlRouter;
     private WebSocketRouter? _webSocketRouter;
     private WebSocketListener? _webSocketListener;
+    private WebSocketLoopServer? _webSocketServer;
     private IRouter? _frontendForEndpoint;
     private EventLoop? _loop;
     private NetMQPoller? _side;
@@ -155,6 +157,13 @@ internal sealed class BrokerHost : IDisposable, IAsyncDisposable
             return;
         }
 
+        var url = WebSocketUrl.TryParse(_options.WebSocket, out _);
+        if (url is not null && WebSocketLoopServer.Serves(url))
+        {
+            await StartWebSocketLoopAsync(url).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
             _webSocketListener = WebSocketListener.Build(_options, _webSocketRouter, _loggerFactory);
@@ -173,6 +182,36 @@ internal sealed class BrokerHost : IDisposable, IAsyncDisposable
 
         WebSocketEndpoint = _webSocketRouter.Endpoint = _webSocketListener.Endpoint;
         WebSocketLog.Listening(_logger, _webSocketListener.Endpoint);
+    }
+
+    /// <summary>The WebSocket frontend on the broker's loop (<c>ws://</c> on the own transport): bound there, served there.</summary>
+    private async Task StartWebSocketLoopAsync(WebSocketUrl url)
+    {
+        var router = _webSocketRouter!;
+        var bound = new TaskCompletionSource<WebSocketLoopServer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            try
+            {
+                bound.SetResult(new WebSocketLoopServer(_loop!, url, router, _options.ListenBacklog, errno => BrokerLog.AcceptFailed(_logger, "websocket", errno)));
+            }
+            catch (Exception ex)
+            {
+                bound.SetException(ex);
+            }
+        });
+        try
+        {
+            _webSocketServer = await bound.Task.ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            await DisposeAsync().ConfigureAwait(false);
+            throw new BrokerBindException($"cannot bind the websocket endpoint {_options.WebSocket}: {ex.Message}");
+        }
+
+        WebSocketEndpoint = router.Endpoint = _webSocketServer.Endpoint;
+        WebSocketLog.Listening(_logger, _webSocketServer.Endpoint);
     }
 
     private void StartCore()
@@ -368,6 +407,7 @@ internal sealed class BrokerHost : IDisposable, IAsyncDisposable
         _loop?.Dispose();
         _frontendRouter?.Dispose();
         _webSocketRouter?.Dispose();
+        _webSocketServer?.Dispose();
         _backendRouter?.Dispose();
         _controlRouter?.Dispose();
         if (_loop is not null)

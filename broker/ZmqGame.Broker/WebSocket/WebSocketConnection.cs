@@ -13,7 +13,7 @@ namespace ZmqGame.Broker.WebSocket;
 /// message, a bad handshake, no handshake within the timeout) closes this connection only, with a close frame saying
 /// why, and is reported to the loop, which counts and logs it.
 /// </summary>
-internal sealed class WebSocketConnection : IFlushable
+internal sealed class WebSocketConnection : IFlushable, IZwsConnection
 {
     /// <summary>The receive buffer's first size; it grows (up to the frame size limit) for larger frames, and goes back to the pool after each message.</summary>
     private const int InitialBuffer = 4096;
@@ -24,6 +24,7 @@ internal sealed class WebSocketConnection : IFlushable
     private readonly System.Net.WebSockets.WebSocket _socket;
     private readonly WebSocketRouter _router;
     private readonly bool _nullMechanism;
+    private readonly ZwsReceiver _zws;
     private readonly WriteBatchingStream? _batching;
     private readonly ConcurrentQueue<Outbound> _out = new();
 
@@ -45,6 +46,7 @@ internal sealed class WebSocketConnection : IFlushable
         _batching = batching;
         _router = router;
         _nullMechanism = protocol == Zws.NullProtocol;
+        _zws = new ZwsReceiver(_nullMechanism);
     }
 
     /// <summary>The routing identity, once the loop admitted the connection. Loop thread.</summary>
@@ -243,8 +245,7 @@ internal sealed class WebSocketConnection : IFlushable
         using var handshake = new CancellationTokenSource(_router.HandshakeTimeout, _router.Time);
         using var receiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, handshake.Token);
         var token = receiving.Token;
-        var ready = false;
-        var message = new ZwsMessage();
+        var pong = new byte[32];
         try
         {
             while (true)
@@ -282,7 +283,7 @@ internal sealed class WebSocketConnection : IFlushable
                         result = await _socket.ReceiveAsync(into, token).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException
-                        && !ready && handshake.IsCancellationRequested)
+                        && !_zws.Ready && handshake.IsCancellationRequested)
                     {
                         return (WebSocketCloseStatus.PolicyViolation, "no ZWS 2.0 handshake within the handshake timeout");
                     }
@@ -312,90 +313,32 @@ internal sealed class WebSocketConnection : IFlushable
                     buffer ??= ArrayPool<byte>.Shared.Rent(InitialBuffer);
                 }
 
-                if (size == 0)
+                var received = _zws.Receive(buffer is null ? [] : buffer.AsSpan(0, kept ? length : 1), size, kept, limit, pong);
+                switch (received.Kind)
                 {
-                    return (WebSocketCloseStatus.ProtocolError, "an empty message (a ZWS 2.0 frame starts with its flags byte)");
-                }
-
-                var flags = buffer![0];
-                if (!Zws.ValidFlags(flags))
-                {
-                    return (WebSocketCloseStatus.ProtocolError, $"flags 0x{flags:X2} (ZWS 2.0 defines only MORE 0x01 and COMMAND 0x02)");
-                }
-
-                var more = (flags & Zws.FlagMore) != 0;
-                var body = kept ? buffer.AsSpan(1, length - 1) : [];
-                if ((flags & Zws.FlagCommand) != 0)
-                {
-                    if (more || message.Count > 0 || message.Size > 0)
-                    {
-                        return (WebSocketCloseStatus.ProtocolError, "a command inside a multipart message");
-                    }
-
-                    if (!kept)
-                    {
-                        return (WebSocketCloseStatus.MessageTooBig, $"a command of {size - 1} bytes");
-                    }
-
-                    if (!ready)
-                    {
-                        if (!_nullMechanism || Zmtp.Classify(body) != Zmtp.CommandKind.Ready)
-                        {
-                            return (WebSocketCloseStatus.ProtocolError, _nullMechanism ? "a command other than READY during the handshake" : "a command before the routing id (subprotocol ZWS2.0)");
-                        }
-
-                        if (Zmtp.ReadReady(body, out var asked) is { } bad)
-                        {
-                            return (WebSocketCloseStatus.ProtocolError, bad);
-                        }
-
-                        ready = true;
+                    case ZwsReceivedKind.Close:
+                        return (received.Status, received.Why!);
+                    case ZwsReceivedKind.Ready:
                         handshake.CancelAfter(Timeout.InfiniteTimeSpan);
-                        _router.Post(new ZwsInbound(this, ZwsInboundKind.Ready, Identity: asked.ToArray()));
-                    }
-                    else if (Zmtp.Classify(body) == Zmtp.CommandKind.Ping)
-                    {
-                        var pong = ArrayPool<byte>.Shared.Rent(32);
-                        var pongLength = Zws.WritePong(body, pong);
-                        Send(new Outbound(pong, pongLength, Pooled: true, Last: false));
-                    }
+                        _router.Post(new ZwsInbound(this, ZwsInboundKind.Ready, Identity: received.Identity));
+                        break;
+                    case ZwsReceivedKind.Pong:
+                        var answer = ArrayPool<byte>.Shared.Rent(received.PongLength);
+                        pong.AsSpan(0, received.PongLength).CopyTo(answer);
+                        Send(new Outbound(answer, received.PongLength, Pooled: true, Last: false));
+                        break;
+                    case ZwsReceivedKind.Message:
+                        var message = _zws.TakeMessage();
+                        if (_ended)
+                        {
+                            message.Release();
+                        }
+                        else
+                        {
+                            _router.Post(new ZwsInbound(this, ZwsInboundKind.Message, Message: message));
+                        }
 
-                    // Other commands once ready (PONG, a libzmq heartbeat, SUBSCRIBE…) mean nothing here.
-                    Release(ref buffer);
-                    continue;
-                }
-
-                if (!ready)
-                {
-                    if (_nullMechanism)
-                    {
-                        return (WebSocketCloseStatus.ProtocolError, "a message before READY");
-                    }
-
-                    if (more || !kept || size - 1 > byte.MaxValue)
-                    {
-                        return (WebSocketCloseStatus.ProtocolError, "a routing-id message that is not one frame of at most 255 bytes");
-                    }
-
-                    ready = true;
-                    handshake.CancelAfter(Timeout.InfiniteTimeSpan);
-                    _router.Post(new ZwsInbound(this, ZwsInboundKind.Ready, Identity: body.ToArray()));
-                    continue;
-                }
-
-                message.Add(body, size - 1, kept ? limit : -1);
-                if (!more)
-                {
-                    if (_ended)
-                    {
-                        message.Release();
-                    }
-                    else
-                    {
-                        _router.Post(new ZwsInbound(this, ZwsInboundKind.Message, Message: message));
-                    }
-
-                    message = new ZwsMessage();
+                        break;
                 }
 
                 Release(ref buffer);
@@ -403,7 +346,7 @@ internal sealed class WebSocketConnection : IFlushable
         }
         finally
         {
-            message.Release();
+            _zws.Release();
             Release(ref buffer);
             Release(ref scratch);
         }

@@ -15,7 +15,8 @@ namespace ZmqGame.Broker.WebSocket;
 /// The Kestrel server of the WebSocket frontend (<c>--websocket</c>): it upgrades requests on the URL's path that offer
 /// a ZWS 2.0 subprotocol and runs each as a <see cref="WebSocketConnection"/> of the <see cref="WebSocketRouter"/>;
 /// anything else is answered 400 (404 off the path, 503 once the broker stopped accepting) and counted as bad input.
-/// TLS (<c>wss://</c>) with the configured certificate.
+/// TLS (<c>wss://</c>) with the configured certificate. A <c>ws://</c> frontend on the own transport is served in the
+/// broker's loop instead (<see cref="WebSocketLoopServer"/>); this server takes <c>wss://</c> and NetMQ mode.
 /// </summary>
 internal sealed class WebSocketListener : IAsyncDisposable
 {

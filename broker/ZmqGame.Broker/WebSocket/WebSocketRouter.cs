@@ -4,9 +4,10 @@ using System.Collections.Concurrent;
 namespace ZmqGame.Broker.WebSocket;
 
 /// <summary>
-/// The broker's WebSocket frontend as a ROUTER on the broker's loop. Connections (<see cref="WebSocketConnection"/>)
-/// run on Kestrel's I/O, one async receive each, and queue what they hear here; the loop drains the queue every turn
-/// and hands each message to the frontend as the TCP routers do ([identity][frames…] in the shared
+/// The broker's WebSocket frontend as a ROUTER on the broker's loop. Connections served in the loop itself
+/// (<see cref="WebSocketLoopConnection"/>, <c>ws://</c> on the own transport) call it directly; those on Kestrel's I/O
+/// (<see cref="WebSocketConnection"/>, <c>wss://</c> and NetMQ mode), one async receive each, queue what they hear here
+/// and the loop drains the queue every turn. Either way it hands each message to the frontend as the TCP routers do ([identity][frames…] in the shared
 /// <see cref="FrameBuffer"/>), so the same protocols, limits and counters apply. What the loop sends is queued per
 /// connection, at most <c>SendHighWatermark</c> messages: past that <see cref="TryBegin"/> refuses and the frontend
 /// drops and counts the message, as for a full TCP connection. A peer's routing identity is the one its handshake asks
@@ -20,11 +21,11 @@ internal sealed class WebSocketRouter : IRouter
     private readonly IRouterHandler _handler;
     private readonly Action<ReadOnlySpan<byte>, string> _onRejected;
     private readonly ConcurrentQueue<ZwsInbound> _inbox = new();
-    private readonly Dictionary<byte[], WebSocketConnection> _peers = new(ByteKeyComparer.Instance);
-    private readonly Dictionary<byte[], WebSocketConnection>.AlternateLookup<ReadOnlySpan<byte>> _peersBySpan;
-    private readonly HashSet<WebSocketConnection> _connections = [];
+    private readonly Dictionary<byte[], IZwsConnection> _peers = new(ByteKeyComparer.Instance);
+    private readonly Dictionary<byte[], IZwsConnection>.AlternateLookup<ReadOnlySpan<byte>> _peersBySpan;
+    private readonly HashSet<IZwsConnection> _connections = [];
     private uint _nextId = (uint)Random.Shared.Next();
-    private WebSocketConnection? _sending;
+    private IZwsConnection? _sending;
     private volatile bool _accepting = true;
     private volatile bool _disposed;
 
@@ -187,24 +188,34 @@ internal sealed class WebSocketRouter : IRouter
             switch (item.Kind)
             {
                 case ZwsInboundKind.Ready:
-                    _connections.Add(connection!);
-                    Admit(connection!, item.Identity!);
+                    OnReady(connection!, item.Identity!);
                     break;
                 case ZwsInboundKind.Message:
-                    Deliver(connection!, item.Message!);
+                    OnMessage(connection!, item.Message!);
                     break;
                 case ZwsInboundKind.Rejected:
-                    _onRejected(connection?.Identity ?? [], "websocket connection closed: " + item.Why);
+                    OnRejected(connection, item.Why!);
                     break;
                 case ZwsInboundKind.Gone:
-                    Gone(connection!);
+                    OnGone(connection!);
                     break;
             }
         }
     }
 
+    /// <summary>A connection finished its ZWS handshake asking for <paramref name="asked"/> (empty: none): it gets a routing identity, or is closed. Loop thread.</summary>
+    internal void OnReady(IZwsConnection connection, byte[] asked)
+    {
+        _connections.Add(connection);
+        Admit(connection, asked);
+    }
+
+    /// <summary>A connection was closed for breaking ZWS 2.0 (or a request was refused): counted and logged as a dropped connection. Loop thread.</summary>
+    internal void OnRejected(IZwsConnection? connection, string why) =>
+        _onRejected(connection?.Identity ?? [], "websocket connection closed: " + why);
+
     /// <summary>Gives a connection that finished its handshake its routing identity, or closes it when the one it asks for cannot be had.</summary>
-    private void Admit(WebSocketConnection connection, byte[] asked)
+    private void Admit(IZwsConnection connection, byte[] asked)
     {
         if (connection.Ended)
         {
@@ -252,7 +263,8 @@ internal sealed class WebSocketRouter : IRouter
         _peers[identity] = connection;
     }
 
-    private void Deliver(WebSocketConnection connection, ZwsMessage message)
+    /// <summary>A whole message from <paramref name="connection"/>: handed to the frontend (its frames moved out of <paramref name="message"/>). Loop thread.</summary>
+    internal void OnMessage(IZwsConnection connection, ZwsMessage message)
     {
         if (connection.Identity is null || connection.Ended)
         {
@@ -287,7 +299,8 @@ internal sealed class WebSocketRouter : IRouter
         }
     }
 
-    private void Gone(WebSocketConnection connection)
+    /// <summary>A connection has ended: its peer is gone. Loop thread.</summary>
+    internal void OnGone(IZwsConnection connection)
     {
         _connections.Remove(connection);
         if (_sending == connection)

@@ -22,4 +22,4 @@ internal enum ZwsInboundKind : byte
 /// <param name="Identity">For <see cref="ZwsInboundKind.Ready"/>: the routing id the peer asked for.</param>
 /// <param name="Message">For <see cref="ZwsInboundKind.Message"/>: its frames.</param>
 /// <param name="Why">For <see cref="ZwsInboundKind.Rejected"/>: the reason.</param>
-internal readonly record struct ZwsInbound(WebSocketConnection? Connection, ZwsInboundKind Kind, byte[]? Identity = null, ZwsMessage? Message = null, string? Why = null);
+internal readonly record struct ZwsInbound(IZwsConnection? Connection, ZwsInboundKind Kind, byte[]? Identity = null, ZwsMessage? Message = null, string? Why = null);

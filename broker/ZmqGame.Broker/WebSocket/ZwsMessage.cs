@@ -39,6 +39,15 @@ internal sealed class ZwsMessage
         Frames[Count++].InitCopy(body);
     }
 
+    /// <summary>Frees the frames not moved on and makes the message empty, to be used again.</summary>
+    public void Reset()
+    {
+        Release();
+        Size = 0;
+        Overflow = false;
+        Truncated = false;
+    }
+
     /// <summary>Frees the frames not moved on.</summary>
     public void Release()
     {

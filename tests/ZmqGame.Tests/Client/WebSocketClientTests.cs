@@ -116,10 +116,23 @@ public sealed class WebSocketClientTests
         var options = Fast();
         options.Liveness = 50; // 10 s of silence: only the WebSocket's own close can explain a quick reconnect
         await using var client = await ZmqGameClient.ConnectAsync($"ws://127.0.0.1:{relay.Port}", options);
-        await client.RequestAsync<Text, Text>("game", Login, new Text("bob")).WaitAsync(Raw.Wait);
-        var id = client.Session!.Id;
+
+        // The login's WELCOME raises its own event, possibly after the reply is in: the resume is the event after it.
+        var loggedIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var resumed = new TaskCompletionSource<SessionChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        client.SessionChanged += (_, e) => resumed.TrySetResult(e);
+        client.SessionChanged += (_, e) =>
+        {
+            if (!loggedIn.Task.IsCompleted && !e.Resumed && e.Session.UserId == "bob")
+            {
+                loggedIn.TrySetResult();
+                return;
+            }
+
+            resumed.TrySetResult(e);
+        };
+        await client.RequestAsync<Text, Text>("game", Login, new Text("bob")).WaitAsync(Raw.Wait);
+        await loggedIn.Task.WaitAsync(Raw.Wait);
+        var id = client.Session!.Id;
 
         relay.Cut();
         await Eventually.True(() => client.Core.ConnectionsOpened >= 2, "a new connection after the cut", TimeSpan.FromSeconds(5));

@@ -13,7 +13,7 @@ namespace ZmqGame.Transport;
 /// the broker sends is queued per connection and written at the end of the turn, one send per connection. No
 /// thread other than the loop's touches anything here.
 /// </summary>
-internal sealed class ZmtpRouter : IRouter, IPollable
+internal sealed class ZmtpRouter : IRouter
 {
     /// <summary>Bytes read from a connection per turn (at most, unless a message in progress needs more).</summary>
     private const int ReadSize = 64 * 1024;
@@ -26,14 +26,8 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     private readonly Dictionary<byte[], Connection>.AlternateLookup<ReadOnlySpan<byte>> _peersBySpan;
     private readonly HashSet<Connection> _connections = [];
     private readonly byte[] _readBuffer = new byte[ReadSize];
-    private readonly Socket _listener;
-    private bool _listenerClosed;
-    private readonly int _listenerFd;
-    private readonly ulong _listenerToken;
+    private readonly LoopListener _listener;
     private readonly Queue<(Connection Connection, long Deadline)> _handshaking = new();
-    private readonly Action<int> _onAcceptFailed;
-    private bool _acceptPaused;
-    private long _acceptWarnedAt;
     private readonly long _handshakeTicks;
     private uint _nextId = (uint)Random.Shared.Next();
     private Connection? _sending;
@@ -59,7 +53,6 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         TimeProvider? clock = null)
     {
         _clock = clock ?? TimeProvider.System;
-        _onAcceptFailed = onAcceptFailed;
         _loop = loop;
         _in = into;
         _handler = handler;
@@ -69,29 +62,8 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         _peersBySpan = _peers.GetAlternateLookup<ReadOnlySpan<byte>>();
         _handshakeTicks = (long)(handshakeTimeout.TotalSeconds * Stopwatch.Frequency);
         var (address, port, shown) = Parse(endpoint);
-        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (address.AddressFamily == AddressFamily.InterNetworkV6)
-            {
-                _listener.DualMode = true;
-            }
-
-            // As libzmq: a restarted broker rebinds its port while old connections sit in TIME_WAIT.
-            Native.SetReuseAddress((int)_listener.SafeHandle.DangerousGetHandle());
-            _listener.Bind(new IPEndPoint(address, port));
-            _listener.Listen(backlog);
-            _listener.Blocking = false;
-            _listenerFd = (int)_listener.SafeHandle.DangerousGetHandle();
-            _listenerToken = loop.Add(_listenerFd, Native.EPOLLIN, this);
-        }
-        catch
-        {
-            _listener.Dispose();
-            throw;
-        }
-
-        Endpoint = $"tcp://{shown}:{((IPEndPoint)_listener.LocalEndPoint!).Port}";
+        _listener = new LoopListener(loop, address, port, backlog, Accept, onAcceptFailed);
+        Endpoint = $"tcp://{shown}:{_listener.Port}";
         loop.AddTick(CloseStuckHandshakes);
         loop.AddTick(ResumeDue);
     }
@@ -157,66 +129,32 @@ internal sealed class ZmtpRouter : IRouter, IPollable
         _paused.Add(connection);
     }
 
-    /// <summary>The listener is readable: accept everything pending.</summary>
-    void IPollable.OnEvents(uint events)
+    /// <summary>A connection was accepted (<see cref="LoopListener"/>).</summary>
+    private void Accept(int fd)
     {
-        while (true)
-        {
-            var fd = Native.Accept(_listenerFd);
-            if (fd < 0)
-            {
-                if (fd is not -Native.EAGAIN and not -Native.EINTR and not -Native.ECONNABORTED && !_acceptPaused)
-                {
-                    // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays in the backlog and
-                    // the listener stays readable. Stop watching it until the next tick instead of spinning.
-                    _acceptPaused = true;
-                    _loop.Modify(_listenerFd, 0, _listenerToken);
-                    var now = Stopwatch.GetTimestamp();
-                    if (_acceptWarnedAt == 0 || now - _acceptWarnedAt > 10 * Stopwatch.Frequency)
-                    {
-                        // Said at most every 10 s while it lasts.
-                        _acceptWarnedAt = now;
-                        _onAcceptFailed(-fd);
-                    }
-                }
-
-                return;
-            }
-
-            if (!Admit(fd, out var filter, out var address))
-            {
-                continue;
-            }
-
-            var connection = new Connection(this, fd) { Filter = filter, Address = address };
-            try
-            {
-                connection.Start();
-            }
-            catch (IOException)
-            {
-                filter?.Closed(address);
-                Native.Close(fd);
-                continue;
-            }
-
-            _connections.Add(connection);
-            _handshaking.Enqueue((connection, Stopwatch.GetTimestamp() + _handshakeTicks));
-        }
-    }
-
-    /// <summary>Closes the listening socket: a new peer is refused at once; the connections made go on.</summary>
-    public void StopAccepting()
-    {
-        if (_listenerClosed)
+        if (!Admit(fd, out var filter, out var address))
         {
             return;
         }
 
-        _listenerClosed = true;
-        _loop.Remove(_listenerFd, _listenerToken);
-        _listener.Dispose();
+        var connection = new Connection(this, fd) { Filter = filter, Address = address };
+        try
+        {
+            connection.Start();
+        }
+        catch (IOException)
+        {
+            filter?.Closed(address);
+            Native.Close(fd);
+            return;
+        }
+
+        _connections.Add(connection);
+        _handshaking.Enqueue((connection, Stopwatch.GetTimestamp() + _handshakeTicks));
     }
+
+    /// <summary>Closes the listening socket: a new peer is refused at once; the connections made go on.</summary>
+    public void StopAccepting() => _listener.Dispose();
 
     public void Dispose()
     {
@@ -254,17 +192,10 @@ internal sealed class ZmtpRouter : IRouter, IPollable
     }
 
     /// <summary>
-    /// Every tick: watches the listener again if accepting was paused, and closes connections still in the handshake
-    /// past their deadline (oldest first; deadlines are in order).
+    /// Every tick: closes connections still in the handshake past their deadline (oldest first; deadlines are in order).
     /// </summary>
     private void CloseStuckHandshakes()
     {
-        if (_acceptPaused && !_listenerClosed)
-        {
-            _acceptPaused = false;
-            _loop.Modify(_listenerFd, Native.EPOLLIN, _listenerToken);
-        }
-
         var now = Stopwatch.GetTimestamp();
         while (_handshaking.TryPeek(out var entry) && (entry.Deadline <= now || entry.Connection.PastHandshake))
         {
