@@ -214,32 +214,22 @@ internal sealed partial class WebSocketLoopConnection : IPollable, IFlushable, I
             return;
         }
 
-        while (_out is not null && _outStart < _outCount)
+        var sent = _out is null ? 0 : Native.SendPending(_fd, _out, ref _outStart, _outCount);
+        if (sent == -Native.EAGAIN)
         {
-            var n = Native.Send(_fd, _out.AsSpan(_outStart, _outCount - _outStart));
-            if (n == -Native.EINTR)
+            if (!_waitingWritable)
             {
-                continue;
+                _waitingWritable = true;
+                _loop.Modify(_fd, Events, _token);
             }
 
-            if (n == -Native.EAGAIN)
-            {
-                if (!_waitingWritable)
-                {
-                    _waitingWritable = true;
-                    _loop.Modify(_fd, Events, _token);
-                }
+            return;
+        }
 
-                return;
-            }
-
-            if (n < 0)
-            {
-                CloseSocket(notify: true);
-                return;
-            }
-
-            _outStart += n;
+        if (sent < 0)
+        {
+            CloseSocket(notify: true);
+            return;
         }
 
         ReturnOut();

@@ -145,6 +145,32 @@ internal static unsafe partial class Native
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="buffer"/> from <paramref name="start"/> up to <paramref name="count"/>, moving
+    /// <paramref name="start"/> on, until all of it went (0), the socket takes no more for now (-EAGAIN: wait for
+    /// EPOLLOUT) or it failed (another -errno). An interrupted send is tried again.
+    /// </summary>
+    public static int SendPending(int fd, byte[] buffer, ref int start, int count)
+    {
+        while (start < count)
+        {
+            var n = Send(fd, buffer.AsSpan(start, count - start));
+            if (n == -EINTR)
+            {
+                continue;
+            }
+
+            if (n < 0)
+            {
+                return n;
+            }
+
+            start += n;
+        }
+
+        return 0;
+    }
+
     public static void Close(int fd) => _ = close(fd);
 
     /// <summary>The pending error of a socket (SO_ERROR: how a non-blocking connect ended); 0 if none.</summary>

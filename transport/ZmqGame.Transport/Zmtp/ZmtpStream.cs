@@ -233,32 +233,22 @@ internal abstract class ZmtpStream : IPollable, IFlushable
             return;
         }
 
-        while (_outStart < _outCount)
+        var sent = Native.SendPending(Fd, _out, ref _outStart, _outCount);
+        if (sent == -Native.EAGAIN)
         {
-            var n = Native.Send(Fd, _out.AsSpan(_outStart, _outCount - _outStart));
-            if (n == -Native.EINTR)
+            if (!_waitingWritable)
             {
-                continue;
+                _waitingWritable = true;
+                _loop.Modify(Fd, Events, Token);
             }
 
-            if (n == -Native.EAGAIN)
-            {
-                if (!_waitingWritable)
-                {
-                    _waitingWritable = true;
-                    _loop.Modify(Fd, Events, Token);
-                }
+            return;
+        }
 
-                return;
-            }
-
-            if (n < 0)
-            {
-                Close($"send failed: errno {-n}", refused: false);
-                return;
-            }
-
-            _outStart += n;
+        if (sent < 0)
+        {
+            Close($"send failed: errno {-sent}", refused: false);
+            return;
         }
 
         ArrayPool<byte>.Shared.Return(_out);
