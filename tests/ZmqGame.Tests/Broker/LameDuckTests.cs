@@ -99,9 +99,7 @@ public sealed class LameDuckTests
             using var peer = LibzmqPeer.Start("client", "dealer", first.Frontend, "hb", SampleServices.Echo, "ping");
             Assert.That((await peer.WaitReplyAsync()).Frames, Is.EqualTo(new[] { "ping" }));
             Assert.That(await first.Server.RunLameDuckAsync().WaitAsync(Raw.Wait), Is.True, "a stock MDP client does not hold a lame duck up");
-            var (frontend, backend, control) = (first.Frontend, first.Backend, first.Control);
-            first.Dispose();
-            using var second = await BrokerFixture.StartWhenFreeAsync(o => (o.Frontend, o.Backend, o.Control) = (frontend, backend, control));
+            using var second = await first.RestartAsync();
 
             Assert.That((await peer.WaitReplyAsync()).Frames, Is.EqualTo(new[] { "ping" }), "answered through the next broker");
             peer.Drain();

@@ -74,15 +74,7 @@ public sealed class BrokerConnectionLostTests
             var inFlight = client.RequestAsync<Payload, Payload>("game", 1, new Payload("held"), Deadline);
             await running.Task.WaitAsync(Raw.Wait);
             var stopped = Stopwatch.StartNew();
-            var (frontend, backend, control) = (first.Frontend, first.Backend, first.Control);
-            first.Dispose();
-            using var second = await BrokerFixture.StartWhenFreeAsync(o =>
-            {
-                o.Frontend = frontend;
-                o.Backend = backend;
-                o.Control = control;
-                o.SessionKeyFile = keyFile;
-            });
+            using var second = await first.RestartAsync(o => o.SessionKeyFile = keyFile);
 
             var reply = await inFlight.WaitAsync(Deadline / 2);
             Assert.That(reply.Value, Is.EqualTo("held again"));
@@ -106,14 +98,7 @@ public sealed class BrokerConnectionLostTests
             await first.WaitForIdleWorkers("game");
 
             var stopped = Stopwatch.StartNew();
-            var (frontend, backend, control) = (first.Frontend, first.Backend, first.Control);
-            first.Dispose();
-            using var second = await BrokerFixture.StartWhenFreeAsync(o =>
-            {
-                o.Frontend = frontend;
-                o.Backend = backend;
-                o.Control = control;
-            });
+            using var second = await first.RestartAsync();
 
             // Without a report of the lost connection, the new broker would hear of the worker at its next heartbeat
             // (20 s away), answer it DISCONNECT, and only then would it register.

@@ -62,15 +62,7 @@ public sealed class SessionResumeTests
             client.SessionClosed += (_, _) => Interlocked.Increment(ref closed);
 
             // The broker goes away and comes back on the same endpoints with the same session key.
-            var (frontend, backend, control) = (first.Frontend, first.Backend, first.Control);
-            first.Dispose();
-            using var second = await BrokerFixture.StartWhenFreeAsync(o =>
-            {
-                o.Frontend = frontend;
-                o.Backend = backend;
-                o.Control = control;
-                o.SessionKeyFile = keyFile;
-            });
+            using var second = await first.RestartAsync(o => o.SessionKeyFile = keyFile);
 
             // Asked at once, before the client may have noticed the restart: it names its session, the new broker
             // answers `no session`, the client resumes and sends it again.

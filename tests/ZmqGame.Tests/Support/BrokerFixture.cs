@@ -75,6 +75,21 @@ internal sealed class BrokerFixture : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops this broker and starts another on its frontend, backend and control endpoints (as a restart does), once
+    /// they are free (<see cref="StartWhenFreeAsync"/>); <paramref name="configure"/> sets anything else.
+    /// </summary>
+    public Task<BrokerFixture> RestartAsync(Action<BrokerOptions>? configure = null)
+    {
+        var (frontend, backend, control) = (Frontend, Backend, Control);
+        Dispose();
+        return StartWhenFreeAsync(o =>
+        {
+            (o.Frontend, o.Backend, o.Control) = (frontend, backend, control);
+            configure?.Invoke(o);
+        });
+    }
+
     public BrokerHost Server { get; }
 
     public string Frontend => Server.FrontendEndpoint;
